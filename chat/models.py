@@ -1,0 +1,1 @@
+"""Conversations and messages arrive with the chat issue (#3)."""

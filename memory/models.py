@@ -1,0 +1,1 @@
+"""Memories and preferences arrive with the chat and memory issue (#3)."""

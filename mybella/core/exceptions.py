@@ -1,0 +1,41 @@
+"""Make every API error a JSON answer, never an HTML page."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    """Answer DRF's own errors as usual and turn anything else into JSON."""
+    if isinstance(exc, Http404):
+        # Say the same for "missing" and "someone else's": neither reveals anything.
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoValidationError):
+        exc = exceptions.ValidationError(
+            {
+                ("non_field_errors" if field == "__all__" else field): errors
+                for field, errors in exc.message_dict.items()
+            }
+            if hasattr(exc, "error_dict")
+            else {"detail": " ".join(exc.messages)}
+        )
+    elif isinstance(exc, IntegrityError):
+        # A database constraint caught what validation could not (a race, usually).
+        logger.info("Integrity error in API view: %s", exc)
+        exc = exceptions.ValidationError({"detail": "This conflicts with existing data."})
+    response = exception_handler(exc, context)
+    if response is not None:
+        return response
+    logger.exception("Unhandled error in API view", exc_info=exc)
+    return Response(
+        {"detail": "Something went wrong on our side. Please try again."},
+        status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+    )

@@ -1,0 +1,83 @@
+"""Project-wide behaviour: settings from the environment, the schema, error pages."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_refuses_to_start_with_dev_secret_key_when_debug_is_off():
+    result = _manage("check", DEBUG="false")
+    assert result.returncode != 0
+    assert "SECRET_KEY is the development default" in result.stderr
+
+
+def test_starts_with_debug_or_a_real_key():
+    assert _manage("check", DEBUG="true").returncode == 0
+    assert _manage("check", DEBUG="false", SECRET_KEY="x" * 50).returncode == 0
+
+
+def test_schema_generates_and_validates():
+    """Every endpoint is documented with no warnings; the schema is valid OpenAPI 3."""
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    paths = schema["paths"]
+    for path in [
+        "/api/v1/personas/",
+        "/api/v1/personas/{id}/",
+        "/api/v1/personas/{id}/select/",
+        "/api/v1/personas/current/",
+        "/api/v1/personas/{id}/avatar/",
+        "/api/v1/personas/{id}/card/",
+        "/api/v1/personas/import/",
+        "/api/v1/auth/token/",
+    ]:
+        assert path in paths, path
+
+
+def test_schema_has_no_warnings():
+    result = _manage(
+        "spectacular", "--validate", "--fail-on-warn", "--file", os.devnull, DEBUG="true"
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.django_db
+def test_docs_pages_load_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "swagger-ui" in html
+    assert "cdn" not in html.lower()
+    assert client.get("/api/schema/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_html_404_for_pages(client):
+    response = client.get("/no-such-page/")
+    assert response.status_code == 404
+    assert "couldn’t find that page" in response.content.decode()
+
+
+def test_favicon(client):
+    response = client.get("/favicon.ico", follow=True)
+    assert response.status_code == 200

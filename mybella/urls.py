@@ -1,0 +1,35 @@
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.templatetags.static import static
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+
+from mybella.core.views import media
+from mybella.users.views import home
+
+urlpatterns = [
+    path("", home, name="home"),
+    path(
+        "users/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("users/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("users/personas/", include("personas.urls")),
+    path("users/", include("mybella.users.urls")),
+    path("admin/", admin.site.urls),
+    path("api/", include("mybella.api")),
+    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns += [
+        re_path(
+            rf"^{settings.MEDIA_URL.lstrip('/')}(?P<path>.*)$",
+            media,
+        )
+    ]
+
+handler404 = "mybella.core.views.page_not_found"
+handler500 = "mybella.core.views.server_error"

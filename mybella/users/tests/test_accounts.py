@@ -1,0 +1,115 @@
+"""Sign-up, log-in, profile and password pages; API tokens."""
+
+import pytest
+from django.urls import reverse
+
+from mybella.users.models import User, UserSettings
+
+pytestmark = pytest.mark.django_db
+
+
+def test_sign_up_creates_account_with_settings_and_logs_in(client):
+    response = client.post(
+        reverse("users:signup"),
+        {
+            "username": "carol",
+            "email": "",
+            "password1": "pa55-word-long",
+            "password2": "pa55-word-long",
+        },
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("personas:settings")
+    carol = User.objects.get(username="carol")
+    assert UserSettings.objects.filter(user=carol, current_persona=None).exists()
+    assert client.get(reverse("personas:settings")).status_code == 200
+
+
+def test_sign_up_with_mismatched_passwords_shows_errors(client):
+    response = client.post(
+        reverse("users:signup"),
+        {"username": "carol", "password1": "pa55-word-long", "password2": "different-1"},
+    )
+    assert response.status_code == 200
+    assert "The two password fields" in response.content.decode()
+    assert not User.objects.filter(username="carol").exists()
+
+
+def test_any_new_user_gets_settings(django_user_model):
+    """Users made outside sign-up (admin, shell) get their settings row too."""
+    admin = django_user_model.objects.create_superuser("root", "r@example.com", "pw-long-enough")
+    assert UserSettings.objects.filter(user=admin).exists()
+
+
+def test_log_in_and_out(client, user):
+    response = client.post(reverse("login"), {"username": "alice", "password": "a-long-password-1"})
+    assert response.status_code == 302
+    assert client.get(reverse("users:profile")).status_code == 200
+    assert client.post(reverse("logout")).status_code == 302
+    assert client.get(reverse("users:profile")).status_code == 302
+
+
+def test_pages_need_login(client):
+    for name in ["users:profile", "personas:settings", "users:password_change"]:
+        response = client.get(reverse(name))
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("login"))
+
+
+def test_profile_update(client, user):
+    client.force_login(user)
+    response = client.post(
+        reverse("users:profile"),
+        {"display_name": "Al", "first_name": "Alice", "last_name": "", "email": "a@example.com"},
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert (user.display_name, user.preferred_name) == ("Al", "Al")
+
+
+def test_password_change(client, user):
+    client.force_login(user)
+    response = client.post(
+        reverse("users:password_change"),
+        {
+            "old_password": "a-long-password-1",
+            "new_password1": "brand-new-secret-9",
+            "new_password2": "brand-new-secret-9",
+        },
+    )
+    assert response.status_code == 302
+    user.refresh_from_db()
+    assert user.check_password("brand-new-secret-9")
+
+
+def test_token_auth(api_client, user):
+    """A username and password buy a token that authenticates API calls."""
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "a-long-password-1"}, format="json"
+    )
+    assert response.status_code == 200
+    token = response.json()["token"]
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    assert api_client.get("/api/v1/personas/current/").status_code == 200
+    assert api_client.delete("/api/v1/auth/token/").status_code == 204
+    assert api_client.get("/api/v1/personas/current/").status_code == 401
+
+
+def test_token_with_bad_password_is_400(api_client, user):
+    response = api_client.post(
+        "/api/v1/auth/token/", {"username": "alice", "password": "wrong"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "Unable to log in" in response.json()["non_field_errors"][0]
+
+
+def test_session_api_calls_need_csrf(user):
+    """Pages' session auth is CSRF-protected on unsafe methods."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(user)
+    assert client.get("/api/v1/personas/").status_code == 200
+    response = client.post("/api/v1/personas/", {"name": "X"}, format="json")
+    assert response.status_code == 403
+    assert "CSRF" in response.json()["detail"]

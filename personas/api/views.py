@@ -1,0 +1,223 @@
+import django_filters
+from django.db.models import Q
+from django.http import HttpResponse
+from django.utils.functional import cached_property
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mybella.core.api import ScopedQuerysetMixin
+from personas import selectors, services
+from personas.api.serializers import (
+    AvatarInputSerializer,
+    CardImportSerializer,
+    PersonaInputSerializer,
+    PersonaOutputSerializer,
+)
+from personas.models import PersonaProfile, PersonaQuerySet
+
+
+class PersonaFilter(django_filters.FilterSet):
+    kind = django_filters.ChoiceFilter(
+        choices=[("system", "system"), ("custom", "custom")],
+        method="filter_kind",
+        help_text="Only system personas, or only your own.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search", help_text="Words in the name, tagline or bio."
+    )
+
+    class Meta:
+        model = PersonaProfile
+        fields = ["kind", "search"]
+
+    def filter_kind(self, queryset: PersonaQuerySet, name: str, value: str) -> PersonaQuerySet:
+        return queryset.filter(is_custom=(value == "custom"))
+
+    def filter_search(self, queryset: PersonaQuerySet, name: str, value: str) -> PersonaQuerySet:
+        for word in value.split()[:8]:
+            queryset = queryset.filter(
+                Q(name__icontains=word) | Q(tagline__icontains=word) | Q(bio__icontains=word)
+            )
+        return queryset
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the system personas and your own"),
+    retrieve=extend_schema(summary="Get a persona"),
+    destroy=extend_schema(
+        summary="Delete your persona",
+        description="Its conversations and memories go with it. System personas: staff only.",
+    ),
+)
+class PersonaViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """System personas and the caller's own custom personas."""
+
+    serializer_class = PersonaOutputSerializer
+    filterset_class = PersonaFilter
+    throttle_scope: str | None = None  # set per action on the costly ones
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def scoped_queryset(self, user: object) -> PersonaQuerySet:
+        return selectors.persona_list_visible(user=user)
+
+    @cached_property
+    def current_persona(self) -> PersonaProfile | None:
+        return selectors.persona_get_current(user=self.request.user)
+
+    def get_serializer_context(self) -> dict:
+        context = super().get_serializer_context()
+        if self.request.user.is_authenticated:
+            context["current_persona_id"] = getattr(self.current_persona, "pk", None)
+        return context
+
+    def _output(self, persona: PersonaProfile, code: int = status.HTTP_200_OK) -> Response:
+        return Response(self.get_serializer(persona).data, status=code)
+
+    @extend_schema(
+        summary="Create a custom persona",
+        description="`owner` and `is_custom` are set by the server; such input is ignored.",
+        request=PersonaInputSerializer,
+        responses={201: PersonaOutputSerializer},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = PersonaInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        persona = services.persona_create(owner=request.user, **serializer.validated_data)
+        return self._output(persona, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a persona",
+        description="Your own personas; system personas only for staff (else 403).",
+        request=PersonaInputSerializer,
+        responses={200: PersonaOutputSerializer},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        persona = self.get_object()
+        services.persona_ensure_editable(persona=persona, user=request.user)
+        serializer = PersonaInputSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        persona = services.persona_update(
+            persona=persona, user=request.user, **serializer.validated_data
+        )
+        return self._output(persona)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.persona_delete(persona=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Talk to this persona from now on",
+        request=None,
+        responses={200: PersonaOutputSerializer},
+    )
+    @action(detail=True, methods=["post"])
+    def select(self, request: Request, pk: str | None = None) -> Response:
+        persona = services.persona_select(user=request.user, persona=self.get_object())
+        self.current_persona = persona
+        return self._output(persona)
+
+    @extend_schema(
+        summary="The persona you are talking to",
+        description="Falls back to the default persona when yours was deleted or deactivated.",
+        responses={200: PersonaOutputSerializer, 404: OpenApiResponse(description="No persona")},
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def current(self, request: Request) -> Response:
+        if self.current_persona is None:
+            return Response({"detail": "There is no persona to talk to."}, status=404)
+        return self._output(self.current_persona)
+
+    @extend_schema(
+        summary="Upload a new avatar",
+        description="PNG, JPEG, WebP or GIF, checked by content, cropped square, at most 512 px.",
+        request={"multipart/form-data": AvatarInputSerializer},
+        responses={200: PersonaOutputSerializer},
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        parser_classes=[MultiPartParser, FormParser],
+        throttle_scope="uploads",
+    )
+    def avatar(self, request: Request, pk: str | None = None) -> Response:
+        persona = self.get_object()
+        services.persona_ensure_editable(persona=persona, user=request.user)
+        serializer = AvatarInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        persona = services.persona_set_avatar(
+            persona=persona, user=request.user, upload=serializer.validated_data["avatar"]
+        )
+        return self._output(persona)
+
+    @extend_schema(
+        summary="Export as a Character Card",
+        description=(
+            "A Character Card V2 as JSON, or with `?format=png` a PNG holding the card "
+            "in `chara` (V2) and `ccv3` (V3) text chunks."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "format", str, enum=["json", "png"], description="json (default) or png"
+            )
+        ],
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "image/png"): OpenApiTypes.BINARY,
+        },
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def card(self, request: Request, pk: str | None = None) -> HttpResponse:
+        fmt = request.query_params.get("format", "json")
+        if fmt not in {"json", "png"}:
+            return Response({"format": ["Choose json or png."]}, status=400)
+        content, content_type, filename = services.persona_export_card(
+            persona=self.get_object(), fmt=fmt
+        )
+        response = HttpResponse(content, content_type=content_type)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+    @extend_schema(
+        summary="Import a Character Card",
+        description=(
+            "Creates a custom persona from a Character Card V1/V2/V3: a `.json` or `.png` "
+            "file in the multipart field `card`, or the card JSON itself as the request body."
+        ),
+        request={
+            "multipart/form-data": CardImportSerializer,
+            "application/json": OpenApiTypes.OBJECT,
+        },
+        responses={201: PersonaOutputSerializer},
+    )
+    @action(
+        detail=False,
+        methods=["post"],
+        url_path="import",
+        parser_classes=[MultiPartParser, FormParser, JSONParser],
+        throttle_scope="uploads",
+        filterset_class=None,
+    )
+    def import_card(self, request: Request) -> Response:
+        if request.content_type.startswith("application/json"):
+            data = request.body
+        else:
+            serializer = CardImportSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            data = serializer.validated_data["card"].read()
+        persona = services.persona_import_card(owner=request.user, data=data)
+        return self._output(persona, status.HTTP_201_CREATED)

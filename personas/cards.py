@@ -1,0 +1,378 @@
+"""Convert MyBella persona fields to and from Character Cards (V1, V2, V3) as JSON or PNG.
+
+A pure codec: no database access. The card fields MyBella has no use for travel in
+``PersonaProfile.extensions`` so that a card survives an import and an export unchanged.
+"""
+
+import base64
+import binascii
+import copy
+import io
+import json
+import re
+import struct
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
+
+from personas.models import CommunicationStyle, PersonaProfile
+
+MYBELLA_FIELDS = (
+    "name",
+    "tagline",
+    "bio",
+    "traits",
+    "communication_style",
+    "communication_notes",
+    "greeting",
+    "example_dialogue",
+    "system_prompt",
+)
+TAGLINE_MAX_LENGTH = 140
+SPEC_V1, SPEC_V2, SPEC_V3 = "chara_card_v1", "chara_card_v2", "chara_card_v3"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+# Caps what a compressed text chunk may inflate to, so that a zip bomb costs nothing.
+MAX_TEXT_BYTES = 2 * 1024 * 1024
+PLACEHOLDER_SIZE = 512
+WARM = CommunicationStyle.WARM.value
+
+V2_DEFAULTS: dict[str, Any] = {
+    "name": "",
+    "description": "",
+    "personality": "",
+    "scenario": "",
+    "first_mes": "",
+    "mes_example": "",
+    "creator_notes": "",
+    "system_prompt": "",
+    "post_history_instructions": "",
+    "alternate_greetings": [],
+    "tags": [],
+    "creator": "",
+    "character_version": "",
+    "extensions": {},
+}
+V3_DEFAULTS: dict[str, Any] = {**V2_DEFAULTS, "group_only_greetings": []}
+STRING_KEYS = tuple(key for key, value in V2_DEFAULTS.items() if isinstance(value, str))
+LIST_KEYS = ("alternate_greetings", "tags", "group_only_greetings")
+# Card keys that map one to one onto a MyBella field: never kept in extensions.
+MAPPED_KEYS = {
+    "name": "name",
+    "description": "bio",
+    "first_mes": "greeting",
+    "mes_example": "example_dialogue",
+    "system_prompt": "system_prompt",
+}
+# Card keys MyBella generates on export; kept in extensions only when they say something else.
+GENERATED_KEYS = ("personality", "tags", "creator_notes")
+
+
+class CardError(ValueError):
+    """A card that can't be read; str(error) says what is wrong, for the user."""
+
+
+@dataclass
+class ParsedCard:
+    """A card read into MyBella terms."""
+
+    fields: dict[str, Any]  # Every key of MYBELLA_FIELDS.
+    extensions: dict[str, Any]  # For PersonaProfile.extensions; empty parts are left out.
+    image: bytes | None  # The PNG file itself when the card was a PNG.
+    spec: str  # chara_card_v1, chara_card_v2 or chara_card_v3.
+
+
+# Export
+
+
+def card_build(
+    fields: Mapping[str, Any], extensions: Mapping[str, Any], *, version: int = 2
+) -> dict[str, Any]:
+    """Return the card (V2 or V3) for a persona's fields and stored extensions."""
+    if version not in (2, 3):
+        raise ValueError(f"Unsupported card version {version}: expected 2 or 3")
+    stored = copy.deepcopy(dict(extensions.get("card") or {}))
+    traits = list(fields.get("traits") or [])
+    tagline = fields.get("tagline") or ""
+    defaults = V3_DEFAULTS if version == 3 else V2_DEFAULTS
+    data = {**copy.deepcopy(defaults), **stored}
+    data.update(
+        {key: fields.get(field) or "" for key, field in MAPPED_KEYS.items()},
+        personality=stored.get("personality", ", ".join(traits)),
+        creator_notes=stored.get("creator_notes", tagline),
+        tags=stored.get("tags", traits),
+    )
+    data["extensions"] = {
+        **copy.deepcopy(dict(extensions.get("extensions") or {})),
+        "mybella": {
+            "tagline": tagline,
+            "traits": traits,
+            "communication_style": fields.get("communication_style") or WARM,
+            "communication_notes": fields.get("communication_notes") or "",
+        },
+    }
+    if version == 3:
+        return {"spec": SPEC_V3, "spec_version": "3.0", "data": data}
+    return {"spec": SPEC_V2, "spec_version": "2.0", "data": data}
+
+
+def card_to_json(fields: Mapping[str, Any], extensions: Mapping[str, Any]) -> bytes:
+    """Return the V2 card as indented UTF-8 JSON."""
+    card = card_build(fields, extensions, version=2)
+    return json.dumps(card, indent=2, ensure_ascii=False).encode()
+
+
+def card_to_png(
+    fields: Mapping[str, Any], extensions: Mapping[str, Any], *, image: bytes | None
+) -> bytes:
+    """Return a PNG of `image` (or a placeholder) carrying the card in `chara` and `ccv3` chunks."""
+    picture = Image.open(io.BytesIO(image)) if image else _placeholder(fields.get("name") or "")
+    if picture.mode not in ("RGB", "RGBA"):
+        picture = picture.convert("RGBA" if picture.has_transparency_data else "RGB")
+    info = PngImagePlugin.PngInfo()
+    for keyword, version in (("chara", 2), ("ccv3", 3)):
+        card = json.dumps(card_build(fields, extensions, version=version), ensure_ascii=False)
+        info.add_text(keyword, base64.b64encode(card.encode()).decode("ascii"))
+    out = io.BytesIO()
+    picture.save(out, format="PNG", pnginfo=info)
+    return out.getvalue()
+
+
+def _placeholder(name: str) -> Image.Image:
+    hue = sum(ord(c) * (i + 1) for i, c in enumerate(name)) % 360
+    picture = Image.new("RGB", (PLACEHOLDER_SIZE,) * 2, ImageColor.getrgb(f"hsl({hue}, 55%, 85%)"))
+    font = ImageFont.load_default(size=PLACEHOLDER_SIZE // 2)
+    ImageDraw.Draw(picture).text(
+        (PLACEHOLDER_SIZE / 2,) * 2,
+        (name[:1] or "?").upper(),
+        fill=ImageColor.getrgb(f"hsl({hue}, 45%, 35%)"),
+        font=font,
+        anchor="mm",
+    )
+    return picture
+
+
+# Import
+
+
+def card_parse(data: bytes) -> ParsedCard:
+    """Read a card from a JSON or PNG file; raise CardError if it can't be read."""
+    if not data.strip():
+        raise CardError("The card file is empty")
+    if data.startswith(PNG_SIGNATURE):
+        return _from_card(_load_json(_png_card_text(data), file=False), image=data)
+    return _from_card(_load_json(data, file=True), image=None)
+
+
+def _load_json(raw: bytes, *, file: bool) -> dict[str, Any]:
+    try:
+        card = json.loads(raw.decode("utf-8-sig"))
+    except (ValueError, RecursionError) as error:
+        if file and not raw.lstrip().startswith((b"{", b"[", b"\xef\xbb\xbf")):
+            raise CardError("The card is neither JSON nor a PNG image") from None
+        raise CardError(f"The card is not valid JSON: {error}") from None
+    if not isinstance(card, dict):
+        raise CardError("The card must be a JSON object")
+    return card
+
+
+def _png_card_text(data: bytes) -> bytes:
+    """Return the base64 card text from the `ccv3` chunk, else the `chara` one, decoded."""
+    texts = _png_texts(data, keywords=("ccv3", "chara"))
+    keyword = next((k for k in ("ccv3", "chara") if k in texts), None)
+    if keyword is None:
+        raise CardError("The PNG has no character card in it (no 'chara' or 'ccv3' text chunk)")
+    if texts[keyword].lstrip().startswith(b"{"):  # Some writers store plain JSON, not base64.
+        return texts[keyword]
+    text = b"".join(texts[keyword].split())
+    try:
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+    except binascii.Error:
+        raise CardError(f"The PNG's '{keyword}' chunk is not valid base64") from None
+
+
+def _png_texts(data: bytes, *, keywords: tuple[str, ...]) -> dict[str, bytes]:
+    """Walk the PNG chunks up to IEND and return the text of the first chunk of each keyword.
+
+    The pixels are never decoded: only the chunk framing, the CRCs and the text chunks are read.
+    """
+    texts: dict[str, bytes] = {}
+    pos = len(PNG_SIGNATURE)
+    while True:
+        if pos + 12 > len(data):
+            raise CardError("The PNG is truncated or damaged")
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body, end = data[pos + 8 : pos + 8 + length], pos + 12 + length
+        if end > len(data):
+            raise CardError("The PNG is truncated or damaged")
+        if zlib.crc32(kind + body) != struct.unpack(">I", data[end - 4 : end])[0]:
+            raise CardError(
+                f"The PNG is truncated or damaged (bad {kind.decode('latin-1')} checksum)"
+            )
+        if kind == b"IEND":
+            return texts
+        if kind in (b"tEXt", b"zTXt", b"iTXt"):
+            keyword, _, rest = body.partition(b"\0")
+            name = keyword.decode("latin-1")
+            if name in keywords and name not in texts:
+                texts[name] = _chunk_text(kind, rest, name)
+        pos = end
+
+
+def _chunk_text(kind: bytes, rest: bytes, keyword: str) -> bytes:
+    if kind == b"tEXt":
+        return rest
+    if kind == b"zTXt":
+        return _inflate(rest[1:], keyword)
+    compressed, text = rest[:1] == b"\x01", rest[2:]
+    text = text.split(b"\0", 2)[-1]  # Skip the language tag and the translated keyword.
+    return _inflate(text, keyword) if compressed else text
+
+
+def _inflate(data: bytes, keyword: str) -> bytes:
+    inflater = zlib.decompressobj()
+    try:
+        text = inflater.decompress(data, MAX_TEXT_BYTES)
+    except zlib.error:
+        raise CardError(f"The PNG's '{keyword}' chunk can't be decompressed") from None
+    if inflater.unconsumed_tail or len(text) >= MAX_TEXT_BYTES:
+        raise CardError(f"The PNG's '{keyword}' chunk is too large")
+    if not inflater.eof:
+        raise CardError(f"The PNG's '{keyword}' chunk can't be decompressed")
+    return text
+
+
+def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
+    spec = card.get("spec")
+    if spec is None:
+        data, spec, where = card, SPEC_V1, ""
+    elif spec in (SPEC_V2, SPEC_V3):
+        data, where = card.get("data"), "data."
+        if not isinstance(data, dict):
+            raise CardError("The card has no 'data' object")
+    else:
+        raise CardError(f"Unsupported card spec '{spec}': expected {SPEC_V2} or {SPEC_V3}")
+    _check_types(data, where)
+
+    name = (data.get("name") or "").strip()
+    if not name:
+        raise CardError(f"{where}name is required")
+    if len(name) > PersonaProfile.NAME_MAX_LENGTH:
+        raise CardError(f"{where}name is longer than {PersonaProfile.NAME_MAX_LENGTH} characters")
+    fields = {field: (data.get(key) or "").strip() for key, field in MAPPED_KEYS.items()}
+    card_extensions = dict(data.get("extensions") or {})
+    mybella = card_extensions.pop("mybella", None)
+    stored = {
+        key: value
+        for key, value in data.items()
+        if key not in MAPPED_KEYS
+        and key not in GENERATED_KEYS
+        and key != "extensions"
+        and not (key in V3_DEFAULTS and value == V3_DEFAULTS[key])
+    }
+    stored.update({key: data[key] for key in GENERATED_KEYS if key in data})
+
+    if isinstance(mybella, dict):
+        fields.update(_from_mybella(mybella, f"{where}extensions.mybella."))
+    else:
+        foreign, traits_from_personality = _from_foreign(data)
+        fields.update(foreign)
+        if traits_from_personality:  # The traits now stand for the personality.
+            stored.pop("personality", None)
+    generated = {
+        "personality": ", ".join(fields["traits"]),
+        "tags": fields["traits"],
+        "creator_notes": fields["tagline"],
+    }
+    for key, value in generated.items():
+        if key in stored and stored[key] == value:
+            del stored[key]
+
+    extensions = {"card": stored, "extensions": card_extensions}
+    return ParsedCard(
+        fields={field: fields[field] for field in MYBELLA_FIELDS},
+        extensions={key: value for key, value in extensions.items() if value},
+        image=image,
+        spec=spec,
+    )
+
+
+def _check_types(data: dict[str, Any], where: str) -> None:
+    # null is taken as "absent": some writers emit it for empty fields.
+    for key in STRING_KEYS:
+        if data.get(key) is not None and not isinstance(data[key], str):
+            raise CardError(f"{where}{key} must be a string")
+    for key in LIST_KEYS:
+        if data.get(key) is not None and not _is_string_list(data[key]):
+            raise CardError(f"{where}{key} must be a list of strings")
+    for key in ("extensions", "character_book"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise CardError(f"{where}{key} must be an object")
+
+
+def _is_string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(item, str) for item in value)
+
+
+def _from_mybella(mybella: dict[str, Any], where: str) -> dict[str, Any]:
+    for key in ("tagline", "communication_notes"):
+        if mybella.get(key) is not None and not isinstance(mybella[key], str):
+            raise CardError(f"{where}{key} must be a string")
+    tagline = (mybella.get("tagline") or "").strip()
+    if len(tagline) > TAGLINE_MAX_LENGTH:
+        raise CardError(f"{where}tagline is longer than {TAGLINE_MAX_LENGTH} characters")
+    traits = mybella.get("traits") or []
+    if not _is_string_list(traits):
+        raise CardError(f"{where}traits must be a list of strings")
+    style = mybella.get("communication_style")
+    return {
+        "tagline": tagline,
+        "traits": _clean_traits(traits, where=f"{where}traits"),
+        "communication_style": style if style in CommunicationStyle.values else WARM,
+        "communication_notes": (mybella.get("communication_notes") or "").strip(),
+    }
+
+
+def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+    """Derive the MyBella-only fields of a card another tool wrote.
+
+    Return them and whether the traits came from the personality (rather than the tags).
+    """
+    pieces = [p.strip() for p in re.split(r"[,;\n]", data.get("personality") or "")]
+    pieces = [p for p in pieces if p]
+    from_personality = 0 < len(pieces) <= PersonaProfile.TRAITS_MAX and all(
+        len(p) <= PersonaProfile.TRAIT_MAX_LENGTH for p in pieces
+    )
+    traits = _clean_traits(pieces if from_personality else data.get("tags") or [])
+    notes = (data.get("creator_notes") or "").strip()
+    fields = {
+        "tagline": notes.splitlines()[0].strip()[:TAGLINE_MAX_LENGTH] if notes else "",
+        "traits": traits,
+        "communication_style": WARM,
+        "communication_notes": "",
+    }
+    return fields, from_personality
+
+
+def _clean_traits(items: list[str], *, where: str | None = None) -> list[str]:
+    """Strip, drop empties and duplicates, keep the first 12; a trait too long raises if `where`.
+
+    Without `where` (traits guessed from tags) a trait too long is skipped instead.
+    """
+    traits: list[str] = []
+    seen: set[str] = set()
+    for item in items:
+        trait = item.strip()
+        if not trait or trait.casefold() in seen:
+            continue
+        if len(trait) > PersonaProfile.TRAIT_MAX_LENGTH:
+            if where:
+                raise CardError(
+                    f"{where} has a trait longer than {PersonaProfile.TRAIT_MAX_LENGTH} characters"
+                )
+            continue
+        seen.add(trait.casefold())
+        traits.append(trait)
+    return traits[: PersonaProfile.TRAITS_MAX]

@@ -1,0 +1,157 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from mybella.core.models import BaseModel
+
+
+class CommunicationStyle(models.TextChoices):
+    WARM = "warm", _("Warm and caring")
+    PLAYFUL = "playful", _("Playful and witty")
+    THOUGHTFUL = "thoughtful", _("Thoughtful and reflective")
+    DIRECT = "direct", _("Direct and practical")
+    CALM = "calm", _("Calm and soothing")
+    ENTHUSIASTIC = "enthusiastic", _("Energetic and enthusiastic")
+    FORMAL = "formal", _("Polished and formal")
+
+
+def avatar_upload_to(instance: "PersonaProfile", filename: str) -> str:
+    """Store every avatar under a fresh random name; the user's file name is never used."""
+    return f"avatars/{uuid.uuid4().hex}.webp"
+
+
+class PersonaQuerySet(models.QuerySet):
+    def system(self) -> "PersonaQuerySet":
+        return self.filter(is_custom=False)
+
+    def custom(self) -> "PersonaQuerySet":
+        return self.filter(is_custom=True)
+
+    def active(self) -> "PersonaQuerySet":
+        return self.filter(is_active=True)
+
+
+class PersonaProfile(BaseModel):
+    """A companion persona: a system one curated by staff, or a user's own."""
+
+    NAME_MAX_LENGTH = 80
+    TRAITS_MAX = 12
+    TRAIT_MAX_LENGTH = 40
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="personas",
+        verbose_name=_("owner"),
+        help_text=_("The user who made this persona; empty for system personas."),
+    )
+    is_custom = models.BooleanField(
+        _("custom"), default=False, help_text=_("Made by a user rather than curated by staff.")
+    )
+    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    slug = models.SlugField(_("slug"), max_length=100, unique=True)
+    tagline = models.CharField(
+        _("tagline"), max_length=140, blank=True, help_text=_("One line shown under the name.")
+    )
+    bio = models.TextField(_("bio"), blank=True, help_text=_("Who this persona is."))
+    traits = models.JSONField(
+        _("personality traits"),
+        default=list,
+        blank=True,
+        help_text=_("A short list of words, such as “curious” or “warm”."),
+    )
+    communication_style = models.CharField(
+        _("communication style"),
+        max_length=20,
+        choices=CommunicationStyle.choices,
+        default=CommunicationStyle.WARM,
+    )
+    communication_notes = models.TextField(
+        _("style notes"),
+        blank=True,
+        help_text=_("Anything else about how this persona talks."),
+    )
+    greeting = models.TextField(
+        _("greeting"), blank=True, help_text=_("The first message of a new conversation.")
+    )
+    example_dialogue = models.TextField(
+        _("example dialogue"),
+        blank=True,
+        help_text=_("A few lines showing how this persona speaks."),
+    )
+    system_prompt = models.TextField(
+        _("system prompt"),
+        blank=True,
+        help_text=_("Extra instructions for the language model."),
+    )
+    avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
+    extensions = models.JSONField(
+        _("card extensions"),
+        default=dict,
+        blank=True,
+        help_text=_("Character card fields MyBella has no use for, kept to export them again."),
+    )
+    is_active = models.BooleanField(
+        _("active"), default=True, help_text=_("Inactive personas are hidden from users.")
+    )
+    position = models.PositiveSmallIntegerField(
+        _("position"), default=100, help_text=_("System personas are listed in this order.")
+    )
+
+    objects = PersonaQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("persona")
+        verbose_name_plural = _("personas")
+        ordering = ["is_custom", "position", "name", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_custom=True, owner__isnull=False)
+                | Q(is_custom=False, owner__isnull=True),
+                name="persona_owner_iff_custom",
+                violation_error_message=_("A custom persona has an owner; a system one has none."),
+            ),
+            models.UniqueConstraint(
+                "owner",
+                Lower("name"),
+                condition=Q(owner__isnull=False),
+                name="persona_unique_name_per_owner",
+                violation_error_message=_("You already have a persona with this name."),
+            ),
+            models.UniqueConstraint(
+                Lower("name"),
+                condition=Q(owner__isnull=True),
+                name="persona_unique_system_name",
+                violation_error_message=_("A system persona with this name already exists."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "is_custom"], name="persona_owner_kind_idx"),
+            models.Index(fields=["is_custom", "is_active", "position"], name="persona_listing_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("api:persona-detail", kwargs={"pk": self.pk})
+
+    @property
+    def kind(self) -> str:
+        return "custom" if self.is_custom else "system"
+
+    @property
+    def initial(self) -> str:
+        return (self.name[:1] or "?").upper()
+
+    @property
+    def avatar_hue(self) -> int:
+        """Return a stable hue for the placeholder avatar of a persona without a picture."""
+        return sum(ord(c) * (i + 1) for i, c in enumerate(self.slug or self.name)) % 360

@@ -1,0 +1,55 @@
+"""Reads of personas: every query a user's request makes goes through here."""
+
+from django.conf import settings
+from django.db.models import Q
+
+from mybella.users.models import User, UserSettings
+from personas.models import PersonaProfile, PersonaQuerySet
+
+
+def persona_list_visible(*, user: User) -> PersonaQuerySet:
+    """Return the personas `user` may see: the active system ones and the user's own."""
+    visible = Q(is_custom=False, is_active=True)
+    if user.is_authenticated:
+        visible |= Q(is_custom=True, owner=user)
+    return PersonaProfile.objects.filter(visible)
+
+
+def persona_list_system() -> PersonaQuerySet:
+    """Return the active system personas in their curated order."""
+    return PersonaProfile.objects.system().active()
+
+
+def persona_list_owned(*, user: User) -> PersonaQuerySet:
+    """Return the custom personas `user` made, newest first."""
+    return PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+
+
+def persona_get_default() -> PersonaProfile | None:
+    """Return the default persona: the configured one, else the first active system persona."""
+    system = persona_list_system()
+    return system.filter(slug=settings.DEFAULT_PERSONA_SLUG).first() or system.first()
+
+
+def user_settings_get(*, user: User) -> UserSettings:
+    """Return the user's settings row, creating it if an old account lacks one."""
+    user_settings, _ = UserSettings.objects.select_related("current_persona").get_or_create(
+        user=user
+    )
+    return user_settings
+
+
+def persona_get_current(*, user: User) -> PersonaProfile | None:
+    """Return the persona `user` is talking to, falling back to the default persona.
+
+    A current persona that was deleted, deactivated or is no longer visible to the
+    user counts as none.
+    """
+    current = user_settings_get(user=user).current_persona
+    if (
+        current is not None
+        and current.is_active
+        and (not current.is_custom or current.owner_id == user.pk)
+    ):
+        return current
+    return persona_get_default()

@@ -1,0 +1,1 @@
+"""Voice presets and custom voices arrive with the voices issue (#4)."""
