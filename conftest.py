@@ -1,5 +1,8 @@
 """Fixtures shared by every app's tests."""
 
+import os
+from pathlib import Path
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -46,3 +49,70 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright; missing Chromium fails under CI, else skips."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing; CI must install Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; the ORM calls the
+    # tests make around it are still synchronous.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """Open pages of the live server at a named viewport; fail on any console error."""
+    contexts, errors = [], []
+
+    def _open(path: str = "/", viewport: str = "desktop"):
+        context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=live_server.url)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(path)
+        return page
+
+    yield _open
+    for context in contexts:
+        context.close()
+    assert errors == [], f"console errors: {errors}"
+
+
+@pytest.fixture
+def screenshot():
+    """Save a full-page screenshot under artifacts/ and return its path."""
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def _shot(page, name: str) -> Path:
+        path = ARTIFACTS / f"{name}.png"
+        page.screenshot(path=str(path), full_page=True)
+        return path
+
+    return _shot

@@ -126,7 +126,7 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
     if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":
         return int.from_bytes(data[16:20]), int.from_bytes(data[20:24])
     if data[:6] in (b"GIF87a", b"GIF89a"):
-        return int.from_bytes(data[6:8], "little"), int.from_bytes(data[8:10], "little")
+        return _gif_size(data)
     if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
         return _webp_size(data)
     return next(
@@ -208,27 +208,45 @@ def _png_end(data: bytes) -> int | None:
     return None
 
 
-def _gif_end(data: bytes) -> int | None:
-    """Return the offset past the trailer, walking every block, or None if they are cut short."""
+def _gif_blocks(data: bytes) -> Iterator[tuple[int, int]]:
+    """Yield the introducer and offset of each GIF block up to the trailer; stop if cut short."""
 
     def colour_table(flags: int) -> int:
         return 3 << ((flags & 7) + 1) if flags & 0x80 else 0
 
     try:
         pos = 13 + colour_table(data[10])
-        while (block := data[pos]) != 0x3B:
+        while True:
+            block = data[pos]
+            yield block, pos
             if block == 0x21:  # extension: introducer and label
                 pos += 2
             elif block == 0x2C:  # image: descriptor, local colour table and LZW code size
                 pos += 11 + colour_table(data[pos + 9])
             else:
-                return None
+                return
             while data[pos]:  # data sub-blocks up to the empty one
                 pos += data[pos] + 1
             pos += 1
     except IndexError:
-        return None
-    return pos + 1
+        return
+
+
+def _gif_size(data: bytes) -> tuple[int, int]:
+    """Read the screen size of a GIF, widened as Pillow does to fit its first frame."""
+    width, height = struct.unpack("<HH", data[6:10].ljust(4, b"\0"))
+    at = next((pos for block, pos in _gif_blocks(data) if block == 0x2C), None)
+    if at is not None:
+        left, top, frame_width, frame_height = struct.unpack(
+            "<4H", data[at + 1 : at + 9].ljust(8, b"\0")
+        )
+        width, height = max(width, left + frame_width), max(height, top + frame_height)
+    return width, height
+
+
+def _gif_end(data: bytes) -> int | None:
+    """Return the offset past the trailer, or None if the blocks are cut short."""
+    return next((pos + 1 for block, pos in _gif_blocks(data) if block == 0x3B), None)
 
 
 def _webp_end(data: bytes) -> int | None:

@@ -209,22 +209,32 @@ def test_rejects_a_decompression_bomb_from_its_header_without_decoding(monkeypat
         + png_chunk(b"IEND", b"")
     )
 
-    def no_decoding(self):
-        raise AssertionError("decoded the pixels of a bomb")
-
-    monkeypatch.setattr(ImageFile.ImageFile, "load", no_decoding)
+    monkeypatch.setattr(ImageFile.ImageFile, "load", lambda self: pytest.fail("decoded"))
 
     assert len(bomb) < 100
     assert rejection(bomb) == "The image is too large to process (100000\u00d7100000 pixels)."
 
 
-@pytest.mark.parametrize("format", ["PNG", "JPEG", "WEBP", "GIF"])
-def test_rejects_more_pixels_than_the_setting_allows(settings, format):
+@pytest.mark.parametrize(
+    ("format", "params"),
+    [
+        ("PNG", {}),
+        ("JPEG", {}),
+        ("GIF", {}),
+        ("WEBP", {}),
+        ("WEBP", {"lossless": True}),
+        ("WEBP", {"mode": "RGBA", "colour": (*RED, 128)}),
+    ],
+    ids=["png", "jpeg", "gif", "webp-vp8", "webp-vp8l", "webp-vp8x"],
+)
+def test_rejects_more_pixels_than_the_setting_allows_before_pillow_opens_it(
+    settings, monkeypatch, format, params
+):
     settings.AVATAR_MAX_PIXELS = 30 * 20 - 1
+    data = picture((30, 20), format, **params)
+    monkeypatch.setattr(Image, "open", lambda *args, **kwargs: pytest.fail("opened"))
 
-    assert rejection(picture((30, 20), format)) == (
-        "The image is too large to process (30\u00d720 pixels)."
-    )
+    assert rejection(data) == "The image is too large to process (30\u00d720 pixels)."
 
 
 def test_accepts_exactly_the_pixel_limit(settings):
@@ -242,17 +252,22 @@ def test_rejects_a_truncated_image(monkeypatch, format):
     assert rejection(data[: len(data) // 2]) == DAMAGED
 
 
-def test_rejects_a_png_whose_chunk_fails_its_checksum():
+def idat(data: bytes) -> tuple[int, int]:
+    start = data.index(b"IDAT") - 4
+    return start, struct.unpack_from(">I", data, start)[0]
+
+
+def test_rejects_a_png_whose_pixel_chunk_fails_its_checksum():
     data = bytearray(noise())
-    data[40] ^= 0xFF
+    start, length = idat(data)
+    data[start + 8 + length] ^= 0xFF
 
     assert rejection(bytes(data)) == DAMAGED
 
 
 def test_rejects_a_png_whose_pixel_data_is_corrupt_under_a_valid_checksum():
     data = noise()
-    start = data.index(b"IDAT") - 4
-    (length,) = struct.unpack_from(">I", data, start)
+    start, length = idat(data)
     body = bytearray(data[start + 8 : start + 8 + length])
     body[length // 2 : length // 2 + 64] = bytes(64)
     damaged = data[:start] + png_chunk(b"IDAT", bytes(body)) + data[start + 12 + length :]
