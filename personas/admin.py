@@ -26,6 +26,9 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class PersonaAdminForm(forms.ModelForm):
+    # A plain file field: the avatar is checked by avatar_process, with its clearer messages.
+    avatar = forms.FileField(label=_("avatar"), required=False, widget=forms.ClearableFileInput)
+
     class Meta:
         model = PersonaProfile
         fields = [

@@ -342,8 +342,10 @@ def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """
     pieces = [p.strip() for p in re.split(r"[,;\n]", data.get("personality") or "")]
     pieces = [p for p in pieces if p]
+    # Only a list of short words is traits; prose ("She is kind, and wise.") stays prose.
     from_personality = 0 < len(pieces) <= PersonaProfile.TRAITS_MAX and all(
-        len(p) <= PersonaProfile.TRAIT_MAX_LENGTH for p in pieces
+        len(p) <= PersonaProfile.TRAIT_MAX_LENGTH and len(p.split()) <= 3 and p[-1] not in ".!?"
+        for p in pieces
     )
     traits = _clean_traits(pieces if from_personality else data.get("tags") or [])
     notes = (data.get("creator_notes") or "").strip()

@@ -81,3 +81,22 @@ def test_html_404_for_pages(client):
 def test_favicon(client):
     response = client.get("/favicon.ico", follow=True)
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_unexpected_api_error_is_json_500(user, monkeypatch):
+    """A bug in an API view still answers JSON, never Django's HTML error page."""
+    from rest_framework.test import APIClient
+
+    from personas import selectors
+
+    def broken(**kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(selectors, "persona_list_visible", broken)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(user)
+    response = client.get("/api/v1/personas/")
+    assert response.status_code == 500
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Something went wrong on our side. Please try again."}

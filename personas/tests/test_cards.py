@@ -459,3 +459,17 @@ def test_non_ascii_text_survives_json_and_png():
 
 def test_json_with_utf8_bom():
     assert card_parse(b"\xef\xbb\xbf" + json.dumps(_v2()).encode()).fields["name"] == "Ann"
+
+
+def test_prose_personality_stays_prose():
+    """A sentence is kept as the card's personality text, not chopped into traits."""
+    prose = "Seraphina is caring, protective and wise, and she never forgets a face."
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {"name": "Seraphina", "personality": prose, "tags": ["fantasy", "guardian"]},
+    }
+    parsed = card_parse(json.dumps(card).encode())
+    assert parsed.fields["traits"] == ["fantasy", "guardian"]
+    assert parsed.extensions["card"]["personality"] == prose
+    assert card_build(parsed.fields, parsed.extensions)["data"]["personality"] == prose

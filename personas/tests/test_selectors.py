@@ -1,0 +1,53 @@
+"""Persona reads are scoped to the user asking."""
+
+import pytest
+
+from personas import selectors
+from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_visible_is_active_system_plus_own(user, other_user, django_assert_num_queries):
+    mine = PersonaFactory(owner=user)
+    PersonaFactory(owner=other_user)
+    PersonaProfile.objects.filter(slug="sam").update(is_active=False)
+    with django_assert_num_queries(1):
+        visible = list(selectors.persona_list_visible(user=user))
+    assert mine in visible
+    assert {p.slug for p in visible if not p.is_custom} == {
+        "isabella",
+        "alex",
+        "luna",
+        "maya",
+        "ethan",
+    }
+    assert all(p.owner in (None, user) for p in visible)
+
+
+def test_owned_is_only_own(user, other_user):
+    mine = PersonaFactory(owner=user)
+    PersonaFactory(owner=other_user)
+    assert list(selectors.persona_list_owned(user=user)) == [mine]
+
+
+def test_current_ignores_someone_elses_persona(user, other_user):
+    """A settings row pointing at another user's persona (set by staff, say) falls back."""
+    theirs = PersonaFactory(owner=other_user)
+    user.settings.current_persona = theirs
+    user.settings.save()
+    assert selectors.persona_get_current(user=user).slug == "isabella"
+
+
+def test_default_falls_back_to_first_active_system_persona(user, settings):
+    settings.DEFAULT_PERSONA_SLUG = "nobody"
+    assert selectors.persona_get_current(user=user).slug == "isabella"
+    PersonaProfile.objects.filter(slug="isabella").update(is_active=False)
+    assert selectors.persona_get_current(user=user).slug == "alex"
+
+
+def test_current_with_no_settings_row(user):
+    user.settings.delete()
+    user.refresh_from_db()
+    assert selectors.persona_get_current(user=user).slug == "isabella"

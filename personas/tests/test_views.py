@@ -1,0 +1,170 @@
+"""The persona settings page and its forms, through Django's test client."""
+
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
+from personas.tests.images import image_bytes
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("personas:settings")
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def form_data(**overrides) -> dict:
+    return {
+        "name": "Nova",
+        "tagline": "Stargazer",
+        "bio": "Loves telescopes.",
+        "traits": "curious, dreamy, Curious",
+        "communication_style": "playful",
+        "communication_notes": "",
+        "greeting": "Look up!",
+        "system_prompt": "",
+        "example_dialogue": "",
+        **overrides,
+    }
+
+
+def test_page_lists_current_system_and_own_personas(
+    signed_in, user, other_user, django_assert_max_num_queries
+):
+    PersonaFactory(owner=user, name="Mine")
+    PersonaFactory(owner=other_user, name="Theirs")
+    with django_assert_max_num_queries(8):
+        response = signed_in.get(PAGE)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for name in ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan", "Mine"]:
+        assert name in html
+    assert "Theirs" not in html
+    assert response.context["current"].slug == "isabella"
+    assert 'aria-current="page"' in html and "My Personas" in html
+
+
+def test_page_query_count_does_not_grow_with_personas(
+    signed_in, user, django_assert_max_num_queries
+):
+    PersonaFactory.create_batch(40, owner=user)
+    with django_assert_max_num_queries(8):
+        assert signed_in.get(PAGE).status_code == 200
+
+
+def test_create_with_avatar(signed_in, user):
+    data = form_data(avatar=SimpleUploadedFile("me.png", image_bytes("PNG", (300, 200))))
+    response = signed_in.post(reverse("personas:create"), data)
+    assert response.status_code == 302
+    nova = PersonaProfile.objects.get(owner=user, name="Nova")
+    assert nova.traits == ["curious", "dreamy"]
+    assert nova.avatar.name.endswith(".webp")
+
+
+def test_create_with_errors_reopens_the_modal(signed_in, user):
+    response = signed_in.post(reverse("personas:create"), form_data(name=""))
+    assert response.status_code == 400
+    assert response.context["open_modal"] == "persona"
+    assert "This field is required." in response.content.decode()
+    response = signed_in.post(
+        reverse("personas:create"),
+        form_data(avatar=SimpleUploadedFile("x.png", b"not an image at all")),
+    )
+    assert response.status_code == 400
+    assert "Upload a PNG, JPEG, WebP or GIF image." in response.content.decode()
+    assert not PersonaProfile.objects.filter(owner=user).exists()
+
+
+def test_duplicate_name_error_is_on_the_name_field(signed_in, user):
+    PersonaFactory(owner=user, name="Nova")
+    response = signed_in.post(reverse("personas:create"), form_data(name="nova"))
+    assert response.status_code == 400
+    assert "You already have a persona named" in str(
+        response.context["persona_form"].errors["name"]
+    )
+
+
+def test_edit_own_persona_and_remove_avatar(signed_in, user):
+    persona = PersonaFactory(owner=user, name="Old")
+    signed_in.post(
+        reverse("personas:edit", args=[persona.pk]),
+        form_data(name="New", avatar=SimpleUploadedFile("a.gif", image_bytes("GIF"))),
+    )
+    persona.refresh_from_db()
+    assert persona.name == "New" and persona.avatar
+    signed_in.post(
+        reverse("personas:edit", args=[persona.pk]), form_data(name="New", remove_avatar="on")
+    )
+    persona.refresh_from_db()
+    assert not persona.avatar
+
+
+def test_edit_data_is_embedded_for_the_modal(signed_in, user):
+    persona = PersonaFactory(owner=user, name="Nova", traits=["a", "b"])
+    html = signed_in.get(PAGE).content.decode()
+    start = html.index(">", html.index('id="persona-data"')) + 1
+    data = json.loads(html[start : html.index("</script>", start)])
+    assert data[str(persona.pk)]["traits"] == "a, b"
+    assert data[str(persona.pk)]["name"] == "Nova"
+
+
+@pytest.mark.parametrize("action", ["edit", "delete"])
+def test_other_users_and_system_personas_are_404_for_edit_and_delete(signed_in, other_user, action):
+    theirs = PersonaFactory(owner=other_user)
+    luna = PersonaProfile.objects.get(slug="luna")
+    for persona in (theirs, luna):
+        response = signed_in.post(reverse(f"personas:{action}", args=[persona.pk]), form_data())
+        assert response.status_code == 404
+    assert PersonaProfile.objects.filter(pk=theirs.pk, name=theirs.name).exists()
+    assert PersonaProfile.objects.filter(slug="luna", name="Luna").exists()
+
+
+def test_select_and_delete(signed_in, user):
+    mine = PersonaFactory(owner=user, name="Mine")
+    signed_in.post(reverse("personas:select", args=[mine.pk]))
+    assert signed_in.get(PAGE).context["current"] == mine
+    response = signed_in.post(reverse("personas:delete", args=[mine.pk]), follow=True)
+    assert "was deleted, with their conversations and memories" in response.content.decode()
+    assert response.context["current"].slug == "isabella"
+
+
+def test_select_other_users_persona_is_404(signed_in, other_user):
+    theirs = PersonaFactory(owner=other_user)
+    assert signed_in.post(reverse("personas:select", args=[theirs.pk])).status_code == 404
+
+
+def test_get_on_post_only_urls_is_405(signed_in, user):
+    mine = PersonaFactory(owner=user)
+    assert signed_in.get(reverse("personas:delete", args=[mine.pk])).status_code == 405
+
+
+def test_import_and_export_from_the_page(signed_in, user):
+    card = {
+        "spec": "chara_card_v2",
+        "spec_version": "2.0",
+        "data": {"name": "Imported", "personality": "bold, kind"},
+    }
+    upload = SimpleUploadedFile("c.json", json.dumps(card).encode())
+    assert signed_in.post(reverse("personas:import"), {"card": upload}).status_code == 302
+    persona = PersonaProfile.objects.get(owner=user, name="Imported")
+    assert persona.traits == ["bold", "kind"]
+    response = signed_in.get(reverse("personas:export", args=[persona.pk]), {"format": "png"})
+    assert response["Content-Type"] == "image/png"
+    assert response["Content-Disposition"] == 'attachment; filename="imported.card.png"'
+
+
+def test_bad_import_shows_the_reason(signed_in):
+    response = signed_in.post(
+        reverse("personas:import"), {"card": SimpleUploadedFile("c.json", b"{oops")}
+    )
+    assert response.status_code == 400
+    assert response.context["open_modal"] == "import"
+    assert "not valid JSON" in response.content.decode()
