@@ -20,17 +20,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
 
 from personas.models import CommunicationStyle, PersonaProfile
 
-MYBELLA_FIELDS = (
-    "name",
-    "tagline",
-    "bio",
-    "traits",
-    "communication_style",
-    "communication_notes",
-    "greeting",
-    "example_dialogue",
-    "system_prompt",
-)
+MYBELLA_FIELDS = PersonaProfile.EDITABLE_FIELDS
 TAGLINE_MAX_LENGTH = 140
 SPEC_V1, SPEC_V2, SPEC_V3 = "chara_card_v1", "chara_card_v2", "chara_card_v3"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -39,6 +39,18 @@ class PersonaQuerySet(models.QuerySet):
 class PersonaProfile(BaseModel):
     """A companion persona: a system one curated by staff, or a user's own."""
 
+    # What a persona's owner may set; everything else is the server's to decide.
+    EDITABLE_FIELDS = (
+        "name",
+        "tagline",
+        "bio",
+        "traits",
+        "communication_style",
+        "communication_notes",
+        "greeting",
+        "example_dialogue",
+        "system_prompt",
+    )
     NAME_MAX_LENGTH = 80
     TRAITS_MAX = 12
     TRAIT_MAX_LENGTH = 40

@@ -16,18 +16,6 @@ from personas.avatars import AvatarError, avatar_process
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_owned, user_settings_get
 
-EDITABLE_FIELDS = (
-    "name",
-    "tagline",
-    "bio",
-    "traits",
-    "communication_style",
-    "communication_notes",
-    "greeting",
-    "example_dialogue",
-    "system_prompt",
-)
-
 
 def persona_ensure_editable(*, persona: PersonaProfile, user: User) -> None:
     """Raise PermissionDenied unless `user` may change or delete `persona`."""
@@ -75,7 +63,7 @@ def persona_create(
             _("You can have at most %d custom personas. Delete one to make room.")
             % settings.PERSONAS_MAX_PER_USER
         )
-    unknown = set(fields) - set(EDITABLE_FIELDS)
+    unknown = set(fields) - set(PersonaProfile.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"persona_create() got unexpected fields: {sorted(unknown)}")
     _ensure_name_available(owner=owner, name=fields.get("name", ""))
@@ -112,7 +100,7 @@ def persona_update(
 ) -> PersonaProfile:
     """Change the given fields of a persona `user` may edit, and its avatar if given."""
     persona_ensure_editable(persona=persona, user=user)
-    unknown = set(fields) - set(EDITABLE_FIELDS)
+    unknown = set(fields) - set(PersonaProfile.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"persona_update() got unexpected fields: {sorted(unknown)}")
     if "name" in fields and persona.is_custom:
@@ -217,7 +205,8 @@ def persona_duplicate(*, persona: PersonaProfile) -> PersonaProfile:
         name, number = f"{persona.name} (copy {number})", number + 1
     copy = PersonaProfile(
         **{
-            field: getattr(persona, field) for field in (*EDITABLE_FIELDS, "extensions", "position")
+            field: getattr(persona, field)
+            for field in (*PersonaProfile.EDITABLE_FIELDS, "extensions", "position")
         },
     )
     copy.name, copy.is_active, copy.is_custom, copy.owner = (
