@@ -3,7 +3,7 @@
 import re
 import struct
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from io import BytesIO
 from typing import IO
@@ -19,7 +19,8 @@ _JPEG_SOS = 0xDA
 _JPEG_SOF = frozenset(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}
 _SCAN_GOES_ON = frozenset({b"\x00", *(bytes([marker]) for marker in range(0xD0, 0xD8))})
 # Markup, script or an archive has no business inside a picture: it is a payload for whatever
-# later serves or unpacks the file under another type.
+# later serves or unpacks the file under another type. Only metadata is searched for them, as
+# compressed pixel data holds any of these byte sequences by chance in about 1% of photos.
 _HIDDEN_MARKERS = re.compile(rb"(?i:<(?:script|html|\?php|svg|!doctype))|PK\x03\x04|PK\x05\x06")
 
 _WRONG_TYPE = "Upload a PNG, JPEG, WebP or GIF image."
@@ -53,11 +54,11 @@ def avatar_process(upload: bytes | IO[bytes]) -> bytes:
             image = Image.open(BytesIO(data), formats=_FORMATS)
         _check_pixels(image.size)
         end = _IMAGE_ENDS[image.format](data)
-        if (end is not None and end < len(data)) or _HIDDEN_MARKERS.search(data):
+        if (end is not None and end < len(data)) or _has_hidden_markers(data, image.format):
             raise AvatarError(_HIDDEN)
+        if end is None:
+            raise AvatarError(_DAMAGED)
         with _failing_as(_DAMAGED):
-            if end is None:
-                raise AvatarError(_DAMAGED)
             image.verify()
             # verify() leaves the image unusable, so decode the first frame from a fresh open.
             image = Image.open(BytesIO(data), formats=_FORMATS)
@@ -98,8 +99,6 @@ def _failing_as(message: str) -> Iterator[None]:
     """Turn whatever Pillow raises inside into an AvatarError with message."""
     try:
         yield
-    except AvatarError:
-        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         # Pillow's own limit, met only where the header check could not see the size.
         raise AvatarError(f"{_TOO_LARGE}.") from None
@@ -132,7 +131,7 @@ def _declared_size(data: bytes) -> tuple[int, int] | None:
     return next(
         (
             (int.from_bytes(data[at + 7 : at + 9]), int.from_bytes(data[at + 5 : at + 7]))
-            for marker, at in _jpeg_markers(data, 0)
+            for marker, at, _ in _jpeg_markers(data)
             if marker in _JPEG_SOF
         ),
         None,
@@ -153,59 +152,69 @@ def _webp_size(data: bytes) -> tuple[int, int] | None:
     return None
 
 
-def _jpeg_markers(data: bytes, pos: int) -> Iterator[tuple[int, int]]:
-    """Yield each marker of the JPEG stream starting at pos with its offset, up to its EOI."""
-    if not data.startswith(_JPEG_SOI, pos):
-        return
-    pos += 2
-    while pos + 1 < len(data) and data[pos] == 0xFF:
-        marker = data[pos + 1]
-        if marker == 0xFF:  # a fill byte before the marker
-            pos += 1
-            continue
-        yield marker, pos
-        if marker == _JPEG_EOI:
+def _jpeg_markers(data: bytes) -> Iterator[tuple[int, int, int]]:
+    """Yield each marker of the JPEG streams that open data, its offset and its segment's end.
+
+    A segment's data runs from offset + 4 to its end; a scan's entropy-coded data follows the end
+    of its SOS segment. Streams may follow each other back to back: MPO and Ultra HDR photos
+    append further images. Stop at the end of the last stream, or where one is cut short.
+    """
+    pos = 0
+    while data.startswith(_JPEG_SOI, pos):
+        pos += 2
+        while pos + 1 < len(data) and data[pos] == 0xFF:
+            marker = data[pos + 1]
+            if marker == 0xFF:  # a fill byte before the marker
+                pos += 1
+                continue
+            # Standalone markers have no length.
+            standalone = marker in (_JPEG_EOI, 0x01) or 0xD0 <= marker <= 0xD7
+            end = pos + 2 + (0 if standalone else int.from_bytes(data[pos + 2 : pos + 4]))
+            yield marker, pos, end
+            pos = end
+            if marker == _JPEG_EOI:
+                break
+            if marker == _JPEG_SOS:
+                # Entropy-coded data runs to the next marker that is not a stuffed 00 or a restart.
+                pos = data.find(b"\xff", pos)
+                while pos != -1 and data[pos + 1 : pos + 2] in _SCAN_GOES_ON:
+                    pos = data.find(b"\xff", pos + 2)
+                if pos == -1:
+                    return
+        else:
             return
-        if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # standalone markers have no length
-            pos += 2
-            continue
-        pos += 2 + int.from_bytes(data[pos + 2 : pos + 4])
-        if marker == _JPEG_SOS:
-            # Entropy-coded data runs to the next marker that is not a stuffed 00 or a restart.
-            pos = data.find(b"\xff", pos)
-            while pos != -1 and data[pos + 1 : pos + 2] in _SCAN_GOES_ON:
-                pos = data.find(b"\xff", pos + 2)
-            if pos == -1:
-                return
 
 
 def _jpeg_end(data: bytes) -> int | None:
-    """Return the offset past the last EOI, or None if the first JPEG stream is cut short.
-
-    Streams may follow each other back to back: MPO and Ultra HDR photos append further images.
-    """
-    pos = 0
-    while (end := _jpeg_stream_end(data, pos)) is not None:
-        pos = end
-        if not data.startswith(_JPEG_SOI, pos):
-            return pos
-    return pos or None
+    """Return the offset past the last EOI, or None if the first JPEG stream is cut short."""
+    return max((end for marker, _, end in _jpeg_markers(data) if marker == _JPEG_EOI), default=None)
 
 
-def _jpeg_stream_end(data: bytes, pos: int) -> int | None:
-    """Return the offset past the EOI of the JPEG stream at pos, or None if it has none."""
-    return next((at + 2 for marker, at in _jpeg_markers(data, pos) if marker == _JPEG_EOI), None)
+def _jpeg_metadata(data: bytes) -> Iterator[bytes]:
+    """Yield the data of each JPEG segment, leaving out the entropy-coded scans."""
+    return (data[at + 4 : end] for _, at, end in _jpeg_markers(data))
+
+
+def _png_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+    """Yield the type, data offset and data end of each PNG chunk up to IEND; stop if cut short."""
+    pos = len(_PNG_SIGNATURE)
+    while pos + 12 <= len(data):
+        length, kind = struct.unpack_from(">I4s", data, pos)
+        yield kind, pos + 8, pos + 8 + length
+        if kind == b"IEND":
+            return
+        pos += 12 + length
 
 
 def _png_end(data: bytes) -> int | None:
     """Return the offset past the IEND chunk, or None if the chunks are cut short."""
-    pos = len(_PNG_SIGNATURE)
-    while pos + 12 <= len(data):
-        length, kind = struct.unpack_from(">I4s", data, pos)
-        pos += 12 + length
-        if kind == b"IEND":
-            return pos if pos <= len(data) else None
-    return None
+    end = next((end + 4 for kind, _, end in _png_chunks(data) if kind == b"IEND"), len(data) + 1)
+    return end if end <= len(data) else None
+
+
+def _png_metadata(data: bytes) -> Iterator[bytes]:
+    """Yield the data of each PNG chunk but the compressed pixels of IDAT and APNG's fdAT."""
+    return (data[at:end] for kind, at, end in _png_chunks(data) if kind not in (b"IDAT", b"fdAT"))
 
 
 def _gif_blocks(data: bytes) -> Iterator[tuple[int, int]]:
@@ -249,11 +258,40 @@ def _gif_end(data: bytes) -> int | None:
     return next((pos + 1 for block, pos in _gif_blocks(data) if block == 0x3B), None)
 
 
+def _gif_metadata(data: bytes) -> Iterator[bytes]:
+    """Yield the data of each GIF extension (comment, application...), joined across sub-blocks."""
+    for block, pos in _gif_blocks(data):
+        if block == 0x21:
+            parts, pos = [], pos + 2
+            while pos < len(data) and (size := data[pos]):
+                parts.append(data[pos + 1 : pos + 1 + size])
+                pos += 1 + size
+            yield b"".join(parts)
+
+
 def _webp_end(data: bytes) -> int | None:
     """Return the offset past the RIFF container, or None if the file is shorter than it says."""
     size = int.from_bytes(data[4:8], "little")
     end = 8 + size + (size & 1)
     return end if end <= len(data) else None
+
+
+def _webp_metadata(data: bytes, pos: int = 12, stop: int | None = None) -> Iterator[bytes]:
+    """Yield the data of each WebP chunk but the compressed pixels, including animation frames."""
+    stop = len(data) if stop is None else stop
+    while pos + 8 <= stop:
+        kind, size = struct.unpack_from("<4sI", data, pos)
+        end = min(pos + 8 + size, stop)
+        if kind == b"ANMF":  # frame position, size and timing, then the frame's own chunks
+            yield from _webp_metadata(data, pos + 24, end)
+        elif kind not in (b"VP8 ", b"VP8L", b"ALPH"):
+            yield data[pos + 8 : end]
+        pos += 8 + size + (size & 1)
+
+
+def _has_hidden_markers(data: bytes, format: str | None) -> bool:
+    """Tell whether the metadata of an image of format holds markup, script or an archive."""
+    return any(map(_HIDDEN_MARKERS.search, _METADATA[format](data)))
 
 
 _IMAGE_ENDS: dict[str | None, Callable[[bytes], int | None]] = {
@@ -262,4 +300,11 @@ _IMAGE_ENDS: dict[str | None, Callable[[bytes], int | None]] = {
     "MPO": _jpeg_end,
     "GIF": _gif_end,
     "WEBP": _webp_end,
+}
+_METADATA: dict[str | None, Callable[[bytes], Iterable[bytes]]] = {
+    "PNG": _png_metadata,
+    "JPEG": _jpeg_metadata,
+    "MPO": _jpeg_metadata,
+    "GIF": _gif_metadata,
+    "WEBP": _webp_metadata,
 }

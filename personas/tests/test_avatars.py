@@ -1,3 +1,5 @@
+"""Tests for checking and re-encoding persona avatar uploads; every input is built here."""
+
 import random
 import struct
 import zipfile
@@ -282,6 +284,18 @@ def zip_archive() -> bytes:
     return output.getvalue()
 
 
+def webp_frame_with_chunk(body: bytes) -> bytes:
+    """An animated WebP whose first frame carries an extra chunk holding body (of even length)."""
+    red, blue = Image.new("RGB", (64, 64), RED), Image.new("RGB", (64, 64), BLUE)
+    data = encode(red, "WEBP", save_all=True, append_images=[blue])
+    at = data.index(b"ANMF")
+    size = int.from_bytes(data[at + 4 : at + 8], "little")
+    chunk = b"XYZW" + struct.pack("<I", len(body)) + body
+    frame = b"ANMF" + struct.pack("<I", size + len(chunk)) + data[at + 8 : at + 8 + size] + chunk
+    riff = b"WEBP" + data[12:at] + frame + data[at + 8 + size :]
+    return b"RIFF" + struct.pack("<I", len(riff)) + riff
+
+
 def png_with_text(key: str, text: str) -> bytes:
     info = PngImagePlugin.PngInfo()
     info.add_text(key, text)
@@ -301,6 +315,10 @@ def png_with_text(key: str, text: str) -> bytes:
         picture(format="GIF") + b"trailing",
         picture(format="WEBP") + b"trailing",
         picture(format="WEBP") + b"<svg/>",
+        picture(format="GIF", comment=b"<script>alert(1)</script>"),
+        picture(format="GIF", comment=b"x" * 253 + b"<script>"),
+        picture(format="WEBP", xmp=b"<html><body>hi</body></html>"),
+        webp_frame_with_chunk(b"<svg/>"),
     ],
     ids=[
         "png+zip",
@@ -313,6 +331,10 @@ def png_with_text(key: str, text: str) -> bytes:
         "gif+bytes",
         "webp+bytes",
         "webp+svg",
+        "gif-comment-script",
+        "gif-comment-script-across-sub-blocks",
+        "webp-xmp-html",
+        "webp-frame-chunk-svg",
     ],
 )
 def test_rejects_an_image_with_other_data_glued_on_or_inside(data):
@@ -326,3 +348,28 @@ def test_accepts_a_multi_picture_jpeg_whose_images_follow_each_other():
     assert Image.open(BytesIO(data)).format == "MPO"
 
     assert opened(avatar_process(data)).size == (64, 64)
+
+
+MARKER_BYTES = b"PK\x03\x04<svg"
+
+
+def test_accepts_a_png_whose_pixel_data_holds_marker_bytes():
+    # Stored deflate keeps the scanlines literal: each row is filter 0 and 16 RGB pixels.
+    rows = (b"\0" + MARKER_BYTES * 6) * 16
+    data = (
+        PNG_SIGNATURE
+        + png_chunk(b"IHDR", struct.pack(">IIBBBBB", 16, 16, 8, 2, 0, 0, 0))
+        + png_chunk(b"IDAT", zlib.compress(rows, level=0))
+        + png_chunk(b"IEND", b"")
+    )
+    assert MARKER_BYTES in data
+
+    assert opened(avatar_process(data)).size == (16, 16)
+
+
+def test_accepts_a_jpeg_whose_scan_data_holds_marker_bytes():
+    data = noise(format="JPEG")
+    middle = (data.index(b"\xff\xda") + len(data)) // 2
+    data = data[:middle] + MARKER_BYTES + data[middle + len(MARKER_BYTES) :]
+
+    assert opened(avatar_process(data)).size == (256, 256)
