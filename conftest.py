@@ -1,10 +1,21 @@
 """Fixtures shared by every app's tests."""
 
+import importlib
 import os
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Make sure the system personas exist, even in a reused database a test flushed."""
+    from django.apps import apps
+
+    migration = importlib.import_module("personas.migrations.0002_system_personas")
+    with django_db_blocker.unblock():
+        migration.create_system_personas(apps, None)
 
 
 @pytest.fixture(autouse=True)

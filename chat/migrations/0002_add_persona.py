@@ -1,0 +1,37 @@
+"""Step 1 of 3: every row gets a persona column, empty for now."""
+
+import django.db.models.deletion
+from django.db import migrations, models
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("chat", "0001_initial"),
+        ("personas", "0002_system_personas"),
+        ("users", "0002_user_settings"),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name="conversation",
+            name="persona",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="conversations",
+                to="personas.personaprofile",
+                verbose_name="persona",
+            ),
+        ),
+        migrations.AddField(
+            model_name="chatmessage",
+            name="persona",
+            field=models.ForeignKey(
+                null=True,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="chat_messages",
+                to="personas.personaprofile",
+                verbose_name="persona",
+            ),
+        ),
+    ]

@@ -1,0 +1,41 @@
+"""Helpers for data migrations. Historical migrations import these: change them only
+in ways that keep every migration that uses them correct."""
+
+from django.conf import settings
+
+
+def backfill_persona(apps, schema_editor, *, app_label: str, model_names: list[str]) -> None:  # noqa: ANN001
+    """Give every row with no persona its user's current persona, else the default persona.
+
+    A current persona counts only when it is active and the user may see it (a system
+    persona, or one of the user's own). Rows are updated in a few set-based statements.
+    """
+    persona_model = apps.get_model("personas", "PersonaProfile")
+    settings_model = apps.get_model("users", "UserSettings")
+    models = [apps.get_model(app_label, name) for name in model_names]
+    if not any(model.objects.filter(persona__isnull=True).exists() for model in models):
+        return
+
+    by_persona: dict[int, list[int]] = {}
+    rows = settings_model.objects.filter(
+        current_persona__isnull=False, current_persona__is_active=True
+    ).values_list("user_id", "current_persona_id", "current_persona__owner_id")
+    for user_id, persona_id, owner_id in rows.iterator():
+        if owner_id is None or owner_id == user_id:
+            by_persona.setdefault(persona_id, []).append(user_id)
+
+    system = persona_model.objects.filter(is_custom=False, is_active=True)
+    default = (
+        system.filter(slug=settings.DEFAULT_PERSONA_SLUG).first()
+        or system.order_by("position", "name").first()
+    )
+    for model in models:
+        pending = model.objects.filter(persona__isnull=True)
+        for persona_id, user_ids in by_persona.items():
+            pending.filter(user_id__in=user_ids).update(persona_id=persona_id)
+        if pending.exists():
+            if default is None:
+                raise RuntimeError(
+                    f"{model.__name__} rows need a persona but there is no active system persona."
+                )
+            pending.update(persona_id=default.pk)
