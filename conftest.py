@@ -98,22 +98,40 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """Open pages of the live server at a named viewport; fail on any console error."""
-    contexts, errors = [], []
+    """Open pages of the live server at a named viewport; fail on any console error.
+
+    A page the server answers with a 4xx status (a form sent back with its errors) is still
+    a page: Chromium's "Failed to load resource" line about that document does not count.
+    A script, stylesheet, image or fetch that fails still does.
+    """
+    contexts, errors, error_pages = [], [], set()
+
+    def _on_response(response):
+        if response.request.is_navigation_request() and 400 <= response.status < 500:
+            error_pages.add(response.url)
 
     def _open(path: str = "/", viewport: str = "desktop"):
         context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=live_server.url)
         contexts.append(context)
         page = context.new_page()
-        page.on("console", lambda msg: msg.type == "error" and errors.append(msg.text))
-        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on(
+            "console",
+            lambda msg: msg.type == "error" and errors.append((msg.text, msg.location.get("url"))),
+        )
+        page.on("pageerror", lambda exc: errors.append((str(exc), None)))
+        page.on("response", _on_response)
         page.goto(path)
         return page
 
     yield _open
     for context in contexts:
         context.close()
-    assert errors == [], f"console errors: {errors}"
+    unexpected = [
+        text
+        for text, url in errors
+        if not (text.startswith("Failed to load resource") and url in error_pages)
+    ]
+    assert unexpected == [], f"console errors: {unexpected}"
 
 
 @pytest.fixture

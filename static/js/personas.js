@@ -86,5 +86,10 @@ personaForm.elements.namedItem("name").addEventListener("input", (event) => {
   placeholder.textContent = (event.target.value.trim() || "?").charAt(0).toUpperCase();
 });
 
-// A form sent back with errors opens again where the user left it.
-document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => dialog.showModal());
+// A form sent back with errors opens again where the user left it, at the first error.
+document.querySelectorAll("dialog[data-open-on-load]").forEach((dialog) => {
+  dialog.showModal();
+  (dialog.querySelector(".has-error :is(input, textarea, select)") || dialog.querySelector("input:not([type=hidden]):not([type=file])"))?.focus();
+  const name = personaForm.elements.namedItem("name").value.trim();
+  if (name) placeholder.textContent = name.charAt(0).toUpperCase();
+});
