@@ -8,14 +8,24 @@ import pytest
 from rest_framework.test import APIClient
 
 
-@pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):
-    """Make sure the system personas exist, even in a reused database a test flushed."""
+def _create_system_personas() -> None:
     from django.apps import apps
 
     migration = importlib.import_module("personas.migrations.0002_system_personas")
+    migration.create_system_personas(apps, None)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Make sure the system personas exist, even in a reused database a test flushed."""
     with django_db_blocker.unblock():
-        migration.create_system_personas(apps, None)
+        _create_system_personas()
+
+
+@pytest.fixture
+def system_personas(transactional_db):
+    """Bring back the system personas that an earlier transactional test flushed away."""
+    _create_system_personas()
 
 
 @pytest.fixture(autouse=True)

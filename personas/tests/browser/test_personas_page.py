@@ -16,7 +16,8 @@ from personas.tests.images import image_bytes
 
 pytestmark = [
     pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
 ]
 
 SYSTEM_NAMES = ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan"]
