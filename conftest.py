@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+pytest_plugins = ["chat.tests.fake_llm"]
+
 
 def _create_system_personas() -> None:
     from django.apps import apps

@@ -40,6 +40,12 @@ class ConversationMemory(BaseModel):
         verbose_name=_("source messages"),
     )
     last_recalled_at = models.DateTimeField(_("last recalled"), null=True, blank=True)
+    embedding = models.JSONField(
+        _("embedding"),
+        null=True,
+        blank=True,
+        help_text=_("The configured model's embedding of the content, when it offers one."),
+    )
 
     class Meta:
         verbose_name = _("memory")
@@ -94,3 +100,90 @@ class UserPreference(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.key}={self.value}"
+
+
+class MemoryEvent(models.Model):
+    """One change in a memory's life: created, updated or deleted, and by whom or what."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated")
+        DELETED = "deleted", _("Deleted")
+
+    class Actor(models.TextChoices):
+        USER = "user", _("You")
+        EXTRACTOR = "extractor", _("Noticed in conversation")
+        MODEL = "model", _("The language model")
+        IMPORT = "import", _("Imported history")
+
+    memory = models.ForeignKey(
+        ConversationMemory,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+        verbose_name=_("memory"),
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memory_events",
+        verbose_name=_("user"),
+    )
+    persona = models.ForeignKey(
+        "personas.PersonaProfile",
+        on_delete=models.CASCADE,
+        related_name="memory_events",
+        verbose_name=_("persona"),
+    )
+    action = models.CharField(_("action"), max_length=10, choices=Action.choices)
+    actor = models.CharField(_("by"), max_length=10, choices=Actor.choices)
+    content_before = models.TextField(_("before"), blank=True)
+    content_after = models.TextField(_("after"), blank=True)
+    created_at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("memory event")
+        verbose_name_plural = _("memory events")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["memory", "-created_at"], name="memory_event_memory_idx"),
+            models.Index(fields=["user", "persona", "created_at"], name="memory_event_pair_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action} by {self.actor}"
+
+
+class MemorySettings(BaseModel):
+    """Whether one persona remembers things about one user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memory_settings",
+        verbose_name=_("user"),
+    )
+    persona = models.ForeignKey(
+        "personas.PersonaProfile",
+        on_delete=models.CASCADE,
+        related_name="memory_settings",
+        verbose_name=_("persona"),
+    )
+    remember = models.BooleanField(
+        _("remember things"),
+        default=True,
+        help_text=_("When off, nothing new is remembered and nothing is recalled."),
+    )
+
+    class Meta:
+        verbose_name = _("memory settings")
+        verbose_name_plural = _("memory settings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "persona"], name="memory_settings_one_per_pair"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"remember={self.remember}"

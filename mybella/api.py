@@ -4,16 +4,49 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from mybella.users.api import TokenView
+from chat.api import views as chat_views
+from memory.api import views as memory_views
+from mybella.users.api import ExportView, TokenView
 from personas.api.views import PersonaViewSet
 
 router = DefaultRouter()
 router.register("personas", PersonaViewSet, basename="persona")
+router.register("conversations", chat_views.ConversationViewSet, basename="conversation")
+router.register("memories", memory_views.MemoryViewSet, basename="memory")
 
 app_name = "api"
 
+persona_scoped = [
+    path(
+        "conversations/",
+        chat_views.PersonaConversationsView.as_view(),
+        name="persona-conversations",
+    ),
+    path("history/import/", chat_views.HistoryImportView.as_view(), name="persona-history-import"),
+    path("memories/", memory_views.PersonaMemoriesView.as_view(), name="persona-memories"),
+    path(
+        "memories/search/",
+        memory_views.PersonaMemorySearchView.as_view(),
+        name="persona-memory-search",
+    ),
+    path("preferences/", memory_views.PersonaPreferencesView.as_view(), name="persona-preferences"),
+    path(
+        "memory-settings/",
+        memory_views.PersonaMemorySettingsView.as_view(),
+        name="persona-memory-settings",
+    ),
+]
+
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="token"),
+    path("v1/me/export/", ExportView.as_view(), name="me-export"),
+    path("v1/chat/messages/", chat_views.MessageCreateView.as_view(), name="chat-messages"),
+    path(
+        "v1/chat/messages/<int:pk>/retry/",
+        chat_views.MessageRetryView.as_view(),
+        name="chat-message-retry",
+    ),
+    path("v1/personas/<int:persona_id>/", include(persona_scoped)),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

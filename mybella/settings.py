@@ -41,6 +41,8 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks",
+    "django_tasks_db",
     "mybella.core",
     "mybella.users",
     "personas",
@@ -174,6 +176,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
+        "chat": env.str("THROTTLE_CHAT", default="30/min"),
     },
 }
 
@@ -199,6 +202,19 @@ AVATAR_MAX_PIXELS = env.int("AVATAR_MAX_PIXELS", default=40_000_000)
 AVATAR_SIZE = 512
 CARD_MAX_BYTES = env.int("CARD_MAX_BYTES", default=8 * 1024 * 1024)
 
+# Chat and memory.
+LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=3000)
+CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=4000)
+HISTORY_IMPORT_MAX_MESSAGES = env.int("HISTORY_IMPORT_MAX_MESSAGES", default=5000)
+
+# Background tasks (memory extraction): the database backend and `manage.py db_worker`.
+TASKS = {
+    "default": {
+        "BACKEND": env.str("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -207,3 +223,17 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 CSRF_FAILURE_VIEW = "mybella.core.views.csrf_failure"
+
+# --- LLM reply engines (chat/providers) --------------------------------------------------
+# LLM_PROVIDER: "offline" (built-in, no network), "openai" (any OpenAI-compatible server),
+# or "" to use "openai" when LLM_BASE_URL or LLM_API_KEY is set and "offline" otherwise.
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")  # e.g. http://127.0.0.1:11434/v1
+LLM_API_KEY = env.str("LLM_API_KEY", default="")
+if LLM_BASE_URL and not LLM_API_KEY:
+    # Local servers (Ollama, llama.cpp, vLLM) ignore the key, but the SDK insists on one.
+    LLM_API_KEY = "not-needed"
+LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
+LLM_EMBEDDING_MODEL = env.str("LLM_EMBEDDING_MODEL", default="")  # empty: no embeddings
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)  # seconds
+# --- end of LLM reply engines ------------------------------------------------------------

@@ -7,10 +7,10 @@ from mybella.users.models import User, UserSettings
 from personas.models import PersonaProfile, PersonaQuerySet
 
 
-def persona_list_visible(*, user: User) -> PersonaQuerySet:
+def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
     """Return the personas `user` may see: the active system ones and the user's own."""
     visible = Q(is_custom=False, is_active=True)
-    if user.is_authenticated:
+    if user is not None and user.is_authenticated:
         visible |= Q(is_custom=True, owner=user)
     return PersonaProfile.objects.filter(visible)
 

@@ -24,4 +24,8 @@ class ScopedQuerysetMixin:
         raise NotImplementedError
 
     def get_queryset(self) -> QuerySet:
-        return self.scoped_queryset(self.request.user)  # type: ignore[attr-defined]
+        user = self.request.user  # type: ignore[attr-defined]
+        if not user.is_authenticated:
+            # Only schema generation gets here: the views require authentication.
+            return self.scoped_queryset(None).none()
+        return self.scoped_queryset(user)

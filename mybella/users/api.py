@@ -6,6 +6,9 @@ from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from mybella.users.services import user_export
 
 
 class TokenView(ObtainAuthToken):
@@ -30,3 +33,16 @@ class TokenView(ObtainAuthToken):
     def delete(self, request: Request) -> Response:
         Token.objects.filter(user=request.user).delete()
         return Response(status=204)
+
+
+class ExportView(APIView):
+    """Everything MyBella keeps about you, as one JSON document."""
+
+    @extend_schema(
+        summary="Export all your data",
+        responses={200: inline_serializer("Export", {"user": serializers.DictField()})},
+    )
+    def get(self, request: Request) -> Response:
+        response = Response(user_export(user=request.user))
+        response["Content-Disposition"] = 'attachment; filename="mybella-export.json"'
+        return response

@@ -307,7 +307,10 @@ BAD_CARDS = {
     "png without card": (image_bytes("PNG"), "no character card"),
     "truncated png": (png_with_card(v2_card())[:120], "truncated or damaged"),
     "png + zip polyglot": (png_with_card(v2_card()) + zip_bytes(), "hidden"),
-    "bomb-sized png": (bomb_png()[:33] + png_with_card(v2_card())[33:-12] + bomb_png()[-12:], "too large"),
+    "bomb-sized png": (
+        bomb_png()[:33] + png_with_card(v2_card())[33:-12] + bomb_png()[-12:],
+        "too large",
+    ),
 }
 
 

@@ -1,0 +1,79 @@
+from rest_framework import serializers
+
+from chat.models import ChatMessage, Conversation
+
+
+class ChatMessageSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ChatMessage
+        fields = [
+            "id",
+            "conversation",
+            "persona",
+            "role",
+            "content",
+            "status",
+            "error",
+            "provider",
+            "model",
+            "token_estimate",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    message_count = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "persona", "title", "message_count", "created_at", "updated_at"]
+        read_only_fields = ["id", "persona", "message_count", "created_at", "updated_at"]
+
+
+class ConversationInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class MessageSendInputSerializer(serializers.Serializer):
+    message = serializers.CharField(
+        trim_whitespace=True, help_text="What you say. The persona answers it."
+    )
+    persona = serializers.IntegerField(
+        required=False, help_text="Persona id; defaults to your current persona."
+    )
+    conversation = serializers.IntegerField(
+        required=False, help_text="Conversation id; defaults to the pair's latest."
+    )
+    stream = serializers.BooleanField(
+        required=False, default=False, help_text="Stream the reply as Server-Sent Events."
+    )
+
+
+class ExchangeSerializer(serializers.Serializer):
+    conversation = serializers.IntegerField()
+    user_message = ChatMessageSerializer()
+    assistant_message = ChatMessageSerializer()
+    offline = serializers.BooleanField(help_text="True when the offline engine answered.")
+
+
+class ExchangeErrorSerializer(ExchangeSerializer):
+    detail = serializers.CharField()
+
+
+class HistoryItemSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=["user", "assistant", "system"])
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField(required=False)
+
+
+class HistoryImportSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        required=False,
+        help_text="A JSON list of {role, content, created_at} or a SillyTavern .jsonl chat.",
+    )
+
+
+class HistoryImportResultSerializer(serializers.Serializer):
+    conversation = ConversationSerializer()
+    imported = serializers.IntegerField()

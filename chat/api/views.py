@@ -1,0 +1,292 @@
+import json
+from collections.abc import Iterator
+
+from django.db.models import Count, QuerySet
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, pagination, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat import selectors, services
+from chat.api.serializers import (
+    ChatMessageSerializer,
+    ConversationInputSerializer,
+    ConversationSerializer,
+    ExchangeErrorSerializer,
+    ExchangeSerializer,
+    HistoryImportResultSerializer,
+    HistoryImportSerializer,
+    HistoryItemSerializer,
+    MessageSendInputSerializer,
+)
+from chat.models import ChatMessage, Conversation
+from mybella.core.api import ScopedQuerysetMixin
+from personas.models import PersonaProfile
+from personas.selectors import persona_list_visible
+
+
+class EventStreamRenderer(BaseRenderer):
+    """Let clients ask for `text/event-stream`; errors then arrive as one `error` event."""
+
+    media_type = "text/event-stream"
+    format = "sse"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: object,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
+        return _sse("error", data).encode()
+
+
+def _sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+class MessageCursorPagination(pagination.CursorPagination):
+    """Pages of messages, newest page first; each page reads oldest to newest.
+
+    `next` fetches older messages (for scrolling up), `previous` newer ones.
+    """
+
+    ordering = ("-created_at", "-id")
+    page_size = 30
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+    def get_paginated_response(self, data: list) -> Response:
+        return super().get_paginated_response(list(reversed(data)))
+
+
+def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
+    return get_object_or_404(persona_list_visible(user=request.user), pk=persona_id)
+
+
+def _exchange_data(exchange: services.Exchange) -> dict:
+    return {
+        "conversation": exchange.user_message.conversation_id,
+        "user_message": ChatMessageSerializer(exchange.user_message).data,
+        "assistant_message": ChatMessageSerializer(exchange.reply).data,
+        "offline": exchange.reply.provider == "offline",
+    }
+
+
+def _exchange_response(exchange: services.Exchange, ok_status: int) -> Response:
+    data = _exchange_data(exchange)
+    if exchange.error is None:
+        return Response(data, status=ok_status)
+    headers = {}
+    if exchange.error.retry_after:
+        headers["Retry-After"] = str(exchange.error.retry_after)
+    return Response(
+        {"detail": exchange.error.message, **data},
+        status=exchange.error.status_code,
+        headers=headers,
+    )
+
+
+class MessageCreateView(APIView):
+    """Send a message to a persona and get the reply."""
+
+    throttle_scope = "chat"
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    @extend_schema(
+        summary="Send a message",
+        description=(
+            "Saves your message and answers it. Persona defaults to your current persona, "
+            "conversation to that pair's latest. With `stream: true` or "
+            "`Accept: text/event-stream` the reply streams as Server-Sent Events: `message` "
+            "(your saved message), `delta` pieces, then `done` with both message ids (or "
+            "`error`). If the engine fails your message is still saved, the reply is saved "
+            "as failed, and the answer is 502, 503 or 504."
+        ),
+        request=MessageSendInputSerializer,
+        responses={
+            201: ExchangeSerializer,
+            (200, "text/event-stream"): OpenApiTypes.STR,
+            502: ExchangeErrorSerializer,
+            503: ExchangeErrorSerializer,
+            504: ExchangeErrorSerializer,
+        },
+    )
+    def post(self, request: Request) -> Response | StreamingHttpResponse:
+        serializer = MessageSendInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        persona = _persona_or_404(request, data["persona"]) if "persona" in data else None
+        conversation = (
+            get_object_or_404(
+                selectors.conversation_list_for_user(user=request.user), pk=data["conversation"]
+            )
+            if "conversation" in data
+            else None
+        )
+        wants_stream = data["stream"] or "text/event-stream" in request.headers.get("Accept", "")
+        if not wants_stream:
+            exchange = services.message_send(
+                user=request.user, text=data["message"], persona=persona, conversation=conversation
+            )
+            return _exchange_response(exchange, status.HTTP_201_CREATED)
+        message, events = services.message_send_stream(
+            user=request.user, text=data["message"], persona=persona, conversation=conversation
+        )
+        response = StreamingHttpResponse(
+            _event_stream(message, events), content_type="text/event-stream"
+        )
+        response["Cache-Control"] = "no-cache"
+        response["X-Accel-Buffering"] = "no"
+        return response
+
+
+def _event_stream(message: ChatMessage, events: Iterator[dict]) -> Iterator[str]:
+    yield _sse("message", ChatMessageSerializer(message).data)
+    for event in events:
+        kind = event.pop("type")
+        yield _sse(kind, event)
+
+
+class MessageRetryView(APIView):
+    """Try again to answer a message whose reply failed."""
+
+    throttle_scope = "chat"
+
+    @extend_schema(
+        summary="Retry a failed reply",
+        request=None,
+        responses={
+            200: ExchangeSerializer,
+            502: ExchangeErrorSerializer,
+            503: ExchangeErrorSerializer,
+            504: ExchangeErrorSerializer,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        reply = get_object_or_404(selectors.message_list_for_user(user=request.user), pk=pk)
+        exchange = services.message_retry(user=request.user, reply=reply)
+        return _exchange_response(exchange, status.HTTP_200_OK)
+
+
+class PersonaConversationsView(APIView):
+    """A persona's conversations with you."""
+
+    @extend_schema(
+        summary="List your conversations with a persona",
+        responses=ConversationSerializer(many=True),
+    )
+    def get(self, request: Request, persona_id: int) -> Response:
+        persona = _persona_or_404(request, persona_id)
+        conversations = selectors.conversation_list(user=request.user, persona=persona).annotate(
+            message_count=Count("messages")
+        )
+        paginator = pagination.PageNumberPagination()
+        paginator.page_size = 20
+        page = paginator.paginate_queryset(conversations, request, view=self)
+        return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Start a new conversation",
+        description="It opens with the persona's greeting.",
+        request=ConversationInputSerializer,
+        responses={201: ConversationSerializer},
+    )
+    def post(self, request: Request, persona_id: int) -> Response:
+        persona = _persona_or_404(request, persona_id)
+        serializer = ConversationInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_start(
+            user=request.user, persona=persona, title=serializer.validated_data["title"]
+        )
+        conversation.message_count = conversation.messages.count()
+        return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
+
+
+class ConversationViewSet(
+    ScopedQuerysetMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """One of your conversations and its messages."""
+
+    serializer_class = ConversationSerializer
+    pagination_class = None
+
+    def scoped_queryset(self, user: object) -> QuerySet[Conversation]:
+        return selectors.conversation_list_for_user(user=user).annotate(
+            message_count=Count("messages")
+        )
+
+    @extend_schema(summary="Get a conversation")
+    def retrieve(self, request: Request, pk: str | None = None) -> Response:
+        return super().retrieve(request, pk=pk)
+
+    @extend_schema(summary="Delete a conversation and its messages")
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        services.conversation_delete(conversation=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Read a conversation's messages",
+        description=(
+            "Cursor-paginated, newest page first; each page is oldest to newest. "
+            "Follow `next` for older messages."
+        ),
+        responses=ChatMessageSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], serializer_class=ChatMessageSerializer)
+    def messages(self, request: Request, pk: str | None = None) -> Response:
+        conversation = self.get_object()
+        paginator = MessageCursorPagination()
+        page = paginator.paginate_queryset(
+            selectors.message_list(user=request.user, conversation=conversation), request, view=self
+        )
+        return paginator.get_paginated_response(ChatMessageSerializer(page, many=True).data)
+
+
+class HistoryImportView(APIView):
+    """Bring past messages with a persona into MyBella."""
+
+    parser_classes = [JSONParser, MultiPartParser]
+    throttle_scope = "uploads"
+
+    @extend_schema(
+        summary="Import past messages with a persona",
+        description=(
+            "Stores them in a new conversation without calling a model; memories are then "
+            "extracted from them. Send a JSON list of `{role, content, created_at}`, or a "
+            "multipart `file`: that list as .json, or a SillyTavern chat .jsonl."
+        ),
+        request={
+            "application/json": HistoryItemSerializer(many=True),
+            "multipart/form-data": HistoryImportSerializer,
+        },
+        responses={201: HistoryImportResultSerializer},
+    )
+    def post(self, request: Request, persona_id: int) -> Response:
+        persona = _persona_or_404(request, persona_id)
+        if request.content_type.startswith("multipart/"):
+            serializer = HistoryImportSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data.get("file")
+            if upload is None:
+                return Response({"file": ["Attach the chat file."]}, status=400)
+            raw = upload.read()
+        else:
+            raw = request.data
+        items = services.history_parse(raw)
+        conversation = services.history_import(user=request.user, persona=persona, items=items)
+        conversation.message_count = len(items)
+        return Response(
+            {"conversation": ConversationSerializer(conversation).data, "imported": len(items)},
+            status=status.HTTP_201_CREATED,
+        )

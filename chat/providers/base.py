@@ -1,0 +1,71 @@
+"""The small interface every reply engine implements."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class RecalledItem:
+    """Something recalled for this reply: a memory or a past message of the same pair."""
+
+    kind: str  # "memory" | "message"
+    content: str
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Everything a provider may use to answer one message, built by chat.prompts alone.
+
+    `messages` is the OpenAI-style list a language model receives (system, history, user).
+    The other fields carry the same information in structured form for the offline engine.
+    """
+
+    messages: list[dict[str, str]]
+    persona_name: str
+    user_message: str
+    communication_style: str = "warm"
+    traits: tuple[str, ...] = ()
+    greeting: str = ""
+    user_name: str = ""
+    preferences: dict[str, str] = field(default_factory=dict)
+    recalled: tuple[RecalledItem, ...] = ()
+    turn: int = 0  # how many user messages this pair has sent before this one
+
+
+class ProviderError(Exception):
+    """A reply engine failed; `status_code` is what the API answers, `message` what users read."""
+
+    def __init__(self, message: str, *, status_code: int, retry_after: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status_code = status_code  # 502 bad answer, 503 busy/unreachable, 504 timeout
+        self.retry_after = retry_after
+
+
+class ChatProvider(ABC):
+    """A reply engine: the offline one or a language model behind an API."""
+
+    name: str
+    model: str
+    offline: bool = False
+
+    def reply(self, prompt: Prompt) -> str:
+        """Return the whole reply to `prompt`."""
+        return "".join(self.stream_reply(prompt))
+
+    @abstractmethod
+    def stream_reply(self, prompt: Prompt) -> Iterator[str]:
+        """Yield the reply to `prompt` in pieces; raise ProviderError before the first piece
+        when the engine fails to start answering."""
+
+    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
+        """Return a plain completion of `messages` (used for memory extraction).
+
+        Engines without a language model raise NotImplementedError.
+        """
+        raise NotImplementedError
+
+    def embed(self, texts: list[str]) -> list[list[float]] | None:
+        """Return one embedding vector per text, or None when the engine has no embeddings."""
+        return None

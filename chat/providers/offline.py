@@ -1,0 +1,379 @@
+"""The built-in reply engine: no model, no network, the same answer to the same message.
+
+It reads the structured fields of a Prompt (style, user name, preferences, recalled
+memories) and assembles a short reply in the persona's voice from tables of phrasings.
+"""
+
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from chat.providers.base import ChatProvider, Prompt, RecalledItem
+
+
+@dataclass(frozen=True)
+class Voice:
+    """One communication style: phrasings per kind of message, then follow-ups."""
+
+    greet: tuple[str, ...]
+    thanks: tuple[str, ...]
+    comfort: tuple[str, ...]
+    question: tuple[str, ...]
+    statement: tuple[str, ...]
+    ack: tuple[str, ...]  # for messages without a topic ("ok", an emoji)
+    follow: tuple[str, ...]
+    extra: tuple[str, ...]
+
+
+VOICES: dict[str, Voice] = {
+    "warm": Voice(
+        greet=(
+            "Hi, it's really good to hear from you; how has your day been?",
+            "Hello! I'm so glad you're here; what's on your heart?",
+        ),
+        thanks=("You're so welcome, I'm happy to help.", "Anytime, that's what I'm here for."),
+        comfort=(
+            "I'm sorry it feels so heavy right now; I'm right here with you.",
+            "That sounds really hard, and it makes sense that you feel this way.",
+        ),
+        question=(
+            "That's a lovely question about {topic}, and I'd like to think it through with you.",
+            "Good question; when it comes to {topic}, I'd trust what feels kind to you.",
+        ),
+        statement=("Thank you for telling me about {topic}.", "I love hearing about {topic}."),
+        ack=("I'm here, and I'm listening.",),
+        follow=("How are you feeling about it all?", "What's been on your heart today?"),
+        extra=("I care about how this goes for you.", "You don't have to carry it alone."),
+    ),
+    "playful": Voice(
+        greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
+        thanks=("Aw, stop it, you'll make me blush!", "Happy to help; I accept tips in stories."),
+        comfort=(
+            "Oof, that's a rough one, so here comes a big virtual hug.",
+            "That sounds like a lot; let's start with a deep breath and maybe a silly joke.",
+        ),
+        question=(
+            "Ooh, a question about {topic}; my first guess involves snacks, but let's think.",
+            "Great question about {topic}, and I promise not to answer it with a coin flip.",
+        ),
+        statement=(
+            "Wait, {topic}? Okay, now I need the whole story.",
+            "Ha, {topic}, you always bring the good stuff.",
+        ),
+        ack=("Noted, with great seriousness!",),
+        follow=("So what happens next in this saga?", "What was the best part, honestly?"),
+        extra=("This is officially my favorite part of the day.", "No pressure, but I'm hooked."),
+    ),
+    "thoughtful": Voice(
+        greet=(
+            "Hello, it's good to have a quiet moment with you; what's been on your mind?",
+            "Hi, I was hoping we'd talk; what are you thinking about today?",
+        ),
+        thanks=("You're welcome; I'm glad it was useful.", "Thank you for saying so, it matters."),
+        comfort=(
+            "That sounds heavy, and it's worth slowing down to sit with it for a moment.",
+            "Feelings like that often point to something that really matters to you.",
+        ),
+        question=(
+            "That's worth sitting with, since what {topic} means to you may matter most.",
+            "When I think about {topic}, I find there's rarely only one right answer.",
+        ),
+        statement=(
+            "I've been turning over what you said about {topic}.",
+            "There's something interesting in what you said about {topic}.",
+        ),
+        ack=("Mm, I'm with you.",),
+        follow=(
+            "What do you think is really at the center of it?",
+            "What would you like to understand better about it?",
+        ),
+        extra=("Naming a thing clearly is often half the work.", "Small details tend to matter."),
+    ),
+    "direct": Voice(
+        greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
+        thanks=("You're welcome, glad it helped.", "Anytime."),
+        comfort=(
+            "That's tough, so let's make it smaller: pick one thing to do in the next ten minutes.",
+            "I hear you; stress shrinks when you break it into steps.",
+        ),
+        question=(
+            "On {topic}: start with the simplest option and adjust from there.",
+            "On {topic}, focus on what you can decide today.",
+        ),
+        statement=("Got it: {topic}.", "Understood, {topic} is on your mind."),
+        ack=("Okay.",),
+        follow=(
+            "What's the next concrete step you can take?",
+            "What would a good outcome look like by tomorrow?",
+        ),
+        extra=("Write it down and set a time for it.", "Keep the first step under five minutes."),
+    ),
+    "calm": Voice(
+        greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
+        thanks=("You're welcome; take good care.", "Anytime, I'm glad it helped."),
+        comfort=(
+            "Let's slow down together; breathe in, and breathe out.",
+            "It's okay to feel this way, and you don't have to fix it all at once.",
+        ),
+        question=("About {topic}: there's no rush.", "A gentle thought on {topic}: start small."),
+        statement=("I hear you about {topic}.", "Mm, {topic}; I'm listening."),
+        ack=("Mm, I'm here.",),
+        follow=("How does that feel right now?", "What would bring you a little ease?"),
+        extra=("One slow breath at a time is enough.", "There's room here for all of it."),
+    ),
+    "enthusiastic": Voice(
+        greet=(
+            "Hi!! I'm so happy you're here, what's new?",
+            "Hey, you're here, this just made my day!",
+        ),
+        thanks=("You're so welcome, I loved helping!", "Anytime, seriously, that was fun!"),
+        comfort=(
+            "Oh no, I'm sorry, but I believe in you and we'll get through this together!",
+            "That sounds really tough, and you're doing better than you think!",
+        ),
+        question=(
+            "Ooh, {topic}, what a great question!",
+            "I love that you're asking about {topic}, let's figure it out!",
+        ),
+        statement=("Ooh, {topic}, tell me more!", "Yes, {topic}, tell me everything!"),
+        ack=("Okay, I'm all ears!",),
+        follow=("What's the most exciting part for you?", "What are you going to do next?!"),
+        extra=("I have a really good feeling about this!", "This is going to be great!"),
+    ),
+    "formal": Voice(
+        greet=(
+            "Good day; it is a pleasure to speak with you.",
+            "Hello, and welcome; how may I be of help today?",
+        ),
+        thanks=("You are most welcome.", "It is my pleasure to assist."),
+        comfort=(
+            "I am sorry to hear that; your feelings are entirely understandable.",
+            "That sounds difficult, and I appreciate you sharing it with me.",
+        ),
+        question=(
+            "That is an excellent question regarding {topic}, and it deserves a careful answer.",
+            "Regarding {topic}, I would suggest weighing the options with care.",
+        ),
+        statement=(
+            "Thank you for telling me about {topic}.",
+            "I appreciate you sharing your thoughts on {topic}.",
+        ),
+        ack=("Very well.",),
+        follow=(
+            "Might I ask how you would like to proceed?",
+            "Is there anything further you would like to discuss?",
+        ),
+        extra=("I remain at your disposal.", "Please take whatever time you need."),
+    ),
+}
+
+GREETINGS = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "greetings"}
+THANKS = {"thanks", "thank", "thx", "ty", "appreciate", "grateful"}
+DISTRESS = {
+    "sad", "stressed", "stress", "anxious", "anxiety", "tired", "lonely", "upset", "depressed",
+    "worried", "overwhelmed", "exhausted", "angry", "hurt", "crying", "awful", "terrible",
+    "rough", "scared", "afraid", "nervous", "miserable", "heartbroken",
+}  # fmt: skip
+STOPWORDS = {
+    "the", "and", "but", "for", "with", "about", "that", "this", "what", "when", "where", "how",
+    "why", "who", "you", "your", "are", "was", "were", "have", "has", "had", "just", "really",
+    "very", "much", "some", "any", "can", "could", "would", "should", "will", "from", "into",
+    "them", "they", "there", "then", "than", "been", "being", "also", "too", "not", "don't",
+    "i'm", "it's", "its", "think", "feel", "know", "want", "like", "today", "tomorrow",
+    "tonight", "yesterday", "now", "later", "again", "still", "me", "my", "our", "we", "he",
+    "she", "him", "her", "his", "their", "user", "user's", "tell", "please", "get", "got",
+}  # fmt: skip
+# Turn the user's (or a memory's third-person) words around to speak to the user.
+TO_YOU = {
+    "i": "you", "me": "you", "my": "your", "mine": "yours", "myself": "yourself", "am": "are",
+    "i'm": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "their": "your",
+}  # fmt: skip
+PRONOUNS = {"i", "you", "we", "they", "he", "she", "i'll", "you'll", "we'll", "i'd", "you'd"}
+DETERMINERS = {"the", "a", "an", "this", "these", "those", "his", "her", "their", "our"}
+VERB_FORMS = {"is": "are", "was": "were", "has": "have", "does": "do", "goes": "go"}
+MEMORY_LEADS = ("You mentioned {fact}.", "I remember {fact}.")
+
+_WORD = re.compile(r"[\w'’-]+")
+
+
+def _seed(*parts: object) -> int:
+    """Return a number that depends only on `parts` (unlike hash(), stable across runs)."""
+    digest = hashlib.sha256("\x1f".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(digest[:8], "big")
+
+
+def _words(text: str) -> list[str]:
+    return [w.replace("’", "'") for w in _WORD.findall(text)]
+
+
+def _key(word: str) -> str:
+    word = word.lower()
+    return word[:-1] if len(word) > 4 and word.endswith("s") else word
+
+
+def _content_keys(text: str) -> set[str]:
+    return {_key(w) for w in _words(text) if len(w) > 2 and w.lower() not in STOPWORDS}
+
+
+def _intent(text: str) -> str:
+    words = [w.lower() for w in _words(text)]
+    if DISTRESS & set(words):
+        return "comfort"
+    if THANKS & set(words):
+        return "thanks"
+    if words and (words[0] in GREETINGS or words[:2] in (["good", "morning"], ["good", "evening"])):
+        return "greet"
+    return "question" if "?" in text else "statement"
+
+
+def _topic(text: str) -> str:
+    """Return what `text` is about ("your sister", "the marathon", "Lisbon"), or ""."""
+    words = _words(text)
+    lowered = [w.lower() for w in words]
+    if "my" in lowered:
+        kept: list[str] = []
+        for word in words[lowered.index("my") + 1 :][:2]:
+            if len(word) < 3 or word.lower() in STOPWORDS:
+                break
+            kept.append(word)
+        if kept:
+            return "your " + " ".join(kept)
+    for i in range(len(words) - 1, -1, -1):
+        low = lowered[i]
+        if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS or low.endswith("ly"):
+            continue
+        if i > 0 and lowered[i - 1] in PRONOUNS:  # "I cook": a verb, not a topic
+            continue
+        # Keep "the" or "a new" before the word, so the echo reads as a phrase.
+        for start in (i - 1, i - 2):
+            between = lowered[start + 1 : i]
+            if start >= 0 and lowered[start] in DETERMINERS and STOPWORDS.isdisjoint(between):
+                return " ".join(words[start : i + 1])
+        return words[i]
+    return ""
+
+
+def _second_person(text: str) -> str:
+    """Return `text` (first or third person, about the user) addressed to the user."""
+    out: list[str] = []
+    for word in text.split():
+        low = word.lower()
+        if low in TO_YOU:
+            out.append(TO_YOU[low])
+        elif out and out[-1] == "you":
+            out.append(VERB_FORMS.get(low) or _base_verb(word))
+        else:
+            out.append(word)
+    return " ".join(out)
+
+
+def _base_verb(word: str) -> str:
+    low = word.lower()
+    if low.endswith("ies") and len(low) > 4:
+        return word[:-3] + "y"
+    if low.endswith(("ches", "shes", "sses", "xes")):
+        return word[:-2]
+    if low.endswith("s") and not low.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _memory_sentence(item: RecalledItem, seed: int) -> str:
+    # Only the first sentence, and not too long: a recalled past message can be long.
+    words = _sentences(item.content)[0].split()
+    text = " ".join(words[:25]).rstrip(".!?,;:") + ("…" if len(words) > 25 else "")
+    low = text.lower()
+    for prefix in ("the user's ", "user's "):
+        if low.startswith(prefix):
+            fact = "your " + text[len(prefix) :]
+            break
+    else:
+        for prefix in ("the user ", "user ", "they "):
+            if low.startswith(prefix):
+                fact = _second_person("you " + text[len(prefix) :])
+                break
+        else:
+            if low.split(maxsplit=1)[0] not in ("i", "i'm", "i've", "my"):
+                return f"Something I remember: {text}."
+            fact = _second_person(text)
+    return MEMORY_LEADS[seed % len(MEMORY_LEADS)].format(fact=fact)
+
+
+def _relevant_memory(prompt: Prompt) -> RecalledItem | None:
+    """Return the recalled item sharing the most words with the message, if any does."""
+    message = _content_keys(prompt.user_message)
+    best, best_overlap = None, 0
+    for item in prompt.recalled:
+        if not item.content.strip() or item.content.strip() == prompt.user_message.strip():
+            continue
+        overlap = len(message & _content_keys(item.content))
+        if overlap > best_overlap:
+            best, best_overlap = item, overlap
+    return best
+
+
+def _with_name(sentence: str, name: str) -> str:
+    body = sentence.rstrip(".!?")
+    return f"{body}, {name}{sentence[len(body) :] or '.'}"
+
+
+def _sentences(text: str) -> list[str]:
+    return re.split(r"(?<=[.!?])\s+", text.strip())
+
+
+def compose(prompt: Prompt) -> str:
+    """Return the offline reply to `prompt`: 1 to 4 sentences in the persona's voice."""
+    voice = VOICES.get(prompt.communication_style, VOICES["warm"])
+    seed = _seed(prompt.user_message.strip(), prompt.turn)
+
+    def pick(options: tuple[str, ...], salt: str) -> str:
+        return options[_seed(seed, salt) % len(options)]
+
+    name = prompt.user_name.strip()
+    intent = _intent(prompt.user_message)
+    topic = _topic(prompt.user_message)
+    if intent == "greet" and prompt.turn == 0 and prompt.greeting.strip():
+        greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
+        opener = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
+    elif intent == "statement" and not topic:
+        opener = pick(voice.ack, "open")
+    else:
+        opener = pick(getattr(voice, intent), "open").format(topic=topic or "that")
+    sentences = [opener]
+    memory = _relevant_memory(prompt)
+    if memory is not None:
+        sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
+    length = prompt.preferences.get("reply_length", "").strip().lower()
+    if length == "long":
+        sentences.append(pick(voice.extra, "extra"))
+    if length != "short" and intent != "greet":  # greetings already end on a question
+        sentences.append(pick(voice.follow, "follow"))
+    if name and _seed(seed, "name") % 3 == 0:
+        where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
+        sentences[where] = _with_name(sentences[where], name)
+    return " ".join(sentences)
+
+
+class OfflineProvider(ChatProvider):
+    """Answer without a language model, deterministically, in the persona's style."""
+
+    name = "offline"
+    model = "mybella-offline-1"
+    offline = True
+
+    def reply(self, prompt: Prompt) -> str:
+        """Return the whole offline reply to `prompt`."""
+        return compose(prompt)
+
+    def stream_reply(self, prompt: Prompt) -> Iterator[str]:
+        """Yield the reply word by word, each word with the space after it."""
+        yield from re.findall(r"\S+\s*", compose(prompt))
+
+    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
+        """Refuse: there is no language model to complete with."""
+        raise NotImplementedError("The offline engine has no language model.")
+
+    def embed(self, texts: list[str]) -> list[list[float]] | None:
+        """Return None: the offline engine has no embeddings."""
+        return None

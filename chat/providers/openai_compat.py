@@ -1,0 +1,183 @@
+"""A reply engine backed by any OpenAI-compatible chat API (OpenAI, Ollama, llama.cpp, vLLM)."""
+
+import logging
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any
+
+import openai
+from django.conf import settings
+
+from chat.providers.base import ChatProvider, Prompt, ProviderError
+
+logger = logging.getLogger(__name__)
+
+# What a server answering nonsense makes the SDK or our parsing raise.
+_MALFORMED = (ValueError, TypeError, AttributeError, IndexError, KeyError)
+
+
+@lru_cache(maxsize=4)
+def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
+    # One client per configuration keeps its connection pool (and TLS sessions) alive
+    # between replies; the SDK's own retries are off because a chat user is waiting.
+    return openai.OpenAI(base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=0)
+
+
+def _retry_after(error: openai.APIStatusError) -> int | None:
+    headers = error.response.headers
+    value = (headers.get("retry-after") or "").strip()
+    try:
+        if headers.get("retry-after-ms"):
+            seconds = float(headers["retry-after-ms"]) / 1000
+        elif not value:
+            return None
+        elif value.replace(".", "", 1).isdigit():
+            seconds = float(value)
+        else:
+            when = parsedate_to_datetime(value)
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=UTC)
+            seconds = (when - datetime.now(UTC)).total_seconds()
+    except (TypeError, ValueError):
+        return None
+    return max(1, math.ceil(seconds))
+
+
+def _translate(error: Exception) -> ProviderError:
+    """Return the ProviderError users see for a failed call to the model server."""
+    # APITimeoutError subclasses APIConnectionError, so it goes first.
+    if isinstance(error, openai.APITimeoutError):
+        return ProviderError("The model took too long to answer.", status_code=504)
+    if isinstance(error, openai.APIConnectionError):
+        return ProviderError("The model server can't be reached.", status_code=503)
+    if isinstance(error, openai.RateLimitError):
+        return ProviderError(
+            "The model is busy right now; try again in a moment.",
+            status_code=503,
+            retry_after=_retry_after(error),
+        )
+    if isinstance(error, openai.APIStatusError):
+        status = error.status_code
+        if status >= 500:
+            return ProviderError("The model server had a problem.", status_code=502)
+        if status in (401, 403):
+            return ProviderError("The model server rejected our credentials.", status_code=502)
+        if status == 404:
+            return ProviderError(
+                "The model server doesn't know this model or address.", status_code=502
+            )
+        return ProviderError(f"The model server refused the request ({status}).", status_code=502)
+    if isinstance(error, openai.APIError):
+        # An error event in the middle of a stream.
+        return ProviderError("The model server had a problem.", status_code=502)
+    return ProviderError("The model server sent an answer that can't be read.", status_code=502)
+
+
+@contextmanager
+def _translated_errors() -> Iterator[None]:
+    try:
+        yield
+    except (openai.OpenAIError, *_MALFORMED) as error:
+        logger.warning("LLM call failed: %s: %s", type(error).__name__, error)
+        raise _translate(error) from error
+
+
+def _empty_answer() -> ProviderError:
+    return ProviderError("The model returned an empty answer.", status_code=502)
+
+
+def _delta_text(chunk: Any) -> str:
+    if not chunk.choices:  # e.g. the usage chunk some servers send last
+        return ""
+    return chunk.choices[0].delta.content or ""
+
+
+class OpenAICompatibleProvider(ChatProvider):
+    """Answer through an OpenAI-compatible `/chat/completions` API chosen by settings."""
+
+    name = "openai"
+    offline = False
+
+    def __init__(self) -> None:
+        self.model: str = settings.LLM_MODEL
+        self.embedding_model: str = settings.LLM_EMBEDDING_MODEL
+        # Without a key the SDK refuses to start; a placeholder lets the server say 401.
+        self.client = _client(
+            settings.LLM_BASE_URL, settings.LLM_API_KEY or "not-needed", float(settings.LLM_TIMEOUT)
+        )
+
+    def reply(self, prompt: Prompt) -> str:
+        """Return the whole reply to `prompt` from one non-streaming call."""
+        return self._complete(prompt.messages).strip()
+
+    def stream_reply(self, prompt: Prompt) -> Iterator[str]:
+        """Open the stream and read its first piece now, so failures raise here.
+
+        Return an iterator over the pieces; a failure later in the stream raises
+        ProviderError from the iterator.
+        """
+        with _translated_errors():
+            stream = self.client.chat.completions.create(
+                model=self.model, messages=prompt.messages, stream=True
+            )
+        pieces = (text for chunk in stream if (text := _delta_text(chunk)))
+        try:
+            with _translated_errors():
+                first = next(pieces, None)
+        except ProviderError:
+            stream.close()
+            raise
+        if first is None:
+            stream.close()
+            raise _empty_answer()
+        return self._rest(first, pieces, stream)
+
+    @staticmethod
+    def _rest(first: str, pieces: Iterator[str], stream: openai.Stream) -> Iterator[str]:
+        try:
+            yield first
+            with _translated_errors():
+                yield from pieces
+        finally:
+            # Also runs when the consumer stops early (a closed browser tab).
+            stream.close()
+
+    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
+        """Return a completion of `messages`; with `json`, ask for a JSON object."""
+        response_format = {"type": "json_object"} if json else openai.omit
+        return self._complete(messages, response_format=response_format)
+
+    def _complete(self, messages: list[dict[str, str]], **options: Any) -> str:
+        with _translated_errors():
+            completion = self.client.chat.completions.create(
+                model=self.model, messages=messages, stream=False, **options
+            )
+            text = completion.choices[0].message.content
+        if not isinstance(text, str) or not text.strip():
+            raise _empty_answer()
+        return text
+
+    def embed(self, texts: list[str]) -> list[list[float]] | None:
+        """Return one vector per text, or None when no embedding model is configured."""
+        if not self.embedding_model:
+            return None
+        if not texts:
+            return []
+        with _translated_errors():
+            # Floats, not the SDK's default base64: local servers don't all speak base64.
+            response = self.client.embeddings.create(
+                model=self.embedding_model, input=texts, encoding_format="float"
+            )
+            items = list(response.data)
+            if all(isinstance(getattr(item, "index", None), int) for item in items):
+                items.sort(key=lambda item: item.index)
+            vectors = [[float(x) for x in item.embedding] for item in items]
+        if len(vectors) != len(texts) or not all(vectors):
+            raise ProviderError(
+                "The model server sent an answer that can't be read.", status_code=502
+            )
+        return vectors

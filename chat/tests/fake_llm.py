@@ -1,0 +1,179 @@
+"""A fake OpenAI-compatible server on 127.0.0.1, so tests run the real `openai` SDK over HTTP.
+
+Tests take the `fake_llm` fixture (the root conftest loads this module as a plugin);
+settings then point at the server.
+"""
+
+import base64
+import hashlib
+import json
+import re
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+DEFAULT_REPLY = "Hello from the fake model, nice to meet you."
+
+
+def fake_vector(text: str) -> list[float]:
+    """Return the 8-number embedding the fake server gives `text`."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [round(b / 255 * 2 - 1, 4) for b in digest[:8]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: "FakeLLMServer"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass  # keep test output quiet
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
+        fake = self.server
+        with fake.lock:
+            fake.requests.append((self.path, body, {k.lower(): v for k, v in self.headers.items()}))
+            failure = fake.failures.pop(0) if fake.failures else None
+            stall, fake.stall = fake.stall, 0.0
+        if stall:
+            time.sleep(stall)
+        try:
+            if failure:
+                self._json(*failure)
+            elif self.path == "/v1/chat/completions":
+                self._chat(body)
+            elif self.path == "/v1/embeddings":
+                self._embeddings(body)
+            else:
+                self._json(404, {"error": {"message": "Unknown path.", "type": "not_found"}})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up (a timeout test): nothing to answer
+
+    def _json(self, status: int, payload: object, headers: dict | None = None) -> None:
+        data = json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, str(value))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _chat(self, body: dict) -> None:
+        text, model, created = self.server.reply_text, body.get("model", ""), int(time.time())
+        if not body.get("stream"):
+            self._json(
+                200,
+                {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion",
+                    "created": created,
+                    "model": model,
+                    "choices": [
+                        {
+                            "index": 0,
+                            "message": {"role": "assistant", "content": text},
+                            "finish_reason": "stop",
+                        }
+                    ],
+                    "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
+                },
+            )
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+
+        def chunk(delta: dict, finish: str | None = None) -> dict:
+            choice = {"index": 0, "delta": delta, "finish_reason": finish}
+            return {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": [choice],
+            }
+
+        # Like OpenAI: a role-only first chunk, the words, then an empty delta that stops.
+        events = [chunk({"role": "assistant", "content": ""})]
+        events += [chunk({"content": piece}) for piece in re.findall(r"\S+\s*", text)]
+        events.append(chunk({}, "stop"))
+        if self.server.break_after is not None:
+            events = events[: self.server.break_after + 1]
+            events.append({"error": {"message": "The server broke.", "type": "server_error"}})
+        for event in events:
+            self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+            self.wfile.flush()
+        self.wfile.write(b"data: [DONE]\n\n")
+        self.wfile.flush()
+
+    def _embeddings(self, body: dict) -> None:
+        inputs = body.get("input")
+        inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
+        data = []
+        for index, text in enumerate(inputs):
+            vector: object = fake_vector(str(text))
+            if body.get("encoding_format") == "base64":
+                vector = base64.b64encode(struct.pack("<8f", *vector)).decode()
+            data.append({"object": "embedding", "index": index, "embedding": vector})
+        usage = {"prompt_tokens": len(inputs), "total_tokens": len(inputs)}
+        self._json(
+            200, {"object": "list", "data": data, "model": body.get("model"), "usage": usage}
+        )
+
+
+class FakeLLMServer(ThreadingHTTPServer):
+    """An OpenAI-compatible HTTP server with knobs for replies, failures and delays."""
+
+    daemon_threads = True  # a stalled handler must not hold up stop()
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        self.reply_text = DEFAULT_REPLY
+        self.requests: list[tuple[str, dict, dict[str, str]]] = []
+        self.failures: list[tuple[int, object, dict]] = []
+        self.stall = 0.0
+        self.break_after: int | None = None
+        self.lock = threading.Lock()
+        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
+        self._thread.start()
+
+    def fail_next(
+        self, status: int, body: object = None, headers: dict | None = None, times: int = 1
+    ) -> None:
+        """Answer the next `times` requests with HTTP `status` (an OpenAI-style error body)."""
+        body = body or {"error": {"message": f"Fake failure {status}.", "type": "fake_error"}}
+        with self.lock:
+            self.failures += [(status, body, headers or {})] * times
+
+    def stall_next(self, seconds: float) -> None:
+        """Wait `seconds` before answering the next request."""
+        with self.lock:
+            self.stall = seconds
+
+    def break_stream_after(self, pieces: int) -> None:
+        """Send an error event after the first `pieces` chunks of every streamed reply."""
+        self.break_after = pieces
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self.shutdown()
+        self.server_close()
+
+
+@pytest.fixture(name="fake_llm")
+def fake_llm_fixture(settings):
+    """Start a fake OpenAI-compatible server and point the LLM settings at it."""
+    server = FakeLLMServer()
+    settings.LLM_PROVIDER = "openai"
+    settings.LLM_BASE_URL = server.url + "/v1"
+    settings.LLM_API_KEY = "test-key"
+    settings.LLM_MODEL = "fake-model"
+    settings.LLM_EMBEDDING_MODEL = "fake-embed"
+    settings.LLM_TIMEOUT = 2
+    yield server
+    server.stop()

@@ -1,0 +1,75 @@
+from rest_framework import serializers
+
+from memory.models import ConversationMemory, MemoryEvent, UserPreference
+
+
+class MemoryEventSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = MemoryEvent
+        fields = ["action", "actor", "content_before", "content_after", "created_at"]
+        read_only_fields = fields
+
+
+class MemorySerializer(serializers.ModelSerializer):
+    source_message_ids = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ConversationMemory
+        fields = [
+            "id",
+            "persona",
+            "content",
+            "kind",
+            "importance",
+            "pinned",
+            "source_message_ids",
+            "last_recalled_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_source_message_ids(self, memory: ConversationMemory) -> list[int]:
+        return sorted(message.id for message in memory.source_messages.all())
+
+
+class MemoryDetailSerializer(MemorySerializer):
+    history = MemoryEventSerializer(many=True, read_only=True, source="events")
+
+    class Meta(MemorySerializer.Meta):
+        fields = [*MemorySerializer.Meta.fields, "history"]
+        read_only_fields = fields
+
+
+class MemoryInputSerializer(serializers.Serializer):
+    content = serializers.CharField(max_length=1000)
+    kind = serializers.ChoiceField(choices=ConversationMemory.Kind.choices, required=False)
+    importance = serializers.IntegerField(min_value=1, max_value=10, required=False)
+    pinned = serializers.BooleanField(required=False)
+
+
+class RecallSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="memory or message")
+    id = serializers.IntegerField()
+    content = serializers.CharField()
+    score = serializers.FloatField()
+    source_message_ids = serializers.ListField(child=serializers.IntegerField())
+    created_at = serializers.DateTimeField()
+
+
+class RecallQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(max_length=500)
+    k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+
+
+class PreferenceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = UserPreference
+        fields = ["key", "value", "updated_at"]
+        read_only_fields = ["updated_at"]
+        # The (user, persona, key) constraint is handled by the service's upsert.
+        validators = []
+
+
+class MemorySettingsSerializer(serializers.Serializer):
+    remember = serializers.BooleanField()

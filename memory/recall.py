@@ -1,0 +1,207 @@
+"""Recall what one (user, persona) pair has said and remembered that bears on a new message.
+
+Candidates are fetched with bounded SQL scoped to the pair, then ranked in Python:
+
+    score = BM25(query, item) * recency * weight
+
+BM25 (k1=1.2, b=0.75) runs over the candidate set. Recency is 0.5 + 0.5 * 2^(-age / half-life),
+so old items keep half their weight (half-life 30 days for memories, 7 for messages). The
+weight is 0.5 + importance / 10 for a memory (x1.25 when pinned) and 0.8 for a message. Only
+items sharing a term with the query count; pinned memories without any overlap fill the
+slots that are left, with score 0.0.
+"""
+
+import math
+import re
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q
+from django.utils import timezone
+
+from chat.models import ChatMessage
+from memory.models import ConversationMemory
+from mybella.users.models import User
+from personas.models import PersonaProfile
+
+K1, B = 1.2, 0.75
+MEMORY_HALF_LIFE = timedelta(days=30)
+MESSAGE_HALF_LIFE = timedelta(days=7)
+MESSAGE_WEIGHT = 0.8
+PINNED_BOOST = 1.25
+CANDIDATE_LIMIT = 400
+MAX_SQL_TERMS = 8
+
+STOP_WORDS = frozenset(
+    """a about above after again all also am an and any are as at be been before being below
+    between both but by can cant could did didnt do does doesnt doing dont down during each few
+    for from further had has have having he her here hers herself him himself his how i id if
+    im in into is isnt it its itself ive just let lets me more most my myself no nor not now of
+    off on once only or other our ours out over own same she should so some such than that thats
+    the their theirs them then there theres these they this those through to too under until up
+    very was wasnt we were what whats when where which while who whom why will with won wont
+    would you youd youll youre youve your yours yourself ok okay oh yeah yes hey hi hello really
+    lol""".split()  # noqa: SIM905
+)
+_WORD = re.compile(r"[^\W_]+")
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+@dataclass(frozen=True)
+class Recalled:
+    """A memory or a past message of the pair, with how well it fits the query."""
+
+    kind: str  # "memory" | "message"
+    id: int
+    content: str
+    score: float
+    source_message_ids: tuple[int, ...]  # a memory's sources; a message's own id
+    created_at: datetime
+
+
+def _stem(word: str) -> str:
+    for suffix in ("ing", "ed", "es", "s"):
+        rest = word[: -len(suffix)]
+        if not word.endswith(suffix) or len(rest) < 3 or word.endswith("ss"):
+            continue
+        # "string", "speed": no vowel left or a doubled "e" means it is not a suffix.
+        if suffix in ("ing", "ed") and (not _VOWEL.search(rest) or word.endswith("eed")):
+            continue
+        word = rest
+        break
+    if len(word) > 3 and word[-1] == word[-2] and word[-1] not in "lsz":
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("e"):
+        word = word[:-1]
+    if len(word) > 3 and word.endswith("y"):
+        word = word[:-1] + "i"
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """Return the stemmed, lowercase words of `text` that are not stop words, in order."""
+    words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+    return [_stem(word) for word in words if word not in STOP_WORDS]
+
+
+def _needle(term: str) -> str:
+    # Every stem is a prefix of the words it came from, except that a final "y" became "i".
+    return term[:-1] if term.endswith("i") and len(term) > 3 else term
+
+
+def _recency(created_at: datetime, now: datetime, half_life: timedelta) -> float:
+    age = max((now - created_at) / half_life, 0.0)
+    return 0.5 + 0.5 * 0.5**age
+
+
+def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
+    if not docs:
+        return []
+    counts = [Counter(doc) for doc in docs]
+    avgdl = sum(map(len, docs)) / len(docs) or 1.0
+    frequency = Counter(term for count in counts for term in query if term in count)
+    idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
+    scores = []
+    for doc, count in zip(docs, counts, strict=True):
+        norm = K1 * (1 - B + B * len(doc) / avgdl)
+        scores.append(
+            sum(idf[t] * count[t] * (K1 + 1) / (count[t] + norm) for t in idf if t in count)
+        )
+    return scores
+
+
+def recall(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    query: str,
+    k: int = 5,
+    exclude_message_ids: Collection[int] = (),
+) -> list[Recalled]:
+    """Return up to `k` of the pair's memories and past messages that bear on `query`, best first.
+
+    Run at most three queries, however long the pair's history.
+    """
+    query_terms = set(terms(query))
+    if not query_terms or k <= 0:
+        return []
+    needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
+    matches = reduce(or_, (Q(content__icontains=n) for n in needles[:MAX_SQL_TERMS]))
+
+    memories = list(
+        ConversationMemory.objects.filter(user=user, persona=persona)
+        .filter(matches | Q(pinned=True))
+        .only("id", "content", "importance", "pinned", "created_at")
+        .order_by("-pinned", "-importance", "-created_at", "-id")[:CANDIDATE_LIMIT]
+    )
+    messages = list(
+        ChatMessage.objects.filter(
+            matches,
+            user=user,
+            persona=persona,
+            status=ChatMessage.Status.OK,
+            role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
+        )
+        .exclude(id__in=list(exclude_message_ids))
+        .only("id", "content", "created_at")
+        .order_by("-created_at", "-id")[:CANDIDATE_LIMIT]
+    )
+    relevance = _bm25(query_terms, [terms(item.content) for item in [*memories, *messages]])
+    now = timezone.now()
+    ranked: list[Recalled] = []
+    fallback: list[Recalled] = []
+    for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
+        weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
+        score = bm25 * _recency(memory.created_at, now, MEMORY_HALF_LIFE) * weight
+        item = Recalled("memory", memory.id, memory.content, score, (), memory.created_at)
+        if bm25 > 0:
+            ranked.append(item)
+        elif memory.pinned:
+            fallback.append(item)
+    for message, bm25 in zip(messages, relevance[len(memories) :], strict=True):
+        if bm25 > 0:
+            score = bm25 * _recency(message.created_at, now, MESSAGE_HALF_LIFE) * MESSAGE_WEIGHT
+            ranked.append(
+                Recalled(
+                    "message", message.id, message.content, score, (message.id,), message.created_at
+                )
+            )
+    ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
+    chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
+
+    sources = _source_ids(
+        user=user, persona=persona, memory_ids=[item.id for item in chosen if item.kind == "memory"]
+    )
+    return [
+        replace(item, source_message_ids=sources.get(item.id, ()))
+        if item.kind == "memory"
+        else item
+        for item in chosen
+    ]
+
+
+def _source_ids(
+    *, user: User, persona: PersonaProfile, memory_ids: Iterable[int]
+) -> dict[int, tuple[int, ...]]:
+    ids = list(memory_ids)
+    if not ids:
+        return {}
+    through = ConversationMemory.source_messages.through
+    rows = through.objects.filter(
+        conversationmemory_id__in=ids, chatmessage__user=user, chatmessage__persona=persona
+    ).values_list("conversationmemory_id", "chatmessage_id")
+    found: dict[int, list[int]] = {}
+    for memory_id, message_id in rows:
+        found.setdefault(memory_id, []).append(message_id)
+    return {memory_id: tuple(sorted(message_ids)) for memory_id, message_ids in found.items()}
+
+
+def mark_recalled(items: list[Recalled]) -> None:
+    """Stamp the recalled memories among `items` with the current time, in one query."""
+    ids = [item.id for item in items if item.kind == "memory"]
+    if ids:
+        ConversationMemory.objects.filter(id__in=ids).update(last_recalled_at=timezone.now())

@@ -1,0 +1,50 @@
+"""Reads of memories and preferences, always scoped to one (user, persona) pair."""
+
+from django.db.models import Prefetch, QuerySet
+
+from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
+from mybella.users.models import User
+from personas.models import PersonaProfile
+
+
+def memory_list(*, user: User, persona: PersonaProfile) -> QuerySet[ConversationMemory]:
+    """Return what `persona` remembers about `user`, pinned and important first."""
+    return ConversationMemory.objects.filter(user=user, persona=persona).prefetch_related(
+        Prefetch("source_messages", queryset=_source_ids()),
+    )
+
+
+def _source_ids() -> QuerySet:
+    from chat.models import ChatMessage
+
+    return ChatMessage.objects.only("id")
+
+
+def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
+    """Return all of `user`'s memories, whichever persona holds them (for lookups by id)."""
+    return ConversationMemory.objects.filter(user=user).select_related("persona")
+
+
+def memory_events(*, user: User, memory: ConversationMemory) -> QuerySet[MemoryEvent]:
+    """Return the recent history of one memory, newest first."""
+    return MemoryEvent.objects.filter(user=user, memory=memory)
+
+
+def preference_list(*, user: User, persona: PersonaProfile) -> QuerySet[UserPreference]:
+    """Return how `user` likes `persona` to talk to them."""
+    return UserPreference.objects.filter(user=user, persona=persona)
+
+
+def preference_dict(*, user: User, persona: PersonaProfile) -> dict[str, str]:
+    """Return the pair's preferences as a plain mapping."""
+    return dict(preference_list(user=user, persona=persona).values_list("key", "value"))
+
+
+def memory_enabled(*, user: User, persona: PersonaProfile) -> bool:
+    """Return whether `persona` remembers things about `user` (on unless switched off)."""
+    remember = (
+        MemorySettings.objects.filter(user=user, persona=persona)
+        .values_list("remember", flat=True)
+        .first()
+    )
+    return remember is not False

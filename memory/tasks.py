@@ -1,0 +1,69 @@
+"""Background work on memories: noticing what users tell their personas."""
+
+import logging
+from itertools import groupby
+
+from django_tasks import task
+
+from chat.models import ChatMessage
+from chat.providers import ProviderError, get_provider
+from memory import selectors
+from memory.extraction import extract_offline, extraction_messages, parse_model_ops
+from memory.models import MemoryEvent
+from memory.services import memory_apply_ops
+
+logger = logging.getLogger(__name__)
+
+
+@task()
+def extract_memories(message_ids: list[int], imported: bool = False) -> int:
+    """Extract memories from users' messages; return how many memories changed.
+
+    Safe to run twice: proposals that repeat what a pair already remembers are skipped.
+    """
+    messages = (
+        ChatMessage.objects.filter(
+            id__in=message_ids, role=ChatMessage.Role.USER, status=ChatMessage.Status.OK
+        )
+        .select_related("user", "persona")
+        .order_by("user_id", "persona_id", "created_at", "id")
+    )
+    provider = get_provider()
+    changed = 0
+    for (_user_id, _persona_id), pair_messages in groupby(
+        messages, key=lambda m: (m.user_id, m.persona_id)
+    ):
+        pair_messages = list(pair_messages)
+        user, persona = pair_messages[0].user, pair_messages[0].persona
+        if not selectors.memory_enabled(user=user, persona=persona):
+            continue
+        for message in pair_messages:
+            existing = list(
+                selectors.memory_list(user=user, persona=persona).values_list("id", "content")
+            )
+            ops, actor = _propose(provider, message.content, existing)
+            if imported:
+                actor = MemoryEvent.Actor.IMPORT
+            changed += len(
+                memory_apply_ops(
+                    user=user,
+                    persona=persona,
+                    ops=ops,
+                    actor=actor,
+                    source_message_ids=[message.id],
+                )
+            )
+    return changed
+
+
+def _propose(provider: object, text: str, existing: list[tuple[int, str]]) -> tuple[list, str]:
+    if not provider.offline:
+        try:
+            raw = provider.complete(extraction_messages(text, existing), json=True)
+        except ProviderError as error:
+            logger.info("Model extraction failed (%s); using the offline rules.", error.message)
+        else:
+            return parse_model_ops(raw, [memory_id for memory_id, _ in existing]), (
+                MemoryEvent.Actor.MODEL
+            )
+    return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR

@@ -1,0 +1,191 @@
+"""Memories, recall, preferences and the remember switch through the API."""
+
+import pytest
+
+from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
+from memory.models import ConversationMemory, MemoryEvent, UserPreference
+from personas.models import PersonaProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def luna(db):
+    return PersonaProfile.objects.get(slug="luna")
+
+
+@pytest.fixture
+def isabella(db):
+    return PersonaProfile.objects.get(slug="isabella")
+
+
+def test_list_create_and_forget_all(auth_api_client, user, other_user, luna, isabella):
+    MemoryFactory(user=user, persona=luna, content="Likes tea")
+    MemoryFactory(user=user, persona=isabella, content="Likes coffee")
+    MemoryFactory(user=other_user, persona=luna, content="Likes juice")
+    url = f"/api/v1/personas/{luna.pk}/memories/"
+    assert [m["content"] for m in auth_api_client.get(url).json()["results"]] == ["Likes tea"]
+    created = auth_api_client.post(
+        url, {"content": "Has a cat", "importance": 8, "pinned": True}, format="json"
+    )
+    assert created.status_code == 201
+    assert auth_api_client.get(url).json()["results"][0]["content"] == "Has a cat"
+    assert auth_api_client.delete(url).status_code == 204
+    assert not ConversationMemory.objects.filter(user=user, persona=luna).exists()
+    assert ConversationMemory.objects.filter(user=user, persona=isabella).exists()
+    assert ConversationMemory.objects.filter(user=other_user, persona=luna).exists()
+
+
+def test_memory_list_query_count(auth_api_client, user, luna, django_assert_max_num_queries):
+    conversation = ConversationFactory(user=user, persona=luna)
+    for _ in range(30):
+        memory = MemoryFactory(user=user, persona=luna)
+        memory.source_messages.add(ChatMessageFactory(conversation=conversation))
+    with django_assert_max_num_queries(4):
+        response = auth_api_client.get(f"/api/v1/personas/{luna.pk}/memories/")
+    assert len(response.json()["results"][0]["source_message_ids"]) == 1
+
+
+def test_edit_pin_and_delete_keep_history(auth_api_client, user, luna):
+    memory = auth_api_client.post(
+        f"/api/v1/personas/{luna.pk}/memories/", {"content": "Lives in Porto"}, format="json"
+    ).json()
+    url = f"/api/v1/memories/{memory['id']}/"
+    changed = auth_api_client.patch(
+        url, {"content": "Lives in Lisbon", "pinned": True}, format="json"
+    )
+    assert changed.status_code == 200
+    body = changed.json()
+    assert (body["content"], body["pinned"]) == ("Lives in Lisbon", True)
+    assert [(e["action"], e["content_before"], e["content_after"]) for e in body["history"]] == [
+        ("updated", "Lives in Porto", "Lives in Lisbon"),
+        ("created", "", "Lives in Porto"),
+    ]
+    assert auth_api_client.delete(url).status_code == 204
+    assert MemoryEvent.objects.filter(
+        user=user, action="deleted", content_before="Lives in Lisbon"
+    ).exists()
+
+
+def test_bad_memory_input(auth_api_client, user, luna):
+    url = f"/api/v1/personas/{luna.pk}/memories/"
+    for payload in [
+        {},
+        {"content": ""},
+        {"content": "x", "importance": 11},
+        {"content": "x", "kind": "gossip"},
+    ]:
+        assert auth_api_client.post(url, payload, format="json").status_code == 400
+    assert not ConversationMemory.objects.exists()
+
+
+def test_other_users_memory_is_404(auth_api_client, other_user, luna):
+    theirs = MemoryFactory(user=other_user, persona=luna, content="secret")
+    for method in ["get", "patch", "delete"]:
+        response = getattr(auth_api_client, method)(
+            f"/api/v1/memories/{theirs.pk}/", {"content": "x"}, format="json"
+        )
+        assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert theirs.content == "secret"
+
+
+def test_search_returns_sources_of_this_pair_only(
+    auth_api_client, user, other_user, luna, isabella
+):
+    conversation = ConversationFactory(user=user, persona=luna)
+    source = ChatMessageFactory(conversation=conversation, content="I adore jasmine tea")
+    memory = MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
+    memory.source_messages.add(source)
+    MemoryFactory(user=user, persona=isabella, content="Loves jasmine tea too")
+    MemoryFactory(user=other_user, persona=luna, content="Loves jasmine tea as well")
+    response = auth_api_client.get(f"/api/v1/personas/{luna.pk}/memories/search/?q=jasmine+tea&k=5")
+    assert response.status_code == 200
+    results = response.json()
+    assert {r["content"] for r in results} == {"Loves jasmine tea", "I adore jasmine tea"}
+    by_kind = {r["kind"]: r for r in results}
+    assert by_kind["memory"]["source_message_ids"] == [source.pk]
+    assert by_kind["message"]["source_message_ids"] == [source.pk]
+
+
+def test_search_needs_a_query(auth_api_client, luna):
+    assert auth_api_client.get(f"/api/v1/personas/{luna.pk}/memories/search/").status_code == 400
+    assert (
+        auth_api_client.get(f"/api/v1/personas/{luna.pk}/memories/search/?q=x&k=0").status_code
+        == 400
+    )
+
+
+def test_preferences(auth_api_client, user, luna, isabella):
+    url = f"/api/v1/personas/{luna.pk}/preferences/"
+    assert (
+        auth_api_client.put(
+            url, {"key": "preferred_name", "value": "Robin"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        auth_api_client.put(
+            url, {"key": "reply_length", "value": "short"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        auth_api_client.put(
+            url, {"key": "reply_length", "value": "epic"}, format="json"
+        ).status_code
+        == 400
+    )
+    assert (
+        auth_api_client.put(url, {"key": "not a slug!", "value": "x"}, format="json").status_code
+        == 400
+    )
+    assert {p["key"]: p["value"] for p in auth_api_client.get(url).json()} == {
+        "preferred_name": "Robin",
+        "reply_length": "short",
+    }
+    assert auth_api_client.get(f"/api/v1/personas/{isabella.pk}/preferences/").json() == []
+    auth_api_client.put(url, {"key": "reply_length", "value": ""}, format="json")
+    assert not UserPreference.objects.filter(key="reply_length").exists()
+
+
+def test_remember_switch_stops_extraction_and_recall(
+    auth_api_client, user, luna, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/personas/{luna.pk}/memory-settings/"
+    assert auth_api_client.get(url).json() == {"remember": True}
+    assert auth_api_client.put(url, {"remember": False}, format="json").json() == {
+        "remember": False
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_api_client.post(
+            "/api/v1/chat/messages/",
+            {"message": "My name is Robin.", "persona": luna.pk},
+            format="json",
+        )
+    assert not ConversationMemory.objects.filter(user=user, persona=luna).exists()
+    auth_api_client.put(url, {"remember": True}, format="json")
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_api_client.post(
+            "/api/v1/chat/messages/",
+            {"message": "I live in Lisbon.", "persona": luna.pk},
+            format="json",
+        )
+    assert ConversationMemory.objects.filter(
+        user=user, persona=luna, content__icontains="Lisbon"
+    ).exists()
+
+
+def test_export_holds_all_of_mine_and_nothing_else(auth_api_client, user, other_user, luna):
+    auth_api_client.post(
+        "/api/v1/chat/messages/", {"message": "hello from me", "persona": luna.pk}, format="json"
+    )
+    MemoryFactory(user=user, persona=luna, content="mine to keep")
+    MemoryFactory(user=other_user, persona=luna, content="not mine")
+    response = auth_api_client.get("/api/v1/me/export/")
+    assert response.status_code == 200
+    data = response.json()
+    assert data["user"]["username"] == "alice"
+    assert "hello from me" in [m["content"] for m in data["messages"]]
+    assert [m["content"] for m in data["memories"]] == ["mine to keep"]
+    assert b"not mine" not in response.content
