@@ -14,9 +14,9 @@ from mybella.users.services import user_create
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Send people who are signed in to their personas; welcome everybody else."""
+    """Send people who are signed in to their chat; welcome everybody else."""
     if request.user.is_authenticated:
-        return redirect("personas:settings")
+        return redirect("chat:page")
     return render(request, "home.html")
 
 
