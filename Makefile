@@ -17,11 +17,18 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## run: install, migrate (which loads the system personas) and serve on http://127.0.0.1:8000
+## run: install, migrate (which loads the system personas), start a task worker and serve
+## on http://127.0.0.1:8000; Ctrl-C stops both
 run: export DEBUG ?= true
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
+	@$(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
+
+## worker: run background tasks (memory extraction) on their own, e.g. beside gunicorn
+worker: $(VENV)/.runtime
+	$(PY) manage.py db_worker
 
 ## test: install the dev tools and run the whole suite (browser tests included)
 test: $(VENV)/.dev
