@@ -8,7 +8,7 @@ from django.conf import settings
 
 from chat import selectors
 from chat.models import ChatMessage, Conversation
-from chat.providers.base import Prompt, RecalledItem
+from chat.providers.base import ChatProvider, Prompt, ProviderError, RecalledItem
 from memory import selectors as memory_selectors
 from memory.recall import Recalled, mark_recalled, recall
 from mybella.users.models import User
@@ -73,10 +73,28 @@ def _system_text(
     return "\n\n".join(parts)
 
 
+def _query_embedding(provider: ChatProvider | None, text: str) -> list[float] | None:
+    if provider is None or provider.offline:
+        return None
+    try:
+        vectors = provider.embed([text])
+    except ProviderError:
+        return None  # recall still works on words alone
+    return vectors[0] if vectors else None
+
+
 def prompt_build(
-    *, user: User, persona: PersonaProfile, conversation: Conversation, message: ChatMessage
+    *,
+    user: User,
+    persona: PersonaProfile,
+    conversation: Conversation,
+    message: ChatMessage,
+    provider: ChatProvider | None = None,
 ) -> Prompt:
-    """Return the prompt answering `message`, within the configured token budget."""
+    """Return the prompt answering `message`, within the configured token budget.
+
+    With a `provider` that offers embeddings, recall uses them as well as words.
+    """
     preferences = memory_selectors.preference_dict(user=user, persona=persona)
     user_name = preferences.get("preferred_name") or user.preferred_name
     recalled: list[Recalled] = []
@@ -87,6 +105,7 @@ def prompt_build(
             query=message.content,
             k=RECALL_K,
             exclude_message_ids=[message.id],
+            query_embedding=_query_embedding(provider, message.content),
         )
         mark_recalled(recalled)
     system = _system_text(persona, user_name=user_name, preferences=preferences, recalled=recalled)

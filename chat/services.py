@@ -153,7 +153,9 @@ def _answer(
     provider = get_provider()
     reply = reply or _pending_reply(message, provider)
     reply.provider, reply.model = provider.name, provider.model
-    prompt = prompt_build(user=user, persona=persona, conversation=conversation, message=message)
+    prompt = prompt_build(
+        user=user, persona=persona, conversation=conversation, message=message, provider=provider
+    )
     try:
         text = provider.reply(prompt)
     except ProviderError as error:
@@ -180,7 +182,9 @@ def message_send_stream(
     message = _save_user_message(user=user, conversation=conversation, text=text)
     provider = get_provider()
     reply = _pending_reply(message, provider)
-    prompt = prompt_build(user=user, persona=persona, conversation=conversation, message=message)
+    prompt = prompt_build(
+        user=user, persona=persona, conversation=conversation, message=message, provider=provider
+    )
 
     def events() -> Iterator[dict]:
         pieces: list[str] = []

@@ -35,6 +35,9 @@ MESSAGE_WEIGHT = 0.8
 PINNED_BOOST = 1.25
 CANDIDATE_LIMIT = 400
 MAX_SQL_TERMS = 8
+# Embeddings: a close memory counts like a strong lexical match.
+SIMILARITY_THRESHOLD = 0.5
+SEMANTIC_WEIGHT = 3.0
 
 STOP_WORDS = frozenset(
     """a about above after again all also am an and any are as at be been before being below
@@ -98,6 +101,13 @@ def _recency(created_at: datetime, now: datetime, half_life: timedelta) -> float
     return 0.5 + 0.5 * 0.5**age
 
 
+def _cosine(a: list[float] | None, b: list[float] | None) -> float:
+    if not a or not isinstance(b, list) or len(a) != len(b):
+        return 0.0
+    norm = math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b))
+    return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
+
+
 def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     if not docs:
         return []
@@ -121,21 +131,27 @@ def recall(
     query: str,
     k: int = 5,
     exclude_message_ids: Collection[int] = (),
+    query_embedding: list[float] | None = None,
 ) -> list[Recalled]:
     """Return up to `k` of the pair's memories and past messages that bear on `query`, best first.
 
+    With `query_embedding` (when the configured model offers embeddings), memories whose
+    stored embedding is close to it count as relevant too, whatever their words.
     Run at most three queries, however long the pair's history.
     """
     query_terms = set(terms(query))
-    if not query_terms or k <= 0:
+    if (not query_terms and not query_embedding) or k <= 0:
         return []
     needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
-    matches = reduce(or_, (Q(content__icontains=n) for n in needles[:MAX_SQL_TERMS]))
+    matches = reduce(or_, (Q(content__icontains=n) for n in needles[:MAX_SQL_TERMS]), Q(pk__in=[]))
+    memory_filter = matches | Q(pinned=True)
+    if query_embedding:
+        memory_filter |= Q(embedding__isnull=False)
 
     memories = list(
         ConversationMemory.objects.filter(user=user, persona=persona)
-        .filter(matches | Q(pinned=True))
-        .only("id", "content", "importance", "pinned", "created_at")
+        .filter(memory_filter)
+        .only("id", "content", "importance", "pinned", "created_at", "embedding")
         .order_by("-pinned", "-importance", "-created_at", "-id")[:CANDIDATE_LIMIT]
     )
     messages = list(
@@ -155,6 +171,9 @@ def recall(
     ranked: list[Recalled] = []
     fallback: list[Recalled] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
+        similarity = _cosine(query_embedding, memory.embedding)
+        if similarity >= SIMILARITY_THRESHOLD:
+            bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
         score = bm25 * _recency(memory.created_at, now, MEMORY_HALF_LIFE) * weight
         item = Recalled("memory", memory.id, memory.content, score, (), memory.created_at)

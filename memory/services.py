@@ -35,6 +35,12 @@ def _record(
     MemoryEvent.objects.filter(id__in=list(stale)).delete()
 
 
+def _embed_on_commit(memory: ConversationMemory) -> None:
+    from memory.tasks import enqueue_embedding
+
+    transaction.on_commit(lambda: enqueue_embedding([memory.pk]))
+
+
 @transaction.atomic
 def memory_create(
     *,
@@ -65,6 +71,7 @@ def memory_create(
             persona.chat_messages.filter(user=user, id__in=ids).values_list("id", flat=True)
         )
     _record(memory, action=MemoryEvent.Action.CREATED, actor=actor, after=memory.content)
+    _embed_on_commit(memory)
     return memory
 
 
@@ -84,6 +91,9 @@ def memory_update(
     _record(
         memory, action=MemoryEvent.Action.UPDATED, actor=actor, before=before, after=memory.content
     )
+    if memory.content != before:
+        ConversationMemory.objects.filter(pk=memory.pk).update(embedding=None)
+        _embed_on_commit(memory)
     return memory
 
 

@@ -9,7 +9,7 @@ from chat.models import ChatMessage
 from chat.providers import ProviderError, get_provider
 from memory import selectors
 from memory.extraction import extract_offline, extraction_messages, parse_model_ops
-from memory.models import MemoryEvent
+from memory.models import ConversationMemory, MemoryEvent
 from memory.services import memory_apply_ops
 
 logger = logging.getLogger(__name__)
@@ -67,3 +67,31 @@ def _propose(provider: object, text: str, existing: list[tuple[int, str]]) -> tu
                 MemoryEvent.Actor.MODEL
             )
     return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR
+
+
+@task()
+def embed_memories(memory_ids: list[int]) -> int:
+    """Store the configured model's embedding of each memory; return how many were stored.
+
+    Safe to run twice; a provider failure leaves the memories without one until next time.
+    """
+    memories = list(ConversationMemory.objects.filter(id__in=memory_ids).only("id", "content"))
+    if not memories:
+        return 0
+    try:
+        vectors = get_provider().embed([memory.content for memory in memories])
+    except ProviderError as error:
+        logger.info("Embedding failed (%s); memories stay lexical only.", error.message)
+        return 0
+    if not vectors:
+        return 0
+    for memory, vector in zip(memories, vectors, strict=True):
+        memory.embedding = vector
+    ConversationMemory.objects.bulk_update(memories, ["embedding"])
+    return len(memories)
+
+
+def enqueue_embedding(memory_ids: list[int]) -> None:
+    """Queue embeddings for these memories when the configured engine offers them."""
+    if memory_ids and not get_provider().offline:
+        embed_memories.enqueue(memory_ids)
