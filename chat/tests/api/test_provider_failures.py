@@ -10,6 +10,13 @@ pytestmark = pytest.mark.django_db
 SEND = "/api/v1/chat/messages/"
 
 
+@pytest.fixture
+def llm(fake_llm, settings):
+    """The fake model without embeddings, so that a failure set up here hits the chat call."""
+    settings.LLM_EMBEDDING_MODEL = ""
+    return fake_llm
+
+
 @pytest.mark.parametrize(
     ("fail", "status", "detail"),
     [
@@ -19,9 +26,9 @@ SEND = "/api/v1/chat/messages/"
     ],
 )
 def test_failure_keeps_the_message_and_saves_a_failed_reply(
-    auth_api_client, user, fake_llm, fail, status, detail
+    auth_api_client, user, llm, fail, status, detail
 ):
-    fake_llm.fail_next(fail["status"], headers=fail.get("headers"))
+    llm.fail_next(fail["status"], headers=fail.get("headers"))
     response = auth_api_client.post(SEND, {"message": "Are you there?"}, format="json")
     assert response.status_code == status
     assert response["Content-Type"] == "application/json"
@@ -39,19 +46,19 @@ def test_failure_keeps_the_message_and_saves_a_failed_reply(
     )
     assert retried.status_code == 200, retried.json()
     reply = ChatMessage.objects.get(pk=body["assistant_message"]["id"])
-    assert (reply.status, reply.content, reply.error) == ("ok", fake_llm.reply_text, "")
+    assert (reply.status, reply.content, reply.error) == ("ok", llm.reply_text, "")
     assert retried.json()["offline"] is False
 
 
-def test_timeout_is_504(auth_api_client, user, fake_llm, settings):
+def test_timeout_is_504(auth_api_client, user, llm, settings):
     settings.LLM_TIMEOUT = 0.5
-    fake_llm.stall_next(1.5)
+    llm.stall_next(1.5)
     response = auth_api_client.post(SEND, {"message": "slow?"}, format="json")
     assert response.status_code == 504
     assert ChatMessage.objects.filter(user=user, role="user", content="slow?").exists()
 
 
-def test_refused_connection_is_503(auth_api_client, user, settings, fake_llm):
+def test_refused_connection_is_503(auth_api_client, user, settings, llm):
     import socket
 
     with socket.socket() as sock:
@@ -63,8 +70,8 @@ def test_refused_connection_is_503(auth_api_client, user, settings, fake_llm):
     assert response.json()["assistant_message"]["status"] == "failed"
 
 
-def test_stream_failure_is_an_error_event(auth_api_client, user, fake_llm):
-    fake_llm.fail_next(500)
+def test_stream_failure_is_an_error_event(auth_api_client, user, llm):
+    llm.fail_next(500)
     response = auth_api_client.post(
         SEND, {"message": "stream please", "stream": True}, format="json"
     )
@@ -74,7 +81,7 @@ def test_stream_failure_is_an_error_event(auth_api_client, user, fake_llm):
     assert ChatMessage.objects.filter(user=user, role="assistant", status="failed").exists()
 
 
-def test_only_failed_replies_can_be_retried(auth_api_client, user, other_user, fake_llm):
+def test_only_failed_replies_can_be_retried(auth_api_client, user, other_user, llm):
     ok = auth_api_client.post(SEND, {"message": "hi"}, format="json").json()
     response = auth_api_client.post(f"/api/v1/chat/messages/{ok['assistant_message']['id']}/retry/")
     assert response.status_code == 400
@@ -83,7 +90,7 @@ def test_only_failed_replies_can_be_retried(auth_api_client, user, other_user, f
 
 
 def test_the_model_gets_only_this_pairs_data(
-    auth_api_client, api_client, user, other_user, fake_llm, django_capture_on_commit_callbacks
+    auth_api_client, api_client, user, other_user, llm, django_capture_on_commit_callbacks
 ):
     """The exact prompt received by the model holds nothing of another pair."""
     luna = PersonaProfile.objects.get(slug="luna")
@@ -102,11 +109,11 @@ def test_the_model_gets_only_this_pairs_data(
         auth_api_client.post(
             SEND, {"message": "LUNA-PAIR hello", "persona": luna.pk}, format="json"
         )
-    fake_llm.requests.clear()
+    llm.requests.clear()
     auth_api_client.post(
         SEND, {"message": "what is my secret kiwi?", "persona": luna.pk}, format="json"
     )
-    chat_requests = [body for path, body, _ in fake_llm.requests if path == "/v1/chat/completions"]
+    chat_requests = [body for path, body, _ in llm.requests if path == "/v1/chat/completions"]
     prompt = str(chat_requests[-1]["messages"])
     assert "LUNA-PAIR hello" in prompt
     assert "ISABELLA-ONLY" not in prompt
