@@ -69,3 +69,12 @@ def test_the_prompt_recalls_by_embedding(auth_api_client, user, luna, fake_llm):
     )
     chat = [body for path, body, _ in fake_llm.requests if path == "/v1/chat/completions"][-1]
     assert "Keeps bees on the roof" in chat["messages"][0]["content"]
+
+
+def test_an_embedding_failure_does_not_fail_the_reply(auth_api_client, user, luna, fake_llm):
+    fake_llm.fail_next(500)  # the query embedding, asked for first
+    response = auth_api_client.post(
+        "/api/v1/chat/messages/", {"message": "hello", "persona": luna.pk}, format="json"
+    )
+    assert response.status_code == 201
+    assert response.json()["assistant_message"]["content"] == fake_llm.reply_text
