@@ -163,6 +163,7 @@ def recall(
             role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
         )
         .exclude(id__in=list(exclude_message_ids))
+        .exclude(provider="greeting")  # the persona's own opening line is no memory
         .only("id", "content", "created_at")
         .order_by("-created_at", "-id")[:CANDIDATE_LIMIT]
     )

@@ -20,6 +20,16 @@ def _source_ids() -> QuerySet:
     return ChatMessage.objects.only("id")
 
 
+def memory_list_with_history(
+    *, user: User, persona: PersonaProfile
+) -> QuerySet[ConversationMemory]:
+    """Return the pair's memories, each with its recent history as `.history`, newest first."""
+    history = MemoryEvent.objects.filter(user=user).order_by("-created_at", "-id")
+    return memory_list(user=user, persona=persona).prefetch_related(
+        Prefetch("events", queryset=history, to_attr="history")
+    )
+
+
 def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
     """Return all of `user`'s memories, whichever persona holds them (for lookups by id)."""
     return ConversationMemory.objects.filter(user=user).select_related("persona")

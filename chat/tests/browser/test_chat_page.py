@@ -1,0 +1,406 @@
+"""The chat page in a real browser: talk, switch personas, start over, retry, scroll back.
+
+Every test signs up through the real form, so it runs against the page a new user sees.
+The `open_page` fixture fails a test on any console error or uncaught page error.
+"""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from chat.models import ChatMessage, Conversation
+from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from chat.tests.fake_llm import DEFAULT_REPLY
+from mybella.users.models import User
+from personas.models import PersonaProfile
+from personas.selectors import persona_get_current
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
+]
+
+SYSTEM_NAMES = ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan"]
+PASSWORD = "Quiet-Lantern-2048"
+PHONE_WIDTH, PHONE_HEIGHT = 390, 844
+TAP = 44
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def sign_up(page: Page, username: str) -> User:
+    """Fill in the sign-up form `page` shows, then open the chat page."""
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password1").fill(PASSWORD)
+    page.locator("#id_password2").fill(PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Sign up", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/users/personas/$"))
+    return User.objects.get(username=username)
+
+
+def open_chat(page: Page, query: str = "") -> None:
+    page.goto(f"/chat/{query}")
+    expect(page.locator("[data-chat]")).to_be_visible()
+
+
+def persona(slug: str) -> PersonaProfile:
+    return PersonaProfile.objects.get(slug=slug)
+
+
+def messages(page: Page) -> Locator:
+    return page.locator("[data-log] > .msg")
+
+
+def composer(page: Page) -> Locator:
+    return page.locator("#composer-input")
+
+
+def send(page: Page, text: str) -> Locator:
+    """Type `text`, press Enter and return the reply bubble the page adds for it."""
+    before = messages(page).count()
+    composer(page).fill(text)
+    composer(page).press("Enter")
+    expect(messages(page)).to_have_count(before + 2)
+    return messages(page).nth(before + 1)
+
+
+def expect_reply_done(page: Page, reply: Locator) -> None:
+    """The streamed reply has ended: it carries its saved id and Send works again."""
+    expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    expect(reply.locator(".typing")).to_have_count(0)
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+
+
+def switch_to(page: Page, name: str) -> None:
+    page.locator(".switcher > summary").click()
+    menu = page.locator(".switcher-menu")
+    expect(menu).to_be_visible()
+    with page.expect_navigation():
+        menu.get_by_role("link", name=re.compile(rf"^{name}\b")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(name)
+
+
+def scroll_width(page: Page) -> int:
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def watch_reply_rendering(page: Page) -> None:
+    """Record whether a typing indicator showed and how many text pieces replies received."""
+    page.evaluate(
+        """() => {
+          window.__chat = { typing: false, pieces: 0 };
+          new MutationObserver((records) => {
+            for (const record of records) {
+              for (const node of record.addedNodes) {
+                const typing = node.nodeType === 1
+                  && (node.matches('.typing') || node.querySelector('.typing'));
+                if (typing) window.__chat.typing = true;
+                if (node.nodeType === 3 && record.target.closest?.('.msg-assistant .bubble')) {
+                  window.__chat.pieces += 1;
+                }
+              }
+            }
+          }).observe(document.querySelector('[data-log]'), { childList: true, subtree: true });
+        }"""
+    )
+
+
+# ---------------------------------------------------------------- 1. the main journey
+
+
+def test_talk_switch_personas_and_start_over(open_page, screenshot) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "night_talker")
+    isabella, luna = persona("isabella"), persona("luna")
+
+    # Isabella, the default persona, greets a new user before any conversation exists.
+    open_chat(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Isabella")
+    expect(page.locator(".chat-head")).to_contain_text(isabella.tagline)
+    expect(page.get_by_test_id("offline-notice")).to_have_text(
+        "Offline mode: replies come from MyBella’s built-in engine, not an AI model."
+    )
+    expect(messages(page)).to_have_count(1)
+    expect(messages(page).first.locator(".bubble")).to_have_text(isabella.greeting)
+    expect(page.locator("[data-intro]")).to_contain_text("Say hello to start")
+    expect(composer(page)).to_be_focused()
+    assert not Conversation.objects.filter(user=user).exists()
+
+    # Send: the user's bubble at once, then the reply streams in over the typing indicator.
+    watch_reply_rendering(page)
+    with page.expect_response("**/api/v1/chat/messages/") as sent:
+        reply = send(page, "I went hiking in the mountains today")
+    assert sent.value.headers["content-type"].startswith("text/event-stream")
+    expect(composer(page)).to_have_value("")
+    expect_reply_done(page, reply)
+    mine = messages(page).nth(1)
+    expect(mine).to_have_class(re.compile(r"\bmsg-user\b"))
+    expect(mine.locator(".bubble")).to_have_text("I went hiking in the mountains today")
+    expect(mine).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    expect(mine.locator("time")).to_have_text(re.compile(r"\d"))
+    saved = ChatMessage.objects.get(user=user, role="assistant", provider="offline")
+    assert saved.status == ChatMessage.Status.OK
+    expect(reply.locator(".bubble")).to_have_text(saved.content)
+    expect(reply).to_have_attribute("data-id", str(saved.pk))
+    expect(reply.locator(".msg-avatar .avatar")).to_be_visible()
+    rendering = page.evaluate("window.__chat")
+    assert rendering["typing"] is True
+    assert rendering["pieces"] > 1, "the reply should arrive in several pieces"
+    conversation = Conversation.objects.get(user=user, persona=isabella)
+    assert conversation.messages.count() == 3  # greeting, message, reply
+
+    # Shift+Enter makes a new line; Enter sends the two lines as one message.
+    composer(page).fill("Line one")
+    composer(page).press("Shift+Enter")
+    composer(page).press_sequentially("line two")
+    expect(composer(page)).to_have_value("Line one\nline two")
+    expect(messages(page)).to_have_count(3)
+    composer(page).press("Enter")
+    expect(messages(page)).to_have_count(5)
+    expect_reply_done(page, messages(page).last)
+    expect(messages(page).nth(3).locator(".bubble")).to_have_text("Line one\nline two")
+    expect(messages(page).last).to_be_in_viewport()
+    expect(composer(page)).to_be_focused()
+    page.mouse.move(0, 0)
+    screenshot(page, "chat-desktop")
+
+    # Luna has her own, still empty, history: only her greeting.
+    switch_to(page, "Luna")
+    expect(page).to_have_url(re.compile(rf"/chat/\?persona={luna.pk}$"))
+    expect(messages(page)).to_have_count(1)
+    expect(messages(page).first.locator(".bubble")).to_have_text(luna.greeting)
+    expect(page.locator("[data-log]")).not_to_contain_text("hiking")
+    assert persona_get_current(user=user) == luna
+
+    # Back to Isabella: the conversation is where it was.
+    page.locator(".switcher > summary").click()
+    expect(
+        page.locator(".switcher-menu").get_by_role("link", name=re.compile(r"^Luna\b"))
+    ).to_have_attribute("aria-current", "true")
+    expect(page.locator(".switcher-menu .switcher-name")).to_have_text(SYSTEM_NAMES)
+    page.keyboard.press("Escape")
+    expect(page.locator(".switcher-menu")).to_be_hidden()
+    switch_to(page, "Isabella")
+    expect(messages(page)).to_have_count(5)
+    expect(messages(page).nth(1).locator(".bubble")).to_have_text(
+        "I went hiking in the mountains today"
+    )
+    expect(messages(page).nth(2).locator(".bubble")).to_have_text(saved.content)
+    expect(page.locator("[data-intro]")).to_contain_text("start of your conversation")
+    assert persona_get_current(user=user) == isabella
+
+    # A new conversation opens with a fresh greeting; the old one stays in the database.
+    page.get_by_role("button", name="New conversation").click()
+    expect(messages(page)).to_have_count(1)
+    expect(messages(page).first.locator(".bubble")).to_have_text(isabella.greeting)
+    expect(messages(page).first).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    expect(composer(page)).to_be_focused()
+    assert Conversation.objects.filter(user=user, persona=isabella).count() == 2
+    fresh = Conversation.objects.filter(user=user, persona=isabella).latest("created_at")
+
+    # What is sent now belongs to the new conversation, and a reload shows it.
+    expect_reply_done(page, send(page, "Starting over feels nice"))
+    assert list(fresh.messages.values_list("role", flat=True)) == ["assistant", "user", "assistant"]
+    assert conversation.messages.count() == 5
+    page.reload()
+    expect(messages(page)).to_have_count(3)
+    expect(messages(page).nth(1).locator(".bubble")).to_have_text("Starting over feels nice")
+
+
+# ---------------------------------------------------------------- 2. a failed reply
+
+
+def test_failed_reply_shows_the_reason_and_retry_answers_it(
+    open_page, screenshot, fake_llm
+) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "patient_one")
+    open_chat(page)
+    expect(page.get_by_test_id("offline-notice")).to_have_count(0)
+
+    # Every call to the model fails: memory extraction falls back to its rules, the reply fails.
+    fake_llm.fail_next(500, times=20)
+    reply = send(page, "Tell me about the stars")
+    expect(reply).to_have_class(re.compile(r"\bmsg-failed\b"))
+    expect(reply.locator(".msg-error")).to_contain_text("The model server had a problem.")
+    retry = reply.get_by_role("button", name="Retry")
+    expect(retry).to_be_visible()
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    failed = ChatMessage.objects.get(user=user, role="assistant", status="failed")
+    expect(reply).to_have_attribute("data-id", str(failed.pk))
+    # The user's message was kept.
+    expect(messages(page).nth(1)).to_have_attribute("data-id", re.compile(r"^\d+$"))
+    screenshot(page, "chat-failed-desktop")
+
+    # The model is back: Retry replaces the failed bubble with the reply.
+    with fake_llm.lock:
+        fake_llm.failures.clear()
+    retry.click()
+    answered = messages(page).last
+    expect(answered.locator(".bubble")).to_have_text(DEFAULT_REPLY)
+    expect(answered).not_to_have_class(re.compile(r"\bmsg-failed\b"))
+    expect(page.get_by_role("button", name="Retry")).to_have_count(0)
+    expect(messages(page)).to_have_count(3)
+    failed.refresh_from_db()
+    assert failed.status == ChatMessage.Status.OK
+    assert failed.content == DEFAULT_REPLY
+
+    # A reload shows the same answered conversation.
+    page.reload()
+    expect(messages(page).last.locator(".bubble")).to_have_text(DEFAULT_REPLY)
+    expect(page.locator(".msg-failed")).to_have_count(0)
+
+
+# ---------------------------------------------------------------- 3. scrolling back
+
+
+def test_older_messages_load_when_scrolling_up(open_page) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "long_memory")
+    conversation = ConversationFactory(user=user, persona=persona("isabella"))
+    for number in range(1, 81):
+        ChatMessageFactory(
+            conversation=conversation,
+            role="user" if number % 2 else "assistant",
+            content=f"Message {number:02d}",
+        )
+    open_chat(page)
+
+    # The newest page, at the bottom.
+    expect(messages(page)).to_have_count(30)
+    expect(messages(page).first.locator(".bubble")).to_have_text("Message 51")
+    expect(messages(page).last.locator(".bubble")).to_have_text("Message 80")
+    expect(messages(page).last).to_be_in_viewport()
+    expect(page.locator("[data-intro]")).to_be_hidden()
+
+    # Scrolling to the top loads the page before, and what was on screen stays on screen.
+    scroller = page.locator("[data-scroll]")
+    scroller.evaluate("el => { el.scrollTop = 0; }")
+    expect(messages(page)).to_have_count(60)
+    expect(messages(page).first.locator(".bubble")).to_have_text("Message 21")
+    expect(page.locator(".msg", has_text="Message 51")).to_be_in_viewport()
+    assert scroller.evaluate("el => el.scrollTop") > 0
+
+    # Once more reaches the beginning: the intro shows and nothing more is asked for.
+    scroller.evaluate("el => { el.scrollTop = 0; }")
+    expect(messages(page)).to_have_count(80)
+    expect(page.locator("[data-intro]")).to_be_visible()
+    expect(page.locator("[data-older]")).to_be_hidden()
+    assert messages(page).locator(".bubble").all_inner_texts() == [
+        f"Message {number:02d}" for number in range(1, 81)
+    ]
+
+
+# ---------------------------------------------------------------- 4. phone
+
+
+def test_phone_layout(open_page, screenshot) -> None:
+    page = open_page("/users/signup/", viewport="phone")
+    sign_up(page, "thumb_chatter")
+    open_chat(page)
+    expect(messages(page)).to_have_count(1)
+    screenshot(page, "chat-empty-phone")
+
+    for text in ["Hi Isabella!", "I had a long day at work", "Tell me something nice"]:
+        expect_reply_done(page, send(page, text))
+
+    # Nothing scrolls sideways, the page itself does not scroll, the composer sits at the bottom.
+    assert scroll_width(page) <= PHONE_WIDTH
+    assert page.evaluate("document.documentElement.scrollHeight") <= PHONE_HEIGHT
+    form = page.locator("[data-composer]").bounding_box()
+    assert form is not None
+    assert abs(form["y"] + form["height"] - PHONE_HEIGHT) <= 1
+    expect(page.get_by_role("button", name="Send")).to_be_in_viewport(ratio=1)
+    expect(page.get_by_role("button", name="New conversation")).to_be_in_viewport(ratio=1)
+    expect(messages(page).last).to_be_in_viewport()
+    for bubble in messages(page).all():
+        box = bubble.bounding_box()
+        assert box is not None
+        assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+
+    targets = page.locator(
+        "main button:visible, main a:visible, main summary:visible, main textarea:visible"
+    )
+    assert targets.count() >= 4
+    too_small = [
+        (target.get_attribute("aria-label") or target.inner_text(), box)
+        for target in targets.all()
+        if (box := target.bounding_box()) is not None and box["height"] < TAP
+    ]
+    assert too_small == []
+    page.mouse.move(0, 0)
+    screenshot(page, "chat-phone")
+
+    # The switcher fits the screen and its choices are easy to tap.
+    page.locator(".switcher > summary").click()
+    menu = page.locator(".switcher-menu")
+    expect(menu).to_be_visible()
+    box = menu.bounding_box()
+    assert box is not None
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
+    items = menu.locator("a")
+    assert all(item.bounding_box()["height"] >= TAP for item in items.all())
+    path = screenshot(page, "chat-phone-switcher")
+    page.screenshot(path=str(path))
+    with page.expect_navigation():
+        menu.get_by_role("link", name=re.compile(r"^Luna\b")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Luna")
+    assert scroll_width(page) <= PHONE_WIDTH
+
+
+# ---------------------------------------------------------------- 5. a flaky network
+
+
+def test_network_failures_are_shown_not_thrown(open_page) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "flaky_wifi")
+    open_chat(page)
+
+    # The request never reaches the server: nothing is lost, the text goes back to the composer.
+    # (fetch rejects as it does offline; an aborted route would make Chromium itself log an
+    # error line, which is the browser's report, not the page's.)
+    page.evaluate(
+        """() => {
+          window.__fetch = window.fetch;
+          window.fetch = () => Promise.reject(new TypeError("Failed to fetch"));
+        }"""
+    )
+    composer(page).fill("Are you there?")
+    composer(page).press("Enter")
+    error = page.locator("[data-composer-error]")
+    expect(error).to_have_text(re.compile(r"^Not sent: You seem to be offline"))
+    expect(composer(page)).to_have_value("Are you there?")
+    expect(messages(page)).to_have_count(1)  # only the greeting
+    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    assert not ChatMessage.objects.filter(user=user).exists()
+
+    # The stream breaks after the first words: they stay, with a way to see the rest.
+    page.evaluate("() => { window.fetch = window.__fetch; }")
+    user_message = {"id": 999, "conversation": 1, "role": "user", "content": "Are you there?"}
+    user_message["created_at"] = "2025-01-01T12:00:00Z"
+    page.route(
+        "**/api/v1/chat/messages/",
+        lambda route: route.fulfill(
+            status=200,
+            headers={"Content-Type": "text/event-stream"},
+            body=(
+                f"event: message\ndata: {json.dumps(user_message)}\n\n"
+                'event: delta\ndata: {"text": "I am "}\n\n'
+                'event: delta\ndata: {"text": "here"}\n\n'
+            ),
+        ),
+    )
+    composer(page).press("Enter")
+    expect(error).to_be_hidden()
+    reply = messages(page).last
+    expect(reply.locator(".bubble")).to_have_text("I am here")
+    expect(reply.locator(".msg-error")).to_contain_text("The connection dropped")
+    expect(reply.get_by_role("button", name="Reload")).to_be_visible()
+    expect(messages(page).nth(1).locator(".bubble")).to_have_text("Are you there?")
+    expect(composer(page)).to_have_value("")

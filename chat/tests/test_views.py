@@ -1,0 +1,225 @@
+"""The chat page, through Django's test client."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils.html import escape
+
+from chat.models import ChatMessage
+from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from personas.models import PersonaProfile
+from personas.selectors import persona_get_current
+from personas.tests.factories import PersonaFactory
+
+pytestmark = pytest.mark.django_db
+
+PAGE = reverse("chat:page")
+OFFLINE_NOTICE = "Offline mode: replies come from MyBella’s built-in engine, not an AI model."
+
+
+@pytest.fixture
+def signed_in(client, user):
+    client.force_login(user)
+    return client
+
+
+def system(slug: str) -> PersonaProfile:
+    return PersonaProfile.objects.get(slug=slug)
+
+
+def test_login_is_required(client):
+    """An anonymous visitor is sent to the login page."""
+    response = client.get(PAGE)
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_page_shows_the_current_persona_and_its_latest_conversation(signed_in, user):
+    """The page shows the current persona and only its latest conversation's messages."""
+    isabella = system("isabella")
+    old = ConversationFactory(user=user, persona=isabella)
+    ChatMessageFactory(conversation=old, content="from the old conversation")
+    latest = ConversationFactory(user=user, persona=isabella)
+    ChatMessageFactory(conversation=latest, content="hello Isabella")
+    ChatMessageFactory(
+        conversation=latest, role=ChatMessage.Role.ASSISTANT, content="hi, lovely to see you"
+    )
+    ChatMessageFactory(conversation=ConversationFactory(user=user, persona=system("luna")))
+
+    response = signed_in.get(PAGE)
+
+    assert response.status_code == 200
+    assert response.context["persona"] == isabella
+    assert response.context["conversation"] == latest
+    assert [m.content for m in response.context["chat_messages"]] == [
+        "hello Isabella",
+        "hi, lovely to see you",
+    ]
+    html = response.content.decode()
+    assert '<h1 class="chat-name">Isabella</h1>' in html
+    assert isabella.tagline in html
+    assert "hello Isabella" in html and "hi, lovely to see you" in html
+    assert "from the old conversation" not in html
+    assert f'data-conversation="{latest.pk}"' in html
+    # Every visible persona is offered in the switcher.
+    for slug in ["isabella", "alex", "luna", "maya", "sam", "ethan"]:
+        assert f"?persona={system(slug).pk}" in html
+
+
+def test_without_a_conversation_the_greeting_is_shown(signed_in):
+    """A pair with no conversation yet shows the persona's greeting as a friendly start."""
+    response = signed_in.get(PAGE)
+    assert response.context["conversation"] is None
+    assert response.context["chat_messages"] == []
+    html = response.content.decode()
+    assert escape(system("isabella").greeting) in html
+    assert "Say hello to start your first conversation with Isabella." in html
+    assert 'data-conversation=""' in html
+
+
+def test_persona_parameter_switches_and_selects(signed_in, user):
+    """`?persona=` shows that persona's own conversation and makes it the current one."""
+    luna = system("luna")
+    ChatMessageFactory(
+        conversation=ConversationFactory(user=user, persona=system("isabella")),
+        content="only for Isabella",
+    )
+    response = signed_in.get(PAGE, {"persona": luna.pk})
+    assert response.status_code == 200
+    assert response.context["persona"] == luna
+    assert response.context["conversation"] is None
+    html = response.content.decode()
+    assert escape(luna.greeting) in html
+    assert "only for Isabella" not in html
+    assert persona_get_current(user=user) == luna
+    # Without the parameter the page now opens on Luna.
+    assert signed_in.get(PAGE).context["persona"] == luna
+
+
+def test_own_custom_persona_can_be_chosen(signed_in, user):
+    """A user's own persona is offered and can be opened."""
+    nova = PersonaFactory(owner=user, name="Nova")
+    response = signed_in.get(PAGE, {"persona": nova.pk})
+    assert response.status_code == 200
+    assert response.context["persona"] == nova
+    assert nova in response.context["personas"]
+
+
+@pytest.mark.parametrize("value", ["other", "missing", "inactive", "abc", "-1", "²", "9" * 30])
+def test_persona_parameter_outside_the_users_reach_is_a_404(signed_in, user, other_user, value):
+    """Another user's persona, an unknown id, an inactive persona or garbage is a 404."""
+    persona_id = {
+        "other": lambda: PersonaFactory(owner=other_user, name="Theirs").pk,
+        "missing": lambda: 999_999,
+        "inactive": lambda: PersonaFactory(owner=None, is_custom=False, is_active=False).pk,
+        "abc": lambda: "abc",
+        "-1": lambda: "-1",
+        "²": lambda: "²",
+        "9" * 30: lambda: "9" * 30,
+    }[value]()
+    response = signed_in.get(PAGE, {"persona": persona_id})
+    assert response.status_code == 404
+    assert persona_get_current(user=user).slug == "isabella"
+
+
+def test_other_users_personas_are_not_offered(signed_in, other_user):
+    """The switcher lists no persona of another user."""
+    PersonaFactory(owner=other_user, name="Theirs")
+    response = signed_in.get(PAGE)
+    assert all(
+        p.owner_id in (None, response.wsgi_request.user.pk) for p in response.context["personas"]
+    )
+    assert "Theirs" not in response.content.decode()
+
+
+def test_offline_notice_with_the_default_engine(signed_in):
+    """The built-in engine is named in a plain notice."""
+    response = signed_in.get(PAGE)
+    assert response.context["offline"] is True
+    assert escape(OFFLINE_NOTICE) in response.content.decode()
+
+
+def test_no_offline_notice_with_a_model(signed_in, settings):
+    """With a language model configured there is no offline notice."""
+    settings.LLM_PROVIDER = "openai"
+    settings.LLM_BASE_URL = "http://127.0.0.1:9/v1"
+    settings.LLM_API_KEY = "test-key"
+    response = signed_in.get(PAGE)
+    assert response.context["offline"] is False
+    assert "Offline mode" not in response.content.decode()
+
+
+def test_failed_reply_is_shown_with_retry(signed_in, user):
+    """A failed reply in the history shows its reason and a Retry button."""
+    conversation = ConversationFactory(user=user, persona=system("isabella"))
+    ChatMessageFactory(conversation=conversation, content="are you there?")
+    failed = ChatMessageFactory(
+        conversation=conversation,
+        role=ChatMessage.Role.ASSISTANT,
+        content="",
+        status=ChatMessage.Status.FAILED,
+        error="The model server had a problem.",
+    )
+    html = signed_in.get(PAGE).content.decode()
+    assert "msg-failed" in html
+    assert "The model server had a problem." in html
+    assert f'data-retry="{failed.pk}"' in html
+
+
+def test_only_the_newest_page_is_rendered_with_a_link_to_older(signed_in, user):
+    """A long conversation renders its newest page, oldest first, and the API cursor for more."""
+    conversation = ConversationFactory(user=user, persona=system("isabella"))
+    messages = ChatMessageFactory.create_batch(45, conversation=conversation)
+    response = signed_in.get(PAGE)
+    shown = response.context["chat_messages"]
+    assert [m.pk for m in shown] == [m.pk for m in messages[-30:]]
+    older_url = response.context["older_url"]
+    api_path = reverse("api:conversation-messages", kwargs={"pk": conversation.pk})
+    assert older_url.startswith(f"{api_path}?cursor=")
+
+    # The cursor is the API's own: following it gives the 15 messages before the page.
+    signed_in.force_login(user)
+    older = signed_in.get(older_url, HTTP_ACCEPT="application/json").json()
+    assert [m["id"] for m in older["results"]] == [m.pk for m in messages[:15]]
+    assert older["next"] is None
+
+
+def test_page_parameters_do_not_move_the_first_page(signed_in, user):
+    """Query parameters meant for the API do not change what the page renders."""
+    conversation = ConversationFactory(user=user, persona=system("isabella"))
+    messages = ChatMessageFactory.create_batch(35, conversation=conversation)
+    response = signed_in.get(PAGE, {"cursor": "garbage", "page_size": "2"})
+    assert response.status_code == 200
+    assert [m.pk for m in response.context["chat_messages"]] == [m.pk for m in messages[-30:]]
+
+
+def test_short_conversation_has_no_older_link(signed_in, user):
+    conversation = ConversationFactory(user=user, persona=system("isabella"))
+    ChatMessageFactory.create_batch(5, conversation=conversation)
+    response = signed_in.get(PAGE)
+    assert response.context["older_url"] == ""
+    assert len(response.context["chat_messages"]) == 5
+
+
+@pytest.mark.parametrize("query", [{}, {"persona": "switch"}])
+def test_query_count_does_not_grow_with_history(
+    signed_in, user, query, django_assert_max_num_queries
+):
+    """Rendering the page costs the same number of queries for 5 or 200 messages."""
+    isabella = system("isabella")
+    params = {"persona": isabella.pk} if query else {}
+    counts = []
+    for total in (5, 200):
+        conversation = ConversationFactory(user=user, persona=isabella)
+        ChatMessageFactory.create_batch(total, conversation=conversation)
+        with (
+            django_assert_max_num_queries(8),
+            CaptureQueriesContext(connection) as queries,
+        ):
+            response = signed_in.get(PAGE, params)
+        assert response.status_code == 200
+        assert response.context["conversation"] == conversation
+        assert len(response.context["chat_messages"]) == min(total, 30)
+        counts.append(len(queries))
+    assert counts[0] == counts[1]

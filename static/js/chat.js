@@ -1,0 +1,535 @@
+// The chat page: send with a streamed reply, retry failed replies, scroll back through
+// older messages, start a new conversation and switch personas.
+const root = document.querySelector("[data-chat]");
+const scroller = root.querySelector("[data-scroll]");
+const log = root.querySelector("[data-log]");
+const intro = root.querySelector("[data-intro]");
+const introHint = root.querySelector("[data-intro-hint]");
+const older = root.querySelector("[data-older]");
+const olderText = older.querySelector("[data-older-text]");
+const form = root.querySelector("[data-composer]");
+const input = form.querySelector("textarea");
+const sendButton = form.querySelector("[data-send]");
+const composerError = form.querySelector("[data-composer-error]");
+const newButton = root.querySelector("[data-new-conversation]");
+const switcher = root.querySelector("[data-switcher]");
+const announcer = root.querySelector("[data-announce]");
+const avatarTemplate = document.getElementById("chat-avatar");
+const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
+const personaName = root.dataset.personaName;
+
+const state = {
+  persona: Number(root.dataset.persona),
+  conversation: root.dataset.conversation ? Number(root.dataset.conversation) : null,
+  olderUrl: root.dataset.olderUrl || null,
+  loadingOlder: false,
+  busy: false,
+};
+
+const OFFLINE = "You seem to be offline. Check your connection and try again.";
+const DROPPED = "The connection dropped before the reply finished. Reload the page to see it.";
+
+// ---------------------------------------------------------------- helpers
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function apiUrl(template, id) {
+  return template.replace("/0/", `/${id}/`);
+}
+
+function samePath(url) {
+  // The API builds absolute links; keep only the path so a proxy's scheme can't matter.
+  const parsed = new URL(url, window.location.href);
+  return parsed.pathname + parsed.search;
+}
+
+function jsonHeaders(extra = {}) {
+  return {
+    Accept: "application/json",
+    "Content-Type": "application/json",
+    "X-CSRFToken": csrfToken,
+    ...extra,
+  };
+}
+
+async function readJson(response) {
+  try {
+    return await response.json();
+  } catch {
+    return null;
+  }
+}
+
+function reasonFrom(data, status) {
+  if (data && typeof data.detail === "string") return data.detail;
+  if (data && typeof data === "object") {
+    for (const value of Object.values(data)) {
+      if (Array.isArray(value) && value.length) return String(value[0]);
+      if (typeof value === "string" && value) return value;
+    }
+  }
+  if (status === 429) return "You're sending messages quickly; wait a moment and try again.";
+  return `Something went wrong (${status}). Try again.`;
+}
+
+function announce(text) {
+  announcer.textContent = "";
+  // A fresh text node after a tick makes screen readers repeat the same words.
+  window.setTimeout(() => {
+    announcer.textContent = text;
+  }, 50);
+}
+
+// ---------------------------------------------------------------- time stamps
+
+const timeOnly = new Intl.DateTimeFormat(undefined, { hour: "numeric", minute: "2-digit" });
+const dayAndTime = new Intl.DateTimeFormat(undefined, {
+  month: "short",
+  day: "numeric",
+  hour: "numeric",
+  minute: "2-digit",
+});
+const fullDate = new Intl.DateTimeFormat(undefined, { dateStyle: "full", timeStyle: "short" });
+
+function showTime(time) {
+  const date = new Date(time.dateTime);
+  if (Number.isNaN(date.getTime())) return;
+  const today = date.toDateString() === new Date().toDateString();
+  time.textContent = (today ? timeOnly : dayAndTime).format(date);
+  time.title = fullDate.format(date);
+}
+
+function setTime(item, iso) {
+  let time = item.querySelector("time");
+  if (!time) {
+    time = document.createElement("time");
+    item.querySelector(".msg-meta").append(time);
+  }
+  time.dateTime = iso;
+  showTime(time);
+}
+
+// ---------------------------------------------------------------- messages
+
+function buildMessage({ id, role, content = "", status = "ok", error = "", created_at: createdAt }) {
+  const item = element("li", `msg msg-${role}`);
+  if (id) item.dataset.id = id;
+  if (role === "assistant") {
+    const avatar = element("span", "msg-avatar");
+    avatar.setAttribute("aria-hidden", "true");
+    avatar.append(avatarTemplate.content.cloneNode(true));
+    item.append(avatar);
+  }
+  const body = element("div", "msg-body");
+  const who = role === "user" ? "You" : role === "assistant" ? personaName : "Note";
+  body.append(
+    element("span", "visually-hidden", `${who}:`),
+    element("div", "bubble", content),
+    element("div", "msg-meta"),
+  );
+  item.append(body);
+  if (createdAt) setTime(item, createdAt);
+  if (status === "failed") showFailed(item, error, role === "assistant" ? id : null);
+  return item;
+}
+
+function showTyping(item) {
+  const bubble = item.querySelector(".bubble");
+  const typing = element("span", "typing");
+  typing.append(
+    element("span", "typing-dot"),
+    element("span", "typing-dot"),
+    element("span", "typing-dot"),
+    element("span", "visually-hidden", `${personaName} is typing…`),
+  );
+  bubble.replaceChildren(typing);
+  item.classList.add("is-typing");
+}
+
+function appendText(item, text) {
+  const bubble = item.querySelector(".bubble");
+  if (item.classList.contains("is-typing")) {
+    item.classList.remove("is-typing");
+    bubble.replaceChildren();
+  }
+  bubble.append(text);
+}
+
+function showFailed(item, reason, replyId, { reload = false } = {}) {
+  if (item.classList.contains("is-typing")) {
+    item.classList.remove("is-typing");
+    item.querySelector(".bubble").replaceChildren();
+  }
+  item.classList.add("msg-failed");
+  item.querySelector(".msg-error")?.remove();
+  const box = element("div", "msg-error");
+  box.append(element("span", "msg-error-text", reason || "The reply didn’t come through."));
+  if (replyId) {
+    const retry = element("button", "button button-small msg-retry", "Retry");
+    retry.type = "button";
+    retry.dataset.retry = replyId;
+    box.append(retry);
+  } else if (reload) {
+    const again = element("button", "button button-small msg-retry", "Reload");
+    again.type = "button";
+    again.dataset.reload = "";
+    box.append(again);
+  }
+  item.querySelector(".msg-body").append(box);
+}
+
+// ---------------------------------------------------------------- scrolling
+
+function nearBottom() {
+  return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < 120;
+}
+
+function scrollToBottom() {
+  scroller.scrollTop = scroller.scrollHeight;
+}
+
+function updateOlder() {
+  older.hidden = !state.olderUrl;
+  intro.hidden = Boolean(state.olderUrl);
+}
+
+const observer = new IntersectionObserver(
+  (entries) => {
+    if (entries.some((entry) => entry.isIntersecting)) loadOlder();
+  },
+  { root: scroller, rootMargin: "150px 0px 0px 0px" },
+);
+
+function watchTop() {
+  // Observing again reports the current state, so a top still in view loads the next page.
+  observer.unobserve(older);
+  if (state.olderUrl) observer.observe(older);
+}
+
+async function loadOlder() {
+  if (!state.olderUrl || state.loadingOlder) return;
+  state.loadingOlder = true;
+  older.classList.remove("is-error");
+  olderText.textContent = "Loading earlier messages…";
+  older.querySelector("button")?.remove();
+  const url = state.olderUrl;
+  let failed = false;
+  try {
+    const response = await fetch(url, {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const data = response.ok ? await readJson(response) : null;
+    if (!data || !Array.isArray(data.results)) throw new Error(`HTTP ${response.status}`);
+    if (state.olderUrl !== url) return; // a new conversation replaced the log meanwhile
+    const fresh = data.results.filter((m) => !log.querySelector(`[data-id="${m.id}"]`));
+    const fromBottom = scroller.scrollHeight - scroller.scrollTop;
+    log.setAttribute("aria-busy", "true");
+    log.prepend(...fresh.map(buildMessage));
+    state.olderUrl = data.next ? samePath(data.next) : null;
+    updateOlder();
+    scroller.scrollTop = scroller.scrollHeight - fromBottom;
+    log.setAttribute("aria-busy", String(state.busy));
+    if (fresh.length) announce(`Loaded ${fresh.length} earlier messages.`);
+  } catch {
+    failed = true;
+    older.classList.add("is-error");
+    olderText.textContent = "Couldn’t load earlier messages.";
+    const again = element("button", "button button-small button-ghost", "Try again");
+    again.type = "button";
+    again.addEventListener("click", () => loadOlder());
+    older.append(again);
+  } finally {
+    state.loadingOlder = false;
+    if (!failed) watchTop();
+  }
+}
+
+// ---------------------------------------------------------------- server-sent events
+
+function parseBlock(block) {
+  let event = "message";
+  const data = [];
+  for (const line of block.split("\n")) {
+    if (!line || line.startsWith(":")) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.startsWith(" ")) value = value.slice(1);
+    if (field === "event") event = value;
+    else if (field === "data") data.push(value);
+  }
+  if (!data.length) return null;
+  try {
+    return { event, data: JSON.parse(data.join("\n")) };
+  } catch {
+    return { event, data: null };
+  }
+}
+
+async function* readEvents(response) {
+  const reader = response.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = "";
+  try {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n?/g, "\n");
+      let end = buffer.indexOf("\n\n");
+      while (end !== -1) {
+        const event = parseBlock(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+        if (event) yield event;
+        end = buffer.indexOf("\n\n");
+      }
+    }
+    const last = parseBlock(buffer + decoder.decode());
+    if (last) yield last;
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+// ---------------------------------------------------------------- sending
+
+function setBusy(busy) {
+  state.busy = busy;
+  sendButton.disabled = busy;
+  newButton.disabled = busy;
+  log.setAttribute("aria-busy", String(busy));
+}
+
+function showComposerError(text) {
+  composerError.textContent = text;
+  composerError.hidden = !text;
+}
+
+function notSent(userItem, replyItem, reason, text) {
+  userItem.remove();
+  replyItem.remove();
+  if (!input.value.trim()) {
+    input.value = text;
+    autosize();
+  }
+  showComposerError(`Not sent: ${reason}`);
+  input.focus();
+}
+
+async function send(text) {
+  setBusy(true);
+  showComposerError("");
+  const now = new Date().toISOString();
+  const userItem = buildMessage({ role: "user", content: text, created_at: now });
+  userItem.classList.add("msg-pending");
+  const replyItem = buildMessage({ role: "assistant" });
+  showTyping(replyItem);
+  log.append(userItem, replyItem);
+  scrollToBottom();
+
+  const payload = { message: text, persona: state.persona };
+  if (state.conversation) payload.conversation = state.conversation;
+  let saved = false;
+  let finished = false;
+  try {
+    const response = await fetch(root.dataset.sendUrl, {
+      method: "POST",
+      headers: jsonHeaders({ Accept: "text/event-stream" }),
+      body: JSON.stringify(payload),
+      credentials: "same-origin",
+    });
+    const type = response.headers.get("Content-Type") || "";
+    if (!type.includes("text/event-stream") || !response.body) {
+      const data = await readJson(response);
+      finished = true;
+      notSent(userItem, replyItem, reasonFrom(data, response.status), text);
+      return;
+    }
+    for await (const { event, data } of readEvents(response)) {
+      if (event === "message" && data) {
+        saved = true;
+        userItem.dataset.id = data.id;
+        userItem.classList.remove("msg-pending");
+        setTime(userItem, data.created_at);
+        if (data.conversation) state.conversation = data.conversation;
+        // The greeting shown before the first message is now saved just before it.
+        const preview = log.querySelector("[data-preview]");
+        if (preview) {
+          preview.removeAttribute("data-preview");
+          preview.querySelector(".msg-body").append(element("div", "msg-meta"));
+          setTime(preview, data.created_at);
+        }
+        introHint.textContent = "This is the start of your conversation.";
+      } else if (event === "delta" && data) {
+        const stick = nearBottom();
+        appendText(replyItem, data.text);
+        if (stick) scrollToBottom();
+      } else if (event === "done" && data) {
+        finished = true;
+        replyItem.dataset.id = data.assistant_message_id;
+        setTime(replyItem, new Date().toISOString());
+        state.conversation = data.conversation_id;
+      } else if (event === "error") {
+        finished = true;
+        if (saved || data?.user_message_id) {
+          setTime(replyItem, new Date().toISOString());
+          if (data?.assistant_message_id) replyItem.dataset.id = data.assistant_message_id;
+          showFailed(replyItem, reasonFrom(data, response.status), data?.assistant_message_id);
+        } else {
+          notSent(userItem, replyItem, reasonFrom(data, response.status), text);
+        }
+      }
+    }
+    if (!finished) {
+      if (saved) showFailed(replyItem, DROPPED, null, { reload: true });
+      else notSent(userItem, replyItem, OFFLINE, text);
+    }
+  } catch {
+    if (saved) showFailed(replyItem, DROPPED, null, { reload: true });
+    else notSent(userItem, replyItem, OFFLINE, text);
+  } finally {
+    setBusy(false);
+    if (nearBottom()) scrollToBottom();
+  }
+}
+
+async function retry(button) {
+  const item = button.closest(".msg");
+  const id = button.dataset.retry;
+  button.disabled = true;
+  button.textContent = "Retrying…";
+  item.setAttribute("aria-busy", "true");
+  try {
+    const response = await fetch(apiUrl(root.dataset.retryUrl, id), {
+      method: "POST",
+      headers: jsonHeaders(),
+      credentials: "same-origin",
+    });
+    const data = await readJson(response);
+    const reply = data?.assistant_message;
+    if (response.ok && reply) {
+      const stick = nearBottom();
+      item.replaceWith(buildMessage(reply));
+      if (stick) scrollToBottom();
+      input.focus();
+    } else {
+      showFailed(item, reasonFrom(data, response.status), reply?.id || id);
+      item.querySelector("[data-retry]")?.focus();
+    }
+  } catch {
+    showFailed(item, OFFLINE, id);
+    item.querySelector("[data-retry]")?.focus();
+  } finally {
+    item.removeAttribute("aria-busy");
+  }
+}
+
+async function startConversation() {
+  if (state.busy) return;
+  setBusy(true);
+  showComposerError("");
+  try {
+    const response = await fetch(root.dataset.conversationsUrl, {
+      method: "POST",
+      headers: jsonHeaders(),
+      body: "{}",
+      credentials: "same-origin",
+    });
+    const conversation = await readJson(response);
+    if (!response.ok || !conversation?.id) {
+      showComposerError(`Couldn’t start a new conversation: ${reasonFrom(conversation, response.status)}`);
+      return;
+    }
+    const pageResponse = await fetch(apiUrl(root.dataset.messagesUrl, conversation.id), {
+      headers: { Accept: "application/json" },
+      credentials: "same-origin",
+    });
+    const page = pageResponse.ok ? await readJson(pageResponse) : null;
+    state.conversation = conversation.id;
+    state.olderUrl = page?.next ? samePath(page.next) : null;
+    log.replaceChildren(...(page?.results || []).map(buildMessage));
+    introHint.textContent = "This is the start of your conversation.";
+    updateOlder();
+    watchTop();
+    scroller.scrollTop = 0;
+    announce(`You started a new conversation with ${personaName}.`);
+    input.focus();
+  } catch {
+    showComposerError(`Couldn’t start a new conversation. ${OFFLINE}`);
+  } finally {
+    setBusy(false);
+  }
+}
+
+// ---------------------------------------------------------------- composer
+
+function autosize() {
+  input.style.height = "auto";
+  input.style.height = `${Math.min(input.scrollHeight + 2, 160)}px`;
+}
+
+input.addEventListener("input", () => {
+  autosize();
+  if (!composerError.hidden && input.value.trim()) showComposerError("");
+});
+
+input.addEventListener("keydown", (event) => {
+  if (event.key !== "Enter" || event.shiftKey || event.isComposing) return;
+  if (event.altKey || event.ctrlKey || event.metaKey) return;
+  event.preventDefault();
+  form.requestSubmit();
+});
+
+form.addEventListener("submit", (event) => {
+  event.preventDefault();
+  if (state.busy) return;
+  const text = input.value.trim();
+  if (!text) {
+    input.focus();
+    return;
+  }
+  input.value = "";
+  autosize();
+  send(text);
+});
+
+log.addEventListener("click", (event) => {
+  const retryButton = event.target.closest("[data-retry]");
+  if (retryButton && !retryButton.disabled) retry(retryButton);
+  else if (event.target.closest("[data-reload]")) window.location.reload();
+});
+
+newButton.addEventListener("click", startConversation);
+
+// ---------------------------------------------------------------- switcher
+
+function closeSwitcher({ focus = false } = {}) {
+  if (!switcher.open) return;
+  switcher.open = false;
+  if (focus) switcher.querySelector("summary").focus();
+}
+
+switcher.addEventListener("toggle", () => {
+  if (switcher.open) switcher.querySelector('[aria-current="true"], a')?.focus();
+});
+
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape" && switcher.open) closeSwitcher({ focus: true });
+});
+
+document.addEventListener("click", (event) => {
+  if (switcher.open && !switcher.contains(event.target)) closeSwitcher();
+});
+
+// ---------------------------------------------------------------- start
+
+root.querySelectorAll("time").forEach(showTime);
+scrollToBottom();
+updateOlder();
+watchTop();
+if (window.matchMedia("(pointer: fine)").matches) input.focus({ preventScroll: true });
