@@ -11,10 +11,13 @@ pytest_plugins = ["chat.tests.fake_llm"]
 
 
 def _create_system_personas() -> None:
+    """Run the data migrations' loaders again: system personas and their voice presets."""
     from django.apps import apps
 
-    migration = importlib.import_module("personas.migrations.0002_system_personas")
-    migration.create_system_personas(apps, None)
+    importlib.import_module("personas.migrations.0002_system_personas").create_system_personas(
+        apps, None
+    )
+    importlib.import_module("voices.migrations.0002_classic_presets").load(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -1,1 +1,114 @@
-"""Voice presets and custom voices arrive with the voices issue (#4)."""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.translation import gettext_lazy as _
+
+from mybella.core.models import BaseModel
+
+
+class VoicePreset(BaseModel):
+    """A ready-made voice of a speech provider, curated by staff."""
+
+    provider = models.CharField(_("provider"), max_length=20, default="elevenlabs")
+    provider_voice_id = models.CharField(_("provider voice id"), max_length=64)
+    name = models.CharField(_("name"), max_length=80)
+    description = models.TextField(_("description"), blank=True)
+    labels = models.JSONField(
+        _("labels"),
+        default=dict,
+        blank=True,
+        help_text=_("gender, accent, age, use case, … as the provider describes the voice."),
+    )
+    preview_url = models.URLField(_("preview URL"), max_length=500, blank=True)
+    is_legacy = models.BooleanField(
+        _("legacy"), default=False, help_text=_("A voice the provider no longer features.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("voice preset")
+        verbose_name_plural = _("voice presets")
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["provider", "provider_voice_id"], name="voicepreset_unique_provider_id"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def voice_sample_upload_to(instance: "CustomVoice", filename: str) -> str:
+    """Store every sample under a fresh random name, never the user's file name."""
+    extension = instance.format or "bin"
+    return f"voice-samples/{uuid.uuid4().hex}.{extension}"
+
+
+class CustomVoice(BaseModel):
+    """A voice cloned from a sample a user uploaded."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting")
+        CLONING = "cloning", _("Cloning")
+        READY = "ready", _("Ready")
+        FAILED = "failed", _("Failed")
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="custom_voices",
+        verbose_name=_("owner"),
+    )
+    name = models.CharField(_("name"), max_length=80)
+    sample = models.FileField(_("sample"), upload_to=voice_sample_upload_to)
+    format = models.CharField(_("format"), max_length=10, help_text=_("Detected from content."))
+    content_type = models.CharField(_("content type"), max_length=50)
+    duration = models.FloatField(_("duration (s)"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    provider_voice_id = models.CharField(_("provider voice id"), max_length=64, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    error = models.TextField(_("error"), blank=True)
+    attempts = models.PositiveSmallIntegerField(_("cloning attempts"), default=0)
+
+    class Meta:
+        verbose_name = _("custom voice")
+        verbose_name_plural = _("custom voices")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner", Lower("name"), name="customvoice_unique_name_per_owner"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="ready", provider_voice_id__gt="") | ~Q(status="ready"),
+                name="customvoice_ready_has_provider_id",
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="customvoice_owner_status_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpeechClip(BaseModel):
+    """Synthesized speech kept for reuse, keyed by everything that shapes the audio."""
+
+    key = models.CharField(_("key"), max_length=64, unique=True)
+    audio = models.FileField(_("audio"), upload_to="speech/")
+    content_type = models.CharField(_("content type"), max_length=50)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    engine = models.CharField(_("engine"), max_length=20)
+    last_used_at = models.DateTimeField(_("last used"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("speech clip")
+        verbose_name_plural = _("speech clips")
+
+    def __str__(self) -> str:
+        return self.key
