@@ -227,6 +227,14 @@ def _intent(text: str) -> str:
     return "question" if "?" in text else "statement"
 
 
+# Words that make a poor echo on their own ("telling me about nice").
+VAGUE = frozenset(
+    "nice good great fine cool funny interesting amazing awesome bad sad happy new old "
+    "little big lot lots thing things stuff something anything everything nothing today "
+    "tonight tomorrow yesterday line one two three please".split()
+)
+
+
 def _topic(text: str) -> str:
     """Return what `text` is about ("your sister", "the marathon", "Lisbon"), or ""."""
     words = _words(text)
@@ -241,7 +249,7 @@ def _topic(text: str) -> str:
             return "your " + " ".join(kept)
     for i in range(len(words) - 1, -1, -1):
         low = lowered[i]
-        if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS or low.endswith("ly"):
+        if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE or low.endswith("ly"):
             continue
         if i > 0 and lowered[i - 1] in PRONOUNS:  # "I cook": a verb, not a topic
             continue
