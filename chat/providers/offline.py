@@ -229,9 +229,42 @@ def _intent(text: str) -> str:
 
 # Words that make a poor echo on their own ("telling me about nice").
 VAGUE = frozenset(
-    "nice good great fine cool funny interesting amazing awesome bad sad happy new old "
-    "little big lot lots thing things stuff something anything everything nothing today "
-    "tonight tomorrow yesterday line one two three please".split()
+    [
+        "nice",
+        "good",
+        "great",
+        "fine",
+        "cool",
+        "funny",
+        "interesting",
+        "amazing",
+        "awesome",
+        "bad",
+        "sad",
+        "happy",
+        "new",
+        "old",
+        "little",
+        "big",
+        "lot",
+        "lots",
+        "thing",
+        "things",
+        "stuff",
+        "something",
+        "anything",
+        "everything",
+        "nothing",
+        "today",
+        "tonight",
+        "tomorrow",
+        "yesterday",
+        "line",
+        "one",
+        "two",
+        "three",
+        "please",
+    ]
 )
 
 
