@@ -113,9 +113,7 @@ def prompt_build(
         settings.LLM_CONTEXT_TOKENS - estimate_tokens(system) - estimate_tokens(message.content)
     )
     history: list[dict[str, str]] = []
-    for past in selectors.message_recent(
-        user=user, conversation=conversation, before_id=message.id
-    ):
+    for past in selectors.message_recent(user=user, conversation=conversation, before=message):
         cost = past.token_estimate or estimate_tokens(past.content)
         if cost > budget:
             break

@@ -35,17 +35,19 @@ def message_list_for_user(*, user: User) -> QuerySet[ChatMessage]:
 
 
 def message_recent(
-    *, user: User, conversation: Conversation, before_id: int | None = None, limit: int = 40
+    *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
 ) -> list[ChatMessage]:
-    """Return up to `limit` of a conversation's latest good messages, newest first."""
+    """Return up to `limit` of a conversation's good messages before `before`, newest first."""
     messages = ChatMessage.objects.filter(
         user=user,
         conversation=conversation,
         persona_id=conversation.persona_id,
         status=ChatMessage.Status.OK,
     )
-    if before_id is not None:
-        messages = messages.filter(id__lt=before_id)
+    if before is not None:
+        # Bound the index range by time, not by id: SQLite (without ANALYZE statistics)
+        # takes `id < ?` for a cheap rowid range and walks every user's messages.
+        messages = messages.filter(created_at__lte=before.created_at).exclude(pk=before.pk)
     return list(messages.order_by("-created_at", "-id")[:limit])
 
 

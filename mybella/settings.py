@@ -86,6 +86,14 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL: readers don't wait for the task worker's writes, and commits are cheaper.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://mybella")}
@@ -237,3 +245,21 @@ LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
 LLM_EMBEDDING_MODEL = env.str("LLM_EMBEDDING_MODEL", default="")  # empty: no embeddings
 LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)  # seconds
 # --- end of LLM reply engines ------------------------------------------------------------
+
+# Voices
+# Speech: SPEECH_ENGINE "elevenlabs", "espeak", "none", or "" for ElevenLabs when a key is
+# set, else espeak-ng when its binary exists, else none (the page uses the browser's voice).
+ELEVENLABS_API_KEY = env.str("ELEVENLABS_API_KEY", default="")
+ELEVENLABS_BASE_URL = env.str("ELEVENLABS_BASE_URL", default="https://api.elevenlabs.io")
+ELEVENLABS_TIMEOUT = env.float("ELEVENLABS_TIMEOUT", default=20.0)  # seconds
+SPEECH_ENGINE = env.str("SPEECH_ENGINE", default="")
+ESPEAK_BINARY = env.str("ESPEAK_BINARY", default="espeak-ng")
+DEFAULT_VOICE_ID = env.str("DEFAULT_VOICE_ID", default="21m00Tcm4TlvDq8ikWAM")  # Rachel
+SPEECH_MAX_CHARS = env.int("SPEECH_MAX_CHARS", default=1000)
+SPEECH_CACHE_MAX_BYTES = env.int("SPEECH_CACHE_MAX_BYTES", default=500 * 1024 * 1024)
+VOICE_SAMPLE_MAX_BYTES = env.int("VOICE_SAMPLE_MAX_BYTES", default=10 * 1024 * 1024)
+VOICE_SAMPLE_MIN_SECONDS = env.float("VOICE_SAMPLE_MIN_SECONDS", default=10)
+VOICE_SAMPLE_MAX_SECONDS = env.float("VOICE_SAMPLE_MAX_SECONDS", default=300)
+CUSTOM_VOICES_MAX_PER_USER = env.int("CUSTOM_VOICES_MAX_PER_USER", default=5)
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["speech"] = env.str("THROTTLE_SPEECH", default="60/min")
+# --- end of Voices -----------------------------------------------------------------------
