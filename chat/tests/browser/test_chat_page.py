@@ -13,7 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 from chat.models import ChatMessage, Conversation
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from chat.tests.fake_llm import DEFAULT_REPLY
-from mybella.users.models import User
+from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current
 
@@ -24,24 +24,10 @@ pytestmark = [
 ]
 
 SYSTEM_NAMES = ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan"]
-PASSWORD = "Quiet-Lantern-2048"
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
-TAP = 44
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def sign_up(page: Page, username: str) -> User:
-    """Fill in the sign-up form `page` shows, then open the chat page."""
-    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign up", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/users/personas/$"))
-    return User.objects.get(username=username)
 
 
 def open_chat(page: Page, query: str = "") -> None:

@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from chat.models import ChatMessage
 from memory import selectors
 from memory.models import ConversationMemory, MemoryEvent
-from mybella.users.models import User
+from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
 
 pytestmark = [
@@ -23,24 +23,10 @@ pytestmark = [
     pytest.mark.usefixtures("system_personas"),
 ]
 
-PASSWORD = "Quiet-Lantern-2048"
 PHONE_WIDTH = 390
-TAP = 44
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def sign_up(page: Page, username: str) -> User:
-    """Fill in the sign-up form `page` shows and land on the personas page."""
-    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign up", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/users/personas/$"))
-    return User.objects.get(username=username)
 
 
 def persona(slug: str) -> PersonaProfile:

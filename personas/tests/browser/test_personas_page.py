@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
+from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
 from personas.tests.images import image_bytes
 
@@ -21,24 +22,10 @@ pytestmark = [
 ]
 
 SYSTEM_NAMES = ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan"]
-PASSWORD = "Quiet-Lantern-2048"
 PHONE_WIDTH, PHONE_HEIGHT = 390, 844
-TAP = 44
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def sign_up(page: Page, username: str) -> None:
-    """Fill in the sign-up form `page` shows and land on the personas page."""
-    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
-    page.locator("#id_username").fill(username)
-    page.locator("#id_password1").fill(PASSWORD)
-    page.locator("#id_password2").fill(PASSWORD)
-    with page.expect_navigation():
-        page.get_by_role("button", name="Sign up", exact=True).click()
-    expect(page).to_have_url(re.compile(r"/users/personas/$"))
-    expect(page.get_by_role("heading", name="My Personas", level=1)).to_be_visible()
 
 
 def system_grid(page: Page) -> Locator:
