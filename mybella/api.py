@@ -8,11 +8,14 @@ from chat.api import views as chat_views
 from memory.api import views as memory_views
 from mybella.users.api import ExportView, TokenView
 from personas.api.views import PersonaViewSet
+from voices.api import views as voice_views
 
 router = DefaultRouter()
 router.register("personas", PersonaViewSet, basename="persona")
 router.register("conversations", chat_views.ConversationViewSet, basename="conversation")
 router.register("memories", memory_views.MemoryViewSet, basename="memory")
+router.register("voices/presets", voice_views.VoicePresetViewSet, basename="voice-preset")
+router.register("voices/custom", voice_views.CustomVoiceViewSet, basename="custom-voice")
 
 app_name = "api"
 
@@ -35,6 +38,8 @@ persona_scoped = [
         memory_views.PersonaMemorySettingsView.as_view(),
         name="persona-memory-settings",
     ),
+    path("voice/", voice_views.PersonaVoiceView.as_view(), name="persona-voice"),
+    path("speak/", voice_views.PersonaSpeakView.as_view(), name="persona-speak"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,125 @@
+from django.conf import settings
+from django.urls import reverse
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from personas.models import PersonaProfile
+from voices.models import CustomVoice, VoicePreset
+from voices.selectors import voice_for_persona
+
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class VoicePresetSerializer(serializers.ModelSerializer):
+    labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+
+    class Meta:
+        model = VoicePreset
+        fields = ["id", "name", "description", "labels", "preview_url", "is_legacy"]
+        read_only_fields = fields
+
+
+class CustomVoiceSerializer(serializers.ModelSerializer):
+    sample_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomVoice
+        fields = [
+            "id",
+            "name",
+            "status",
+            "error",
+            "format",
+            "content_type",
+            "duration",
+            "size",
+            "sample_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_sample_url(self, voice: CustomVoice) -> str:
+        url = reverse("api:custom-voice-sample", kwargs={"pk": voice.pk})
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
+
+
+class CustomVoiceInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=80)
+    sample = serializers.FileField(
+        allow_empty_file=True,
+        help_text="MP3, WAV, OGG, M4A or FLAC, 10 seconds to 5 minutes of one person speaking.",
+    )
+
+
+class VoiceChoiceSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="custom, preset or default.")
+    name = serializers.CharField()
+
+
+class PersonaVoiceSerializer(serializers.ModelSerializer):
+    """A persona's voice: what was chosen, how it is shaped, and what it speaks with now."""
+
+    stability = serializers.FloatField(source="voice_stability")
+    similarity = serializers.FloatField(source="voice_similarity")
+    style = serializers.FloatField(source="voice_style")
+    speed = serializers.FloatField(source="voice_speed")
+    model_id = serializers.CharField(source="voice_model_id")
+    speaking_with = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PersonaProfile
+        fields = [
+            "voice_preset",
+            "custom_voice",
+            "stability",
+            "similarity",
+            "style",
+            "speed",
+            "model_id",
+            "speaking_with",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(VoiceChoiceSerializer)
+    def get_speaking_with(self, persona: PersonaProfile) -> dict:
+        choice = voice_for_persona(persona)
+        return {"kind": choice.kind, "name": choice.name}
+
+
+class PersonaVoiceInputSerializer(serializers.Serializer):
+    """Fields left out keep their values; null clears a preset or a cloned voice."""
+
+    voice_preset = serializers.PrimaryKeyRelatedField(
+        queryset=VoicePreset.objects.all(), allow_null=True, required=False
+    )
+    custom_voice = serializers.IntegerField(
+        allow_null=True, required=False, help_text="One of your own cloned voices."
+    )
+    stability = serializers.FloatField(min_value=0, max_value=1, required=False)
+    similarity = serializers.FloatField(min_value=0, max_value=1, required=False)
+    style = serializers.FloatField(min_value=0, max_value=1, required=False)
+    speed = serializers.FloatField(min_value=0.7, max_value=1.2, required=False)
+    model_id = serializers.RegexField(r"^[a-z0-9_]+$", max_length=50, required=False)
+
+
+class SpeakInputSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=True,
+        help_text="What to say; the persona's greeting when left out.",
+    )
+    stream = serializers.BooleanField(
+        default=False, help_text="Send the audio while it is being made (ElevenLabs)."
+    )
+
+    def validate_text(self, text: str) -> str:
+        if len(text) > settings.SPEECH_MAX_CHARS:
+            raise serializers.ValidationError(
+                f"Speech is limited to {settings.SPEECH_MAX_CHARS} characters."
+            )
+        return text

@@ -1,0 +1,300 @@
+import logging
+from collections.abc import Iterator
+
+import django_filters
+from django.db.models import QuerySet
+from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
+from django.shortcuts import get_object_or_404
+from django.utils.text import slugify
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mybella.core.api import ScopedQuerysetMixin
+from personas.models import PersonaProfile
+from personas.selectors import persona_list_visible
+from voices import selectors, services
+from voices.api.serializers import (
+    CustomVoiceInputSerializer,
+    CustomVoiceSerializer,
+    ErrorSerializer,
+    PersonaVoiceInputSerializer,
+    PersonaVoiceSerializer,
+    SpeakInputSerializer,
+    VoicePresetSerializer,
+)
+from voices.engines import SpeechError
+from voices.models import CustomVoice, SpeechClip, VoicePreset
+
+logger = logging.getLogger(__name__)
+
+AUDIO_RESPONSES = {
+    (200, "audio/mpeg"): OpenApiTypes.BINARY,
+    (200, "audio/wav"): OpenApiTypes.BINARY,
+    400: ErrorSerializer,
+    429: ErrorSerializer,
+    502: ErrorSerializer,
+    503: OpenApiResponse(ErrorSerializer, description="No speech engine on the server."),
+    504: ErrorSerializer,
+}
+
+
+class AudioNegotiation(DefaultContentNegotiation):
+    """Answer `Accept: audio/*` too: audio comes back as itself, errors as JSON."""
+
+    def select_renderer(self, request: Request, renderers: list, format_suffix: str = "") -> tuple:
+        try:
+            return super().select_renderer(request, renderers, format_suffix)
+        except exceptions.NotAcceptable:  # an <audio> element asking for audio only
+            return renderers[0], renderers[0].media_type
+
+
+def speech_error_response(error: SpeechError) -> Response:
+    """Answer a speech engine's failure as JSON with its status (and Retry-After)."""
+    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
+    return Response({"detail": error.message}, status=error.status_code, headers=headers)
+
+
+def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """Pass chunks on; a failure once audio has started can only end it early."""
+    try:
+        yield from chunks
+    except SpeechError as error:
+        logger.warning("Speech stream broke off: %s", error.message)
+
+
+def clip_response(clip: SpeechClip) -> FileResponse:
+    response = FileResponse(clip.audio.open("rb"), content_type=clip.content_type)
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Speech-Cache"] = "hit" if getattr(clip, "cache_hit", False) else "miss"
+    response["X-Speech-Engine"] = clip.engine
+    return response
+
+
+class PresetFilter(django_filters.FilterSet):
+    gender = django_filters.CharFilter(
+        field_name="labels__gender", help_text="female, male or neutral."
+    )
+    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    legacy = django_filters.BooleanFilter(field_name="is_legacy")
+
+    class Meta:
+        model = VoicePreset
+        fields = ["gender", "search", "legacy"]
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List the voice presets"),
+    retrieve=extend_schema(summary="Get a voice preset"),
+)
+class VoicePresetViewSet(
+    ScopedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Ready-made voices staff curate; personas use one unless a cloned voice is ready."""
+
+    serializer_class = VoicePresetSerializer
+    filterset_class = PresetFilter
+    throttle_scope: str | None = None  # "speech" on the preview
+
+    def scoped_queryset(self, user: object) -> QuerySet[VoicePreset]:
+        return selectors.preset_list()
+
+    @extend_schema(
+        summary="Hear a voice preset",
+        description=(
+            "A short line in this voice, made by the server's speech engine (ElevenLabs, or "
+            "espeak-ng without a key) and cached. 503 when the server has no engine."
+        ),
+        responses=AUDIO_RESPONSES,
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        throttle_scope="speech",
+        content_negotiation_class=AudioNegotiation,
+        filterset_class=None,
+    )
+    def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        try:
+            return clip_response(services.preset_preview(self.get_object()))
+        except SpeechError as error:
+            return speech_error_response(error)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your cloned voices"),
+    retrieve=extend_schema(summary="Get one of your cloned voices"),
+    destroy=extend_schema(
+        summary="Delete one of your cloned voices",
+        description="Also deleted at ElevenLabs. Personas using it speak with their preset.",
+        responses={204: None, 502: ErrorSerializer, 504: ErrorSerializer},
+    ),
+)
+class CustomVoiceViewSet(
+    ScopedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Voices cloned from samples you uploaded; only yours, anyone else's is a 404."""
+
+    serializer_class = CustomVoiceSerializer
+    throttle_scope: str | None = None
+
+    def scoped_queryset(self, user: object) -> QuerySet[CustomVoice]:
+        return selectors.custom_voice_list(user=user)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if self.action == "create":
+            self.throttle_scope = "uploads"
+        super().initial(request, *args, **kwargs)
+
+    @extend_schema(
+        summary="Clone a voice from a sample",
+        description=(
+            "Upload `sample` (MP3, WAV, OGG, M4A or FLAC, checked by content; the extension "
+            "must match; 10 s to 5 min, at most 10 MB) and a `name`. The voice starts "
+            "`pending`; cloning runs in the background and ends `ready` or `failed` (with "
+            "`error`). Without an ElevenLabs key on the server cloning fails at once."
+        ),
+        request={"multipart/form-data": CustomVoiceInputSerializer},
+        responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT},
+    )
+    def create(self, request: Request) -> Response:
+        serializer = CustomVoiceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        voice = services.custom_voice_create(
+            owner=request.user, name=data["name"], upload=data["sample"]
+        )
+        voice.refresh_from_db()  # cloning may already have run (immediate task backend)
+        return Response(self.get_serializer(voice).data, status=status.HTTP_201_CREATED)
+
+    def destroy(self, request: Request, pk: str | None = None) -> Response:
+        try:
+            services.custom_voice_delete(voice=self.get_object(), user=request.user)
+        except SpeechError as error:
+            return speech_error_response(error)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Try cloning a failed voice again",
+        request=None,
+        responses={200: CustomVoiceSerializer, 400: ErrorSerializer},
+    )
+    @action(detail=True, methods=["post"], throttle_scope="uploads")
+    def retry(self, request: Request, pk: str | None = None) -> Response:
+        voice = services.custom_voice_retry(voice=self.get_object(), user=request.user)
+        voice.refresh_from_db()
+        return Response(self.get_serializer(voice).data)
+
+    @extend_schema(
+        summary="Download the sample you uploaded",
+        responses={
+            (200, "audio/mpeg"): OpenApiTypes.BINARY,
+            (200, "audio/wav"): OpenApiTypes.BINARY,
+            (200, "audio/ogg"): OpenApiTypes.BINARY,
+            (200, "audio/mp4"): OpenApiTypes.BINARY,
+            (200, "audio/flac"): OpenApiTypes.BINARY,
+            404: ErrorSerializer,
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AudioNegotiation)
+    def sample(self, request: Request, pk: str | None = None) -> HttpResponseBase:
+        voice = self.get_object()
+        try:
+            sample = voice.sample.open("rb")
+        except FileNotFoundError:
+            return Response({"detail": "The sample file is missing."}, status=404)
+        filename = f"{slugify(voice.name) or 'voice'}-sample.{voice.format}"
+        response = FileResponse(
+            sample, as_attachment=True, filename=filename, content_type=voice.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
+    return get_object_or_404(
+        persona_list_visible(user=request.user).select_related("voice_preset", "custom_voice"),
+        pk=persona_id,
+    )
+
+
+class PersonaVoiceView(APIView):
+    """The voice a persona speaks with."""
+
+    @extend_schema(summary="Get a persona's voice", responses=PersonaVoiceSerializer)
+    def get(self, request: Request, persona_id: int) -> Response:
+        return Response(PersonaVoiceSerializer(_persona_or_404(request, persona_id)).data)
+
+    @extend_schema(
+        summary="Choose a persona's voice",
+        description=(
+            "Your own personas (system personas: staff only, else 403). `custom_voice` must "
+            "be one of your cloned voices (anyone else's is a 404); while it is not ready "
+            "the persona speaks with `voice_preset`. Fields left out keep their values."
+        ),
+        request=PersonaVoiceInputSerializer,
+        responses={
+            200: PersonaVoiceSerializer,
+            400: OpenApiTypes.OBJECT,
+            403: ErrorSerializer,
+            404: ErrorSerializer,
+        },
+    )
+    def put(self, request: Request, persona_id: int) -> Response:
+        persona = _persona_or_404(request, persona_id)
+        serializer = PersonaVoiceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "voice_preset" in changes:
+            changes["preset"] = changes.pop("voice_preset")
+        if changes.get("custom_voice") is not None:
+            changes["custom_voice"] = get_object_or_404(
+                selectors.custom_voice_list(user=request.user), pk=changes["custom_voice"]
+            )
+        persona = services.persona_set_voice(persona=persona, user=request.user, **changes)
+        return Response(PersonaVoiceSerializer(persona).data)
+
+
+class PersonaSpeakView(APIView):
+    """A persona saying something out loud."""
+
+    throttle_scope = "speech"
+    content_negotiation_class = AudioNegotiation
+
+    @extend_schema(
+        summary="Hear a persona say something",
+        description=(
+            "Speaks `text` (default: the persona's greeting) with the persona's voice: its "
+            "cloned voice when ready, else its preset, else the default voice. Audio is "
+            "cached, so saying the same thing again costs nothing. `X-Speech-Cache` says "
+            "`hit` or `miss`. 503 when the server has no speech engine: use the browser's."
+        ),
+        request=SpeakInputSerializer,
+        responses=AUDIO_RESPONSES,
+    )
+    def post(self, request: Request, persona_id: int) -> HttpResponseBase:
+        persona = _persona_or_404(request, persona_id)
+        serializer = SpeakInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        text, user = serializer.validated_data.get("text"), request.user
+        try:
+            if not serializer.validated_data["stream"]:
+                return clip_response(services.speech_for_persona(persona, text, user=user))
+            speech = services.speech_stream_for_persona(persona, text, user=user)
+        except SpeechError as error:
+            return speech_error_response(error)
+        response = StreamingHttpResponse(_logged(speech.chunks), content_type=speech.content_type)
+        response["X-Speech-Cache"] = "hit" if speech.cache_hit else "miss"
+        response["X-Speech-Engine"] = speech.engine
+        response["Cache-Control"] = "private, max-age=86400"
+        return response

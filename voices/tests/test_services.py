@@ -1,0 +1,435 @@
+"""Cloned voices, a persona's voice, the speech cache and the cloning task."""
+
+import io
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import Http404
+from django.utils import timezone
+
+from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
+from voices import services, tasks
+from voices.engines import SpeechError
+from voices.engines.elevenlabs import ElevenLabsEngine
+from voices.models import CustomVoice, SpeechClip
+from voices.tests.audio_files import wav_bytes
+from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+
+pytestmark = pytest.mark.django_db
+Status = CustomVoice.Status
+
+
+def media_files(settings) -> list[str]:
+    root = Path(settings.MEDIA_ROOT)
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+
+def upload(data: bytes | None = None, name: str = "voice.wav") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, wav_bytes(12) if data is None else data, "audio/wav")
+
+
+@pytest.fixture
+def create_voice(django_capture_on_commit_callbacks):
+    """Create a voice through the service and run what it queues (the clone task)."""
+
+    def _create(owner, name: str = "My voice", data: bytes | None = None) -> CustomVoice:
+        with django_capture_on_commit_callbacks(execute=True):
+            voice = services.custom_voice_create(owner=owner, name=name, upload=upload(data))
+        voice.refresh_from_db()
+        return voice
+
+    return _create
+
+
+# Creating cloned voices -----------------------------------------------------------------
+
+
+def test_create_stores_the_sample_under_a_random_name_and_clones(
+    user, fake_elevenlabs, create_voice, settings
+):
+    """The sample is stored as checked; the clone task makes the voice ready."""
+    data = wav_bytes(12)
+    voice = create_voice(user, "Grandma", data)
+    assert (voice.status, voice.provider_voice_id, voice.attempts) == (
+        Status.READY,
+        "cloned0001",
+        1,
+    )
+    assert (voice.format, voice.content_type, voice.size, voice.duration) == (
+        "wav",
+        "audio/wav",
+        len(data),
+        12.0,
+    )
+    assert voice.sample.name.startswith("voice-samples/") and "voice" not in voice.sample.name[14:]
+    assert media_files(settings) == [voice.sample.name]
+    [(_, name, files)] = fake_elevenlabs.cloned
+    assert name == f"Grandma (MyBella {voice.pk})"
+    assert files == [("sample.wav", data, "audio/wav")]
+
+
+def test_without_a_key_cloning_fails_with_a_reason(user, create_voice):
+    """No ElevenLabs key: the voice fails at once, saying what is missing."""
+    voice = create_voice(user)
+    assert (voice.status, voice.error) == (
+        Status.FAILED,
+        "Voice cloning needs an ElevenLabs API key.",
+    )
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (b"", "v.wav", "empty"),
+        (b"not audio at all " * 100, "v.mp3", "not an audio file"),
+        (wav_bytes(4), "v.wav", "at least 10"),
+        (wav_bytes(12), "v.mp3", "says .mp3 but it is a WAV"),
+        (wav_bytes(12) + b"<script>", "v.wav", "something other than audio"),
+    ],
+)
+def test_a_refused_sample_stores_nothing(user, settings, data, name, message):
+    with pytest.raises(ValidationError) as caught:
+        services.custom_voice_create(owner=user, name="V", upload=upload(data, name))
+    assert message in caught.value.message_dict["sample"][0]
+    assert media_files(settings) == []
+    assert not CustomVoice.objects.exists()
+
+
+def test_limit_and_unique_names(user, other_user, settings, create_voice):
+    """Names are unique per owner (any case); each user has CUSTOM_VOICES_MAX_PER_USER."""
+    settings.CUSTOM_VOICES_MAX_PER_USER = 2
+    create_voice(user, "Calm")
+    with pytest.raises(ValidationError, match="already have a voice named"):
+        services.custom_voice_create(owner=user, name=" calm ", upload=upload())
+    create_voice(other_user, "Calm")
+    create_voice(user, "Second")
+    with pytest.raises(ValidationError, match="at most 2 custom voices"):
+        services.custom_voice_create(owner=user, name="Third", upload=upload())
+    assert len(media_files(settings)) == 3
+
+
+# The cloning task -----------------------------------------------------------------------
+
+
+def test_unreadable_request_fails_with_the_reason(user, fake_elevenlabs, create_voice):
+    """A sample ElevenLabs refuses fails at once, with ElevenLabs' reason."""
+    fake_elevenlabs.fail_next("unprocessable")
+    voice = create_voice(user)
+    assert voice.status == Status.FAILED
+    assert voice.error == "ElevenLabs refused the request: The sample is too noisy."
+    assert voice.attempts == 1
+
+
+@pytest.mark.parametrize("failure", ["too_many_concurrent_requests", "server_error", "stall"])
+def test_busy_and_broken_answers_are_retried(
+    user, fake_elevenlabs, create_voice, settings, failure
+):
+    """429, 5xx and timeouts go back to pending and are tried again."""
+    settings.ELEVENLABS_TIMEOUT = 0.3
+    if failure == "stall":
+        fake_elevenlabs.stall_next(1.5)
+    else:
+        fake_elevenlabs.fail_next(failure)
+    voice = create_voice(user)
+    assert (voice.status, voice.attempts, voice.error) == (Status.READY, 2, "")
+
+
+def test_gives_up_after_max_attempts(user, fake_elevenlabs, create_voice):
+    fake_elevenlabs.fail_next("server_error", times=5)
+    voice = create_voice(user)
+    assert (voice.status, voice.attempts) == (Status.FAILED, tasks.MAX_ATTEMPTS)
+    assert "had a problem" in voice.error
+    assert fake_elevenlabs.counts["POST /v1/voices/add"] == tasks.MAX_ATTEMPTS
+
+
+def test_quota_is_not_retried(user, fake_elevenlabs, create_voice):
+    fake_elevenlabs.fail_next("quota_exceeded")
+    voice = create_voice(user)
+    assert (voice.status, voice.attempts) == (Status.FAILED, 1)
+    assert "quota" in voice.error
+
+
+def test_running_twice_clones_once(user, fake_elevenlabs, create_voice):
+    """Only a pending voice is cloned: the task is safe to run again."""
+    voice = create_voice(user)
+    assert tasks.clone_custom_voice.call(voice.pk) == Status.READY
+    failed = CustomVoiceFactory(owner=user, status=Status.FAILED, provider_voice_id="")
+    assert tasks.clone_custom_voice.call(failed.pk) == Status.FAILED
+    assert tasks.clone_custom_voice.call(999_999) == "deleted"
+    assert fake_elevenlabs.counts["POST /v1/voices/add"] == 1
+
+
+def test_a_stale_claim_is_taken_over(user, fake_elevenlabs):
+    """A voice left "cloning" by a worker that died is cloned by the next run."""
+    voice = CustomVoiceFactory(owner=user, status=Status.CLONING, provider_voice_id="")
+    assert tasks.clone_custom_voice.call(voice.pk) == Status.CLONING  # fresh: someone's on it
+    CustomVoice.objects.filter(pk=voice.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert tasks.clone_custom_voice.call(voice.pk) == Status.READY
+
+
+def test_deleted_while_cloning_leaves_no_voice_at_elevenlabs(user, fake_elevenlabs, monkeypatch):
+    voice = CustomVoiceFactory(owner=user, status=Status.PENDING, provider_voice_id="")
+    original = ElevenLabsEngine.clone
+
+    def clone_then_vanish(self, *args):
+        voice_id = original(self, *args)
+        CustomVoice.objects.filter(pk=voice.pk).delete()
+        return voice_id
+
+    monkeypatch.setattr(ElevenLabsEngine, "clone", clone_then_vanish)
+    assert tasks.clone_custom_voice.call(voice.pk) == "deleted"
+    assert fake_elevenlabs.counts["DELETE /v1/voices/cloned0001"] == 1
+
+
+def test_retry_after_failure(
+    user, fake_elevenlabs, create_voice, django_capture_on_commit_callbacks
+):
+    """A failed voice can be tried again and then becomes ready; others can't be retried."""
+    fake_elevenlabs.fail_next("unprocessable")
+    voice = create_voice(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.custom_voice_retry(voice=voice, user=user)
+    voice.refresh_from_db()
+    assert (voice.status, voice.attempts, voice.error) == (Status.READY, 1, "")
+    with pytest.raises(ValidationError, match="Only a voice whose cloning failed"):
+        services.custom_voice_retry(voice=voice, user=user)
+
+
+# Deleting cloned voices -----------------------------------------------------------------
+
+
+def test_delete_removes_it_everywhere(
+    user, fake_elevenlabs, create_voice, settings, django_capture_on_commit_callbacks
+):
+    """Deleted at ElevenLabs, here, and on storage; its persona speaks with its preset."""
+    voice = create_voice(user)
+    persona = PersonaFactory(owner=user, custom_voice=voice, voice_preset=VoicePresetFactory())
+    with django_capture_on_commit_callbacks(execute=True):
+        services.custom_voice_delete(voice=voice, user=user)
+    assert fake_elevenlabs.counts["DELETE /v1/voices/cloned0001"] == 1
+    assert not CustomVoice.objects.exists()
+    assert media_files(settings) == []
+    persona.refresh_from_db()
+    assert persona.custom_voice is None and persona.voice_preset is not None
+
+
+def test_delete_stops_when_elevenlabs_fails(user, fake_elevenlabs, create_voice, settings):
+    """If ElevenLabs can't delete it now, nothing is deleted here either (try again)."""
+    voice = create_voice(user)
+    fake_elevenlabs.fail_next("server_error")
+    with pytest.raises(SpeechError):
+        services.custom_voice_delete(voice=voice, user=user)
+    assert CustomVoice.objects.filter(pk=voice.pk).exists()
+    assert media_files(settings) == [voice.sample.name]
+
+
+def test_delete_of_a_voice_elevenlabs_lost(
+    user, fake_elevenlabs, django_capture_on_commit_callbacks
+):
+    voice = CustomVoiceFactory(owner=user, provider_voice_id="gone")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.custom_voice_delete(voice=voice, user=user)
+    assert not CustomVoice.objects.exists()
+
+
+def test_only_the_owner_deletes_or_retries(user, other_user):
+    voice = CustomVoiceFactory(owner=other_user, status=Status.FAILED, provider_voice_id="")
+    with pytest.raises(Http404):
+        services.custom_voice_delete(voice=voice, user=user)
+    with pytest.raises(Http404):
+        services.custom_voice_retry(voice=voice, user=user)
+
+
+# A persona's voice ----------------------------------------------------------------------
+
+
+def test_owner_sets_preset_clone_and_settings(user):
+    persona = PersonaFactory(owner=user)
+    preset, clone = VoicePresetFactory(), CustomVoiceFactory(owner=user)
+    services.persona_set_voice(
+        persona=persona,
+        user=user,
+        preset=preset,
+        custom_voice=clone,
+        stability=0.1,
+        similarity=0.2,
+        style=0.3,
+        speed=0.8,
+        model_id="eleven_turbo_v2_5",
+    )
+    persona.refresh_from_db()
+    assert (persona.voice_preset, persona.custom_voice) == (preset, clone)
+    assert (
+        persona.voice_stability,
+        persona.voice_similarity,
+        persona.voice_style,
+        persona.voice_speed,
+        persona.voice_model_id,
+    ) == (0.1, 0.2, 0.3, 0.8, "eleven_turbo_v2_5")
+    services.persona_set_voice(persona=persona, user=user, custom_voice=None)
+    persona.refresh_from_db()
+    assert (persona.voice_preset, persona.custom_voice) == (preset, None)  # preset kept
+
+
+def test_someone_elses_clone_does_not_exist(user, other_user):
+    persona = PersonaFactory(owner=user)
+    with pytest.raises(Http404):
+        services.persona_set_voice(
+            persona=persona, user=user, custom_voice=CustomVoiceFactory(owner=other_user)
+        )
+
+
+def test_system_personas_staff_only_and_no_clones(user, staff_user):
+    isabella = PersonaProfile.objects.get(slug="isabella")
+    with pytest.raises(PermissionDenied):
+        services.persona_set_voice(persona=isabella, user=user, stability=0.2)
+    with pytest.raises(ValidationError, match="Only a user's own persona"):
+        services.persona_set_voice(
+            persona=isabella, user=staff_user, custom_voice=CustomVoiceFactory(owner=staff_user)
+        )
+    services.persona_set_voice(persona=isabella, user=staff_user, speed=1.1)
+    isabella.refresh_from_db()
+    assert isabella.voice_speed == 1.1
+
+
+def test_inactive_presets_are_not_offered_but_may_stay(user):
+    persona = PersonaFactory(owner=user)
+    retired = VoicePresetFactory(is_active=False)
+    with pytest.raises(ValidationError, match="no longer offered"):
+        services.persona_set_voice(persona=persona, user=user, preset=retired)
+    PersonaProfile.objects.filter(pk=persona.pk).update(voice_preset=retired)
+    persona.refresh_from_db()
+    services.persona_set_voice(persona=persona, user=user, preset=retired, speed=0.9)
+
+
+# Speech and its cache -------------------------------------------------------------------
+
+
+def test_second_identical_request_makes_no_provider_call(fake_elevenlabs, user, settings):
+    """The same text, voice and settings come from the cache; anything different doesn't."""
+    persona = PersonaFactory(owner=user, voice_preset=VoicePresetFactory(provider_voice_id="p1"))
+    fake_elevenlabs.voices["p1"] = fake_elevenlabs.voices["premade0000"]
+    first = services.speech_for_persona(persona, "Hello")
+    second = services.speech_for_persona(persona, "Hello")
+    assert (first.cache_hit, second.cache_hit, first.pk) == (False, True, second.pk)
+    assert fake_elevenlabs.tts_calls() == 1
+    assert second.audio.read() == first.audio.read()
+    services.speech_for_persona(persona, "Hello again")
+    assert fake_elevenlabs.tts_calls() == 2
+    persona.voice_stability = 0.9
+    services.speech_for_persona(persona, "Hello")
+    assert fake_elevenlabs.tts_calls() == 3
+    persona.voice_model_id = "eleven_flash_v2_5"
+    services.speech_for_persona(persona, "Hello")
+    persona.voice_preset = None  # the default voice now
+    services.speech_for_persona(persona, "Hello")
+    assert fake_elevenlabs.tts_calls() == 5
+    assert SpeechClip.objects.count() == 5
+    assert len(media_files(settings)) == 5
+
+
+def test_a_hit_updates_last_used(fake_elevenlabs, user):
+    persona = PersonaFactory(owner=user)
+    clip = services.speech_for_persona(persona, "Hi")
+    SpeechClip.objects.filter(pk=clip.pk).update(last_used_at=timezone.now() - timedelta(days=3))
+    services.speech_for_persona(persona, "Hi")
+    clip.refresh_from_db()
+    assert timezone.now() - clip.last_used_at < timedelta(minutes=1)
+
+
+def test_a_clip_whose_file_vanished_is_made_again(fake_elevenlabs, user):
+    persona = PersonaFactory(owner=user)
+    clip = services.speech_for_persona(persona, "Hi")
+    clip.audio.storage.delete(clip.audio.name)
+    again = services.speech_for_persona(persona, "Hi")
+    assert again.cache_hit is False
+    assert fake_elevenlabs.tts_calls() == 2
+    assert again.audio.storage.exists(again.audio.name)
+
+
+def test_engines_have_their_own_cache(fake_elevenlabs, espeak, settings, user):
+    """espeak-ng and ElevenLabs audio never stand in for each other."""
+    persona = PersonaFactory(owner=user)
+    settings.SPEECH_ENGINE = "elevenlabs"
+    mp3 = services.speech_for_persona(persona, "Hi")
+    settings.SPEECH_ENGINE = "espeak"
+    wav = services.speech_for_persona(persona, "Hi")
+    assert (mp3.engine, mp3.content_type, wav.engine, wav.content_type) == (
+        "elevenlabs",
+        "audio/mpeg",
+        "espeak",
+        "audio/wav",
+    )
+    assert wav.audio.read(4) == b"RIFF"
+
+
+def test_no_engine_is_a_503(user):
+    with pytest.raises(SpeechError) as caught:
+        services.speech_for_persona(PersonaFactory(owner=user), "Hi")
+    assert caught.value.status_code == 503
+    assert caught.value.message == services.NO_ENGINE
+
+
+def test_text_defaults_to_the_greeting_and_has_a_limit(user, settings):
+    persona = PersonaFactory(owner=user, greeting="  Hey you!  ")
+    assert services.speech_text_for_persona(persona, None) == "Hey you!"
+    persona.greeting = ""
+    assert services.speech_text_for_persona(persona, " ") == f"Hi, I'm {persona.name}."
+    settings.SPEECH_MAX_CHARS = 5
+    with pytest.raises(ValidationError, match="limited to 5 characters"):
+        services.speech_text_for_persona(persona, "Too long")
+
+
+def test_stream_keeps_the_audio_once_sent(fake_elevenlabs, user):
+    """A streamed miss goes into the cache when it has all gone out; the next is a hit."""
+    persona = PersonaFactory(owner=user)
+    kwargs = {
+        "text": "Streamed",
+        "voice": services.selectors.voice_for_persona(persona),
+        "shape": services.selectors.voice_settings_for_persona(persona),
+    }
+    speech = services.speech_stream(**kwargs)
+    assert speech.cache_hit is False and not SpeechClip.objects.exists()
+    audio = b"".join(speech.chunks)
+    assert SpeechClip.objects.get().size == len(audio)
+    again = services.speech_stream(**kwargs)
+    assert again.cache_hit is True and b"".join(again.chunks) == audio
+    assert fake_elevenlabs.tts_calls() == 1
+
+
+def _clip(key: str, size: int, age_days: int) -> SpeechClip:
+    clip = services._store(key, "espeak", b"x" * size, "audio/wav")
+    SpeechClip.objects.filter(pk=clip.pk).update(
+        last_used_at=timezone.now() - timedelta(days=age_days)
+    )
+    return clip
+
+
+def test_trim_deletes_least_recently_used_first(settings, django_capture_on_commit_callbacks):
+    clips = [_clip(f"k{i}", 100, age_days=i) for i in range(5)]  # k4 is the oldest
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.speech_cache_trim(max_bytes=250) == (3, 300)
+    assert set(SpeechClip.objects.values_list("key", flat=True)) == {"k0", "k1"}
+    assert media_files(settings) == sorted(c.audio.name for c in clips[:2])
+    assert services.speech_cache_trim(max_bytes=250) == (0, 0)
+
+
+def test_storing_trims_to_the_setting(settings):
+    settings.SPEECH_CACHE_MAX_BYTES = 250
+    for i in range(4):
+        _clip(f"k{i}", 100, age_days=10 - i)
+    assert SpeechClip.objects.count() == 2
+    assert SpeechClip.objects.filter(key="k3").exists()  # the newest is always kept
+
+
+def test_same_speech_stored_twice_keeps_one(settings):
+    """A race between two misses ends with one clip and one file."""
+    first = services._store("same", "espeak", b"one", "audio/wav")
+    second = services._store("same", "espeak", b"two", "audio/wav")
+    assert first.pk == second.pk
+    assert len(media_files(settings)) == 1
+    assert io.BytesIO(second.audio.read()).read() == b"one"
