@@ -1,7 +1,7 @@
 """Error pages: JSON under /api/, HTML everywhere else."""
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import requires_csrf_token
 from django.views.static import serve
@@ -35,6 +35,12 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
 
 
+# Uploads that only their owner may fetch, through views that check who is asking.
+PRIVATE_MEDIA = ("voice-samples/", "speech/")
+
+
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve an uploaded file from local storage (when no bucket or web server does)."""
+    """Serve a public upload (avatars) from local storage when no bucket or web server does."""
+    if path.lstrip("/").startswith(PRIVATE_MEDIA) or ".." in path:
+        raise Http404
     return serve(request, path, document_root=settings.MEDIA_ROOT)
