@@ -55,85 +55,32 @@ def encoded(fmt: str, seconds: float = 12) -> bytes:
         return dst.read_bytes()
 
 
-def _box(kind: bytes, payload: bytes) -> bytes:
-    return struct.pack(">I", 8 + len(payload)) + kind + payload
+def _pyav(container: str, codec: str, rate: int, seconds: float) -> bytes:
+    """Encode `seconds` of the test tone with FFmpeg's encoders inside PyAV (no CLI needed)."""
+    import av
+
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=container) as out:
+        stream = out.add_stream(codec, rate=rate, layout="mono")
+        period = b"".join(struct.pack("<h", i * 60) for i in range(100))
+        size, pts = 960, 0
+        while pts < rate * seconds:
+            frame = av.AudioFrame(format="s16", layout="mono", samples=size)
+            frame.planes[0].update((period * (size // 100 + 1))[: size * 2])
+            frame.sample_rate, frame.pts = rate, pts
+            pts += size
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buffer.getvalue()
 
 
-def m4a_bytes(seconds: float = 12, rate: int = 44100) -> bytes:
-    """Return a minimal M4A container (ftyp, moov with one AAC sound track, mdat).
-
-    No encoder here makes AAC (that needs ffmpeg), so the frames are placeholders: enough
-    for a reader of the container, which is all the upload check looks at.
-    """
-    duration = int(seconds * rate)
-    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
-    mvhd = _box(
-        b"mvhd",
-        struct.pack(">4I", 0, 0, 0, rate)
-        + struct.pack(">IIH10x", duration, 0x10000, 0x100)
-        + matrix
-        + bytes(24)
-        + struct.pack(">I", 2),
-    )
-    tkhd = _box(
-        b"tkhd",
-        struct.pack(">I", 7)
-        + struct.pack(">5I", 0, 0, 1, 0, duration)
-        + bytes(8)
-        + struct.pack(">hhhH", 0, 0, 0x100, 0)
-        + matrix
-        + struct.pack(">II", 0, 0),
-    )
-    mdhd = _box(b"mdhd", struct.pack(">5IHH", 0, 0, 0, rate, duration, 0x55C4, 0))
-    hdlr = _box(b"hdlr", struct.pack(">II", 0, 0) + b"soun" + bytes(12) + b"SoundHandler\0")
-    # An MPEG-4 ES descriptor: AAC LC (object type 0x40), 44.1 kHz mono.
-    decoder_specific = b"\x05\x02\x12\x08"
-    decoder_config = b"\x04" + bytes([13 + len(decoder_specific)]) + b"\x40\x15" + bytes(11)
-    es = b"\x00\x01\x00" + decoder_config + decoder_specific + b"\x06\x01\x02"
-    esds = _box(b"esds", bytes(4) + b"\x03" + bytes([len(es)]) + es)
-    mp4a = _box(
-        b"mp4a",
-        bytes(6)
-        + struct.pack(">H", 1)
-        + bytes(8)
-        + struct.pack(">HHHHI", 1, 16, 0, 0, rate << 16)
-        + esds,
-    )
-    stsd = _box(b"stsd", struct.pack(">II", 0, 1) + mp4a)
-    stbl = _box(b"stbl", stsd)
-    minf = _box(b"minf", stbl)
-    mdia = _box(b"mdia", mdhd + hdlr + minf)
-    trak = _box(b"trak", tkhd + mdia)
-    moov = _box(b"moov", mvhd + trak)
-    ftyp = _box(b"ftyp", b"M4A " + struct.pack(">I", 0) + b"M4A mp42isom")
-    return ftyp + moov + _box(b"mdat", bytes(2048))
+def m4a_bytes(seconds: float = 12) -> bytes:
+    """Return real AAC audio in an M4A container."""
+    return _pyav("ipod", "aac", 22050, seconds)
 
 
 def opus_bytes(seconds: float = 12) -> bytes:
-    """Return an Ogg Opus stream: real headers and pages, placeholder silence packets.
-
-    sox here can't write Opus and opus-tools isn't needed otherwise; mutagen builds the
-    Ogg pages (with their checksums) and the packets follow RFC 7845.
-    """
-    from mutagen.ogg import OggPage
-
-    pre_skip = 312
-    head = b"OpusHead" + struct.pack("<BBHIhB", 1, 1, pre_skip, 48000, 0, 0)
-    vendor = b"mybella-tests"
-    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
-    pages, granule, frames = [], 0, int(seconds * 50)  # 20 ms frames
-    for sequence, packets in enumerate(
-        [[head], [tags], *[[b"\xf8\xff\xfe"] * 50] * (frames // 50)]
-    ):
-        page = OggPage()
-        page.serial, page.sequence, page.packets = 7, sequence, packets
-        if sequence == 0:
-            page.first, page.position = True, 0
-        elif sequence == 1:
-            page.position = 0
-        else:
-            granule += 960 * len(packets)
-            page.position = granule + pre_skip
-        pages.append(page)
-    pages[-1].last = True
-    return b"".join(page.write() for page in pages)
+    """Return real Opus audio in an Ogg container."""
+    return _pyav("ogg", "libopus", 48000, seconds)

@@ -110,9 +110,12 @@ def test_too_large_reads_no_more_than_the_limit(settings):
 
 @pytest.mark.parametrize("fmt", ["wav", "ogg", "m4a"])
 def test_truncated_files_are_refused(fmt):
-    """A file cut short of the size its container declares is refused."""
+    """A file cut short of the size its container declares is refused.
+
+    (FFmpeg writes an M4A's index last, so a cut-off one can't even be read.)
+    """
     data = encoded(fmt)
-    with pytest.raises(SampleError, match="cut off"):
+    with pytest.raises(SampleError, match="cut off|not an audio file we can read"):
         inspect(data[: len(data) - 700], f"a.{fmt}")
 
 
