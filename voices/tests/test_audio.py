@@ -115,7 +115,7 @@ def test_truncated_files_are_refused(fmt):
     (FFmpeg writes an M4A's index last, so a cut-off one can't even be read.)
     """
     data = encoded(fmt)
-    with pytest.raises(SampleError, match="cut off|not an audio file we can read"):
+    with pytest.raises(SampleError, match=r"cut off|not an audio file we can read"):
         inspect(data[: len(data) - 700], f"a.{fmt}")
 
 
