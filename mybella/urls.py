@@ -19,6 +19,7 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("users/personas/", include("personas.urls")),
     path("users/memory/", include("memory.urls")),
+    path("users/voices/", include("voices.urls")),
     path("users/", include("mybella.users.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("mybella.api")),

@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.forms import Form
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,6 +13,8 @@ from django.views.decorators.http import require_GET, require_POST
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
+from voices import selectors as voice_selectors
+from voices import services as voice_services
 
 
 def _visible_persona(request: HttpRequest, pk: int) -> PersonaProfile:
@@ -51,7 +54,9 @@ def _render_page(
             | {"avatar_url": persona.avatar.url if persona.avatar else ""}
             for persona in own
         },
-        "persona_form": persona_form or PersonaForm(),
+        "persona_form": persona_form or PersonaForm(user=user),
+        "presets": list(voice_selectors.preset_list()),
+        "custom_voices": list(voice_selectors.custom_voice_list(user=user)),
         "editing": editing,
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),
@@ -69,12 +74,16 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def persona_create(request: HttpRequest) -> HttpResponse:
-    form = PersonaForm(request.POST, request.FILES)
+    form = PersonaForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():
         try:
-            persona = services.persona_create(
-                owner=request.user, avatar=form.cleaned_data["avatar"], **form.persona_fields()
-            )
+            with transaction.atomic():
+                persona = services.persona_create(
+                    owner=request.user, avatar=form.cleaned_data["avatar"], **form.persona_fields()
+                )
+                voice_services.persona_set_voice(
+                    persona=persona, user=request.user, **form.voice_fields()
+                )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:
@@ -87,16 +96,20 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
     persona = _own_persona(request, pk)
-    form = PersonaForm(request.POST, request.FILES)
+    form = PersonaForm(request.POST, request.FILES, user=request.user)
     if form.is_valid():
         try:
-            persona = services.persona_update(
-                persona=persona,
-                user=request.user,
-                avatar=form.cleaned_data["avatar"],
-                remove_avatar=form.cleaned_data["remove_avatar"],
-                **form.persona_fields(),
-            )
+            with transaction.atomic():
+                persona = services.persona_update(
+                    persona=persona,
+                    user=request.user,
+                    avatar=form.cleaned_data["avatar"],
+                    remove_avatar=form.cleaned_data["remove_avatar"],
+                    **form.persona_fields(),
+                )
+                voice_services.persona_set_voice(
+                    persona=persona, user=request.user, **form.voice_fields()
+                )
         except ValidationError as error:
             _add_service_errors(form, error)
         else:

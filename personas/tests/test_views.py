@@ -168,3 +168,80 @@ def test_bad_import_shows_the_reason(signed_in):
     assert response.status_code == 400
     assert response.context["open_modal"] == "import"
     assert "not valid JSON" in response.content.decode()
+
+
+# ---------------------------------------------------------------- the voice section
+
+
+def test_modal_offers_presets_and_only_own_voices(signed_in, user, other_user):
+    from voices.tests.factories import CustomVoiceFactory
+
+    CustomVoiceFactory(owner=user, name="My cloned voice")
+    CustomVoiceFactory(owner=other_user, name="Their cloned voice")
+    html = signed_in.get(PAGE).content.decode()
+    assert "Rachel" in html and "Preview Rachel" in html
+    assert "My cloned voice" in html
+    assert "Their cloned voice" not in html
+    assert "Test voice" in html
+
+
+def test_create_saves_a_preset_and_voice_settings(signed_in, user):
+    from voices.models import VoicePreset
+
+    preset = VoicePreset.objects.get(name="Adam")
+    data = form_data(voice_preset=preset.pk, custom_voice="", voice_speed="1.1")
+    data["voice_stability"] = "0.8"
+    response = signed_in.post(reverse("personas:create"), data)
+    assert response.status_code == 302
+    persona = PersonaProfile.objects.get(owner=user, name="Nova")
+    assert persona.voice_preset == preset
+    assert persona.custom_voice is None
+    assert persona.voice_speed == pytest.approx(1.1)
+    assert persona.voice_stability == pytest.approx(0.8)
+
+
+def test_edit_saves_own_ready_custom_voice(signed_in, user):
+    from voices.tests.factories import CustomVoiceFactory
+
+    persona = PersonaFactory(owner=user, name="Old")
+    voice = CustomVoiceFactory(owner=user)
+    response = signed_in.post(
+        reverse("personas:edit", args=[persona.pk]), form_data(custom_voice=voice.pk)
+    )
+    assert response.status_code == 302
+    persona.refresh_from_db()
+    assert persona.custom_voice == voice
+
+
+def test_edit_rejects_another_users_voice(signed_in, user, other_user):
+    from voices.tests.factories import CustomVoiceFactory
+
+    persona = PersonaFactory(owner=user, name="Old")
+    theirs = CustomVoiceFactory(owner=other_user)
+    response = signed_in.post(
+        reverse("personas:edit", args=[persona.pk]),
+        form_data(name="Changed", custom_voice=theirs.pk),
+    )
+    assert response.status_code == 400
+    assert "custom_voice" in response.context["persona_form"].errors
+    persona.refresh_from_db()
+    assert persona.name == "Old"
+    assert persona.custom_voice is None
+
+
+def test_edit_without_voice_fields_keeps_the_voice(signed_in, user):
+    from voices.models import VoicePreset
+
+    preset = VoicePreset.objects.get(name="Adam")
+    persona = PersonaFactory(owner=user, name="Old", voice_preset=preset, voice_speed=0.8)
+    signed_in.post(reverse("personas:edit", args=[persona.pk]), form_data())
+    persona.refresh_from_db()
+    assert persona.voice_preset == preset
+    assert persona.voice_speed == pytest.approx(0.8)
+
+
+def test_out_of_range_speed_is_a_form_error(signed_in, user):
+    response = signed_in.post(reverse("personas:create"), form_data(voice_speed="3"))
+    assert response.status_code == 400
+    assert "voice_speed" in response.context["persona_form"].errors
+    assert not PersonaProfile.objects.filter(owner=user).exists()

@@ -1,5 +1,7 @@
 // The chat page: send with a streamed reply, retry failed replies, scroll back through
-// older messages, start a new conversation and switch personas.
+// older messages, start a new conversation and switch personas; play replies aloud.
+import { playFrom } from "./voices.js";
+
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
 const log = root.querySelector("[data-log]");
@@ -17,6 +19,10 @@ const announcer = root.querySelector("[data-announce]");
 const avatarTemplate = document.getElementById("chat-avatar");
 const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
 const personaName = root.dataset.personaName;
+const speechAudio = root.querySelector("[data-speech-audio]");
+const speakToggle = root.querySelector("[data-speak-toggle]");
+const SPEAK_KEY = "mybella.speakReplies";
+const SPEECH_MAX = 1000;
 
 const state = {
   persona: Number(root.dataset.persona),
@@ -135,6 +141,7 @@ function buildMessage({ id, role, content = "", status = "ok", error = "", creat
   item.append(body);
   if (createdAt) setTime(item, createdAt);
   if (status === "failed") showFailed(item, error, role === "assistant" ? id : null);
+  else if (role === "assistant" && content) addSpeakButton(item);
   return item;
 }
 
@@ -182,6 +189,83 @@ function showFailed(item, reason, replyId, { reload = false } = {}) {
   }
   item.querySelector(".msg-body").append(box);
 }
+
+// ---------------------------------------------------------------- speech
+
+function addSpeakButton(item) {
+  const meta = item.querySelector(".msg-meta");
+  if (!meta || meta.querySelector("[data-speak]")) return;
+  const button = element("button", "msg-speak");
+  button.type = "button";
+  button.dataset.speak = "";
+  button.title = "Play aloud";
+  button.setAttribute("aria-label", "Play this message aloud");
+  const ns = "http://www.w3.org/2000/svg";
+  const svg = document.createElementNS(ns, "svg");
+  svg.setAttribute("class", "icon");
+  svg.setAttribute("viewBox", "0 0 20 20");
+  svg.setAttribute("aria-hidden", "true");
+  const path = document.createElementNS(ns, "path");
+  path.setAttribute("d", "M6 4v12l10-6z");
+  path.setAttribute("fill", "currentColor");
+  svg.append(path);
+  button.append(svg);
+  meta.append(button);
+}
+
+async function speak(item) {
+  const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX);
+  if (!text) return;
+  const button = item.querySelector("[data-speak]");
+  log.querySelectorAll(".msg-speak.is-playing").forEach((b) => b.classList.remove("is-playing"));
+  button?.classList.add("is-playing");
+  button?.setAttribute("aria-busy", "true");
+  try {
+    const how = await playFrom(speechAudio, root.dataset.speakUrl, {
+      method: "POST",
+      body: { text },
+      fallbackText: text,
+    });
+    if (how === "browser") announce("Speaking with your browser’s voice.");
+  } catch (error) {
+    button?.classList.remove("is-playing");
+    announce(`Couldn’t play the message: ${error.message}`);
+  } finally {
+    button?.removeAttribute("aria-busy");
+  }
+}
+
+speechAudio.addEventListener("ended", () => {
+  log.querySelectorAll(".msg-speak.is-playing").forEach((b) => b.classList.remove("is-playing"));
+});
+
+function speakReplies() {
+  try {
+    return window.localStorage.getItem(SPEAK_KEY) === "on";
+  } catch {
+    return false; // storage blocked: the toggle still works for this page
+  }
+}
+
+function setSpeakReplies(on) {
+  speakToggle.setAttribute("aria-pressed", String(on));
+  try {
+    window.localStorage.setItem(SPEAK_KEY, on ? "on" : "off");
+  } catch {
+    // storage blocked: remembered for this page only
+  }
+}
+
+speakToggle.addEventListener("click", () => {
+  const on = speakToggle.getAttribute("aria-pressed") !== "true";
+  setSpeakReplies(on);
+  if (!on) {
+    speechAudio.pause();
+    window.speechSynthesis?.cancel();
+  }
+  announce(on ? "Replies will be read aloud." : "Replies won’t be read aloud.");
+});
+speakToggle.setAttribute("aria-pressed", String(speakReplies()));
 
 // ---------------------------------------------------------------- scrolling
 
@@ -374,6 +458,8 @@ async function send(text) {
         replyItem.dataset.id = data.assistant_message_id;
         setTime(replyItem, new Date().toISOString());
         state.conversation = data.conversation_id;
+        addSpeakButton(replyItem);
+        if (speakToggle.getAttribute("aria-pressed") === "true") speak(replyItem);
       } else if (event === "error") {
         finished = true;
         if (saved || data?.user_message_id) {
@@ -499,6 +585,11 @@ form.addEventListener("submit", (event) => {
 });
 
 log.addEventListener("click", (event) => {
+  const speakButton = event.target.closest("[data-speak]");
+  if (speakButton) {
+    speak(speakButton.closest(".msg"));
+    return;
+  }
   const retryButton = event.target.closest("[data-retry]");
   if (retryButton && !retryButton.disabled) retry(retryButton);
   else if (event.target.closest("[data-reload]")) window.location.reload();

@@ -1,0 +1,153 @@
+"""Voices in a real browser: clone a voice in the persona modal, test it, list it.
+
+The fake ElevenLabs server clones voices and answers text to speech with a real MP3 made
+by espeak-ng and lame, so the page's <audio> element really decodes and plays it.
+"""
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from mybella.tests.browser.steps import TAP, sign_up
+from personas.models import PersonaProfile
+from voices.models import CustomVoice
+from voices.tests.audio_files import require_tool, wav_bytes
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
+]
+
+
+@pytest.fixture
+def spoken_mp3(tmp_path: Path) -> bytes:
+    """Return a short, real MP3 of speech."""
+    require_tool("espeak-ng")
+    require_tool("lame")
+    wav, mp3 = tmp_path / "speech.wav", tmp_path / "speech.mp3"
+    espeak, lame = shutil.which("espeak-ng"), shutil.which("lame")
+    subprocess.run([espeak, "-w", str(wav), "Hello, this is my voice."], check=True)
+    subprocess.run([lame, "--quiet", str(wav), str(mp3)], check=True)
+    return mp3.read_bytes()
+
+
+@pytest.fixture
+def eleven(fake_elevenlabs, spoken_mp3, monkeypatch):
+    """The fake ElevenLabs API, speaking real audio."""
+    monkeypatch.setattr("voices.tests.fake_elevenlabs.fake_mp3", lambda text: spoken_mp3)
+    return fake_elevenlabs
+
+
+def modal_screenshot(screenshot, page: Page, name: str) -> None:
+    """Save what the user sees of the modal's voice section (the viewport, not the page)."""
+    page.locator("#persona-modal [data-voice-section] legend").scroll_into_view_if_needed()
+    path = screenshot(page, name)
+    page.screenshot(path=str(path))
+
+
+def test_clone_a_voice_in_the_modal_and_hear_it(open_page, screenshot, eleven, tmp_path):
+    page = open_page("/users/signup/")
+    user = sign_up(page, "voice_maker")
+
+    # A custom persona to give the voice to.
+    page.locator(".page-actions").get_by_role("button", name="+ Create custom persona").click()
+    modal = page.locator("#persona-modal")
+    modal.locator("[name=name]").fill("Echo")
+    modal.locator("[name=greeting]").fill("Hello there, I am Echo.")
+    expect(modal.get_by_role("button", name="Test voice")).to_be_disabled()
+    with page.expect_navigation():
+        modal.get_by_role("button", name="Save persona").click()
+    persona = PersonaProfile.objects.get(owner=user, name="Echo")
+
+    # Upload a recording in the Edit modal: progress, then ready.
+    page.get_by_role("button", name="Edit Echo").click()
+    expect(modal).to_be_visible()
+    sample = tmp_path / "my-voice.wav"
+    sample.write_bytes(wav_bytes(12))
+    modal.get_by_label("Voice name").fill("My own voice")
+    modal.get_by_label("Recording").set_input_files(sample)
+    modal.get_by_role("button", name="Upload voice").click()
+    progress = modal.locator("[data-upload-progress]")
+    expect(progress).to_be_visible()
+    expect(progress).to_have_attribute("value", "100")
+    expect(modal.locator("[data-upload-status]")).to_have_text("“My own voice” is ready.")
+    option = modal.locator(".voice-option", has_text="My own voice")
+    expect(option.locator("[data-voice-status]")).to_have_text("Ready")
+    radio = option.get_by_role("radio")
+    expect(radio).to_be_enabled()
+    radio.check()
+    modal_screenshot(screenshot, page, "persona-voice-desktop")
+    with page.expect_navigation():
+        modal.get_by_role("button", name="Save persona").click()
+
+    voice = CustomVoice.objects.get(owner=user)
+    assert voice.status == CustomVoice.Status.READY
+    persona.refresh_from_db()
+    assert persona.custom_voice == voice
+
+    # Reopen: the voice is still chosen; Test voice plays the greeting in an <audio>.
+    page.get_by_role("button", name="Edit Echo").click()
+    expect(
+        modal.locator(".voice-option", has_text="My own voice").get_by_role("radio")
+    ).to_be_checked()
+    modal.get_by_role("button", name="Test voice").click()
+    audio = modal.locator("[data-voice-audio]")
+    page.wait_for_function(
+        "a => a.ended || (Number.isFinite(a.duration) && a.duration > 0 && a.currentTime > 0)",
+        arg=audio.element_handle(),
+        timeout=15000,
+    )
+    assert eleven.tts_calls() >= 1
+    spoken = [r for r in eleven.requests if "/v1/text-to-speech/" in r[1]]
+    assert voice.provider_voice_id in spoken[-1][1]
+    assert spoken[-1][3]["text"] == "Hello there, I am Echo."
+
+
+def test_voices_page_lists_and_uploads_on_a_phone(open_page, screenshot, eleven, tmp_path):
+    page = open_page("/users/signup/", viewport="phone")
+    sign_up(page, "phone_voice")
+    page.goto("/users/voices/")
+    expect(page.get_by_role("heading", name="Voices", level=1)).to_be_visible()
+    expect(page.get_by_text("Cloning a voice needs an ElevenLabs account")).to_be_visible()
+
+    sample = tmp_path / "phone.wav"
+    sample.write_bytes(wav_bytes(11))
+    page.get_by_label("Voice name").fill("Pocket voice")
+    page.get_by_label("Recording").set_input_files(sample)
+    page.get_by_role("button", name="Upload voice").click()
+    expect(page.locator("[data-upload-progress]")).to_have_attribute("value", "100")
+    row = page.get_by_role("listitem", name="Pocket voice")
+    expect(row.locator("[data-voice-status]")).to_have_text("Ready")
+
+    # After a reload the server lists it, and its sample plays.
+    page.reload()
+    row = page.get_by_role("listitem", name="Pocket voice")
+    expect(row.locator("[data-voice-status]")).to_have_text("Ready")
+    row.get_by_role("button", name="Play your recording of Pocket voice").click()
+    audio = page.locator("[data-voice-audio]")
+    page.wait_for_function(
+        "a => a.ended || (Number.isFinite(a.duration) && a.duration > 0)",
+        arg=audio.element_handle(),
+        timeout=15000,
+    )
+
+    # Nothing sticks out sideways and every control is big enough to tap.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    for target in page.locator("main button:visible, main input:visible").all():
+        box = target.bounding_box()
+        assert box["height"] >= TAP - 0.5, (target.get_attribute("aria-label"), box)
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "voices-phone")
+
+    # Delete asks first.
+    row.get_by_role("button", name="Delete Pocket voice").click()
+    dialog = page.locator("#voice-delete-modal")
+    expect(dialog).to_be_visible()
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Delete voice").click()
+    expect(page.get_by_role("listitem", name="Pocket voice")).to_have_count(0)
+    assert not CustomVoice.objects.exists()

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from voices import views
+
+app_name = "voices"
+
+urlpatterns = [
+    path("", views.voice_settings, name="page"),
+    path("upload/", views.voice_upload, name="upload"),
+    path("<int:pk>/retry/", views.voice_retry, name="retry"),
+    path("<int:pk>/delete/", views.voice_delete, name="delete"),
+]
