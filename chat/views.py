@@ -17,6 +17,7 @@ from chat.providers import get_provider
 from personas import services as persona_services
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_list_visible
+from voices.engines import get_engine
 
 
 def _chosen_persona(request: HttpRequest) -> PersonaProfile | None:
@@ -74,5 +75,7 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "older_url": older_url,
         "offline": get_provider().offline,
         "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
+        # Without an engine the page speaks with the browser's voice, asking no one.
+        "speech_available": get_engine() is not None,
     }
     return render(request, "chat/page.html", context)

@@ -15,6 +15,7 @@ from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
 from voices import selectors as voice_selectors
 from voices import services as voice_services
+from voices.engines import get_engine
 
 
 def _visible_persona(request: HttpRequest, pk: int) -> PersonaProfile:
@@ -57,6 +58,7 @@ def _render_page(
         "persona_form": persona_form or PersonaForm(user=user),
         "presets": list(voice_selectors.preset_list()),
         "custom_voices": list(voice_selectors.custom_voice_list(user=user)),
+        "speech_available": get_engine() is not None,
         "editing": editing,
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),

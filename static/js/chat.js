@@ -1,6 +1,6 @@
 // The chat page: send with a streamed reply, retry failed replies, scroll back through
 // older messages, start a new conversation and switch personas; play replies aloud.
-import { playFrom } from "./voices.js";
+import { playFrom, serverCanSpeak } from "./voices.js";
 
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
@@ -221,12 +221,18 @@ async function speak(item) {
   button?.classList.add("is-playing");
   button?.setAttribute("aria-busy", "true");
   try {
+    const server = serverCanSpeak(root);
     const how = await playFrom(speechAudio, root.dataset.speakUrl, {
       method: "POST",
       body: { text },
       fallbackText: text,
+      server,
     });
-    if (how === "browser") announce("Speaking with your browser’s voice.");
+    if (how === "browser") {
+      // The server lost its engine since the page loaded: stop asking it.
+      if (server) root.dataset.speechAvailable = "false";
+      announce("Speaking with your browser’s voice.");
+    }
   } catch (error) {
     button?.classList.remove("is-playing");
     announce(`Couldn’t play the message: ${error.message}`);

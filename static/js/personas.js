@@ -1,6 +1,15 @@
 // The persona settings page: the create/edit modal, avatar preview, delete confirmation,
 // and the modal's voice section (previews, uploads, sliders, testing the saved voice).
-import { NO_ENGINE_NOTE, followVoice, playFrom, setStatus, setUpPlayButtons, setUpUpload, withId } from "./voices.js";
+import {
+  NO_ENGINE_NOTE,
+  followVoice,
+  playFrom,
+  serverCanSpeak,
+  setStatus,
+  setUpPlayButtons,
+  setUpUpload,
+  withId,
+} from "./voices.js";
 
 const personaData = JSON.parse(document.getElementById("persona-data")?.textContent || "{}");
 const personaModal = document.getElementById("persona-modal");
@@ -128,6 +137,7 @@ testButton.addEventListener("click", async () => {
       method: "POST",
       body: {},
       fallbackText: greeting,
+      server: serverCanSpeak(voiceSection),
     });
     testNote.textContent = how === "browser" ? NO_ENGINE_NOTE : TEST_HINT;
   } catch (error) {

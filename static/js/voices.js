@@ -47,11 +47,24 @@ export function speakInBrowser(text) {
   return true;
 }
 
+/** Whether the server said (in `data-speech-available` on `el`) it has a speech engine. */
+export function serverCanSpeak(el) {
+  return el?.dataset.speechAvailable !== "false";
+}
+
+function speakOrThrow(text) {
+  if (!speakInBrowser(text)) throw new Error("No voice is available, neither on the server nor in this browser.");
+  return "browser";
+}
+
 /**
  * Fetch audio from `url` and play it in `audio`. A 503 (no engine on the server) speaks
- * `fallbackText` in the browser instead. Resolve to "server" or "browser"; throw on errors.
+ * `fallbackText` in the browser instead; with `server: false` (the page already knows the
+ * server has no engine) it does so without asking. Resolve to "server" or "browser";
+ * throw on errors.
  */
-export async function playFrom(audio, url, { method = "GET", body, fallbackText = "" } = {}) {
+export async function playFrom(audio, url, { method = "GET", body, fallbackText = "", server = true } = {}) {
+  if (!server) return speakOrThrow(fallbackText);
   const headers = { Accept: "audio/*, application/json" };
   if (method !== "GET") {
     headers["X-CSRFToken"] = csrfToken();
@@ -64,10 +77,7 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
     credentials: "same-origin",
   });
   const type = response.headers.get("Content-Type") || "";
-  if (response.status === 503 && type.includes("json")) {
-    if (!speakInBrowser(fallbackText)) throw new Error("No voice is available, neither on the server nor in this browser.");
-    return "browser";
-  }
+  if (response.status === 503 && type.includes("json")) return speakOrThrow(fallbackText);
   if (!response.ok || type.includes("json")) {
     throw new Error(errorText(await readJson(response), response.status));
   }
@@ -223,14 +233,21 @@ export function setUpUpload(box, { uploadUrl, voiceUrl, onCreated, onSettled }) 
   }
 }
 
-/** Make every `[data-play-url]` button inside `root` play into `audio`. */
+/**
+ * Make every `[data-play-url]` button inside `root` play into `audio`. Buttons marked
+ * `data-needs-engine` speak their fallback text in the browser when `root` carries
+ * `data-speech-available="false"`.
+ */
 export function setUpPlayButtons(root, audio, onError) {
   root.addEventListener("click", async (event) => {
     const button = event.target.closest("[data-play-url]");
     if (!button) return;
     button.setAttribute("aria-busy", "true");
     try {
-      await playFrom(audio, button.dataset.playUrl, { fallbackText: button.dataset.fallbackText || "" });
+      await playFrom(audio, button.dataset.playUrl, {
+        fallbackText: button.dataset.fallbackText || "",
+        server: !("needsEngine" in button.dataset) || serverCanSpeak(root),
+      });
     } catch (error) {
       onError?.(error.message, button);
     } finally {

@@ -1,0 +1,152 @@
+"""Speech in a real browser: play chat replies aloud, speak them as they arrive, and use
+the browser's own voice, without asking the server, when the server has no engine.
+
+With SPEECH_ENGINE "espeak" the speak endpoint answers a real WAV that the page's <audio>
+element decodes and plays. With "none" a stub of `speechSynthesis.speak` records what the
+page says; the `open_page` fixture fails a test on any console error (a 503 logs one).
+"""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from mybella.tests.browser.steps import sign_up
+from voices.selectors import preset_list
+from voices.tests.audio_files import require_tool
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
+]
+
+SPEAK_PATH = re.compile(r"/api/v1/personas/\d+/speak/$")
+
+# Record what the page asks the browser to say, instead of saying it.
+STUB_SPEECH = """
+window.__spoken = [];
+if (window.speechSynthesis) {
+  window.speechSynthesis.speak = (utterance) => { window.__spoken.push(utterance.text); };
+  window.speechSynthesis.cancel = () => {};
+}
+"""
+
+PLAYING = "a => a.ended || (Number.isFinite(a.duration) && a.duration > 0 && a.currentTime > 0)"
+
+
+@pytest.fixture
+def espeak(settings):
+    require_tool("espeak-ng")
+    settings.SPEECH_ENGINE = "espeak"
+
+
+@pytest.fixture
+def no_engine(settings):
+    settings.SPEECH_ENGINE = "none"
+
+
+def expect_audio_plays(page: Page) -> None:
+    """The chat's <audio> has a real, finite duration and plays (or has played) it."""
+    audio = page.locator("[data-speech-audio]")
+    page.wait_for_function(PLAYING, arg=audio.element_handle(), timeout=15000)
+
+
+def chat_reply(page: Page, text: str) -> Locator:
+    reply = send(page, text)
+    expect_reply_done(page, reply)
+    return reply
+
+
+def watch_speak_requests(page: Page) -> list[str]:
+    """Return a list that fills with the address of every request to a speak endpoint."""
+    seen: list[str] = []
+    page.on("request", lambda r: SPEAK_PATH.search(r.url) and seen.append(r.url))
+    return seen
+
+
+def test_play_a_reply_and_speak_new_replies(open_page, espeak, fake_llm):
+    page = open_page("/users/signup/")
+    sign_up(page, "listener")
+    open_chat(page)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Isabella")
+    expect(page.locator("[data-chat]")).to_have_attribute("data-speech-available", "true")
+
+    # (a) ▶ on the reply asks the server for audio of that text and plays it.
+    reply = chat_reply(page, "Hello Isabella")
+    text = reply.locator(".bubble").inner_text().strip()
+    assert text
+    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+        reply.get_by_role("button", name="Play this message aloud").click()
+    response = info.value
+    assert response.status == 200
+    assert response.request.method == "POST"
+    assert json.loads(response.request.post_data)["text"] == text
+    assert response.headers["content-type"].startswith("audio/")
+    expect_audio_plays(page)
+
+    # (b) With "Speak replies" on, the next reply is spoken as soon as it is done.
+    toggle = page.get_by_role("button", name="Speak replies")
+    expect(toggle).to_have_attribute("aria-pressed", "false")
+    toggle.click()
+    expect(toggle).to_have_attribute("aria-pressed", "true")
+    page.evaluate(
+        """() => {
+          const a = document.querySelector('[data-speech-audio]');
+          a.pause();
+          a.removeAttribute('src');
+          a.load();
+        }"""
+    )
+    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+        second = chat_reply(page, "Tell me more")
+    second_text = second.locator(".bubble").inner_text().strip()
+    assert json.loads(info.value.request.post_data)["text"] == second_text
+    expect_audio_plays(page)
+
+    # The choice survives a reload.
+    page.reload()
+    expect(page.get_by_role("button", name="Speak replies")).to_have_attribute(
+        "aria-pressed", "true"
+    )
+
+
+def test_no_engine_speaks_in_the_browser_without_asking(open_page, no_engine, fake_llm):
+    page = open_page("/users/signup/")
+    page.add_init_script(STUB_SPEECH)
+    sign_up(page, "quiet_server")
+    requests = watch_speak_requests(page)
+    open_chat(page)
+    expect(page.locator("[data-chat]")).to_have_attribute("data-speech-available", "false")
+
+    # (c) ▶ hands the text to speechSynthesis; nobody asks the server.
+    reply = chat_reply(page, "Hello Isabella")
+    text = reply.locator(".bubble").inner_text().strip()
+    reply.get_by_role("button", name="Play this message aloud").click()
+    page.wait_for_function("() => window.__spoken.length > 0")
+    assert page.evaluate("window.__spoken") == [text]
+    expect(page.locator("[data-announce]")).to_have_text("Speaking with your browser’s voice.")
+    assert requests == []
+
+
+def test_no_engine_preset_preview_uses_the_browser(open_page, no_engine):
+    page = open_page("/users/signup/")
+    page.add_init_script(STUB_SPEECH)
+    sign_up(page, "preview_fan")
+    requests: list[str] = []
+    page.on("request", lambda r: "/preview/" in r.url and requests.append(r.url))
+
+    # (d) ▶ next to a preset in the modal speaks its sample line in the browser.
+    page.locator(".page-actions").get_by_role("button", name="+ Create custom persona").click()
+    modal = page.locator("#persona-modal")
+    expect(modal).to_be_visible()
+    section = modal.locator("[data-voice-section]")
+    expect(section).to_have_attribute("data-speech-available", "false")
+    preset = preset_list().first()
+    assert preset is not None
+    modal.get_by_role("button", name=f"Preview {preset.name}").click()
+    page.wait_for_function("() => window.__spoken.length > 0")
+    assert page.evaluate("window.__spoken") == [f"Hi, I'm {preset.name}. This is how I sound."]
+    assert requests == []
