@@ -4,8 +4,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from chat.models import ChatMessage, Conversation
 from chat.providers import get_provider
 from personas import services as persona_services
 from personas.models import PersonaProfile
-from personas.selectors import persona_get_current, persona_list_visible
+from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 from voices.engines import get_engine
 
 
@@ -25,9 +25,7 @@ def _chosen_persona(request: HttpRequest) -> PersonaProfile | None:
     persona_id = request.GET.get("persona", "")
     if not persona_id:
         return persona_get_current(user=request.user)
-    if not (persona_id.isascii() and persona_id.isdecimal() and len(persona_id) <= 18):
-        raise Http404("No such persona.")
-    persona = get_object_or_404(persona_list_visible(user=request.user), pk=int(persona_id))
+    persona = persona_get_visible(user=request.user, pk=persona_id)
     persona_services.persona_select(user=request.user, persona=persona)
     return persona
 

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,15 +23,11 @@ from memory import selectors, services
 from memory.forms import MemoryForm, PinForm, PreferencesForm, RememberForm
 from memory.models import ConversationMemory
 from personas.models import PersonaProfile
-from personas.selectors import persona_get_current, persona_list_visible
+from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 
 
 def _visible_persona(request: HttpRequest, persona_id: object) -> PersonaProfile:
-    try:
-        pk = int(persona_id)
-    except (TypeError, ValueError):
-        raise Http404("No such persona.") from None
-    return get_object_or_404(persona_list_visible(user=request.user), pk=pk)
+    return persona_get_visible(user=request.user, pk=persona_id)
 
 
 def _own_memory(request: HttpRequest, pk: int) -> ConversationMemory:

@@ -2,6 +2,8 @@
 
 from django.conf import settings
 from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import get_object_or_404
 
 from mybella.users.models import User, UserSettings
 from personas.models import PersonaProfile, PersonaQuerySet
@@ -13,6 +15,20 @@ def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
     if user is not None and user.is_authenticated:
         visible |= Q(is_custom=True, owner=user)
     return PersonaProfile.objects.filter(visible)
+
+
+def persona_get_visible(
+    *, user: User, pk: object, select_related: tuple[str, ...] = ()
+) -> PersonaProfile:
+    """Return the persona `pk` if `user` may see it; raise Http404 otherwise (or for a bad id)."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404 from None
+    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
+        raise Http404
+    queryset = persona_list_visible(user=user).select_related(*select_related)
+    return get_object_or_404(queryset, pk=pk)
 
 
 def persona_list_system() -> PersonaQuerySet:

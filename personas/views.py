@@ -19,7 +19,7 @@ from voices.engines import get_engine
 
 
 def _visible_persona(request: HttpRequest, pk: int) -> PersonaProfile:
-    return get_object_or_404(selectors.persona_list_visible(user=request.user), pk=pk)
+    return selectors.persona_get_visible(user=request.user, pk=pk)
 
 
 def _own_persona(request: HttpRequest, pk: int) -> PersonaProfile:

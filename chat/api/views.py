@@ -29,7 +29,7 @@ from chat.api.serializers import (
 from chat.models import ChatMessage, Conversation
 from mybella.core.api import ScopedQuerysetMixin
 from personas.models import PersonaProfile
-from personas.selectors import persona_list_visible
+from personas.selectors import persona_get_visible
 
 
 class EventStreamRenderer(BaseRenderer):
@@ -68,7 +68,7 @@ class MessageCursorPagination(pagination.CursorPagination):
 
 
 def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return get_object_or_404(persona_list_visible(user=request.user), pk=persona_id)
+    return persona_get_visible(user=request.user, pk=persona_id)
 
 
 def _exchange_data(exchange: services.Exchange) -> dict:

@@ -1,5 +1,4 @@
 from django.db.models import QuerySet
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.pagination import PageNumberPagination
@@ -21,11 +20,11 @@ from memory.models import ConversationMemory
 from memory.recall import recall
 from mybella.core.api import ScopedQuerysetMixin
 from personas.models import PersonaProfile
-from personas.selectors import persona_list_visible
+from personas.selectors import persona_get_visible
 
 
 def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return get_object_or_404(persona_list_visible(user=request.user), pk=persona_id)
+    return persona_get_visible(user=request.user, pk=persona_id)
 
 
 class PersonaMemoriesView(APIView):

@@ -100,3 +100,30 @@ def test_unexpected_api_error_is_json_500(user, monkeypatch):
     assert response.status_code == 500
     assert response["Content-Type"] == "application/json"
     assert response.json() == {"detail": "Something went wrong on our side. Please try again."}
+
+
+HUGE = "99999999999999999999999"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/personas/{HUGE}/",
+        f"/api/v1/personas/{HUGE}/conversations/",
+        f"/api/v1/personas/{HUGE}/memories/",
+        f"/api/v1/conversations/{HUGE}/messages/",
+        f"/api/v1/memories/{HUGE}/",
+        f"/api/v1/voices/custom/{HUGE}/",
+        "/api/v1/personas/abc/",
+        f"/chat/?persona={HUGE}",
+        f"/users/memory/?persona={HUGE}",
+    ],
+)
+def test_ids_out_of_range_are_404_not_500(user, url):
+    """An id no database column can hold is simply not found."""
+    from rest_framework.test import APIClient
+
+    client = APIClient(raise_request_exception=False)
+    client.force_login(user)
+    assert client.get(url).status_code == 404

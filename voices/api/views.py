@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from mybella.core.api import ScopedQuerysetMixin
 from personas.models import PersonaProfile
-from personas.selectors import persona_list_visible
+from personas.selectors import persona_get_visible
 from voices import selectors, services
 from voices.api.serializers import (
     CustomVoiceInputSerializer,
@@ -222,9 +222,8 @@ class CustomVoiceViewSet(
 
 
 def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return get_object_or_404(
-        persona_list_visible(user=request.user).select_related("voice_preset", "custom_voice"),
-        pk=persona_id,
+    return persona_get_visible(
+        user=request.user, pk=persona_id, select_related=("voice_preset", "custom_voice")
     )
 
 
