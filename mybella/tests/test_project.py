@@ -127,3 +127,16 @@ def test_ids_out_of_range_are_404_not_500(user, url):
     client = APIClient(raise_request_exception=False)
     client.force_login(user)
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.django_db
+def test_oversized_requests_are_413_before_reading(user, settings):
+    from rest_framework.test import APIClient
+
+    settings.MAX_REQUEST_BYTES = 1000
+    client = APIClient()
+    client.force_authenticate(user)
+    response = client.post("/api/v1/personas/", {"name": "x" * 2000}, format="json")
+    assert response.status_code == 413
+    assert "too large" in response.json()["detail"]
+    assert client.post("/api/v1/personas/", {"name": "Small"}, format="json").status_code == 201

@@ -1,0 +1,27 @@
+"""The pages a visitor sees before signing in, and the API documentation."""
+
+import pytest
+from playwright.sync_api import expect
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
+]
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_home_invites_to_sign_up(open_page, screenshot, viewport):
+    page = open_page("/", viewport=viewport)
+    expect(page.get_by_role("heading", level=1)).to_contain_text("remembers you")
+    expect(page.get_by_role("link", name="Create your account")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+    screenshot(page, f"home-{viewport}")
+
+
+def test_api_docs_render_every_persona_endpoint(open_page, screenshot):
+    page = open_page("/api/docs/")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("MyBella API")
+    for path in ["/api/v1/personas/", "/api/v1/chat/messages/", "/api/v1/voices/custom/"]:
+        expect(page.locator(f'.opblock-summary-path[data-path="{path}"]').first).to_be_visible()
+    screenshot(page, "api-docs")
