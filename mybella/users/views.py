@@ -11,13 +11,14 @@ from django.views.generic import FormView, UpdateView
 from mybella.users.forms import ProfileForm, SignUpForm
 from mybella.users.models import User
 from mybella.users.services import user_create
+from personas.selectors import persona_list_system
 
 
 def home(request: HttpRequest) -> HttpResponse:
     """Send people who are signed in to their chat; welcome everybody else."""
     if request.user.is_authenticated:
         return redirect("chat:page")
-    return render(request, "home.html")
+    return render(request, "home.html", {"personas": persona_list_system()})
 
 
 class SignUpView(FormView):

@@ -15,6 +15,7 @@ def test_home_invites_to_sign_up(open_page, screenshot, viewport):
     page = open_page("/", viewport=viewport)
     expect(page.get_by_role("heading", level=1)).to_contain_text("remembers you")
     expect(page.get_by_role("link", name="Create your account")).to_be_visible()
+    expect(page.locator(".home-persona")).to_have_count(6)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     screenshot(page, f"home-{viewport}")
 
