@@ -1,8 +1,12 @@
 """Writes of accounts."""
 
+import logging
+
 from django.db import transaction
 
 from mybella.users.models import User, UserSettings
+
+logger = logging.getLogger(__name__)
 
 
 @transaction.atomic
@@ -11,6 +15,38 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     user = User.objects.create_user(username=username, email=email, password=password)
     UserSettings.objects.get_or_create(user=user)
     return user
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account with everything it owns: personas, chats, memories, voices."""
+    from personas.models import PersonaProfile
+    from voices.models import CustomVoice
+
+    files = [
+        (field.storage, field.name)
+        for field in [
+            *(p.avatar for p in PersonaProfile.objects.filter(owner=user).exclude(avatar="")),
+            *(v.sample for v in CustomVoice.objects.filter(owner=user)),
+        ]
+    ]
+    _delete_cloned_voices(user)
+    user.delete()
+    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+
+
+def _delete_cloned_voices(user: User) -> None:
+    """Delete the user's voices at ElevenLabs too; a failure there must not keep the account."""
+    from voices.engines import SpeechError, cloning_engine
+    from voices.models import CustomVoice
+
+    ids = CustomVoice.objects.filter(owner=user).exclude(provider_voice_id="")
+    engine = cloning_engine() if ids.exists() else None
+    for provider_voice_id in ids.values_list("provider_voice_id", flat=True) if engine else []:
+        try:
+            engine.delete_voice(provider_voice_id)
+        except SpeechError as error:
+            logger.warning("Could not delete voice %s at ElevenLabs: %s", provider_voice_id, error)
 
 
 def user_export(*, user: User) -> dict:

@@ -8,6 +8,7 @@ app_name = "users"
 urlpatterns = [
     path("signup/", views.SignUpView.as_view(), name="signup"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("profile/delete/", views.DeleteAccountView.as_view(), name="delete_account"),
     path(
         "password/",
         auth_views.PasswordChangeView.as_view(

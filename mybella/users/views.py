@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import login, logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.http import HttpRequest, HttpResponse
@@ -8,9 +8,9 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.generic import FormView, UpdateView
 
-from mybella.users.forms import ProfileForm, SignUpForm
+from mybella.users.forms import DeleteAccountForm, ProfileForm, SignUpForm
 from mybella.users.models import User
-from mybella.users.services import user_create
+from mybella.users.services import user_create, user_delete
 from personas.selectors import persona_list_system
 
 
@@ -40,6 +40,21 @@ class SignUpView(FormView):
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, _("Welcome to MyBella! Pick someone to talk to."))
         return super().form_valid(form)
+
+
+class DeleteAccountView(LoginRequiredMixin, FormView):
+    template_name = "users/delete_account.html"
+    form_class = DeleteAccountForm
+    extra_context = {"settings_section": "profile"}
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def form_valid(self, form: DeleteAccountForm) -> HttpResponse:
+        user_delete(user=self.request.user)
+        logout(self.request)
+        messages.success(self.request, _("Your account and everything in it are deleted."))
+        return redirect("home")
 
 
 class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):

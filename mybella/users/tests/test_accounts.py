@@ -113,3 +113,34 @@ def test_session_api_calls_need_csrf(user):
     response = client.post("/api/v1/personas/", {"name": "X"}, format="json")
     assert response.status_code == 403
     assert "CSRF" in response.json()["detail"]
+
+
+def test_delete_account_needs_the_password_and_removes_everything(
+    client, user, other_user, django_capture_on_commit_callbacks
+):
+    from chat.models import ChatMessage
+    from chat.tests.factories import ChatMessageFactory, ConversationFactory
+    from personas.tests.factories import PersonaFactory
+
+    PersonaFactory(owner=user)
+    ChatMessageFactory(conversation=ConversationFactory(user=user))
+    ChatMessageFactory(conversation=ConversationFactory(user=other_user))
+    client.force_login(user)
+    url = reverse("users:delete_account")
+    response = client.post(url, {"password": "wrong"})
+    assert response.status_code == 200
+    assert "That is not your password." in response.content.decode()
+    assert User.objects.filter(pk=user.pk).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"password": "a-long-password-1"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=user.pk).exists()
+    assert list(ChatMessage.objects.values_list("user", flat=True)) == [other_user.pk]
+    assert client.get(reverse("users:profile")).status_code == 302  # logged out
+
+
+def test_profile_links_to_export_and_delete(client, user):
+    client.force_login(user)
+    html = client.get(reverse("users:profile")).content.decode()
+    assert "/api/v1/me/export/" in html
+    assert reverse("users:delete_account") in html
