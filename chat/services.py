@@ -247,7 +247,7 @@ def message_retry(*, user: User, reply: ChatMessage) -> Exchange:
 def _parse_time(value: object, index: int) -> datetime | None:
     if value in (None, ""):
         return None
-    if isinstance(value, int | float):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         # SillyTavern writes milliseconds since the epoch in some versions.
         seconds = value / 1000 if value > 1e11 else value
         return datetime.fromtimestamp(seconds, tz=timezone.get_current_timezone())
@@ -299,7 +299,7 @@ def history_parse(raw: bytes | list) -> list[dict]:
         if not isinstance(item, dict):
             raise ValidationError({"history": _("Item %d is not an object.") % index})
         role, content = item.get("role"), item.get("content")
-        if role not in {ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT, ChatMessage.Role.SYSTEM}:
+        if not isinstance(role, str) or role not in ChatMessage.Role.values:
             raise ValidationError(
                 {"history": _("Item %d: role must be user, assistant or system.") % index}
             )

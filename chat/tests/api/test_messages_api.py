@@ -224,6 +224,11 @@ def test_import_sillytavern_jsonl(auth_api_client, user, luna):
         [{"role": "robot", "content": "beep"}],
         [{"role": "user", "content": ""}],
         [{"role": "user", "content": "hi", "created_at": "yesterday-ish"}],
+        [{"role": {}, "content": "0"}],  # found by schemathesis: was a 500
+        [{"role": ["user"], "content": "0"}],
+        [{"role": "user", "content": {"text": "hi"}}],
+        [{"role": "user", "content": "hi", "created_at": True}],
+        [{"role": "user", "content": "hi", "created_at": {"at": 1}}],
         ["just a string"],
         {"role": "user"},
     ],
