@@ -7,7 +7,6 @@ environment, then from an optional `.env` file beside `manage.py`.
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -19,16 +18,13 @@ DEV_SECRET_KEY = "django-insecure-mybella-development-key-do-not-use-in-producti
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEV_SECRET_KEY)
-if not DEBUG and SECRET_KEY == DEV_SECRET_KEY:
-    raise ImproperlyConfigured(
-        "SECRET_KEY is the development default while DEBUG is off. "
-        "Set SECRET_KEY to a long random value (or DEBUG=true on a development machine)."
-    )
+# Serving (WSGI, ASGI, runserver) refuses this key while DEBUG is off: mybella/core/security.py.
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    "mybella.core",  # first: its runserver wraps WhiteNoise's
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -43,7 +39,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "django_tasks",
     "django_tasks_db",
-    "mybella.core",
     "mybella.users",
     "personas",
     "chat",

@@ -7,3 +7,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mybella.settings")
 
 application = get_wsgi_application()
+
+from mybella.core.security import refuse_dev_secret_key  # noqa: E402 - settings first
+
+refuse_dev_secret_key()
