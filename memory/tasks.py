@@ -6,9 +6,9 @@ from itertools import groupby
 from django_tasks import task
 
 from chat.models import ChatMessage
-from chat.providers import ProviderError, get_provider
+from chat.providers import ChatProvider, ProviderError, get_provider
 from memory import selectors
-from memory.extraction import extract_offline, extraction_messages, parse_model_ops
+from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
 from memory.models import ConversationMemory, MemoryEvent
 from memory.services import memory_apply_ops
 
@@ -56,17 +56,19 @@ def extract_memories(message_ids: list[int], imported: bool = False) -> int:
     return changed
 
 
-def _propose(provider: object, text: str, existing: list[tuple[int, str]]) -> tuple[list, str]:
-    if not provider.offline:
-        try:
-            raw = provider.complete(extraction_messages(text, existing), json=True)
-        except ProviderError as error:
-            logger.info("Model extraction failed (%s); using the offline rules.", error.message)
-        else:
-            return parse_model_ops(raw, [memory_id for memory_id, _ in existing]), (
-                MemoryEvent.Actor.MODEL
-            )
-    return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR
+def _propose(
+    provider: ChatProvider, text: str, existing: list[tuple[int, str]]
+) -> tuple[list[MemoryOp], str]:
+    """Ask the language model for operations; the offline rules answer when there is none."""
+    try:
+        raw = provider.complete(extraction_messages(text, existing), json=True)
+    except ProviderError as error:
+        logger.info("Model extraction failed (%s); using the offline rules.", error.message)
+        raw = None
+    if raw is None:
+        return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR
+    ids = [memory_id for memory_id, _ in existing]
+    return parse_model_ops(raw, ids), MemoryEvent.Actor.MODEL
 
 
 @task()

@@ -59,12 +59,12 @@ class ChatProvider(ABC):
         """Yield the reply to `prompt` in pieces; raise ProviderError before the first piece
         when the engine fails to start answering."""
 
-    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
+    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str | None:
         """Return a plain completion of `messages` (used for memory extraction).
 
-        Engines without a language model raise NotImplementedError.
+        Engines without a language model return None.
         """
-        raise NotImplementedError
+        return None
 
     def embed(self, texts: list[str]) -> list[list[float]] | None:
         """Return one embedding vector per text, or None when the engine has no embeddings."""

@@ -411,10 +411,6 @@ class OfflineProvider(ChatProvider):
         """Yield the reply word by word, each word with the space after it."""
         yield from re.findall(r"\S+\s*", compose(prompt))
 
-    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
-        """Refuse: there is no language model to complete with."""
-        raise NotImplementedError("The offline engine has no language model.")
-
     def embed(self, texts: list[str]) -> list[list[float]] | None:
         """Return None: the offline engine has no embeddings."""
         return None

@@ -350,7 +350,6 @@ def test_offline_stream_joins_to_the_reply(offline):
 
 
 def test_offline_has_no_model(offline):
-    """complete() is not available offline and embed() gives nothing."""
-    with pytest.raises(NotImplementedError):
-        offline.complete([{"role": "user", "content": "hi"}])
+    """complete() and embed() give nothing offline."""
+    assert offline.complete([{"role": "user", "content": "hi"}]) is None
     assert offline.embed(["hi"]) is None

@@ -1,0 +1,68 @@
+"""Memory extraction as a task: a language model proposes, the offline rules stand in."""
+
+import json
+
+import pytest
+
+from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
+from memory.models import ConversationMemory, MemoryEvent
+from memory.tasks import extract_memories
+from personas.models import PersonaProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def luna(db):
+    return PersonaProfile.objects.get(slug="luna")
+
+
+def test_the_model_proposes_operations_for_this_pair_only(user, other_user, luna, fake_llm):
+    mine = MemoryFactory(user=user, persona=luna, content="Lives in Porto")
+    theirs = MemoryFactory(user=other_user, persona=luna, content="Secret of someone else")
+    message = ChatMessageFactory(
+        conversation=ConversationFactory(user=user, persona=luna), content="I moved to Lisbon!"
+    )
+    fake_llm.reply_text = json.dumps(
+        {
+            "operations": [
+                {"op": "update", "id": mine.id, "content": "Lives in Lisbon"},
+                {"op": "delete", "id": theirs.id},
+                {"op": "add", "content": "Enjoys moving house", "kind": "event", "importance": 4},
+            ]
+        }
+    )
+    assert extract_memories.call([message.id]) == 2
+    mine.refresh_from_db()
+    assert mine.content == "Lives in Lisbon"
+    assert ConversationMemory.objects.filter(
+        pk=theirs.pk, content="Secret of someone else"
+    ).exists()
+    added = ConversationMemory.objects.get(user=user, content="Enjoys moving house")
+    assert list(added.source_messages.all()) == [message]
+    assert set(MemoryEvent.objects.filter(user=user).values_list("actor", flat=True)) == {"model"}
+    request = [body for path, body, _ in fake_llm.requests if path == "/v1/chat/completions"][-1]
+    assert request["response_format"] == {"type": "json_object"}
+    assert "Secret of someone else" not in json.dumps(request)
+
+
+def test_a_failing_model_leaves_it_to_the_offline_rules(user, luna, fake_llm):
+    fake_llm.fail_next(500, times=3)
+    message = ChatMessageFactory(
+        conversation=ConversationFactory(user=user, persona=luna), content="I live in Lisbon."
+    )
+    extract_memories.call([message.id])
+    memory = ConversationMemory.objects.get(user=user, persona=luna)
+    assert memory.content == "Lives in Lisbon"
+    assert memory.events.get().actor == MemoryEvent.Actor.EXTRACTOR
+
+
+def test_running_twice_changes_nothing_more(user, luna):
+    message = ChatMessageFactory(
+        conversation=ConversationFactory(user=user, persona=luna),
+        content="My name is Robin and I live in Lisbon.",
+    )
+    extract_memories.call([message.id])
+    before = list(ConversationMemory.objects.values_list("id", "content"))
+    assert extract_memories.call([message.id]) == 0
+    assert list(ConversationMemory.objects.values_list("id", "content")) == before
