@@ -9,11 +9,12 @@ import hashlib
 import json
 import re
 import struct
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
+
+from mybella.tests.loopback import LoopbackServer
 
 DEFAULT_REPLY = "Hello from the fake model, nice to meet you."
 
@@ -125,22 +126,16 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
 
-class FakeLLMServer(ThreadingHTTPServer):
+class FakeLLMServer(LoopbackServer):
     """An OpenAI-compatible HTTP server with knobs for replies, failures and delays."""
 
-    daemon_threads = True  # a stalled handler must not hold up stop()
-
     def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(_Handler)
         self.reply_text = DEFAULT_REPLY
         self.requests: list[tuple[str, dict, dict[str, str]]] = []
         self.failures: list[tuple[int, object, dict]] = []
-        self.stall = 0.0
         self.break_after: int | None = None
-        self.lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self.start()
 
     def fail_next(
         self, status: int, body: object = None, headers: dict | None = None, times: int = 1
@@ -150,19 +145,9 @@ class FakeLLMServer(ThreadingHTTPServer):
         with self.lock:
             self.failures += [(status, body, headers or {})] * times
 
-    def stall_next(self, seconds: float) -> None:
-        """Wait `seconds` before answering the next request."""
-        with self.lock:
-            self.stall = seconds
-
     def break_stream_after(self, pieces: int) -> None:
         """Send an error event after the first `pieces` chunks of every streamed reply."""
         self.break_after = pieces
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        self.shutdown()
-        self.server_close()
 
 
 @pytest.fixture(name="fake_llm")

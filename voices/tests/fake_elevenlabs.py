@@ -9,15 +9,16 @@ getting and deleting voices. Tests take the `fake_elevenlabs` fixture (voices/te
 import json
 import re
 import struct
-import threading
 import time
 from collections import Counter
 from email.parser import BytesParser
 from email.policy import HTTP
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from mybella.tests.loopback import LoopbackServer
 
 API_KEY = "test-eleven-key"
 
@@ -218,14 +219,11 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
-class FakeElevenLabs(ThreadingHTTPServer):
+class FakeElevenLabs(LoopbackServer):
     """An ElevenLabs-shaped HTTP server with knobs for failures and delays."""
 
-    daemon_threads = True  # a stalled handler must not hold up stop()
-
     def __init__(self, voices: int = 3) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.url = f"http://127.0.0.1:{self.server_address[1]}"
+        super().__init__(_Handler)
         self.api_key = API_KEY
         self.voices = {
             f"premade{i:04d}": voice_json(f"premade{i:04d}", f"Voice {i}") for i in range(voices)
@@ -235,10 +233,7 @@ class FakeElevenLabs(ThreadingHTTPServer):
         self.requests: list[tuple[str, str, dict, object, dict]] = []
         self.counts: Counter[str] = Counter()
         self.failures: list[tuple[int, object, dict] | None] = []
-        self.stall = 0.0
-        self.lock = threading.Lock()
-        self._thread = threading.Thread(target=self.serve_forever, args=(0.05,), daemon=True)
-        self._thread.start()
+        self.start()
 
     def add_voices(self, count: int, **extra: object) -> list[str]:
         """Add `count` premade voices; return their ids."""
@@ -263,19 +258,9 @@ class FakeElevenLabs(ThreadingHTTPServer):
         with self.lock:
             self.failures += [None] * after + [failure] * times
 
-    def stall_next(self, seconds: float) -> None:
-        """Wait `seconds` before answering the next request."""
-        with self.lock:
-            self.stall = seconds
-
     def tts_calls(self) -> int:
         """Return how many text-to-speech requests (whole or streamed) arrived."""
         return sum(n for key, n in self.counts.items() if "/v1/text-to-speech/" in key)
-
-    def stop(self) -> None:
-        """Stop serving and free the port."""
-        self.shutdown()
-        self.server_close()
 
 
 @pytest.fixture(name="fake_elevenlabs")
