@@ -1,8 +1,13 @@
-"""Deleting an account deletes its cloned voices at ElevenLabs and its files here."""
+"""Deleting an account deletes its cloned voices at ElevenLabs, its speech and its files here."""
 
 import pytest
+from django.db import transaction
 
 from mybella.users.services import user_delete
+from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
+from voices import services
+from voices.models import SpeechClip
 from voices.tests.factories import CustomVoiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -12,7 +17,7 @@ def test_account_deletion_removes_voices_everywhere(
     user, fake_elevenlabs, settings, django_capture_on_commit_callbacks
 ):
     voice = CustomVoiceFactory(owner=user, provider_voice_id="clonedvoice123")
-    sample = settings.MEDIA_ROOT / voice.sample.name
+    sample = settings.PRIVATE_MEDIA_ROOT / voice.sample.name
     assert sample.exists()
     with django_capture_on_commit_callbacks(execute=True):
         user_delete(user=user)
@@ -27,3 +32,43 @@ def test_account_deletion_goes_on_when_elevenlabs_fails(user, fake_elevenlabs):
     user_delete(user=user)
     assert not type(user).objects.filter(pk=user.pk).exists()
     assert [m for m, *_ in fake_elevenlabs.requests] == ["DELETE"]  # tried once, no retries
+
+
+def test_account_deletion_removes_its_speech_clips_and_their_files(
+    user, other_user, espeak, django_capture_on_commit_callbacks
+):
+    """The user's own speech goes, rows and files; shared greetings and others' speech stay."""
+    isabella = PersonaProfile.objects.get(slug="isabella")
+    mine = [
+        services.speech_for_persona(isabella, "My secret", user=user),
+        services.speech_for_persona(
+            PersonaFactory(owner=user, greeting="Hey, it's me."), user=user
+        ),
+    ]
+    kept = [
+        services.speech_for_persona(isabella, user=user),  # the greeting everyone hears
+        services.speech_for_persona(isabella, "My secret", user=other_user),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        user_delete(user=user)
+    assert not SpeechClip.objects.filter(pk__in=[clip.pk for clip in mine]).exists()
+    assert not any(clip.audio.storage.exists(clip.audio.name) for clip in mine)
+    assert SpeechClip.objects.filter(pk__in=[clip.pk for clip in kept]).count() == 2
+    assert all(clip.audio.storage.exists(clip.audio.name) for clip in kept)
+
+
+def _delete_then_fail(user) -> None:
+    with transaction.atomic():
+        user_delete(user=user)
+        raise RuntimeError("rolled back")
+
+
+def test_speech_files_stay_when_the_deletion_is_rolled_back(
+    user, espeak, django_capture_on_commit_callbacks
+):
+    """Files go only once the account's deletion is committed."""
+    clip = services.speech_for_persona(PersonaFactory(owner=user), "Hello", user=user)
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        _delete_then_fail(user)
+    assert SpeechClip.objects.filter(pk=clip.pk).exists()
+    assert clip.audio.storage.exists(clip.audio.name)
