@@ -35,8 +35,9 @@ def system_personas(transactional_db):
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
-    """Write every uploaded file of a test to its own folder; hash passwords fast."""
+    """Write every uploaded file of a test to its own folders; hash passwords fast."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 

@@ -119,19 +119,28 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 
-# Media: the local `media/` folder by default, S3-compatible storage when a bucket is named.
+# Media. Public uploads (avatars) go to MEDIA_ROOT and are served at MEDIA_URL. Private
+# files (voice samples, speech) go to STORAGES["private"]: PRIVATE_MEDIA_ROOT, which no URL
+# reaches, and only views that check the owner read them. A bucket named: S3-compatible storage.
 MEDIA_URL = env.str("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+PRIVATE_MEDIA_ROOT = Path(env.str("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "private")))
+# What Django serves from MEDIA_ROOT (SERVE_MEDIA): these folders, nothing else.
+PUBLIC_MEDIA_PREFIXES = ["avatars/"]
 AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+AWS_PRIVATE_STORAGE_BUCKET_NAME = env.str("AWS_PRIVATE_STORAGE_BUCKET_NAME", default="")
+_s3_access = {
+    "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
+    "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
+    "region_name": env.str("AWS_S3_REGION_NAME", default=None),
+    "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
+}
 if AWS_STORAGE_BUCKET_NAME:
     _media_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
+            **_s3_access,
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
-            "access_key": env.str("AWS_ACCESS_KEY_ID", default=None),
-            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default=None),
-            "region_name": env.str("AWS_S3_REGION_NAME", default=None),
-            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default=None),
             "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default=None),
             "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=True),
             "file_overwrite": False,
@@ -140,8 +149,30 @@ if AWS_STORAGE_BUCKET_NAME:
     }
 else:
     _media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+if AWS_PRIVATE_STORAGE_BUCKET_NAME or AWS_STORAGE_BUCKET_NAME:
+    _private_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            **_s3_access,
+            "bucket_name": AWS_PRIVATE_STORAGE_BUCKET_NAME or AWS_STORAGE_BUCKET_NAME,
+            # Sharing the media bucket: under a prefix of their own.
+            "location": "" if AWS_PRIVATE_STORAGE_BUCKET_NAME else "private",
+            "default_acl": "private",
+            "querystring_auth": True,  # never an unsigned URL, so no custom (CDN) domain either
+            "custom_domain": None,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _private_storage = {"BACKEND": "mybella.core.storage.PrivateFileSystemStorage"}
+    if PRIVATE_MEDIA_ROOT.resolve().is_relative_to(MEDIA_ROOT.resolve()):
+        # Whatever serves MEDIA_ROOT (a web server in front) would serve private files too.
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured("PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT.")
 STORAGES = {
     "default": _media_storage,
+    "private": _private_storage,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 # Django serves local media itself unless a bucket (or a front web server) does.

@@ -1,4 +1,6 @@
-"""Error pages: JSON under /api/, HTML everywhere else."""
+"""Error pages (JSON under /api/, HTML everywhere else) and public media."""
+
+import posixpath
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -35,12 +37,31 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return render(request, "403_csrf.html", {"reason": reason}, status=403)
 
 
-# Uploads that only their owner may fetch, through views that check who is asking.
-PRIVATE_MEDIA = ("voice-samples/", "speech/")
+def _public_media_path(path: str) -> str | None:
+    """Return `path` if it names a public upload exactly as stored, else None.
+
+    `serve()` normalises a path before it opens the file, so the check is made on the
+    normalised path, and a path that normalisation would change (`.`, `..`, `//`, a leading
+    slash) is refused outright, as are backslashes, NUL and percent signs (a separator still
+    encoded). The prefixes are compared case-sensitively, as they are stored.
+    """
+    if any(character in path for character in "\\\0%"):
+        return None
+    normalised = posixpath.normpath(path).lstrip("/")
+    if normalised != path:
+        return None
+    if not normalised.startswith(tuple(settings.PUBLIC_MEDIA_PREFIXES)):
+        return None
+    return normalised
 
 
 def media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve a public upload (avatars) from local storage when no bucket or web server does."""
-    if path.lstrip("/").startswith(PRIVATE_MEDIA) or ".." in path:
+    """Serve a public upload (PUBLIC_MEDIA_PREFIXES) from MEDIA_ROOT when nothing else does.
+
+    Anything else under MEDIA_URL is a 404. Private files are not under MEDIA_ROOT at all:
+    they are in their own storage (mybella.core.storage), read only by owner-checked views.
+    """
+    public = _public_media_path(path)
+    if public is None:
         raise Http404
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
+    return serve(request, public, document_root=settings.MEDIA_ROOT)
