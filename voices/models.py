@@ -7,6 +7,7 @@ from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
 from mybella.core.models import BaseModel
+from mybella.core.storage import private_storage
 
 
 class VoicePreset(BaseModel):
@@ -48,6 +49,18 @@ def voice_sample_upload_to(instance: "CustomVoice", filename: str) -> str:
     return f"voice-samples/{uuid.uuid4().hex}.{extension}"
 
 
+def speech_upload_to(instance: "SpeechClip", filename: str) -> str:
+    """Store every clip under a fresh random name: never one made from what it says.
+
+    A name derived from the text (or its hash) would let anyone who guesses a sentence
+    check whether somebody had it spoken.
+    """
+    extension = filename.rpartition(".")[2] if "." in filename else ""
+    if not (extension.isascii() and extension.isalnum() and len(extension) <= 4):
+        extension = "bin"
+    return f"speech/{uuid.uuid4().hex}.{extension}"
+
+
 class CustomVoice(BaseModel):
     """A voice cloned from a sample a user uploaded."""
 
@@ -64,7 +77,9 @@ class CustomVoice(BaseModel):
         verbose_name=_("owner"),
     )
     name = models.CharField(_("name"), max_length=80)
-    sample = models.FileField(_("sample"), upload_to=voice_sample_upload_to)
+    sample = models.FileField(
+        _("sample"), upload_to=voice_sample_upload_to, storage=private_storage
+    )
     format = models.CharField(_("format"), max_length=10, help_text=_("Detected from content."))
     content_type = models.CharField(_("content type"), max_length=50)
     duration = models.FloatField(_("duration (s)"))
@@ -100,7 +115,18 @@ class SpeechClip(BaseModel):
     """Synthesized speech kept for reuse, keyed by everything that shapes the audio."""
 
     key = models.CharField(_("key"), max_length=64, unique=True)
-    audio = models.FileField(_("audio"), upload_to="speech/")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="speech_clips",
+        verbose_name=_("owner"),
+        help_text=_(
+            "Whose speech this is; empty for speech any user may hear (greetings, previews)."
+        ),
+    )
+    audio = models.FileField(_("audio"), upload_to=speech_upload_to, storage=private_storage)
     content_type = models.CharField(_("content type"), max_length=50)
     size = models.PositiveIntegerField(_("size (bytes)"))
     engine = models.CharField(_("engine"), max_length=20)

@@ -61,6 +61,6 @@ def voice_settings_for_persona(persona: PersonaProfile) -> VoiceSettings:
     )
 
 
-def speech_clip_get(*, key: str) -> SpeechClip | None:
-    """Return the cached clip stored under `key`, if any."""
-    return SpeechClip.objects.filter(key=key).first()
+def speech_clip_get(*, key: str, owner: User | None) -> SpeechClip | None:
+    """Return the cached clip stored under `key` for `owner` (None: a shared clip), if any."""
+    return SpeechClip.objects.filter(key=key, owner=owner).first()

@@ -189,12 +189,16 @@ def _engine() -> SpeechEngine:
 
 
 def speech_key(
-    engine: SpeechEngine, voice: VoiceChoice, shape: VoiceSettings, text: str, scope: str = ""
+    engine: SpeechEngine,
+    voice: VoiceChoice,
+    shape: VoiceSettings,
+    text: str,
+    owner: User | None = None,
 ) -> str:
-    """Return the cache key of speech: everything that shapes the audio, and who may share it,
-    hashed."""
+    """Return the cache key of speech: everything that shapes the audio, and whose it is
+    (None: anyone's), hashed. It finds a clip; it never names its file."""
     parts = [
-        scope,
+        f"user:{owner.pk}" if owner is not None else "",
         engine.name,
         engine.voice_key(voice),
         shape.model_id,
@@ -204,8 +208,8 @@ def speech_key(
     return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
 
 
-def _cached(key: str) -> SpeechClip | None:
-    clip = selectors.speech_clip_get(key=key)
+def _cached(key: str, owner: User | None) -> SpeechClip | None:
+    clip = selectors.speech_clip_get(key=key, owner=owner)
     if clip is None:
         return None
     if not clip.audio.storage.exists(clip.audio.name):
@@ -215,9 +219,14 @@ def _cached(key: str) -> SpeechClip | None:
     return clip
 
 
-def _store(key: str, engine: str, content: bytes, content_type: str) -> SpeechClip:
-    clip = SpeechClip(key=key, content_type=content_type, size=len(content), engine=engine)
-    clip.audio.save(f"{key}.{EXTENSIONS.get(content_type, 'bin')}", ContentFile(content), False)
+def _store(
+    key: str, engine: str, content: bytes, content_type: str, owner: User | None = None
+) -> SpeechClip:
+    clip = SpeechClip(
+        key=key, owner=owner, content_type=content_type, size=len(content), engine=engine
+    )
+    # speech_upload_to names the file at random; only the extension is taken from here.
+    clip.audio.save(f"clip.{EXTENSIONS.get(content_type, 'bin')}", ContentFile(content), False)
     try:
         with transaction.atomic():
             clip.save()
@@ -230,21 +239,22 @@ def _store(key: str, engine: str, content: bytes, content_type: str) -> SpeechCl
 
 
 def speech_synthesize(
-    *, text: str, voice: VoiceChoice, shape: VoiceSettings, scope: str = ""
+    *, text: str, voice: VoiceChoice, shape: VoiceSettings, owner: User | None = None
 ) -> SpeechClip:
     """Return `text` spoken in `voice` from the cache, or synthesize and keep it.
 
-    Clips are shared by callers of the same `scope` only. The returned clip carries
-    `cache_hit`. Raise SpeechError (503 without an engine).
+    A clip with an `owner` is theirs alone (and goes with their account); one without is
+    shared by every caller. The returned clip carries `cache_hit`. Raise SpeechError (503
+    without an engine).
     """
     engine = _engine()
-    key = speech_key(engine, voice, shape, text, scope)
-    clip = _cached(key)
+    key = speech_key(engine, voice, shape, text, owner)
+    clip = _cached(key, owner)
     if clip is not None:
         clip.cache_hit = True
         return clip
     audio = engine.synthesize(text, voice, shape)
-    clip = _store(key, engine.name, audio.content, audio.content_type)
+    clip = _store(key, engine.name, audio.content, audio.content_type, owner)
     clip.cache_hit = False
     return clip
 
@@ -256,13 +266,13 @@ def _file_chunks(clip: SpeechClip, size: int = 64 * 1024) -> Iterator[bytes]:
 
 
 def speech_stream(
-    *, text: str, voice: VoiceChoice, shape: VoiceSettings, scope: str = ""
+    *, text: str, voice: VoiceChoice, shape: VoiceSettings, owner: User | None = None
 ) -> Speech:
     """Return `text` spoken in `voice` as chunks: from the cache, or streamed from the engine
-    and kept once the whole of it has gone out."""
+    and kept (for `owner`, as in speech_synthesize) once the whole of it has gone out."""
     engine = _engine()
-    key = speech_key(engine, voice, shape, text, scope)
-    clip = _cached(key)
+    key = speech_key(engine, voice, shape, text, owner)
+    clip = _cached(key, owner)
     if clip is not None:
         return Speech(clip.content_type, _file_chunks(clip), True, clip.engine)
     content_type, chunks = engine.stream(text, voice, shape)
@@ -272,7 +282,7 @@ def speech_stream(
         for chunk in chunks:
             received.append(chunk)
             yield chunk
-        _store(key, engine.name, b"".join(received), content_type)
+        _store(key, engine.name, b"".join(received), content_type, owner)
 
     return Speech(content_type, keep_while_sending(), False, engine.name)
 
@@ -295,12 +305,18 @@ def _persona_speech(persona: PersonaProfile, text: str | None, user: User | None
     text = speech_text_for_persona(persona, text)
     # Whether a text is cached says someone had it spoken (X-Speech-Cache, or timing), so
     # only the greeting, which everyone who sees the persona knows, is shared between users.
-    private = user is not None and text != _default_line(persona)
+    # A user's own persona is theirs alone, greeting included: its speech goes with them.
+    if persona.owner_id is not None:
+        owner = user if user is not None and user.pk == persona.owner_id else persona.owner
+    elif user is not None and text != _default_line(persona):
+        owner = user
+    else:
+        owner = None
     return {
         "text": text,
         "voice": selectors.voice_for_persona(persona),
         "shape": selectors.voice_settings_for_persona(persona),
-        "scope": f"user:{user.pk}" if private else "",
+        "owner": owner,
     }
 
 
@@ -346,6 +362,20 @@ def speech_cache_trim(*, max_bytes: int, keep: int | None = None) -> tuple[int, 
         names = [name for _, name in doomed]
         transaction.on_commit(lambda: [storage.delete(name) for name in names])
     return len(doomed), freed
+
+
+@transaction.atomic
+def speech_clips_delete(*, owner: User) -> int:
+    """Delete `owner`'s speech clips now and their files once that is committed.
+
+    Return how many clips went. Shared clips (greetings, previews) have no owner and stay.
+    """
+    clips = SpeechClip.objects.filter(owner=owner)
+    names = list(clips.values_list("audio", flat=True))
+    clips.delete()
+    storage = SpeechClip._meta.get_field("audio").storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in names])
+    return len(names)
 
 
 # Presets --------------------------------------------------------------------------------

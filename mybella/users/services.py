@@ -19,9 +19,10 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
 
 @transaction.atomic
 def user_delete(*, user: User) -> None:
-    """Delete an account with everything it owns: personas, chats, memories, voices."""
+    """Delete an account with everything it owns: personas, chats, memories, voices, speech."""
     from personas.models import PersonaProfile
     from voices.models import CustomVoice
+    from voices.services import speech_clips_delete
 
     files = [
         (field.storage, field.name)
@@ -31,6 +32,7 @@ def user_delete(*, user: User) -> None:
         ]
     ]
     _delete_cloned_voices(user)
+    speech_clips_delete(owner=user)
     user.delete()
     transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
 

@@ -45,7 +45,7 @@ def test_custom_voices_are_read_only_without_the_sample(admin_client):
     page = admin_client.get(reverse("admin:voices_customvoice_change", args=[voice.pk]))
     html = page.content.decode()
     assert page.status_code == 200
-    assert voice.sample.name not in html and voice.sample.url not in html
+    assert voice.sample.name not in html and "voice-samples" not in html
     assert 'name="_save"' not in html
     assert admin_client.get(reverse("admin:voices_customvoice_add")).status_code == 403
     response = admin_client.post(reverse("admin:voices_customvoice_delete", args=[voice.pk]))

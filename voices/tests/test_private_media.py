@@ -5,7 +5,12 @@ URL reaches; only views that check who is asking serve them.
 """
 
 import http.client
+import json
+import os
 import re
+import subprocess
+import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -193,3 +198,91 @@ def test_speech_clip_names_are_random(espeak, user, other_user):
     again = services.speech_for_persona(isabella, "Meet me at noon", user=user)
     assert again.cache_hit is False and again.audio.name != name
     assert SpeechClip.objects.filter(audio=name).count() == 0
+
+
+# Where private files are kept -----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+DESCRIBE_PRIVATE_STORAGE = """
+import json
+import django
+django.setup()
+from django.core.files.storage import storages
+s = storages["private"]
+print(json.dumps({
+    "class": type(s).__name__, "bucket": s.bucket_name, "location": s.location,
+    "acl": s.default_acl, "domain": s.custom_domain, "url": s.url("speech/x.mp3"),
+}))
+"""
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    """Run `code` in a fresh interpreter whose settings come from `env`."""
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "MEDIA_", "PRIVATE_MEDIA_"))
+    }
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "mybella.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+S3_ACCESS = {
+    "AWS_ACCESS_KEY_ID": "key-id",
+    "AWS_SECRET_ACCESS_KEY": "secret",
+    "AWS_S3_REGION_NAME": "eu-west-1",
+    "AWS_S3_CUSTOM_DOMAIN": "cdn.example.com",
+}
+
+
+def test_with_a_bucket_private_files_get_a_private_prefix_and_signed_urls_only():
+    """Sharing the media bucket, private files sit under `private/`, private to the bucket's
+    owner, never behind the public CDN domain, reachable only by a signed, expiring URL."""
+    result = _python(DESCRIBE_PRIVATE_STORAGE, AWS_STORAGE_BUCKET_NAME="media", **S3_ACCESS)
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout)
+    assert {k: described[k] for k in ("class", "bucket", "location", "acl", "domain")} == {
+        "class": "S3Storage",
+        "bucket": "media",
+        "location": "private",
+        "acl": "private",
+        "domain": None,
+    }
+    url = urlsplit(described["url"])
+    assert url.netloc != "cdn.example.com" and url.path.endswith("/private/speech/x.mp3")
+    assert "Signature=" in url.query and "Expires=" in url.query
+
+
+def test_a_private_bucket_of_their_own():
+    result = _python(
+        DESCRIBE_PRIVATE_STORAGE,
+        AWS_STORAGE_BUCKET_NAME="media",
+        AWS_PRIVATE_STORAGE_BUCKET_NAME="secrets",
+        **S3_ACCESS,
+    )
+    assert result.returncode == 0, result.stderr
+    described = json.loads(result.stdout)
+    assert (described["bucket"], described["location"], described["acl"]) == (
+        "secrets",
+        "",
+        "private",
+    )
+
+
+def test_private_files_may_not_live_inside_public_media(tmp_path):
+    """A web server serving MEDIA_ROOT would serve them too, so the settings refuse it."""
+    code = "import django; django.setup()"
+    inside = _python(code, MEDIA_ROOT=str(tmp_path), PRIVATE_MEDIA_ROOT=str(tmp_path / "private"))
+    assert inside.returncode != 0
+    assert "PRIVATE_MEDIA_ROOT must not be inside MEDIA_ROOT" in inside.stderr
+    beside = _python(
+        code, MEDIA_ROOT=str(tmp_path / "media"), PRIVATE_MEDIA_ROOT=str(tmp_path / "private")
+    )
+    assert beside.returncode == 0, beside.stderr

@@ -24,7 +24,9 @@ Status = CustomVoice.Status
 
 
 def media_files(settings) -> list[str]:
-    root = Path(settings.MEDIA_ROOT)
+    """Return the files stored for the test: all private, none in public media."""
+    assert not Path(settings.MEDIA_ROOT).exists() or not any(Path(settings.MEDIA_ROOT).iterdir())
+    root = Path(settings.PRIVATE_MEDIA_ROOT)
     return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
 
 

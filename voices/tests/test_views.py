@@ -65,8 +65,9 @@ def test_upload_of_a_renamed_text_file_is_refused(signed_in, user, settings):
     assert response.status_code == 400
     assert "not an audio file we can read" in response.content.decode()
     assert not CustomVoice.objects.exists()
-    media = settings.MEDIA_ROOT / "voice-samples"
-    assert not media.exists() or not any(media.iterdir())
+    for root in (settings.MEDIA_ROOT, settings.PRIVATE_MEDIA_ROOT):
+        samples = root / "voice-samples"
+        assert not samples.exists() or not any(samples.iterdir())
 
 
 def test_upload_needs_a_name(signed_in):

@@ -21,8 +21,9 @@ CUSTOM = "/api/v1/voices/custom/"
 
 
 def media_files(settings) -> list[str]:
-    root = Path(settings.MEDIA_ROOT)
-    return [str(p) for p in root.rglob("*") if p.is_file()]
+    """Return the files stored for the test, public and private."""
+    roots = [Path(settings.MEDIA_ROOT), Path(settings.PRIVATE_MEDIA_ROOT)]
+    return [str(p) for root in roots for p in root.rglob("*") if p.is_file()]
 
 
 def speak_url(persona) -> str:
