@@ -133,7 +133,9 @@ def test_no_spelling_of_a_private_path_is_served_over_http(project_server, stray
     assert {path: status for path, status in answered.items() if status != 404} == {}
 
 
-def test_private_files_are_not_under_media_and_have_no_url(live_server, user, espeak, settings):
+def test_private_files_are_not_under_media_and_have_no_url(
+    live_server, system_personas, user, espeak, settings
+):
     """Samples and speech made the usual way are out of every public route's reach."""
     voice = CustomVoiceFactory(owner=user)
     isabella = PersonaProfile.objects.get(slug="isabella")
