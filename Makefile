@@ -4,8 +4,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
+DATA ?= ../shared/data/locomo-dev.json
 
-.PHONY: run test lint format bench worker clean
+.PHONY: run test lint format bench eval-memory worker clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,13 @@ test: $(VENV)/.dev
 ## PostgreSQL: make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench
 bench: $(VENV)/.dev
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.run $(BENCH_ARGS)
+
+## eval-memory: import each LoCoMo conversation of DATA (default ../shared/data/locomo-dev.json)
+## as a persona's history in a throwaway database, ask its questions through memory recall
+## and print evidence recall@5/@10/@20 per category beside a plain BM25 baseline, offline.
+## EVAL_ARGS="--limit-conversations 2 --json out.json". Exits 0 whatever the numbers.
+eval-memory: $(VENV)/.runtime
+	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.eval_memory --data '$(DATA)' $(EVAL_ARGS)
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
