@@ -200,3 +200,31 @@ def test_limited_log_in_page_keeps_where_to_go_next(client, settings):
     response = client.post("/users/login/?next=/chat/", {"username": "a", "password": "x"})
     assert response.status_code == 429
     assert 'name="next" value="/chat/"' in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_cannot_all_slip_under_the_account_limit(live_server, user, settings):
+    """Guesses sent at once are counted before their passwords are checked: exactly the limit pass.
+
+    A read-then-write count (as DRF's throttles keep) lets every request that reads before
+    the first write through.
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    settings.TRUSTED_PROXIES = 1
+    settings.THROTTLE_AUTH_ACCOUNT = "3/hour"
+
+    def guess(i: int) -> int:
+        response = httpx.post(
+            live_server.url + TOKEN_URL,
+            json={"username": "alice", "password": f"guess-{i}"},
+            headers={"X-Forwarded-For": f"198.51.100.{i}"},
+            timeout=30,
+        )
+        return response.status_code
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        statuses = sorted(pool.map(guess, range(12)))
+    assert statuses == [400] * 3 + [429] * 9
