@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from mybella.core.throttles import RateLimit, client_ip
+from mybella.core.throttles import Limited, RateLimit, auth_attempt, client_ip
 from mybella.tests.test_project import _python
 
 XFF = "10.9.9.9, 203.0.113.5, 198.51.100.7"
@@ -80,3 +80,15 @@ def test_rate_limit_can_give_back_a_use(settings):
 def test_rates_read_like_drf_rates(settings, rate):
     settings.THROTTLE_AUTH = rate
     assert RateLimit("address", "THROTTLE_AUTH").rate()[0] == int(rate.split("/")[0])
+
+
+def test_ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4(settings):
+    """One IPv6 host owns a whole /64: rotating within it buys no extra tries."""
+    settings.THROTTLE_AUTH = "1/min"
+    auth_attempt(_request(xff=None, remote_addr="2001:db8:0:7::1"), username="a")
+    with pytest.raises(Limited):
+        auth_attempt(_request(xff=None, remote_addr="2001:db8:0:7:ffff::9"), username="b")
+    auth_attempt(_request(xff=None, remote_addr="2001:db8:0:8::1"), username="c")
+    auth_attempt(_request(xff=None, remote_addr="192.0.2.50"), username="d")
+    with pytest.raises(Limited):
+        auth_attempt(_request(xff=None, remote_addr="::ffff:192.0.2.50"), username="e")
