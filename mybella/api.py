@@ -6,11 +6,12 @@ from rest_framework.routers import DefaultRouter
 
 from chat.api import views as chat_views
 from memory.api import views as memory_views
-from mybella.users.api import ExportView, TokenView
+from mybella.users.api import ApiTokenViewSet, ExportView, TokenView
 from personas.api.views import PersonaViewSet
 from voices.api import views as voice_views
 
 router = DefaultRouter()
+router.register("auth/tokens", ApiTokenViewSet, basename="api-token")
 router.register("personas", PersonaViewSet, basename="persona")
 router.register("conversations", chat_views.ConversationViewSet, basename="conversation")
 router.register("memories", memory_views.MemoryViewSet, basename="memory")

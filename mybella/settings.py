@@ -33,7 +33,6 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -191,9 +190,22 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_HTTPS_PROXY", default=False) else None
 )
 
+# Signing in. The client address is the n-th X-Forwarded-For entry from the right behind
+# TRUSTED_PROXIES proxies, and REMOTE_ADDR with none (the header is then never read).
+TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
+# Per client address: every sign-in and sign-up attempt, pages and API together.
+THROTTLE_AUTH = env.str("THROTTLE_AUTH", default="20/min")
+# Per account (username, case-insensitive): failed sign-ins, from any address.
+THROTTLE_AUTH_ACCOUNT = env.str("THROTTLE_AUTH_ACCOUNT", default="10/hour")
+# Per client address: sign-up attempts.
+THROTTLE_SIGNUP = env.str("THROTTLE_SIGNUP", default="10/hour")
+# API tokens: hashed, one per device, each expiring this many days after it was made.
+API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
+API_TOKENS_MAX_PER_USER = env.int("API_TOKENS_MAX_PER_USER", default=20)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "mybella.users.authentication.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,8 +222,9 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "mybella.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    # Anonymous clients are told apart by client_ip()'s rule (mybella/core/throttles.py).
+    "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env.str("THROTTLE_AUTH", default="20/min"),
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
     },

@@ -7,6 +7,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
+from mybella.core.throttles import rate_limit_auth
 from mybella.core.views import media
 from mybella.users.views import home
 
@@ -14,7 +15,7 @@ urlpatterns = [
     path("", home, name="home"),
     path(
         "users/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        rate_limit_auth(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
     path("users/logout/", auth_views.LogoutView.as_view(), name="logout"),
@@ -23,6 +24,8 @@ urlpatterns = [
     path("users/memory/", include("memory.urls")),
     path("users/voices/", include("voices.urls")),
     path("users/", include("mybella.users.urls")),
+    # The admin's own log-in, with the same limits as every other way in (matched first).
+    path("admin/login/", rate_limit_auth(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("mybella.api")),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),

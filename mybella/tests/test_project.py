@@ -73,6 +73,8 @@ def test_schema_generates_and_validates():
         "/api/v1/personas/{id}/card/",
         "/api/v1/personas/import/",
         "/api/v1/auth/token/",
+        "/api/v1/auth/tokens/",
+        "/api/v1/auth/tokens/{id}/",
     ]:
         assert path in paths, path
 

@@ -1,10 +1,16 @@
 """Writes of accounts."""
 
 import logging
+import secrets
+from datetime import timedelta
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from mybella.users.models import User, UserSettings
+from mybella.users.models import ApiToken, User, UserSettings
 
 logger = logging.getLogger(__name__)
 
@@ -139,4 +145,51 @@ def user_export(*, user: User) -> dict:
         ),
         "preferences": rows(UserPreference.objects.filter(user=user), "persona_id", "key", "value"),
         "memory_settings": rows(MemorySettings.objects.filter(user=user), "persona_id", "remember"),
+        "api_tokens": rows(
+            ApiToken.objects.filter(user=user),
+            "name",
+            "prefix",
+            "created_at",
+            "expires_at",
+            "last_used_at",
+        ),
     }
+
+
+# Keys start with a fixed tag so that secret scanners (and people) can recognise them.
+API_TOKEN_TAG = "mb_"  # noqa: S105 -- a label, not a secret
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
+    """Make a new API token for `user`; return it with its key, which is never stored.
+
+    Expired tokens of the user are cleared first; past API_TOKENS_MAX_PER_USER working
+    tokens the user must revoke one before making another.
+    """
+    now = timezone.now()
+    # Lock the user's row: two sign-ins at once must not both slip under the cap.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    ApiToken.objects.filter(user=user, expires_at__lte=now).delete()
+    if ApiToken.objects.filter(user=user).count() >= settings.API_TOKENS_MAX_PER_USER:
+        raise ValidationError(
+            _(
+                "You already have %d API tokens. Revoke one you no longer use "
+                "(on your profile page, or DELETE /api/v1/auth/tokens/{id}/) first."
+            )
+            % settings.API_TOKENS_MAX_PER_USER
+        )
+    key = API_TOKEN_TAG + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user,
+        name=name.strip()[:100],
+        prefix=key[: ApiToken.PREFIX_LENGTH],
+        digest=ApiToken.hash(key),
+        expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),
+    )
+    return token, key
+
+
+def api_token_revoke(*, token: ApiToken) -> None:
+    """Revoke `token`: the key stops working at once."""
+    token.delete()

@@ -1,13 +1,20 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path, reverse_lazy
 
+from mybella.core.throttles import rate_limit_auth
 from mybella.users import views
 
 app_name = "users"
 
 urlpatterns = [
-    path("signup/", views.SignUpView.as_view(), name="signup"),
+    path("signup/", rate_limit_auth(views.SignUpView.as_view(), signup=True), name="signup"),
     path("profile/", views.ProfileView.as_view(), name="profile"),
+    path("profile/tokens/", views.ApiTokenCreateView.as_view(), name="api_token_create"),
+    path(
+        "profile/tokens/<int:pk>/revoke/",
+        views.ApiTokenRevokeView.as_view(),
+        name="api_token_revoke",
+    ),
     path("profile/delete/", views.DeleteAccountView.as_view(), name="delete_account"),
     path(
         "password/",

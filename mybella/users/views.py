@@ -1,16 +1,20 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
+from django.views import View
 from django.views.generic import FormView, UpdateView
 
-from mybella.users.forms import DeleteAccountForm, ProfileForm, SignUpForm
+from mybella.users.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, SignUpForm
 from mybella.users.models import User
-from mybella.users.services import user_create, user_delete
+from mybella.users.selectors import api_token_list
+from mybella.users.services import api_token_create, api_token_revoke, user_create, user_delete
 from personas.selectors import persona_list_system
 
 
@@ -66,3 +70,50 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
 
     def get_object(self, queryset: object = None) -> User:
         return self.request.user
+
+    def get_context_data(self, **kwargs: object) -> dict:
+        kwargs.setdefault("token_form", ApiTokenForm())
+        return super().get_context_data(
+            api_tokens=api_token_list(user=self.request.user),
+            api_token_ttl_days=settings.API_TOKEN_TTL_DAYS,
+            **kwargs,
+        )
+
+
+class ApiTokenCreateView(ProfileView):
+    """Make an API token from the profile page and show its key, this once."""
+
+    http_method_names = ["post"]
+
+    def get_form_kwargs(self) -> dict:
+        # The profile form is shown as saved, not bound to this other form's POST.
+        return {"instance": self.object, "prefix": self.get_prefix()}
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        self.object = self.get_object()
+        token_form = ApiTokenForm(request.POST)
+        if token_form.is_valid():
+            try:
+                _token, key = api_token_create(
+                    user=request.user, name=token_form.cleaned_data["name"]
+                )
+            except ValidationError as error:
+                token_form.add_error(None, error)
+            else:
+                # Rendered, not redirected: the key must not be kept anywhere to show later.
+                return self.render_to_response(self.get_context_data(new_token=key))
+        response = self.render_to_response(self.get_context_data(token_form=token_form))
+        response.status_code = 400
+        return response
+
+
+class ApiTokenRevokeView(LoginRequiredMixin, View):
+    """Revoke one of your API tokens; another user's is a 404."""
+
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = get_object_or_404(api_token_list(user=request.user), pk=pk)
+        api_token_revoke(token=token)
+        messages.success(request, _("The token %(prefix)s… is revoked.") % {"prefix": token.prefix})
+        return redirect("users:profile")

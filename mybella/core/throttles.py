@@ -1,0 +1,234 @@
+"""Limit password guessing and mass sign-up, the same way for pages and the API.
+
+Two kinds of counters, kept in Django's cache so that every web process shares them
+(use Redis through CACHE_URL when there is more than one):
+
+* per client address, every sign-in and sign-up attempt (`THROTTLE_AUTH`), and sign-up
+  attempts on their own (`THROTTLE_SIGNUP`);
+* per account, failed sign-in attempts (`THROTTLE_AUTH_ACCOUNT`), whichever address they
+  come from, so that guesses spread over many addresses still stop.
+
+The client address is read from X-Forwarded-For only as far as `TRUSTED_PROXIES` allows
+(DRF's `NUM_PROXIES` is set from the same setting, so its scoped throttles agree).
+
+Every way in goes through `auth_attempt()`: the API token view calls it, and the pages
+(log-in, admin log-in, sign-up) are wrapped in `rate_limit_auth()`.
+"""
+
+import contextlib
+import hashlib
+import ipaddress
+import math
+import time
+import unicodedata
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def client_ip(request: HttpRequest) -> str:
+    """Return the address of the client, trusting X-Forwarded-For only from trusted proxies.
+
+    Each of the `TRUSTED_PROXIES` proxies in front of the app appends the address it got
+    the request from, so the client is the n-th entry from the right; anything further
+    left was written by the client and is ignored. With no trusted proxy (the default)
+    the header is never read. This is DRF's `get_ident()` rule for `NUM_PROXIES`.
+    """
+    remote_addr = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.TRUSTED_PROXIES
+    xff = request.META.get("HTTP_X_FORWARDED_FOR", "")
+    if proxies <= 0 or not xff.strip():
+        return remote_addr
+    addresses = xff.split(",")
+    return addresses[-min(proxies, len(addresses))].strip() or remote_addr
+
+
+class RateLimit:
+    """Count uses per key in windows of the rate's period, atomically, in the cache.
+
+    A window opens at the first use of a key and lasts the period; within it at most the
+    rate's number of uses pass. The count is `cache.incr`, atomic in Redis, Memcached and
+    the local-memory cache, so parallel requests cannot all slip under the limit together
+    (a read-then-write history, as DRF keeps, can).
+    """
+
+    def __init__(self, scope: str, setting: str) -> None:
+        self.scope = scope
+        self.setting = setting
+
+    def rate(self) -> tuple[int, int]:
+        """Return (uses, seconds) from the setting, written like DRF's rates: `20/min`."""
+        count, period = getattr(settings, self.setting).split("/")
+        return int(count), PERIODS[period.strip()[0]]
+
+    def _key(self, ident: str) -> str:
+        digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+        return f"ratelimit:{self.scope}:{digest}"
+
+    def _window(self, key: str, seconds: int) -> tuple[str, float]:
+        """Return the counter key of the key's open window and when that window started."""
+        now = time.time()
+        cache.add(key, now, seconds)
+        started = cache.get(key)
+        if started is None:  # expired between the two calls
+            cache.set(key, now, seconds)
+            started = now
+        return f"{key}:{started:.6f}", started
+
+    def hit(self, ident: str) -> int | None:
+        """Count one use; return the seconds to wait when it is over the limit, else None."""
+        count, seconds = self.rate()
+        counter, started = self._window(self._key(ident), seconds)
+        cache.add(counter, 0, seconds + 1)
+        try:
+            used = cache.incr(counter)
+        except ValueError:  # the window closed in between: this use opens the next one
+            counter, started = self._window(self._key(ident), seconds)
+            cache.add(counter, 0, seconds + 1)
+            used = cache.incr(counter)
+        if used <= count:
+            return None
+        return max(1, math.ceil(started + seconds - time.time()))
+
+    def undo(self, ident: str) -> None:
+        """Give back one use counted for `ident` in its open window (a sign-in that was right)."""
+        key = self._key(ident)
+        started = cache.get(key)
+        if started is None:
+            return
+        with contextlib.suppress(ValueError):  # the window is gone: nothing to give back
+            cache.decr(f"{key}:{started:.6f}")
+
+
+class Limited(Exception):
+    """A sign-in or sign-up attempt refused until `wait` seconds have passed."""
+
+    def __init__(self, wait: int, *, signup: bool = False) -> None:
+        super().__init__(wait)
+        self.wait = wait
+        self.signup = signup
+
+    @property
+    def title(self) -> str:
+        return _("Too many sign-up attempts.") if self.signup else _("Too many sign-in attempts.")
+
+    @property
+    def message(self) -> str:
+        """Say what happened and when to try again, for people."""
+        if self.wait < 90:
+            when = ngettext("%(n)d second", "%(n)d seconds", self.wait) % {"n": self.wait}
+        else:
+            minutes = math.ceil(self.wait / 60)
+            when = ngettext("%(n)d minute", "%(n)d minutes", minutes) % {"n": minutes}
+        return _("%(title)s Try again in %(when)s.") % {"title": self.title, "when": when}
+
+
+class AuthAttempt:
+    """One counted sign-in attempt; tell it when the password turned out right."""
+
+    def __init__(self, account: str | None) -> None:
+        self.account = account
+        self._account_limit: RateLimit | None = None
+
+    def succeeded(self) -> None:
+        """Take this attempt off the account's failures: only wrong guesses count there."""
+        if self._account_limit is not None and self.account:
+            self._account_limit.undo(self.account)
+            self._account_limit = None
+
+
+def _address_key(request: HttpRequest) -> str:
+    """Return the client's address as a limit key; an IPv6 client counts by its /64."""
+    address = client_ip(request)
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+    return str(ip)
+
+
+def normalize_account(username: object) -> str:
+    """Return the username as the per-account limit sees it: trimmed, NFKC, case-folded."""
+    if not isinstance(username, str):
+        return ""
+    return unicodedata.normalize("NFKC", username).strip().casefold()
+
+
+def auth_attempt(
+    request: HttpRequest, *, username: object = None, signup: bool = False
+) -> AuthAttempt:
+    """Count a sign-in (or sign-up) attempt from this client; raise Limited when over a limit.
+
+    The attempt counts against the client address first. A sign-in also counts as a
+    failure of the named account until `succeeded()` is called on the returned attempt,
+    so parallel guesses are counted before their passwords are checked.
+    """
+    address = _address_key(request)
+    wait = RateLimit("address", "THROTTLE_AUTH").hit(address)
+    if wait is not None:
+        raise Limited(wait, signup=signup)
+    if signup:
+        wait = RateLimit("signup", "THROTTLE_SIGNUP").hit(address)
+        if wait is not None:
+            raise Limited(wait, signup=True)
+        return AuthAttempt(None)
+    attempt = AuthAttempt(normalize_account(username))
+    if attempt.account:
+        limit = RateLimit("account", "THROTTLE_AUTH_ACCOUNT")
+        wait = limit.hit(attempt.account)
+        if wait is not None:
+            raise Limited(wait)
+        attempt._account_limit = limit
+    return attempt
+
+
+def rate_limit_auth(
+    view: Callable[..., HttpResponse] | None = None, *, signup: bool = False
+) -> Callable[..., HttpResponse]:
+    """Put a page's sign-in (or sign-up) form POSTs through `auth_attempt()`.
+
+    A limited POST is not processed: the page is rendered as for a GET (the form, with the
+    `next` it was given) with a message saying when to try again, as a 429 with
+    Retry-After. A sign-in succeeded when the view logged someone in.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method != "POST":
+                return view(request, *args, **kwargs)
+            username = request.POST.get(get_user_model().USERNAME_FIELD)
+            try:
+                attempt = auth_attempt(request, username=username, signup=signup)
+            except Limited as limited:
+                request.method = "GET"  # show the form again; the POST is never looked at
+                messages.error(request, limited.message)
+                response = view(request, *args, **kwargs)
+                if response.status_code == 200:  # not a redirect of someone signed in
+                    response.status_code = 429
+                    response["Retry-After"] = str(limited.wait)
+                return response
+            before = getattr(request, "user", None)
+            response = view(request, *args, **kwargs)
+            # login() replaces request.user: that is the sign of a right password.
+            after = getattr(request, "user", None)
+            if after is not before and after is not None and after.is_authenticated:
+                attempt.succeeded()
+            return response
+
+        return wrapped
+
+    return decorator(view) if view is not None else decorator
