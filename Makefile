@@ -51,6 +51,9 @@ eval-memory: $(VENV)/.runtime
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	test -d node_modules || npm ci --no-audit --no-fund
+	npx --no-install eslint static/js
 
 format: $(VENV)/.dev
 	$(VENV)/bin/ruff check --fix .

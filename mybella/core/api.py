@@ -2,7 +2,8 @@
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from rest_framework.request import Request
 
 
 class ScopedQuerysetMixin:
@@ -10,13 +11,16 @@ class ScopedQuerysetMixin:
 
     Subclasses may not set `queryset` or override `get_queryset`: an object outside
     the caller's scope is then a 404 by construction, never a 403 that reveals it.
+    (The mixins of this module may: they are the scoping itself.)
     """
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
+        if cls.__module__ == __name__:
+            return
         if "get_queryset" in cls.__dict__ or cls.__dict__.get("queryset") is not None:
             raise TypeError(
-                f"{cls.__name__}: implement scoped_queryset(user), not queryset or get_queryset()."
+                f"{cls.__name__}: implement scoped_queryset(), not queryset or get_queryset()."
             )
 
     def scoped_queryset(self, user: Any) -> QuerySet:
@@ -29,3 +33,41 @@ class ScopedQuerysetMixin:
             # Only schema generation gets here: the views require authentication.
             return self.scoped_queryset(None).none()
         return self.scoped_queryset(user)
+
+
+class ParentScopedMixin(ScopedQuerysetMixin):
+    """Serve objects nested under a parent named in the URL (`/personas/<persona_id>/…`).
+
+    The parent is resolved once per request, after authentication, permissions and
+    throttles, by `resolve_parent(user, pk)`: a selector that raises `NotFound` (or
+    `Http404`) when the caller may not see it, so an invisible or someone else's parent is
+    a 404. Handlers read it as `self.parent`; querysets come from
+    `scoped_queryset(user, parent)`.
+    """
+
+    parent_url_kwarg = "persona_id"
+    parent: Any = None
+
+    def resolve_parent(self, user: Any, pk: Any) -> Model:
+        """Return the parent `pk` if `user` may see it; raise `NotFound` otherwise."""
+        raise NotImplementedError
+
+    def scoped_queryset(self, user: Any, parent: Any = None) -> QuerySet:
+        """Return the objects under `parent` that `user` may see; implemented with a selector.
+
+        Schema generation calls it with `None` for both and only asks for `.none()`, so it
+        must build its queryset without reading either.
+        """
+        raise NotImplementedError
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        pk = self.kwargs[self.parent_url_kwarg]  # type: ignore[attr-defined]
+        self.parent = self.resolve_parent(request.user, pk)
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False) or self.parent is None:
+            # Schema generation: no request went through initial(), so there is no parent.
+            # (Any other way here without a parent sees nothing rather than too much.)
+            return self.scoped_queryset(None, None).none()
+        return self.scoped_queryset(self.request.user, self.parent)  # type: ignore[attr-defined]

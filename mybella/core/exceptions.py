@@ -8,14 +8,16 @@ from django.db import IntegrityError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
+from rest_framework.views import exception_handler, set_rollback
+
+from mybella.core.errors import NotFound, UpstreamError
 
 logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Answer DRF's own errors as usual and turn anything else into JSON."""
-    if isinstance(exc, Http404):
+    if isinstance(exc, Http404 | NotFound):
         # Say the same for "missing" and "someone else's": neither reveals anything.
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoValidationError):
@@ -31,6 +33,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         # A database constraint caught what validation could not (a race, usually).
         logger.info("Integrity error in API view: %s", exc)
         exc = exceptions.ValidationError({"detail": "This conflicts with existing data."})
+    elif isinstance(exc, UpstreamError):
+        set_rollback()
+        return Response(
+            {"detail": exc.message}, status=exc.status_code, headers=upstream_headers(exc)
+        )
     response = exception_handler(exc, context)
     if response is not None:
         return response
@@ -39,3 +46,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         {"detail": "Something went wrong on our side. Please try again."},
         status=status.HTTP_500_INTERNAL_SERVER_ERROR,
     )
+
+
+def upstream_headers(error: UpstreamError) -> dict[str, str]:
+    """Return the headers an answer to `error` carries: Retry-After when the remote said."""
+    return {"Retry-After": str(error.retry_after)} if error.retry_after else {}

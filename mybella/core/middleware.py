@@ -1,9 +1,11 @@
-"""Refuse oversized request bodies before Django reads them."""
+"""Refuse oversized request bodies before Django reads them; answer domain errors on pages."""
 
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+
+from mybella.core.errors import NotFound
 
 
 class RequestSizeLimitMiddleware:
@@ -28,3 +30,22 @@ class RequestSizeLimitMiddleware:
                 return JsonResponse({"detail": message}, status=413)
             return HttpResponse(message, status=413, content_type="text/plain; charset=utf-8")
         return self.get_response(request)
+
+
+class DomainErrorMiddleware:
+    """Answer a `NotFound` that a page's service or selector raised with the 404 page.
+
+    Services raise domain errors and never `Http404`, so they stay free of HTTP; pages may
+    let `NotFound` through. API views never get here: DRF's exception handler answers
+    their errors itself (`mybella.core.exceptions`).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> None:
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception

@@ -104,7 +104,7 @@ export function uploadVoice(url, { file, name, onProgress }) {
       if (event.lengthComputable) onProgress?.(event.loaded / event.total);
     };
     xhr.onload = () => {
-      let json = null;
+      let json;
       try {
         json = JSON.parse(xhr.responseText);
       } catch {
