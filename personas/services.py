@@ -173,10 +173,14 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
         )
     except ValidationError as error:
         # Name the card in field errors: the user uploaded a file, not a form.
+        if not hasattr(error, "error_dict"):
+            raise ValidationError({"card": error.messages}) from error
         raise ValidationError(
             {
                 "card": [
-                    f"{field}: {msg}" for field, msgs in error.message_dict.items() for msg in msgs
+                    f"{field}: {msg}" if field != "__all__" else msg
+                    for field, msgs in error.message_dict.items()
+                    for msg in msgs
                 ]
             }
         ) from error
