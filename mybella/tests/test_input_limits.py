@@ -8,6 +8,7 @@ from django.urls import reverse
 
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory, MemoryEvent, UserPreference
+from mybella.core.parsers import json_loads_strict
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,38 @@ def test_page_form_over_the_upload_limit_is_400(signed_in, luna):
         response = signed_in.post(url, data)
         assert response.status_code == 400, url
     assert row_counts() == before
+
+
+# ---------------------------------------------------------------- the strict reader itself
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ('"\\ud83c\\udf38"', "🌸"),  # a surrogate pair is one real character
+        ("[" * 32 + "]" * 32, json.loads("[" * 32 + "]" * 32)),
+        (str(2**63 - 1), 2**63 - 1),
+        ("-1.5e300", -1.5e300),
+        ('{"a": [1, {"b": null}], "c": true}', {"a": [1, {"b": None}], "c": True}),
+    ],
+)
+def test_strict_json_reads_plain_json(text, value):
+    assert json_loads_strict(text) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("NaN", "NaN"),
+        ("[-Infinity]", "-Infinity"),
+        ("[1e999]", "out of range"),
+        (str(2**63), "too large"),
+        ("[" * 33 + "]" * 33, "nested more than 32"),
+        ("[" * 50_000 + "]" * 50_000, "nested more than 32"),
+        ('{"\\u0000": 1}', "NUL"),
+        ('["\\udbff"]', "surrogate"),
+    ],
+)
+def test_strict_json_refuses_what_cannot_be_stored(text, reason):
+    with pytest.raises(ValueError, match=reason):
+        json_loads_strict(text)

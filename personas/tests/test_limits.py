@@ -286,3 +286,34 @@ def test_card_import_page_over_the_limit_is_a_form_error(signed_in):
     assert response.status_code == 400
     assert "description" in " ".join(response.context["import_form"].errors["card"])
     assert PersonaProfile.objects.count() == before
+
+
+# ---------------------------------------------------------------- admin
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("bio", "x" * 5001),
+        ("system_prompt", "x" * 5001),
+        ("traits", json.dumps([f"t{n}" for n in range(13)])),
+        ("extensions", json.dumps({"deep": _nested(40)})),
+        ("extensions", '{"key": "a\\u0000b"}'),
+        ("extensions", "[1, 2]"),
+    ],
+)
+def test_admin_form_obeys_the_same_limits(admin_client, field, value):
+    data = {
+        "name": "Nora",
+        "slug": "nora",
+        "is_active": "on",
+        "position": "70",
+        "traits": '["bright"]',
+        "communication_style": "warm",
+        "extensions": "{}",
+        field: value,
+    }
+    response = admin_client.post(reverse("admin:personas_personaprofile_add"), data)
+    assert response.status_code == 200
+    assert field in response.context["adminform"].form.errors
+    assert not PersonaProfile.objects.filter(slug="nora").exists()
