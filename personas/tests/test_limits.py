@@ -317,3 +317,12 @@ def test_admin_form_obeys_the_same_limits(admin_client, field, value):
     assert response.status_code == 200
     assert field in response.context["adminform"].form.errors
     assert not PersonaProfile.objects.filter(slug="nora").exists()
+
+
+def test_card_import_past_the_persona_count_is_400(auth_api_client, user, settings):
+    """The count limit's message (not a field error) reaches the user too."""
+    settings.PERSONAS_MAX_PER_USER = 1
+    PersonaFactory(owner=user)
+    response = import_card(auth_api_client, as_json(v2_card()), "c.json")
+    assert_card_refused(response, "at most 1 custom personas")
+    assert PersonaProfile.objects.filter(owner=user).count() == 1
