@@ -1,9 +1,9 @@
 """Writes of conversations and messages: talking to a persona."""
 
-import json
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -17,6 +17,8 @@ from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
 from chat.providers import ChatProvider, ProviderError, get_provider
 from memory.tasks import extract_memories
+from mybella.core import limits
+from mybella.core.parsers import json_loads_strict
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_list_visible
@@ -78,14 +80,21 @@ def _resolve(
     return persona, conversation or conversation_start(user=user, persona=persona)
 
 
+def _text_problem(text: str) -> str | None:
+    """Return why `text` can't be a message (sent or imported), or None."""
+    if len(text) > limits.message_max_chars():
+        return _("Keep messages under %d characters.") % limits.message_max_chars()
+    problem = limits.text_problem(text)
+    return _("The message %s.") % problem if problem else None
+
+
 def _validate_text(text: str) -> str:
     text = text.strip()
     if not text:
         raise ValidationError({"message": _("Write something first.")})
-    if len(text) > settings.CHAT_MESSAGE_MAX_CHARS:
-        raise ValidationError(
-            {"message": _("Keep messages under %d characters.") % settings.CHAT_MESSAGE_MAX_CHARS}
-        )
+    problem = _text_problem(text)
+    if problem:
+        raise ValidationError({"message": problem})
     return text
 
 
@@ -244,24 +253,57 @@ def message_retry(*, user: User, reply: ChatMessage) -> Exchange:
 # History import ---------------------------------------------------------------
 
 
+# The earliest and latest times an imported message may carry: Unix time starts in 1970,
+# and a message from the future would sort after everything said from now on.
+HISTORY_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+HISTORY_FUTURE_SLACK = timedelta(days=1)
+
+
 def _parse_time(value: object, index: int) -> datetime | None:
     if value in (None, ""):
         return None
+    unreadable = ValidationError({"history": _("Item %d has a created_at I can't read.") % index})
     if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValidationError(
+                {
+                    "history": _("Item %(index)d has a created_at of %(value)s.")
+                    % {"index": index, "value": value}
+                }
+            )
         # SillyTavern writes milliseconds since the epoch in some versions.
-        seconds = value / 1000 if value > 1e11 else value
-        return datetime.fromtimestamp(seconds, tz=timezone.get_current_timezone())
-    parsed = parse_datetime(str(value)) if isinstance(value, str) else None
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            parsed = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            parsed = None
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:  # well formed, but no such time (February 30th)
+            parsed = None
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+    else:
+        parsed = None
     if parsed is None:
-        raise ValidationError({"history": _("Item %d has a created_at I can't read.") % index})
-    return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed)
+        raise unreadable
+    try:
+        in_range = HISTORY_EARLIEST <= parsed <= timezone.now() + HISTORY_FUTURE_SLACK
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        in_range = False
+    if not in_range:
+        raise ValidationError(
+            {"history": _("Item %d has a created_at before 1970 or in the future.") % index}
+        )
+    return parsed
 
 
 def _decode_history_file(raw: bytes) -> list:
     text = raw.decode("utf-8-sig").strip()
     if text.startswith("["):
-        return json.loads(text)
-    lines = [json.loads(line) for line in text.splitlines() if line.strip()]
+        return json_loads_strict(text)
+    lines = [json_loads_strict(line) for line in text.splitlines() if line.strip()]
     # SillyTavern's first line is the chat's metadata, without a message.
     return [
         {
@@ -275,7 +317,11 @@ def _decode_history_file(raw: bytes) -> list:
 
 
 def history_parse(raw: bytes | list) -> list[dict]:
-    """Return [{role, content, created_at}] from a JSON list or a SillyTavern .jsonl chat."""
+    """Return [{role, content, created_at}] from a JSON list or a SillyTavern .jsonl chat.
+
+    Every message obeys the limits of a sent one (CHAT_MESSAGE_MAX_CHARS, storable text),
+    whatever its role; a parsed body is held to the rules of `json_loads_strict` too.
+    """
     if isinstance(raw, bytes):
         try:
             items = _decode_history_file(raw)
@@ -285,6 +331,9 @@ def history_parse(raw: bytes | list) -> list[dict]:
             ) from error
     else:
         items = raw
+        problem = limits.json_problem(items)
+        if problem:
+            raise ValidationError({"history": _("The history can't be read: %s.") % problem})
     if not isinstance(items, list):
         raise ValidationError({"history": _("Send a list of messages.")})
     if len(items) > settings.HISTORY_IMPORT_MAX_MESSAGES:
@@ -305,6 +354,11 @@ def history_parse(raw: bytes | list) -> list[dict]:
             )
         if not isinstance(content, str) or not content.strip():
             raise ValidationError({"history": _("Item %d has no content.") % index})
+        problem = _text_problem(content.strip())
+        if problem:
+            raise ValidationError(
+                {"history": _("Item %(index)d: %(problem)s") % {"index": index, "problem": problem}}
+            )
         parsed.append(
             {
                 "role": role,

@@ -4,8 +4,9 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from memory.models import ConversationMemory
+from mybella.core import limits
 
-CONTENT_MAX_LENGTH = 1000
+CONTENT_MAX_LENGTH = limits.MEMORY_MAX_CHARS
 
 
 class MemoryForm(forms.Form):

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from mybella.core import limits
 from mybella.core.models import BaseModel
 
 
@@ -80,8 +81,8 @@ class UserPreference(BaseModel):
         related_name="preferences",
         verbose_name=_("persona"),
     )
-    key = models.SlugField(_("key"), max_length=50)
-    value = models.CharField(_("value"), max_length=500, blank=True)
+    key = models.SlugField(_("key"), max_length=limits.PREFERENCE_KEY_MAX_CHARS)
+    value = models.CharField(_("value"), max_length=limits.PREFERENCE_VALUE_MAX_CHARS, blank=True)
 
     class Meta:
         verbose_name = _("preference")

@@ -20,11 +20,14 @@ from datetime import datetime, timedelta
 from functools import reduce
 from operator import or_
 
+from django.conf import settings
 from django.db.models import Q
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from chat.models import ChatMessage
 from memory.models import ConversationMemory
+from mybella.core import limits
 from mybella.users.models import User
 from personas.models import PersonaProfile
 
@@ -96,6 +99,30 @@ def _needle(term: str) -> str:
     return term[:-1] if term.endswith("i") and len(term) > 3 else term
 
 
+def _scan_chars() -> int:
+    # Anything stored within the limits is read whole; older, longer rows only this far.
+    return max(settings.CHAT_MESSAGE_MAX_CHARS, limits.MEMORY_MAX_CHARS)
+
+
+def snippet(text: str, query: str, max_chars: int = limits.SNIPPET_MAX_CHARS) -> str:
+    """Return `text` if it is short, else at most `max_chars` of it around a word of `query`.
+
+    The window starts a little before the earliest word of the query found in the text
+    (the start of the text when none is), and an ellipsis marks each side that was cut.
+    """
+    if len(text) <= max_chars:
+        return text
+    lowered = text.lower()
+    found = [lowered.find(_needle(term)) for term in set(terms(query))]
+    hit = min((position for position in found if position >= 0), default=0)
+    width = max_chars - 2  # room for an ellipsis on each side
+    start = max(0, min(hit - width // 4, len(text) - width))
+    end = start + width
+    head = "…" if start > 0 else ""
+    tail = "…" if end < len(text) else ""
+    return f"{head}{text[start:end].strip()}{tail}"
+
+
 def _recency(created_at: datetime, now: datetime, half_life: timedelta) -> float:
     age = max((now - created_at) / half_life, 0.0)
     return 0.5 + 0.5 * 0.5**age
@@ -148,10 +175,12 @@ def recall(
     if query_embedding:
         memory_filter |= Q(embedding__isnull=False)
 
+    head = Left("content", _scan_chars())
     memories = list(
         ConversationMemory.objects.filter(user=user, persona=persona)
         .filter(memory_filter)
-        .only("id", "content", "importance", "pinned", "created_at", "embedding")
+        .annotate(head=head)
+        .only("id", "importance", "pinned", "created_at", "embedding")
         .order_by("-pinned", "-importance", "-created_at", "-id")[:CANDIDATE_LIMIT]
     )
     messages = list(
@@ -164,10 +193,11 @@ def recall(
         )
         .exclude(id__in=list(exclude_message_ids))
         .exclude(provider="greeting")  # the persona's own opening line is no memory
-        .only("id", "content", "created_at")
+        .annotate(head=head)
+        .only("id", "created_at")
         .order_by("-created_at", "-id")[:CANDIDATE_LIMIT]
     )
-    relevance = _bm25(query_terms, [terms(item.content) for item in [*memories, *messages]])
+    relevance = _bm25(query_terms, [terms(item.head) for item in [*memories, *messages]])
     now = timezone.now()
     ranked: list[Recalled] = []
     fallback: list[Recalled] = []
@@ -177,7 +207,7 @@ def recall(
             bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
         score = bm25 * _recency(memory.created_at, now, MEMORY_HALF_LIFE) * weight
-        item = Recalled("memory", memory.id, memory.content, score, (), memory.created_at)
+        item = Recalled("memory", memory.id, memory.head, score, (), memory.created_at)
         if bm25 > 0:
             ranked.append(item)
         elif memory.pinned:
@@ -187,7 +217,7 @@ def recall(
             score = bm25 * _recency(message.created_at, now, MESSAGE_HALF_LIFE) * MESSAGE_WEIGHT
             ranked.append(
                 Recalled(
-                    "message", message.id, message.content, score, (message.id,), message.created_at
+                    "message", message.id, message.head, score, (message.id,), message.created_at
                 )
             )
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))

@@ -1,5 +1,6 @@
 """Writes of memories and preferences; every change to a memory leaves an event."""
 
+import logging
 from collections.abc import Iterable
 
 from django.core.exceptions import ValidationError
@@ -8,8 +9,11 @@ from django.utils.translation import gettext as _
 
 from memory.extraction import MemoryOp
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
+from mybella.core import limits
 from mybella.users.models import User
 from personas.models import PersonaProfile
+
+logger = logging.getLogger(__name__)
 
 HISTORY_LENGTH = 10  # events kept per memory
 Actor = MemoryEvent.Actor
@@ -35,6 +39,19 @@ def _record(
     MemoryEvent.objects.filter(id__in=list(stale)).delete()
 
 
+def _check_content(content: str) -> None:
+    if len(content) > limits.MEMORY_MAX_CHARS:
+        raise ValidationError(
+            {
+                "content": _("Keep a memory to at most %(max)d characters (it has %(length)d).")
+                % {"max": limits.MEMORY_MAX_CHARS, "length": len(content)}
+            }
+        )
+    problem = limits.text_problem(content)
+    if problem:
+        raise ValidationError({"content": _("This text %s.") % problem})
+
+
 def _embed_on_commit(memory: ConversationMemory) -> None:
     from memory.tasks import enqueue_embedding
 
@@ -54,6 +71,7 @@ def memory_create(
     source_message_ids: Iterable[int] = (),
 ) -> ConversationMemory:
     """Remember something about `user` for `persona` alone."""
+    _check_content(content.strip())
     memory = ConversationMemory(
         user=user,
         persona=persona,
@@ -83,6 +101,8 @@ def memory_update(
     allowed = {"content", "kind", "importance", "pinned"}
     if set(fields) - allowed:
         raise TypeError(f"memory_update() got unexpected fields: {sorted(set(fields) - allowed)}")
+    if isinstance(fields.get("content"), str):
+        _check_content(fields["content"].strip())
     before = memory.content
     for name, value in fields.items():
         setattr(memory, name, value.strip() if name == "content" else value)
@@ -128,7 +148,13 @@ def memory_apply_ops(
     changed = []
     for op in ops:
         if op.preference:
-            preference_set(user=user, persona=persona, key=op.preference[0], value=op.preference[1])
+            key, value = op.preference
+            try:
+                preference_set(user=user, persona=persona, key=key, value=value)
+            except ValidationError as error:
+                # A preference that doesn't fit (one too many, say) is no reason to lose
+                # the memories proposed with it.
+                logger.info("Skipped the preference %r: %s", key, error.messages)
         if op.op == "add" and op.content:
             changed.append(
                 memory_create(
@@ -152,17 +178,36 @@ def memory_apply_ops(
 
 
 def preference_set(*, user: User, persona: PersonaProfile, key: str, value: str) -> UserPreference:
-    """Set one preference of this pair (an empty value removes it)."""
+    """Set one preference of this pair (an empty value removes it).
+
+    A pair keeps at most `limits.PREFERENCES_MAX_PER_PERSONA` preferences: every one of
+    them goes into each prompt.
+    """
     allowed = PREFERENCE_CHOICES.get(key)
     if value and allowed and value not in allowed:
         raise ValidationError({"value": _("Choose one of: %s.") % ", ".join(sorted(allowed))})
+    for name, text in (("key", key), ("value", value)):
+        problem = limits.text_problem(text)
+        if problem:
+            raise ValidationError({name: _("This text %s.") % problem})
     preference = UserPreference(user=user, persona=persona, key=key, value=value.strip())
     preference.full_clean(
         exclude=["user", "persona"], validate_unique=False, validate_constraints=False
     )
+    existing = UserPreference.objects.filter(user=user, persona=persona)
     if not value.strip():
-        UserPreference.objects.filter(user=user, persona=persona, key=key).delete()
+        existing.filter(key=key).delete()
         return preference
+    if (
+        not existing.filter(key=key).exists()
+        and existing.count() >= limits.PREFERENCES_MAX_PER_PERSONA
+    ):
+        raise ValidationError(
+            {
+                "key": _("Keep at most %d preferences for one persona; remove one first.")
+                % limits.PREFERENCES_MAX_PER_PERSONA
+            }
+        )
     preference, _created = UserPreference.objects.update_or_create(
         user=user, persona=persona, key=key, defaults={"value": value.strip()}
     )

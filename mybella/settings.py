@@ -214,7 +214,8 @@ REST_FRAMEWORK = {
     # `?format=` belongs to our endpoints (card export), not to renderer selection.
     "URL_FORMAT_OVERRIDE": None,
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # Refuses NaN, NUL, lone surrogates and deep nesting: mybella/core/parsers.py.
+        "mybella.core.parsers.StrictJSONParser",
         "rest_framework.parsers.MultiPartParser",
         "rest_framework.parsers.FormParser",
     ],

@@ -9,6 +9,7 @@ import binascii
 import copy
 import io
 import json
+import logging
 import re
 import struct
 import zlib
@@ -18,10 +19,14 @@ from typing import Any
 
 from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
 
+from mybella.core import limits
+from mybella.core.parsers import json_loads_strict
 from personas.models import CommunicationStyle, PersonaProfile
 
+logger = logging.getLogger(__name__)
+
 MYBELLA_FIELDS = PersonaProfile.EDITABLE_FIELDS
-TAGLINE_MAX_LENGTH = 140
+TAGLINE_MAX_LENGTH = limits.PERSONA_TAGLINE_MAX_CHARS
 SPEC_V1, SPEC_V2, SPEC_V3 = "chara_card_v1", "chara_card_v2", "chara_card_v3"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Caps what a compressed text chunk may inflate to, so that a zip bomb costs nothing.
@@ -83,6 +88,7 @@ def card_build(
     """Return the card (V2 or V3) for a persona's fields and stored extensions."""
     if version not in (2, 3):
         raise ValueError(f"Unsupported card version {version}: expected 2 or 3")
+    extensions = _exportable(extensions)
     stored = copy.deepcopy(dict(extensions.get("card") or {}))
     traits = list(fields.get("traits") or [])
     tagline = fields.get("tagline") or ""
@@ -106,6 +112,23 @@ def card_build(
     if version == 3:
         return {"spec": SPEC_V3, "spec_version": "3.0", "data": data}
     return {"spec": SPEC_V2, "spec_version": "2.0", "data": data}
+
+
+def _exportable(extensions: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Return stored extensions an export can write, or none at all.
+
+    Import refuses what this refuses; data stored before those checks (nested too deep to
+    copy or encode, say) is left out of the export rather than failing it.
+    """
+    if not isinstance(extensions, Mapping):
+        return {}
+    problem = limits.json_problem(extensions)
+    if problem is None and all(
+        isinstance(extensions.get(key) or {}, Mapping) for key in ("card", "extensions")
+    ):
+        return extensions
+    logger.warning("Card export leaves out stored extensions: %s", problem or "not objects")
+    return {}
 
 
 def card_to_json(fields: Mapping[str, Any], extensions: Mapping[str, Any]) -> bytes:
@@ -158,8 +181,8 @@ def card_parse(data: bytes) -> ParsedCard:
 
 def _load_json(raw: bytes, *, file: bool) -> dict[str, Any]:
     try:
-        card = json.loads(raw.decode("utf-8-sig"))
-    except (ValueError, RecursionError) as error:
+        card = json_loads_strict(raw.decode("utf-8-sig"))
+    except ValueError as error:
         if file and not raw.lstrip().startswith((b"{", b"[", b"\xef\xbb\xbf")):
             raise CardError("The card is neither JSON nor a PNG image") from None
         raise CardError(f"The card is not valid JSON: {error}") from None
@@ -249,9 +272,9 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
     name = (data.get("name") or "").strip()
     if not name:
         raise CardError(f"{where}name is required")
-    if len(name) > PersonaProfile.NAME_MAX_LENGTH:
-        raise CardError(f"{where}name is longer than {PersonaProfile.NAME_MAX_LENGTH} characters")
     fields = {field: (data.get(key) or "").strip() for key, field in MAPPED_KEYS.items()}
+    for key, field in MAPPED_KEYS.items():
+        _check_length(fields[field], field, f"{where}{key}")
     card_extensions = dict(data.get("extensions") or {})
     mybella = card_extensions.pop("mybella", None)
     stored = {
@@ -289,6 +312,13 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
     )
 
 
+def _check_length(value: str, field: str, where: str) -> None:
+    """Refuse a card value longer than the MyBella field it fills, naming the card's key."""
+    limit = limits.PERSONA_FIELD_MAX_CHARS[field]
+    if len(value) > limit:
+        raise CardError(f"{where} is longer than {limit} characters")
+
+
 def _check_types(data: dict[str, Any], where: str) -> None:
     # null is taken as "absent": some writers emit it for empty fields.
     for key in STRING_KEYS:
@@ -311,8 +341,9 @@ def _from_mybella(mybella: dict[str, Any], where: str) -> dict[str, Any]:
         if mybella.get(key) is not None and not isinstance(mybella[key], str):
             raise CardError(f"{where}{key} must be a string")
     tagline = (mybella.get("tagline") or "").strip()
-    if len(tagline) > TAGLINE_MAX_LENGTH:
-        raise CardError(f"{where}tagline is longer than {TAGLINE_MAX_LENGTH} characters")
+    _check_length(tagline, "tagline", f"{where}tagline")
+    notes = (mybella.get("communication_notes") or "").strip()
+    _check_length(notes, "communication_notes", f"{where}communication_notes")
     traits = mybella.get("traits") or []
     if not _is_string_list(traits):
         raise CardError(f"{where}traits must be a list of strings")
@@ -321,7 +352,7 @@ def _from_mybella(mybella: dict[str, Any], where: str) -> dict[str, Any]:
         "tagline": tagline,
         "traits": _clean_traits(traits, where=f"{where}traits"),
         "communication_style": style if style in CommunicationStyle.values else WARM,
-        "communication_notes": (mybella.get("communication_notes") or "").strip(),
+        "communication_notes": notes,
     }
 
 

@@ -1,6 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from mybella.core import limits
 from mybella.users.models import User
 from personas.models import CommunicationStyle, PersonaProfile
 from voices.models import CustomVoice, VoicePreset
@@ -15,7 +16,7 @@ class PersonaForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=PersonaProfile.NAME_MAX_LENGTH)
     tagline = forms.CharField(
         label=_("Tagline"),
-        max_length=140,
+        max_length=limits.PERSONA_TAGLINE_MAX_CHARS,
         required=False,
         help_text=_("One line that sums them up."),
     )
@@ -27,7 +28,10 @@ class PersonaForm(forms.Form):
     )
     remove_avatar = forms.BooleanField(label=_("Remove the current avatar"), required=False)
     bio = forms.CharField(
-        label=_("Bio"), max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("Bio"),
+        max_length=limits.PERSONA_BIO_MAX_CHARS,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
     )
     traits = forms.CharField(
         label=_("Personality traits"),
@@ -42,28 +46,28 @@ class PersonaForm(forms.Form):
     )
     communication_notes = forms.CharField(
         label=_("Style notes"),
-        max_length=1000,
+        max_length=limits.PERSONA_NOTES_MAX_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("Anything else about how they talk."),
     )
     greeting = forms.CharField(
         label=_("Greeting"),
-        max_length=2000,
+        max_length=limits.PERSONA_GREETING_MAX_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The first thing they say in a new conversation."),
     )
     system_prompt = forms.CharField(
         label=_("System prompt"),
-        max_length=5000,
+        max_length=limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Extra instructions for the AI model."),
     )
     example_dialogue = forms.CharField(
         label=_("Example dialogue"),
-        max_length=5000,
+        max_length=limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("A few lines in their voice. Use {{user}} and {{char}} for the speakers."),

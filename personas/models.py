@@ -1,12 +1,14 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from mybella.core import limits
 from mybella.core.models import BaseModel
 
 
@@ -51,9 +53,9 @@ class PersonaProfile(BaseModel):
         "example_dialogue",
         "system_prompt",
     )
-    NAME_MAX_LENGTH = 80
-    TRAITS_MAX = 12
-    TRAIT_MAX_LENGTH = 40
+    NAME_MAX_LENGTH = limits.PERSONA_NAME_MAX_CHARS
+    TRAITS_MAX = limits.PERSONA_TRAITS_MAX
+    TRAIT_MAX_LENGTH = limits.PERSONA_TRAIT_MAX_CHARS
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -67,16 +69,31 @@ class PersonaProfile(BaseModel):
     is_custom = models.BooleanField(
         _("custom"), default=False, help_text=_("Made by a user rather than curated by staff.")
     )
-    name = models.CharField(_("name"), max_length=NAME_MAX_LENGTH)
+    name = models.CharField(
+        _("name"), max_length=NAME_MAX_LENGTH, validators=[limits.validate_storable_text]
+    )
     slug = models.SlugField(_("slug"), max_length=100, unique=True)
     tagline = models.CharField(
-        _("tagline"), max_length=140, blank=True, help_text=_("One line shown under the name.")
+        _("tagline"),
+        max_length=limits.PERSONA_TAGLINE_MAX_CHARS,
+        blank=True,
+        validators=[limits.validate_storable_text],
+        help_text=_("One line shown under the name."),
     )
-    bio = models.TextField(_("bio"), blank=True, help_text=_("Who this persona is."))
+    bio = models.TextField(
+        _("bio"),
+        blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_BIO_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
+        help_text=_("Who this persona is."),
+    )
     traits = models.JSONField(
         _("personality traits"),
         default=list,
         blank=True,
+        validators=[limits.validate_traits],
         help_text=_("A short list of words, such as “curious” or “warm”."),
     )
     communication_style = models.CharField(
@@ -88,19 +105,37 @@ class PersonaProfile(BaseModel):
     communication_notes = models.TextField(
         _("style notes"),
         blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_NOTES_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
         help_text=_("Anything else about how this persona talks."),
     )
     greeting = models.TextField(
-        _("greeting"), blank=True, help_text=_("The first message of a new conversation.")
+        _("greeting"),
+        blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_GREETING_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
+        help_text=_("The first message of a new conversation."),
     )
     example_dialogue = models.TextField(
         _("example dialogue"),
         blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
         help_text=_("A few lines showing how this persona speaks."),
     )
     system_prompt = models.TextField(
         _("system prompt"),
         blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
         help_text=_("Extra instructions for the language model."),
     )
     avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
@@ -108,6 +143,10 @@ class PersonaProfile(BaseModel):
         _("card extensions"),
         default=dict,
         blank=True,
+        validators=[
+            limits.validate_json_object,
+            limits.JSONDocumentValidator(limits.PERSONA_EXTENSIONS_MAX_BYTES),
+        ],
         help_text=_("Character card fields MyBella has no use for, kept to export them again."),
     )
     voice_preset = models.ForeignKey(

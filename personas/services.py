@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
+from mybella.core import limits
 from mybella.users.models import User
 from personas import cards
 from personas.avatars import AvatarError, avatar_process
@@ -32,6 +33,14 @@ def _unique_slug(name: str) -> str:
         slug = f"{base}-{secrets.token_hex(3)}"
         if not PersonaProfile.objects.filter(slug=slug).exists():
             return slug
+
+
+def _ensure_storable(fields: dict[str, Any]) -> None:
+    # Before any query uses them: PostgreSQL refuses a NUL even in a WHERE clause.
+    for field, value in fields.items():
+        problem = limits.text_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValidationError({field: _("This text %s.") % problem})
 
 
 def _ensure_name_available(*, owner: User, name: str, exclude_pk: int | None = None) -> None:
@@ -66,6 +75,7 @@ def persona_create(
     unknown = set(fields) - set(PersonaProfile.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"persona_create() got unexpected fields: {sorted(unknown)}")
+    _ensure_storable(fields)
     _ensure_name_available(owner=owner, name=fields.get("name", ""))
     persona = PersonaProfile(
         **fields,
@@ -103,6 +113,7 @@ def persona_update(
     unknown = set(fields) - set(PersonaProfile.EDITABLE_FIELDS)
     if unknown:
         raise TypeError(f"persona_update() got unexpected fields: {sorted(unknown)}")
+    _ensure_storable(fields)
     if "name" in fields and persona.is_custom:
         _ensure_name_available(owner=persona.owner, name=fields["name"], exclude_pk=persona.pk)
     for field, value in fields.items():
@@ -173,10 +184,14 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
         )
     except ValidationError as error:
         # Name the card in field errors: the user uploaded a file, not a form.
+        if not hasattr(error, "error_dict"):
+            raise ValidationError({"card": error.messages}) from error
         raise ValidationError(
             {
                 "card": [
-                    f"{field}: {msg}" for field, msgs in error.message_dict.items() for msg in msgs
+                    f"{field}: {msg}" if field != "__all__" else msg
+                    for field, msgs in error.message_dict.items()
+                    for msg in msgs
                 ]
             }
         ) from error

@@ -8,7 +8,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser, MultiPartParser
+from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -28,6 +28,7 @@ from chat.api.serializers import (
 )
 from chat.models import ChatMessage, Conversation
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.parsers import StrictJSONParser
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 
@@ -256,7 +257,7 @@ class ConversationViewSet(
 class HistoryImportView(APIView):
     """Bring past messages with a persona into MyBella."""
 
-    parser_classes = [JSONParser, MultiPartParser]
+    parser_classes = [StrictJSONParser, MultiPartParser]
     throttle_scope = "uploads"
 
     @extend_schema(

@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from memory.models import ConversationMemory, MemoryEvent, UserPreference
+from mybella.core import limits
 
 
 class MemoryEventSerializer(serializers.ModelSerializer):
@@ -42,7 +43,7 @@ class MemoryDetailSerializer(MemorySerializer):
 
 
 class MemoryInputSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=1000)
+    content = serializers.CharField(max_length=limits.MEMORY_MAX_CHARS)
     kind = serializers.ChoiceField(choices=ConversationMemory.Kind.choices, required=False)
     importance = serializers.IntegerField(min_value=1, max_value=10, required=False)
     pinned = serializers.BooleanField(required=False)
@@ -51,14 +52,14 @@ class MemoryInputSerializer(serializers.Serializer):
 class RecallSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="memory or message")
     id = serializers.IntegerField()
-    content = serializers.CharField()
+    content = serializers.CharField(help_text="A snippet of the text around the match.")
     score = serializers.FloatField()
     source_message_ids = serializers.ListField(child=serializers.IntegerField())
     created_at = serializers.DateTimeField()
 
 
 class RecallQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=500)
+    q = serializers.CharField(max_length=limits.SEARCH_QUERY_MAX_CHARS)
     k = serializers.IntegerField(min_value=1, max_value=50, default=5)
 
 

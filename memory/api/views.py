@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -17,7 +19,8 @@ from memory.api.serializers import (
     RecallSerializer,
 )
 from memory.models import ConversationMemory
-from memory.recall import recall
+from memory.recall import recall, snippet
+from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
@@ -77,10 +80,17 @@ class PersonaMemorySearchView(APIView):
     @extend_schema(
         summary="Search what a persona remembers",
         description=(
-            "Ranks this pair's memories and past messages by relevance, recency and importance."
+            "Ranks this pair's memories and past messages by relevance, recency and importance. "
+            f"Each result's `content` is a snippet of at most {limits.SNIPPET_MAX_CHARS} "
+            "characters around the match."
         ),
         parameters=[
-            OpenApiParameter("q", str, required=True, description="What to look for."),
+            OpenApiParameter(
+                "q",
+                str,
+                required=True,
+                description=f"What to look for (at most {limits.SEARCH_QUERY_MAX_CHARS} chars).",
+            ),
             OpenApiParameter("k", int, description="How many results (1–50, default 5)."),
         ],
         responses=RecallSerializer(many=True),
@@ -89,13 +99,12 @@ class PersonaMemorySearchView(APIView):
         persona = _persona_or_404(request, persona_id)
         query = RecallQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
+        text = query.validated_data["q"]
         results = recall(
-            user=request.user,
-            persona=persona,
-            query=query.validated_data["q"],
-            k=query.validated_data["k"],
+            user=request.user, persona=persona, query=text, k=query.validated_data["k"]
         )
-        return Response(RecallSerializer(results, many=True).data)
+        snippets = [replace(item, content=snippet(item.content, text)) for item in results]
+        return Response(RecallSerializer(snippets, many=True).data)
 
 
 class MemoryViewSet(

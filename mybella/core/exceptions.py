@@ -3,6 +3,13 @@
 import logging
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import (
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 from django.http import Http404
@@ -13,6 +20,30 @@ from rest_framework.views import exception_handler, set_rollback
 from mybella.core.errors import NotFound, UpstreamError
 
 logger = logging.getLogger(__name__)
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+
+def _refused_request(exc: SuspiciousOperation) -> exceptions.APIException:
+    """Answer what Django refused to read while the request was being parsed."""
+    if isinstance(exc, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return RequestTooLarge(
+            f"The request body is too large: at most {limit / 2**20:g} MB outside of file "
+            "uploads. Send files as multipart/form-data."
+        )
+    if isinstance(exc, TooManyFieldsSent):
+        return exceptions.ParseError(
+            f"The request has too many fields (at most {settings.DATA_UPLOAD_MAX_NUMBER_FIELDS})."
+        )
+    if isinstance(exc, TooManyFilesSent):
+        return exceptions.ParseError(
+            f"The request has too many files (at most {settings.DATA_UPLOAD_MAX_NUMBER_FILES})."
+        )
+    return exceptions.ParseError("The request could not be read.")
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
@@ -29,6 +60,9 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
             if hasattr(exc, "error_dict")
             else {"detail": " ".join(exc.messages)}
         )
+    elif isinstance(exc, SuspiciousOperation):
+        logger.info("Refused API request: %s", exc)
+        exc = _refused_request(exc)
     elif isinstance(exc, IntegrityError):
         # A database constraint caught what validation could not (a race, usually).
         logger.info("Integrity error in API view: %s", exc)

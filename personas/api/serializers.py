@@ -1,5 +1,6 @@
 from rest_framework import serializers
 
+from mybella.core import limits
 from personas.models import CommunicationStyle, PersonaProfile
 
 
@@ -21,16 +22,28 @@ class PersonaInputSerializer(serializers.Serializer):
     """What a client may set on a persona; everything else is the server's to decide."""
 
     name = serializers.CharField(max_length=PersonaProfile.NAME_MAX_LENGTH)
-    tagline = serializers.CharField(max_length=140, required=False, allow_blank=True)
-    bio = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    tagline = serializers.CharField(
+        max_length=limits.PERSONA_TAGLINE_MAX_CHARS, required=False, allow_blank=True
+    )
+    bio = serializers.CharField(
+        max_length=limits.PERSONA_BIO_MAX_CHARS, required=False, allow_blank=True
+    )
     traits = TraitsField(required=False)
     communication_style = serializers.ChoiceField(
         choices=CommunicationStyle.choices, required=False
     )
-    communication_notes = serializers.CharField(max_length=1000, required=False, allow_blank=True)
-    greeting = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    example_dialogue = serializers.CharField(max_length=5000, required=False, allow_blank=True)
-    system_prompt = serializers.CharField(max_length=5000, required=False, allow_blank=True)
+    communication_notes = serializers.CharField(
+        max_length=limits.PERSONA_NOTES_MAX_CHARS, required=False, allow_blank=True
+    )
+    greeting = serializers.CharField(
+        max_length=limits.PERSONA_GREETING_MAX_CHARS, required=False, allow_blank=True
+    )
+    example_dialogue = serializers.CharField(
+        max_length=limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS, required=False, allow_blank=True
+    )
+    system_prompt = serializers.CharField(
+        max_length=limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS, required=False, allow_blank=True
+    )
 
 
 class PersonaOutputSerializer(serializers.ModelSerializer):

@@ -15,6 +15,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from personas import selectors, services
 from personas.api.serializers import (
@@ -33,7 +34,10 @@ class PersonaFilter(django_filters.FilterSet):
         help_text="Only system personas, or only your own.",
     )
     search = django_filters.CharFilter(
-        method="filter_search", help_text="Words in the name, tagline or bio."
+        method="filter_search",
+        max_length=limits.SEARCH_QUERY_MAX_CHARS,
+        help_text=f"Words in the name, tagline or bio (at most {limits.SEARCH_QUERY_MAX_CHARS} "
+        "characters).",
     )
 
     class Meta:
