@@ -15,14 +15,16 @@ from django.core.exceptions import ValidationError
 from django.utils.deconstruct import deconstructible
 from django.utils.translation import gettext as _
 
-# Personas (characters, unless said otherwise).
+# Personas (characters, unless said otherwise). Long enough for the character cards people
+# really share (a SillyTavern description or first message runs to thousands of characters);
+# the prompt builder fits whatever is stored into its budget.
 PERSONA_NAME_MAX_CHARS = 80
 PERSONA_TAGLINE_MAX_CHARS = 140
-PERSONA_BIO_MAX_CHARS = 5000
+PERSONA_BIO_MAX_CHARS = 20_000
 PERSONA_NOTES_MAX_CHARS = 1000
-PERSONA_GREETING_MAX_CHARS = 2000
-PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS = 5000
-PERSONA_SYSTEM_PROMPT_MAX_CHARS = 5000
+PERSONA_GREETING_MAX_CHARS = 8000
+PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS = 20_000
+PERSONA_SYSTEM_PROMPT_MAX_CHARS = 10_000
 PERSONA_TRAITS_MAX = 12
 PERSONA_TRAIT_MAX_CHARS = 40
 # Card fields MyBella keeps only to export them again (lorebooks can be long).

@@ -19,7 +19,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Who this persona is.",
                 validators=[
-                    django.core.validators.MaxLengthValidator(5000),
+                    django.core.validators.MaxLengthValidator(20000),
                     mybella.core.limits.validate_storable_text,
                 ],
                 verbose_name="bio",
@@ -45,7 +45,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="A few lines showing how this persona speaks.",
                 validators=[
-                    django.core.validators.MaxLengthValidator(5000),
+                    django.core.validators.MaxLengthValidator(20000),
                     mybella.core.limits.validate_storable_text,
                 ],
                 verbose_name="example dialogue",
@@ -72,7 +72,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="The first message of a new conversation.",
                 validators=[
-                    django.core.validators.MaxLengthValidator(2000),
+                    django.core.validators.MaxLengthValidator(8000),
                     mybella.core.limits.validate_storable_text,
                 ],
                 verbose_name="greeting",
@@ -94,7 +94,7 @@ class Migration(migrations.Migration):
                 blank=True,
                 help_text="Extra instructions for the language model.",
                 validators=[
-                    django.core.validators.MaxLengthValidator(5000),
+                    django.core.validators.MaxLengthValidator(10000),
                     mybella.core.limits.validate_storable_text,
                 ],
                 verbose_name="system prompt",

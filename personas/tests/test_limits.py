@@ -5,8 +5,10 @@ import json
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from mybella.core import limits
 from personas import services
 from personas.models import PersonaProfile
 from personas.tests.api.test_uploads import import_card, png_with_card, stored_files, v2_card
@@ -17,10 +19,10 @@ pytestmark = pytest.mark.django_db
 
 # A card key, the MyBella field it fills, and that field's limit in characters.
 CARD_FIELDS = [
-    ("description", "bio", 5000),
-    ("first_mes", "greeting", 2000),
-    ("mes_example", "example_dialogue", 5000),
-    ("system_prompt", "system_prompt", 5000),
+    ("description", "bio", limits.PERSONA_BIO_MAX_CHARS),
+    ("first_mes", "greeting", limits.PERSONA_GREETING_MAX_CHARS),
+    ("mes_example", "example_dialogue", limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS),
+    ("system_prompt", "system_prompt", limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS),
 ]
 
 
@@ -183,12 +185,12 @@ def _png_with_raw_json(raw: bytes) -> bytes:
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("bio", "x" * 5001),
-        ("greeting", "x" * 2001),
-        ("communication_notes", "x" * 1001),
-        ("example_dialogue", "x" * 5001),
-        ("system_prompt", "x" * 5001),
-        ("tagline", "x" * 141),
+        ("bio", "x" * (limits.PERSONA_BIO_MAX_CHARS + 1)),
+        ("greeting", "x" * (limits.PERSONA_GREETING_MAX_CHARS + 1)),
+        ("communication_notes", "x" * (limits.PERSONA_NOTES_MAX_CHARS + 1)),
+        ("example_dialogue", "x" * (limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS + 1)),
+        ("system_prompt", "x" * (limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS + 1)),
+        ("tagline", "x" * (limits.PERSONA_TAGLINE_MAX_CHARS + 1)),
         ("bio", "a\x00b"),
         ("name", "Nul\x00"),
         ("traits", ["x" * 41]),
@@ -221,7 +223,7 @@ def test_persona_service_refuses_bad_extensions(user):
 
 def test_api_persona_fields_over_the_limit_are_400(auth_api_client, user):
     before = PersonaProfile.objects.count()
-    for field, limit in [("bio", 5000), ("greeting", 2000), ("system_prompt", 5000)]:
+    for field, limit in [("bio", limits.PERSONA_BIO_MAX_CHARS), ("greeting", limits.PERSONA_GREETING_MAX_CHARS), ("system_prompt", limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS)]:
         response = auth_api_client.post(
             "/api/v1/personas/", {"name": "Long", field: "x" * (limit + 1)}, format="json"
         )
@@ -259,11 +261,11 @@ def signed_in(client, user):
 @pytest.mark.parametrize(
     ("field", "limit"),
     [
-        ("bio", 5000),
-        ("greeting", 2000),
-        ("communication_notes", 1000),
-        ("system_prompt", 5000),
-        ("example_dialogue", 5000),
+        ("bio", limits.PERSONA_BIO_MAX_CHARS),
+        ("greeting", limits.PERSONA_GREETING_MAX_CHARS),
+        ("communication_notes", limits.PERSONA_NOTES_MAX_CHARS),
+        ("system_prompt", limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS),
+        ("example_dialogue", limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS),
     ],
 )
 def test_persona_form_over_the_limit_is_a_form_error(signed_in, field, limit):
@@ -278,10 +280,8 @@ def test_persona_form_over_the_limit_is_a_form_error(signed_in, field, limit):
 
 
 def test_card_import_page_over_the_limit_is_a_form_error(signed_in):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
     before = PersonaProfile.objects.count()
-    card = SimpleUploadedFile("c.json", as_json(v2_card(description="x" * 5001)))
+    card = SimpleUploadedFile("c.json", as_json(v2_card(description="x" * (limits.PERSONA_BIO_MAX_CHARS + 1))))
     response = signed_in.post(reverse("personas:import"), {"card": card})
     assert response.status_code == 400
     assert "description" in " ".join(response.context["import_form"].errors["card"])
@@ -294,8 +294,8 @@ def test_card_import_page_over_the_limit_is_a_form_error(signed_in):
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("bio", "x" * 5001),
-        ("system_prompt", "x" * 5001),
+        ("bio", "x" * (limits.PERSONA_BIO_MAX_CHARS + 1)),
+        ("system_prompt", "x" * (limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS + 1)),
         ("traits", json.dumps([f"t{n}" for n in range(13)])),
         ("extensions", json.dumps({"deep": _nested(40)})),
         ("extensions", '{"key": "a\\u0000b"}'),
