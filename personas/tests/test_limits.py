@@ -223,7 +223,11 @@ def test_persona_service_refuses_bad_extensions(user):
 
 def test_api_persona_fields_over_the_limit_are_400(auth_api_client, user):
     before = PersonaProfile.objects.count()
-    for field, limit in [("bio", limits.PERSONA_BIO_MAX_CHARS), ("greeting", limits.PERSONA_GREETING_MAX_CHARS), ("system_prompt", limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS)]:
+    for field, limit in [
+        ("bio", limits.PERSONA_BIO_MAX_CHARS),
+        ("greeting", limits.PERSONA_GREETING_MAX_CHARS),
+        ("system_prompt", limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS),
+    ]:
         response = auth_api_client.post(
             "/api/v1/personas/", {"name": "Long", field: "x" * (limit + 1)}, format="json"
         )
@@ -281,7 +285,9 @@ def test_persona_form_over_the_limit_is_a_form_error(signed_in, field, limit):
 
 def test_card_import_page_over_the_limit_is_a_form_error(signed_in):
     before = PersonaProfile.objects.count()
-    card = SimpleUploadedFile("c.json", as_json(v2_card(description="x" * (limits.PERSONA_BIO_MAX_CHARS + 1))))
+    card = SimpleUploadedFile(
+        "c.json", as_json(v2_card(description="x" * (limits.PERSONA_BIO_MAX_CHARS + 1)))
+    )
     response = signed_in.post(reverse("personas:import"), {"card": card})
     assert response.status_code == 400
     assert "description" in " ".join(response.context["import_form"].errors["card"])
