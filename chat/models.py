@@ -112,8 +112,11 @@ class ChatMessage(BaseModel):
 
     @property
     def is_retryable(self) -> bool:
-        """Return whether retry may answer again: the reply failed, stopped, or was abandoned."""
-        if self.role != self.Role.ASSISTANT:
+        """Return whether retry may answer again: the reply failed, stopped, or was abandoned.
+
+        Only a reply that knows its message can be retried.
+        """
+        if self.role != self.Role.ASSISTANT or self.reply_to_id is None:
             return False
         if self.status in (self.Status.FAILED, self.Status.STOPPED):
             return True
@@ -130,7 +133,7 @@ class ChatMessage(BaseModel):
     @classmethod
     def retryable(cls) -> models.Q:
         """Return the condition of `is_retryable` for a query."""
-        return models.Q(role=cls.Role.ASSISTANT) & (
+        return models.Q(role=cls.Role.ASSISTANT, reply_to__isnull=False) & (
             models.Q(status__in=[cls.Status.FAILED, cls.Status.STOPPED])
             | models.Q(
                 status=cls.Status.PENDING, updated_at__lt=timezone.now() - PENDING_STALE_AFTER

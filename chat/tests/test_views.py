@@ -156,13 +156,14 @@ def test_no_offline_notice_with_a_model(signed_in, settings):
 def test_failed_reply_is_shown_with_retry(signed_in, user):
     """A failed reply in the history shows its reason and a Retry button."""
     conversation = ConversationFactory(user=user, persona=system("isabella"))
-    ChatMessageFactory(conversation=conversation, content="are you there?")
+    asked = ChatMessageFactory(conversation=conversation, content="are you there?")
     failed = ChatMessageFactory(
         conversation=conversation,
         role=ChatMessage.Role.ASSISTANT,
         content="",
         status=ChatMessage.Status.FAILED,
         error="The model server had a problem.",
+        reply_to=asked,
     )
     html = signed_in.get(PAGE).content.decode()
     assert "msg-failed" in html
@@ -214,6 +215,15 @@ def test_abandoned_pending_reply_offers_retry(signed_in, user):
     item = _item(signed_in.get(PAGE).content.decode(), reply)
     assert "interrupted" in item
     assert f'data-retry="{reply.pk}"' in item
+
+
+def test_reply_without_its_message_offers_no_retry(signed_in, user):
+    """A failed reply whose message is gone says why it failed, without a Retry to nowhere."""
+    reply = _reply(user, status=ChatMessage.Status.FAILED, content="", error="It broke.")
+    ChatMessage.objects.filter(pk=reply.reply_to_id).delete()
+    item = _item(signed_in.get(PAGE).content.decode(), reply)
+    assert "It broke." in item
+    assert "data-retry" not in item
 
 
 def test_reply_being_written_offers_reload_not_retry(signed_in, user):
