@@ -139,18 +139,18 @@ def _finish(
     else:
         reply.status, reply.error = ChatMessage.Status.OK, ""
     reply.token_estimate = estimate_tokens(text) if text else 0
-    reply.save(
-        update_fields=[
-            "content",
-            "status",
-            "error",
-            "provider",
-            "model",
-            "token_estimate",
-            "updated_at",
-        ]
+    reply.updated_at = timezone.now()
+    # An update, not save(): a conversation deleted meanwhile stays deleted, without an error.
+    ChatMessage.objects.filter(pk=reply.pk).update(
+        content=reply.content,
+        status=reply.status,
+        error=reply.error,
+        provider=reply.provider,
+        model=reply.model,
+        token_estimate=reply.token_estimate,
+        updated_at=reply.updated_at,
     )
-    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
+    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=reply.updated_at)
 
 
 def message_send(

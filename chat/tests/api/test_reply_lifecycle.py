@@ -291,3 +291,14 @@ def test_the_prompt_leaves_out_unfinished_and_empty_replies(auth_api_client, use
     for left_out in ["PENDING-HALF", "STOPPED-HALF", "FAILED-HALF"]:
         assert left_out not in text
     assert {"role": "assistant", "content": ""} not in prompt
+
+
+@pytest.mark.django_db
+def test_deleting_the_conversation_while_a_reply_streams_is_no_error(user, llm):
+    """A conversation deleted mid-reply stays deleted; the stream just ends."""
+    exchange, events = services.message_send_stream(user=user, text="Hello")
+    next(events)
+    services.conversation_delete(conversation=exchange.user_message.conversation)
+    kinds = [event["type"] for event in events]
+    assert kinds[-1] == "done"
+    assert not ChatMessage.objects.filter(conversation_id=exchange.user_message.conversation_id)
