@@ -107,10 +107,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.break_after is not None:
             events = events[: self.server.break_after + 1]
             events.append({"error": {"message": "The server broke.", "type": "server_error"}})
+        held = False
         for sent, event in enumerate(events):
             if sent - 1 == self.server.hold_after:  # the role chunk is not a piece
                 self.server.held.set()
                 self.server.resumed.wait(HOLD_LIMIT)
+                held = True
+            elif held:
+                time.sleep(self.server.pace_after_hold)
             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
@@ -141,6 +145,7 @@ class FakeLLMServer(LoopbackServer):
         self.failures: list[tuple[int, object, dict]] = []
         self.break_after: int | None = None
         self.hold_after: int | None = None
+        self.pace_after_hold = 0.0
         self.held = threading.Event()
         self.resumed = threading.Event()
         self.start()
@@ -157,9 +162,12 @@ class FakeLLMServer(LoopbackServer):
         """Send an error event after the first `pieces` chunks of every streamed reply."""
         self.break_after = pieces
 
-    def hold_stream_after(self, pieces: int) -> None:
-        """Make streamed replies wait after their first `pieces` chunks until resume()."""
-        self.hold_after = pieces
+    def hold_stream_after(self, pieces: int, *, then_pace: float = 0.0) -> None:
+        """Make streamed replies wait after their first `pieces` chunks until resume().
+
+        After that, wait `then_pace` seconds before each further chunk: a slow model.
+        """
+        self.hold_after, self.pace_after_hold = pieces, then_pace
 
     def resume(self) -> None:
         """Let held streams go on (and every later one pass its hold at once)."""

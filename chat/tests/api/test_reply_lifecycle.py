@@ -163,7 +163,7 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
 ):
     """A real HTTP client disconnecting while a slow model writes leaves a stopped reply."""
     llm.reply_text = " ".join(f"word{number}" for number in range(300))
-    llm.hold_stream_after(2)
+    llm.hold_stream_after(2, then_pace=0.01)  # a slow model: two words, a pause, then slow
     token = Token.objects.create(user=user)
     finished = threading.Event()
 

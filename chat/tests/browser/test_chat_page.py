@@ -254,7 +254,9 @@ def test_closing_the_tab_mid_reply_leaves_it_to_retry(open_page, fake_llm) -> No
     open_chat(page)
     long_reply = " ".join(f"word{number}" for number in range(300))
     fake_llm.reply_text = long_reply
-    fake_llm.hold_stream_after(2)  # a slow model: two words, then it thinks
+    # A slow model: two words, a pause, then a word every 20 ms (Chromium closes the
+    # socket of a closed tab a moment after page.close() returns).
+    fake_llm.hold_stream_after(2, then_pace=0.02)
 
     # The reply has its id from the first event, before the model has finished.
     reply = send(page, "Tell me a very long story")
