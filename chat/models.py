@@ -1,8 +1,14 @@
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mybella.core.models import BaseModel
+
+# A reply pending this long was left by a process that died while writing it.
+PENDING_STALE_AFTER = timedelta(minutes=10)
 
 
 class Conversation(BaseModel):
@@ -49,6 +55,8 @@ class ChatMessage(BaseModel):
 
     class Status(models.TextChoices):
         OK = "ok", _("OK")
+        PENDING = "pending", _("Being written")
+        STOPPED = "stopped", _("Stopped")
         FAILED = "failed", _("Failed")
 
     conversation = models.ForeignKey(
@@ -70,10 +78,21 @@ class ChatMessage(BaseModel):
         verbose_name=_("persona"),
     )
     role = models.CharField(_("role"), max_length=10, choices=Role.choices)
+    reply_to = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="replies",
+        verbose_name=_("reply to"),
+        help_text=_("The user's message this reply answers."),
+    )
     content = models.TextField(_("content"), blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OK)
     error = models.TextField(
-        _("error"), blank=True, help_text=_("Why the reply failed, in words a user understands.")
+        _("error"),
+        blank=True,
+        help_text=_("Why the reply failed or stopped, in words a user understands."),
     )
     provider = models.CharField(_("provider"), max_length=40, blank=True)
     model = models.CharField(_("model"), max_length=100, blank=True)
@@ -90,3 +109,33 @@ class ChatMessage(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+    @property
+    def is_retryable(self) -> bool:
+        """Return whether retry may answer again: the reply failed, stopped, or was abandoned.
+
+        Only a reply that knows its message can be retried.
+        """
+        if self.role != self.Role.ASSISTANT or self.reply_to_id is None:
+            return False
+        if self.status in (self.Status.FAILED, self.Status.STOPPED):
+            return True
+        return (
+            self.status == self.Status.PENDING
+            and self.updated_at < timezone.now() - PENDING_STALE_AFTER
+        )
+
+    @property
+    def is_being_written(self) -> bool:
+        """Return whether a reply is pending and its writer may still be at it."""
+        return self.status == self.Status.PENDING and not self.is_retryable
+
+    @classmethod
+    def retryable(cls) -> models.Q:
+        """Return the condition of `is_retryable` for a query."""
+        return models.Q(role=cls.Role.ASSISTANT, reply_to__isnull=False) & (
+            models.Q(status__in=[cls.Status.FAILED, cls.Status.STOPPED])
+            | models.Q(
+                status=cls.Status.PENDING, updated_at__lt=timezone.now() - PENDING_STALE_AFTER
+            )
+        )

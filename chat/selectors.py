@@ -37,13 +37,16 @@ def message_list_for_user(*, user: User) -> QuerySet[ChatMessage]:
 def message_recent(
     *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
 ) -> list[ChatMessage]:
-    """Return up to `limit` of a conversation's good messages before `before`, newest first."""
+    """Return up to `limit` of a conversation's good messages before `before`, newest first.
+
+    Good: finished and not empty (no pending, stopped or failed replies).
+    """
     messages = ChatMessage.objects.filter(
         user=user,
         conversation=conversation,
         persona_id=conversation.persona_id,
         status=ChatMessage.Status.OK,
-    )
+    ).exclude(content="")
     if before is not None:
         # Bound the index range by time, not by id: SQLite (without ANALYZE statistics)
         # takes `id < ?` for a cheap rowid range and walks every user's messages.

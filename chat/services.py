@@ -1,7 +1,7 @@
 """Writes of conversations and messages: talking to a persona."""
 
 import math
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -99,7 +99,10 @@ def _validate_text(text: str) -> str:
 
 
 @transaction.atomic
-def _save_user_message(*, user: User, conversation: Conversation, text: str) -> ChatMessage:
+def _save_exchange(
+    *, user: User, conversation: Conversation, text: str, provider: ChatProvider
+) -> Exchange:
+    """Save the user's message with its reply, pending until the engine has answered."""
     message = ChatMessage.objects.create(
         conversation=conversation,
         user=user,
@@ -108,29 +111,55 @@ def _save_user_message(*, user: User, conversation: Conversation, text: str) -> 
         content=text,
         token_estimate=estimate_tokens(text),
     )
+    reply = _pending_reply(message, provider)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
     transaction.on_commit(lambda: extract_memories.enqueue([message.id]))
-    return message
+    return Exchange(message, reply)
 
 
 def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMessage:
-    return ChatMessage(
+    # Saved before the engine is asked, so the reply has its id (and its place after the
+    # message) from the start, and a stream that breaks off leaves something to retry.
+    return ChatMessage.objects.create(
         conversation_id=user_message.conversation_id,
         user_id=user_message.user_id,
         persona_id=user_message.persona_id,
         role=ChatMessage.Role.ASSISTANT,
+        status=ChatMessage.Status.PENDING,
+        reply_to=user_message,
         provider=provider.name,
         model=provider.model,
     )
 
 
-def _finish(reply: ChatMessage, *, text: str = "", error: ProviderError | None = None) -> None:
+def _finish(
+    reply: ChatMessage,
+    *,
+    text: str = "",
+    error: ProviderError | None = None,
+    stopped: bool = False,
+) -> None:
     reply.content = text
-    reply.status = ChatMessage.Status.FAILED if error else ChatMessage.Status.OK
-    reply.error = error.message if error else ""
+    if stopped:
+        reply.status = ChatMessage.Status.STOPPED
+        reply.error = _("The reply was interrupted before it finished.")
+    elif error:
+        reply.status, reply.error = ChatMessage.Status.FAILED, error.message
+    else:
+        reply.status, reply.error = ChatMessage.Status.OK, ""
     reply.token_estimate = estimate_tokens(text) if text else 0
-    reply.save()
-    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=timezone.now())
+    reply.updated_at = timezone.now()
+    # An update, not save(): a conversation deleted meanwhile stays deleted, without an error.
+    ChatMessage.objects.filter(pk=reply.pk).update(
+        content=reply.content,
+        status=reply.status,
+        error=reply.error,
+        provider=reply.provider,
+        model=reply.model,
+        token_estimate=reply.token_estimate,
+        updated_at=reply.updated_at,
+    )
+    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=reply.updated_at)
 
 
 def message_send(
@@ -142,13 +171,21 @@ def message_send(
 ) -> Exchange:
     """Save the user's message, then answer it. A failed answer is saved as failed.
 
-    The user's message is committed before the model is called, so no provider failure
-    can lose it.
+    The user's message (and its reply, pending) is committed before the model is called,
+    so no provider failure can lose it.
     """
     text = _validate_text(text)
     persona, conversation = _resolve(user=user, persona=persona, conversation=conversation)
-    user_message = _save_user_message(user=user, conversation=conversation, text=text)
-    return _answer(user=user, persona=persona, conversation=conversation, message=user_message)
+    provider = get_provider()
+    exchange = _save_exchange(user=user, conversation=conversation, text=text, provider=provider)
+    return _answer(
+        user=user,
+        persona=persona,
+        conversation=conversation,
+        message=exchange.user_message,
+        reply=exchange.reply,
+        provider=provider,
+    )
 
 
 def _answer(
@@ -157,10 +194,9 @@ def _answer(
     persona: PersonaProfile,
     conversation: Conversation,
     message: ChatMessage,
-    reply: ChatMessage | None = None,
+    reply: ChatMessage,
+    provider: ChatProvider,
 ) -> Exchange:
-    provider = get_provider()
-    reply = reply or _pending_reply(message, provider)
     reply.provider, reply.model = provider.name, provider.model
     prompt = prompt_build(
         user=user, persona=persona, conversation=conversation, message=message, provider=provider
@@ -180,66 +216,75 @@ def message_send_stream(
     text: str,
     persona: PersonaProfile | None = None,
     conversation: Conversation | None = None,
-) -> tuple[ChatMessage, Iterator[dict]]:
-    """Save the user's message and return it with a stream of reply events.
+) -> tuple[Exchange, Generator[dict, None, None]]:
+    """Save the user's message and its pending reply; return them with the reply's events.
 
-    Events: {"type": "delta", "text": …} pieces, then one {"type": "done", …} with both
-    message ids, or {"type": "error", …} when the engine fails (the reply is saved failed).
+    Events: one {"type": "start", …} with both message ids, {"type": "delta", "text": …}
+    pieces, then one {"type": "done", …}, or {"type": "error", …} when the engine fails
+    (the reply is saved failed). Closing the events before the end (the client went away)
+    saves what was written as a stopped reply, which retry answers again.
     """
     text = _validate_text(text)
     persona, conversation = _resolve(user=user, persona=persona, conversation=conversation)
-    message = _save_user_message(user=user, conversation=conversation, text=text)
     provider = get_provider()
-    reply = _pending_reply(message, provider)
+    exchange = _save_exchange(user=user, conversation=conversation, text=text, provider=provider)
+    message, reply = exchange.user_message, exchange.reply
     prompt = prompt_build(
         user=user, persona=persona, conversation=conversation, message=message, provider=provider
     )
+    ids = {"user_message_id": message.id, "assistant_message_id": reply.id}
 
-    def events() -> Iterator[dict]:
+    def events() -> Generator[dict, None, None]:
         pieces: list[str] = []
+        stream: Iterator[str] | None = None
         try:
-            for piece in provider.stream_reply(prompt):
+            yield {"type": "start", **ids, "conversation_id": conversation.id}
+            stream = provider.stream_reply(prompt)
+            for piece in stream:
                 pieces.append(piece)
                 yield {"type": "delta", "text": piece}
         except ProviderError as error:
             _finish(reply, text="".join(pieces), error=error)
-            yield {
-                "type": "error",
-                "detail": error.message,
-                "status": error.status_code,
-                "user_message_id": message.id,
-                "assistant_message_id": reply.id,
-            }
+            yield {"type": "error", "detail": error.message, "status": error.status_code, **ids}
             return
+        except GeneratorExit:
+            _finish(reply, text="".join(pieces), stopped=True)
+            raise
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # let the engine stop writing too
         _finish(reply, text="".join(pieces))
         yield {
             "type": "done",
-            "user_message_id": message.id,
-            "assistant_message_id": reply.id,
+            **ids,
             "conversation_id": conversation.id,
             "provider": provider.name,
         }
 
-    return message, events()
+    return exchange, events()
 
 
 def message_retry(*, user: User, reply: ChatMessage) -> Exchange:
-    """Try again to answer the user message before a failed reply."""
+    """Answer again the message of a reply that failed, stopped, or was abandoned pending."""
     if reply.user_id != user.pk:
         raise PermissionDenied(_("This message isn't yours."))
-    if reply.role != ChatMessage.Role.ASSISTANT or reply.status != ChatMessage.Status.FAILED:
-        raise ValidationError({"detail": _("Only a failed reply can be retried.")})
-    message = (
-        ChatMessage.objects.filter(
-            conversation_id=reply.conversation_id,
-            role=ChatMessage.Role.USER,
-            id__lt=reply.id,
-        )
-        .order_by("-id")
-        .first()
-    )
+    if reply.role != ChatMessage.Role.ASSISTANT or reply.status == ChatMessage.Status.OK:
+        raise ValidationError({"detail": _("Only a failed or interrupted reply can be retried.")})
+    message = reply.reply_to
     if message is None:
         raise ValidationError({"detail": _("There is no message to answer.")})
+    # Claim the reply in one statement, so two retries (or a retry and the stream still
+    # writing it) never answer the same message twice.
+    now = timezone.now()
+    claimed = ChatMessage.objects.filter(ChatMessage.retryable(), pk=reply.pk).update(
+        status=ChatMessage.Status.PENDING, error="", updated_at=now
+    )
+    if not claimed:
+        raise ValidationError(
+            {"detail": _("This reply is still being written. Reload in a moment to see it.")}
+        )
+    reply.status, reply.error, reply.updated_at = ChatMessage.Status.PENDING, "", now
     conversation = reply.conversation
     return _answer(
         user=user,
@@ -247,6 +292,7 @@ def message_retry(*, user: User, reply: ChatMessage) -> Exchange:
         conversation=conversation,
         message=message,
         reply=reply,
+        provider=get_provider(),
     )
 
 

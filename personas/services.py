@@ -67,6 +67,10 @@ def persona_create(
     *, owner: User, avatar: Any = None, extensions: dict | None = None, **fields: Any
 ) -> PersonaProfile:
     """Create a custom persona owned by `owner`; `avatar` is an uploaded image or None."""
+    # Lock the owner's row before counting, so concurrent creates take turns and the limit
+    # holds (NO KEY: rows that merely point at the user are not held up). SQLite's
+    # IMMEDIATE transactions already take turns; it ignores the lock.
+    User.objects.select_for_update(no_key=True).get(pk=owner.pk)
     if persona_list_owned(user=owner).count() >= settings.PERSONAS_MAX_PER_USER:
         raise ValidationError(
             _("You can have at most %d custom personas. Delete one to make room.")
@@ -183,6 +187,8 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
             owner=owner, avatar=parsed.image, extensions=parsed.extensions, **fields
         )
     except ValidationError as error:
+        if not hasattr(error, "error_dict"):
+            raise ValidationError({"card": error.messages}) from error  # the limit
         # Name the card in field errors: the user uploaded a file, not a form.
         if not hasattr(error, "error_dict"):
             raise ValidationError({"card": error.messages}) from error

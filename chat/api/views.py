@@ -1,5 +1,5 @@
 import json
-from collections.abc import Iterator
+from collections.abc import Generator
 
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
@@ -26,7 +26,7 @@ from chat.api.serializers import (
     HistoryItemSerializer,
     MessageSendInputSerializer,
 )
-from chat.models import ChatMessage, Conversation
+from chat.models import Conversation
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.core.parsers import StrictJSONParser
 from personas.models import PersonaProfile
@@ -107,9 +107,11 @@ class MessageCreateView(APIView):
             "Saves your message and answers it. Persona defaults to your current persona, "
             "conversation to that pair's latest. With `stream: true` or "
             "`Accept: text/event-stream` the reply streams as Server-Sent Events: `message` "
-            "(your saved message), `delta` pieces, then `done` with both message ids (or "
-            "`error`). If the engine fails your message is still saved, the reply is saved "
-            "as failed, and the answer is 502, 503 or 504."
+            "(your saved message, with `assistant_message_id`: the reply is saved as "
+            "`pending` from the start), `delta` pieces, then `done` with both message ids (or "
+            "`error`). A stream you close early leaves the reply `stopped` with what was "
+            "written; retry answers it again. If the engine fails your message is still "
+            "saved, the reply is saved as failed, and the answer is 502, 503 or 504."
         ),
         request=MessageSendInputSerializer,
         responses={
@@ -138,22 +140,35 @@ class MessageCreateView(APIView):
                 user=request.user, text=data["message"], persona=persona, conversation=conversation
             )
             return _exchange_response(exchange, status.HTTP_201_CREATED)
-        message, events = services.message_send_stream(
+        exchange, events = services.message_send_stream(
             user=request.user, text=data["message"], persona=persona, conversation=conversation
         )
         response = StreamingHttpResponse(
-            _event_stream(message, events), content_type="text/event-stream"
+            _event_stream(exchange, events), content_type="text/event-stream"
         )
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
 
 
-def _event_stream(message: ChatMessage, events: Iterator[dict]) -> Iterator[str]:
-    yield _sse("message", ChatMessageSerializer(message).data)
-    for event in events:
-        kind = event.pop("type")
-        yield _sse(kind, event)
+def _event_stream(
+    exchange: services.Exchange, events: Generator[dict, None, None]
+) -> Generator[str, None, None]:
+    """Write the service's events as SSE; the first, `message`, also names the reply.
+
+    A server closes this generator when the client goes away; closing the service's
+    events in turn saves the reply as stopped.
+    """
+    try:
+        for event in events:
+            kind = event.pop("type")
+            if kind == "start":
+                data = ChatMessageSerializer(exchange.user_message).data
+                yield _sse("message", {**data, "assistant_message_id": exchange.reply.id})
+            else:
+                yield _sse(kind, event)
+    finally:
+        events.close()
 
 
 class MessageRetryView(APIView):
@@ -163,6 +178,11 @@ class MessageRetryView(APIView):
 
     @extend_schema(
         summary="Retry a failed reply",
+        description=(
+            "Answers again the message the reply was for. A `failed` or `stopped` reply can be "
+            "retried, and a `pending` one whose writing was abandoned; one still being "
+            "written is a 400."
+        ),
         request=None,
         responses={
             200: ExchangeSerializer,

@@ -9,6 +9,7 @@ import hashlib
 import json
 import re
 import struct
+import threading
 import time
 from http.server import BaseHTTPRequestHandler
 
@@ -17,6 +18,7 @@ import pytest
 from mybella.tests.loopback import LoopbackServer
 
 DEFAULT_REPLY = "Hello from the fake model, nice to meet you."
+HOLD_LIMIT = 30  # seconds a held stream waits for resume() before going on by itself
 
 
 def fake_vector(text: str) -> list[float]:
@@ -105,7 +107,14 @@ class _Handler(BaseHTTPRequestHandler):
         if self.server.break_after is not None:
             events = events[: self.server.break_after + 1]
             events.append({"error": {"message": "The server broke.", "type": "server_error"}})
-        for event in events:
+        held = False
+        for sent, event in enumerate(events):
+            if sent - 1 == self.server.hold_after:  # the role chunk is not a piece
+                self.server.held.set()
+                self.server.resumed.wait(HOLD_LIMIT)
+                held = True
+            elif held:
+                time.sleep(self.server.pace_after_hold)
             self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
             self.wfile.flush()
         self.wfile.write(b"data: [DONE]\n\n")
@@ -135,6 +144,10 @@ class FakeLLMServer(LoopbackServer):
         self.requests: list[tuple[str, dict, dict[str, str]]] = []
         self.failures: list[tuple[int, object, dict]] = []
         self.break_after: int | None = None
+        self.hold_after: int | None = None
+        self.pace_after_hold = 0.0
+        self.held = threading.Event()
+        self.resumed = threading.Event()
         self.start()
 
     def fail_next(
@@ -149,6 +162,17 @@ class FakeLLMServer(LoopbackServer):
         """Send an error event after the first `pieces` chunks of every streamed reply."""
         self.break_after = pieces
 
+    def hold_stream_after(self, pieces: int, *, then_pace: float = 0.0) -> None:
+        """Make streamed replies wait after their first `pieces` chunks until resume().
+
+        After that, wait `then_pace` seconds before each further chunk: a slow model.
+        """
+        self.hold_after, self.pace_after_hold = pieces, then_pace
+
+    def resume(self) -> None:
+        """Let held streams go on (and every later one pass its hold at once)."""
+        self.resumed.set()
+
 
 @pytest.fixture(name="fake_llm")
 def fake_llm_fixture(settings):
@@ -161,4 +185,5 @@ def fake_llm_fixture(settings):
     settings.LLM_EMBEDDING_MODEL = "fake-embed"
     settings.LLM_TIMEOUT = 2
     yield server
+    server.resume()
     server.stop()

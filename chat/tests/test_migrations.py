@@ -1,5 +1,7 @@
 """Conversations and messages made before personas owned them get one, and it reverses."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -64,4 +66,75 @@ def test_persona_backfill_forward_and_back(migrator):
     Message = back.apps.get_model("chat", "ChatMessage")
     assert sorted(Message.objects.values_list("pk", flat=True)) == sorted(message_ids)
     assert "persona" not in {f.name for f in Message._meta.get_fields()}
+    migrator.reset()
+
+
+def test_replies_are_linked_to_the_message_before_them_and_it_reverses(migrator):
+    """Each reply answers the closest earlier user message of its own conversation."""
+    old = migrator.apply_initial_migration(("chat", "0004_persona_required"))
+    User = old.apps.get_model("users", "User")
+    Persona = old.apps.get_model("personas", "PersonaProfile")
+    Conversation = old.apps.get_model("chat", "Conversation")
+    Message = old.apps.get_model("chat", "ChatMessage")
+    luna = Persona.objects.get(slug="luna")
+    ann, ben = User.objects.create(username="ann"), User.objects.create(username="ben")
+    anns = Conversation.objects.create(user=ann, persona=luna)
+    bens = Conversation.objects.create(user=ben, persona=luna)
+    start = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
+
+    def say(conversation, role, content, minute, status="ok"):
+        message = Message.objects.create(
+            conversation=conversation,
+            user_id=conversation.user_id,
+            persona=luna,
+            role=role,
+            content=content,
+            status=status,
+        )
+        moment = start + timedelta(minutes=minute)
+        Message.objects.filter(pk=message.pk).update(created_at=moment, updated_at=moment)
+        return message.pk
+
+    greeting = say(anns, "assistant", "Hello, night owl.", 0)
+    first = say(anns, "user", "first", 1)
+    first_reply = say(anns, "assistant", "", 2, status="failed")
+    second = say(anns, "user", "second", 3)
+    bens_message = say(bens, "user", "ben's", 4)  # later, but in another conversation
+    second_reply = say(anns, "assistant", "to second", 5)
+    same_time = say(anns, "user", "third", 6)
+    same_time_reply = say(anns, "assistant", "to third", 6)  # same instant: the id decides
+    bens_reply = say(bens, "assistant", "to ben", 7)
+
+    new = migrator.apply_tested_migration(("chat", "0006_backfill_reply_to"))
+    Message = new.apps.get_model("chat", "ChatMessage")
+    links = dict(Message.objects.values_list("pk", "reply_to_id"))
+    assert links == {
+        greeting: None,
+        first: None,
+        first_reply: first,
+        second: None,
+        bens_message: None,
+        second_reply: second,
+        same_time: None,
+        same_time_reply: same_time,
+        bens_reply: bens_message,
+    }
+    Message.objects.filter(pk=second_reply).update(status="pending")
+    Message.objects.filter(pk=same_time_reply).update(status="stopped", error="Cut short.")
+
+    back = migrator.apply_tested_migration(("chat", "0004_persona_required"))
+    Message = back.apps.get_model("chat", "ChatMessage")
+    assert "reply_to" not in {f.name for f in Message._meta.get_fields()}
+    assert dict(Message.objects.filter(role="assistant").values_list("pk", "status")) == {
+        greeting: "ok",
+        first_reply: "failed",
+        second_reply: "failed",
+        same_time_reply: "failed",
+        bens_reply: "ok",
+    }
+    assert (
+        Message.objects.get(pk=second_reply).error
+        == "The reply was interrupted before it finished."
+    )
+    assert Message.objects.get(pk=same_time_reply).error == "Cut short."
     migrator.reset()

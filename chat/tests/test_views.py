@@ -1,9 +1,12 @@
 """The chat page, through Django's test client."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 
 from chat.models import ChatMessage
@@ -153,18 +156,84 @@ def test_no_offline_notice_with_a_model(signed_in, settings):
 def test_failed_reply_is_shown_with_retry(signed_in, user):
     """A failed reply in the history shows its reason and a Retry button."""
     conversation = ConversationFactory(user=user, persona=system("isabella"))
-    ChatMessageFactory(conversation=conversation, content="are you there?")
+    asked = ChatMessageFactory(conversation=conversation, content="are you there?")
     failed = ChatMessageFactory(
         conversation=conversation,
         role=ChatMessage.Role.ASSISTANT,
         content="",
         status=ChatMessage.Status.FAILED,
         error="The model server had a problem.",
+        reply_to=asked,
     )
     html = signed_in.get(PAGE).content.decode()
     assert "msg-failed" in html
     assert "The model server had a problem." in html
     assert f'data-retry="{failed.pk}"' in html
+
+
+def _reply(user, *, status: str, content: str, error: str = "", age=None) -> ChatMessage:
+    conversation = ConversationFactory(user=user, persona=system("isabella"))
+    asked = ChatMessageFactory(conversation=conversation, content="tell me more")
+    reply = ChatMessageFactory(
+        conversation=conversation,
+        role=ChatMessage.Role.ASSISTANT,
+        content=content,
+        status=status,
+        error=error,
+        reply_to=asked,
+    )
+    if age is not None:
+        ChatMessage.objects.filter(pk=reply.pk).update(updated_at=timezone.now() - age)
+    return reply
+
+
+def _item(html: str, reply: ChatMessage) -> str:
+    """Return the reply's list item, from its `<li` to its `</li>`."""
+    start = html.rindex("<li", 0, html.index(f'data-id="{reply.pk}"'))
+    return html[start : html.index("</li>", start)]
+
+
+def test_stopped_reply_shows_what_was_written_and_retry(signed_in, user):
+    """A reply cut off mid-stream keeps its words, says so, and offers Retry (no ▶)."""
+    reply = _reply(
+        user,
+        status=ChatMessage.Status.STOPPED,
+        content="Once upon a",
+        error="The reply was interrupted before it finished.",
+    )
+    item = _item(signed_in.get(PAGE).content.decode(), reply)
+    assert "msg-failed" in item.split(">", 1)[0]
+    assert "Once upon a" in item
+    assert "The reply was interrupted before it finished." in item
+    assert f'data-retry="{reply.pk}"' in item
+    assert "data-speak" not in item
+
+
+def test_abandoned_pending_reply_offers_retry(signed_in, user):
+    """A reply left pending by a process that died can be retried from the page."""
+    reply = _reply(user, status=ChatMessage.Status.PENDING, content="", age=timedelta(hours=1))
+    item = _item(signed_in.get(PAGE).content.decode(), reply)
+    assert "interrupted" in item
+    assert f'data-retry="{reply.pk}"' in item
+
+
+def test_reply_without_its_message_offers_no_retry(signed_in, user):
+    """A failed reply whose message is gone says why it failed, without a Retry to nowhere."""
+    reply = _reply(user, status=ChatMessage.Status.FAILED, content="", error="It broke.")
+    ChatMessage.objects.filter(pk=reply.reply_to_id).delete()
+    item = _item(signed_in.get(PAGE).content.decode(), reply)
+    assert "It broke." in item
+    assert "data-retry" not in item
+
+
+def test_reply_being_written_offers_reload_not_retry(signed_in, user):
+    """A reply still being written (in another tab) says so, with Reload instead of Retry."""
+    reply = _reply(user, status=ChatMessage.Status.PENDING, content="Half a")
+    item = _item(signed_in.get(PAGE).content.decode(), reply)
+    assert "still being written" in item
+    assert "data-reload" in item
+    assert "data-retry" not in item
+    assert "data-speak" not in item
 
 
 def test_only_the_newest_page_is_rendered_with_a_link_to_older(signed_in, user):

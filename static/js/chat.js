@@ -34,6 +34,7 @@ const state = {
 
 const OFFLINE = "You seem to be offline. Check your connection and try again.";
 const DROPPED = "The connection dropped before the reply finished. Reload the page to see it.";
+const WRITING = "This reply is still being written. Reload to see it.";
 
 // ---------------------------------------------------------------- helpers
 
@@ -140,8 +141,14 @@ function buildMessage({ id, role, content = "", status = "ok", error = "", creat
   );
   item.append(body);
   if (createdAt) setTime(item, createdAt);
-  if (status === "failed") showFailed(item, error, role === "assistant" ? id : null);
-  else if (role === "assistant" && content) addSpeakButton(item);
+  if (status === "pending") {
+    // Only the server knows whether its writer is still at it: a reload shows which.
+    showFailed(item, WRITING, null, { reload: true });
+    item.classList.replace("msg-failed", "msg-pending");
+  } else if (status !== "ok") {
+    // Failed, or stopped when the stream broke off: what was written stays, with Retry.
+    showFailed(item, error, role === "assistant" ? id : null);
+  } else if (role === "assistant" && content) addSpeakButton(item);
   return item;
 }
 
@@ -444,6 +451,8 @@ async function send(text) {
       if (event === "message" && data) {
         saved = true;
         userItem.dataset.id = data.id;
+        // The reply is saved (pending) from the start: it has its id before its words.
+        if (data.assistant_message_id) replyItem.dataset.id = data.assistant_message_id;
         userItem.classList.remove("msg-pending");
         setTime(userItem, data.created_at);
         if (data.conversation) state.conversation = data.conversation;

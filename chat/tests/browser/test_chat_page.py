@@ -6,8 +6,10 @@ The `open_page` fixture fails a test on any console error or uncaught page error
 
 import json
 import re
+import threading
 
 import pytest
+from django.core.signals import request_finished
 from playwright.sync_api import Locator, Page, expect
 
 from chat.models import ChatMessage, Conversation
@@ -243,6 +245,65 @@ def test_failed_reply_shows_the_reason_and_retry_answers_it(
     expect(page.locator(".msg-failed")).to_have_count(0)
 
 
+# ---------------------------------------------------------------- 2b. a tab closed mid-reply
+
+
+def test_closing_the_tab_mid_reply_leaves_it_to_retry(open_page, fake_llm) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "tab_closer")
+    open_chat(page)
+    long_reply = " ".join(f"word{number}" for number in range(300))
+    fake_llm.reply_text = long_reply
+    # A slow model: two words, a pause, then a word every 20 ms (Chromium closes the
+    # socket of a closed tab a moment after page.close() returns).
+    fake_llm.hold_stream_after(2, then_pace=0.02)
+
+    # The reply has its id from the first event, before the model has finished.
+    reply = send(page, "Tell me a very long story")
+    expect(reply.locator(".bubble")).to_have_text("word0 word1 ")
+    reply_id = int(reply.get_attribute("data-id"))
+    assert ChatMessage.objects.get(pk=reply_id).status == ChatMessage.Status.PENDING
+
+    # The tab is closed; the model goes on, and the server notices no one is reading.
+    finished = threading.Event()
+    request_finished.connect(lambda **kwargs: finished.set(), weak=False, dispatch_uid="tab")
+    later = page.context.new_page()  # the same sign-in, for coming back
+    try:
+        page.close()
+        fake_llm.resume()
+        for _ in range(10):  # each wait ends with one finished request; ours stops the reply
+            assert finished.wait(30), "the server never finished the request"
+            finished.clear()
+            if ChatMessage.objects.get(pk=reply_id).status != ChatMessage.Status.PENDING:
+                break
+    finally:
+        request_finished.disconnect(dispatch_uid="tab")
+    stopped = ChatMessage.objects.get(pk=reply_id)
+    assert stopped.status == ChatMessage.Status.STOPPED
+    assert stopped.content.startswith("word0 word1 ")
+    assert len(stopped.content) < len(long_reply)
+
+    # Back on the page: what was written, why it stopped, and Retry, which finishes it.
+    page = later
+    open_chat(page)
+    item = page.locator(f'[data-log] > .msg[data-id="{reply_id}"]')
+    expect(item).to_have_class(re.compile(r"\bmsg-failed\b"))
+    expect(item.locator(".bubble")).to_have_text(stopped.content)
+    expect(item.locator(".msg-error")).to_contain_text("interrupted before it finished")
+    expect(item.get_by_role("button", name="Play this message aloud")).to_have_count(0)
+    item.get_by_role("button", name="Retry").click()
+    answered = messages(page).last
+    expect(answered.locator(".bubble")).to_have_text(long_reply)
+    expect(answered).to_have_attribute("data-id", str(reply_id))
+    expect(page.locator(".msg-failed")).to_have_count(0)
+    stopped.refresh_from_db()
+    assert (stopped.status, stopped.content) == ("ok", long_reply)
+    assert (
+        user.chat_messages.filter(role="assistant", reply_to__content__startswith="Tell").count()
+        == 1
+    )
+
+
 # ---------------------------------------------------------------- 3. scrolling back
 
 
@@ -281,6 +342,40 @@ def test_older_messages_load_when_scrolling_up(open_page) -> None:
     assert messages(page).locator(".bubble").all_inner_texts() == [
         f"Message {number:02d}" for number in range(1, 81)
     ]
+
+
+def test_older_unfinished_replies_load_with_the_right_way_out(open_page) -> None:
+    page = open_page("/users/signup/")
+    user = sign_up(page, "scroll_back")
+    conversation = ConversationFactory(user=user, persona=persona("isabella"))
+    asked = ChatMessageFactory(conversation=conversation, content="Tell me about tides")
+    stopped = ChatMessageFactory(
+        conversation=conversation,
+        role="assistant",
+        content="Tides come from the",
+        status="stopped",
+        error="The reply was interrupted before it finished.",
+        reply_to=asked,
+    )
+    writing = ChatMessageFactory(
+        conversation=conversation, role="assistant", content="", status="pending", reply_to=asked
+    )
+    for number in range(40):
+        ChatMessageFactory(conversation=conversation, content=f"Later {number:02d}")
+    open_chat(page)
+
+    # They arrive with the page scrolled back to, built by the script rather than the server.
+    page.locator("[data-scroll]").evaluate("el => { el.scrollTop = 0; }")
+    expect(messages(page)).to_have_count(43)
+    cut = page.locator(f'[data-log] > .msg[data-id="{stopped.pk}"]')
+    expect(cut.locator(".bubble")).to_have_text("Tides come from the")
+    expect(cut.locator(".msg-error")).to_contain_text("interrupted before it finished")
+    expect(cut.get_by_role("button", name="Retry")).to_be_visible()
+    expect(cut.get_by_role("button", name="Play this message aloud")).to_have_count(0)
+    pending = page.locator(f'[data-log] > .msg[data-id="{writing.pk}"]')
+    expect(pending.locator(".msg-error")).to_contain_text("still being written")
+    expect(pending.get_by_role("button", name="Reload")).to_be_visible()
+    expect(pending.get_by_role("button", name="Retry")).to_have_count(0)
 
 
 # ---------------------------------------------------------------- 4. phone
