@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from django.core.signals import request_finished
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from chat import services
 from chat.models import ChatMessage
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from mybella.users.services import api_token_create
 
 SEND = "/api/v1/chat/messages/"
 INTERRUPTED = "interrupted"
@@ -164,7 +164,7 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
     """A real HTTP client disconnecting while a slow model writes leaves a stopped reply."""
     llm.reply_text = " ".join(f"word{number}" for number in range(300))
     llm.hold_stream_after(2, then_pace=0.01)  # a slow model: two words, a pause, then slow
-    token = Token.objects.create(user=user)
+    _token, key = api_token_create(user=user)
     finished = threading.Event()
 
     def on_finished(**kwargs: object) -> None:
@@ -179,7 +179,7 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
             SEND,
             body=json.dumps({"message": "Tell me a long story", "stream": True}),
             headers={
-                "Authorization": f"Token {token.key}",
+                "Authorization": f"Token {key}",
                 "Content-Type": "application/json",
                 "Accept": "text/event-stream",
             },
