@@ -441,3 +441,14 @@ def test_a_stopped_worker_puts_its_task_back_at_once(shared_db, gated_model, set
     task_row.refresh_from_db()
     assert task_row.status == "SUCCESSFUL"
     _assert_each_stamp_remembered_once(user, ids)
+
+
+def test_the_worker_does_not_reload_unless_asked(settings):
+    """The autoreloader kills the running task on every code change: it is opt-in."""
+    from mybella.core.management.commands.db_worker import Command
+
+    settings.DEBUG = True
+    settings.TASKS = DB_BACKEND
+    parser = Command().create_parser("manage.py", "db_worker")
+    assert parser.parse_args([]).reload is False
+    assert parser.parse_args(["--reload"]).reload is True

@@ -2,6 +2,7 @@
 
 - At start, and every few seconds in a thread, tasks left RUNNING by a dead worker for
   over TASKS_STALE_SECONDS go back to the queue (`mybella.core.tasks`).
+- No reloading unless asked for with --reload, even with DEBUG on.
 - Told to stop (Ctrl-C, SIGTERM) in the middle of a task, the worker interrupts it and puts
   it back in the queue at once, instead of making the stop wait for it (a chunk of an
   import can take minutes with a slow model, longer than any process manager waits before
@@ -12,6 +13,8 @@
 import logging
 import os
 import signal
+import threading
+from argparse import ArgumentParser
 from types import FrameType
 from typing import Any
 
@@ -36,8 +39,12 @@ class TaskInterrupted(BaseException):
 class Worker(db_worker.Worker):
     """A database worker that gives its task back when stopped and rescues stale ones."""
 
+    task_thread: threading.Thread | None = None
+
     def shutdown(self, signum: int, frame: FrameType | None) -> None:
-        if self.running_task:
+        # Signals arrive in the main thread. Under --reload tasks run in another thread,
+        # which can't be interrupted from here: then the task is finished first, as upstream.
+        if self.running_task and threading.current_thread() is self.task_thread:
             if self.running:
                 self.running = False
                 logger.warning(
@@ -49,6 +56,7 @@ class Worker(db_worker.Worker):
         super().shutdown(signum, frame)
 
     def run(self) -> None:
+        self.task_thread = threading.current_thread()
         requeue_stale_tasks(backend_name=self.backend_name)
         reaper = StaleTaskReaper(backend_name=self.backend_name)
         reaper.start()
@@ -103,6 +111,18 @@ class Worker(db_worker.Worker):
 
 class Command(db_worker.Command):
     help = "Run a database background worker that requeues the tasks of dead workers."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        super().add_arguments(parser)
+        # The reloader kills the process, and its task with it, on every code change and on
+        # Ctrl-C (its parent SIGKILLs it): opt in with --reload, even with DEBUG on.
+        parser.set_defaults(reload=False)
+        for action in parser._actions:
+            if action.dest == "reload":
+                action.help = (
+                    "Restart the worker on code changes, killing the task it is running "
+                    "(it runs again after TASKS_STALE_SECONDS). Default: off."
+                )
 
     def handle(
         self,
