@@ -338,7 +338,20 @@ def gated_model():
     server.stop()
 
 
-def start_worker(shared_db: SharedDatabase, model: GatedModel, **env: str) -> subprocess.Popen:
+@pytest.fixture
+def workers():
+    """Worker processes a test started; any still running at the end are killed."""
+    started: list[subprocess.Popen] = []
+    yield started
+    for process in started:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+
+
+def start_worker(
+    workers: list, shared_db: SharedDatabase, model: GatedModel, **env: str
+) -> subprocess.Popen:
     environment = {
         **os.environ,
         "DATABASE_URL": shared_db.url,
@@ -351,13 +364,15 @@ def start_worker(shared_db: SharedDatabase, model: GatedModel, **env: str) -> su
         "DEBUG": "false",
         **env,
     }
-    return subprocess.Popen(
+    process = subprocess.Popen(
         [sys.executable, "manage.py", "db_worker", "--batch", "--no-startup-delay", "-v", "0"],
         cwd=BASE_DIR,
         env=environment,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
     )
+    workers.append(process)
+    return process
 
 
 def _finish(process: subprocess.Popen) -> str:
@@ -391,7 +406,7 @@ def _assert_each_stamp_remembered_once(user, ids: list[int]) -> None:
 
 
 def test_a_killed_workers_task_is_finished_by_the_next_worker_exactly_once(
-    shared_db, gated_model, settings
+    shared_db, gated_model, workers, settings
 ):
     """SIGKILL mid-task: the next worker picks the task up and extracts each message once."""
     settings.TASKS = DB_BACKEND
@@ -399,12 +414,12 @@ def test_a_killed_workers_task_is_finished_by_the_next_worker_exactly_once(
     task_row, ids = _queue_stamps(user)
     shared_db.share()
 
-    first = start_worker(shared_db, gated_model)
-    assert gated_model.holding.wait(60), _finish(first)
+    first = start_worker(workers, shared_db, gated_model)
+    assert gated_model.holding.wait(60), "the worker never asked the model"
     first.send_signal(signal.SIGKILL)
     first.wait(60)
 
-    second = start_worker(shared_db, gated_model, TASKS_STALE_SECONDS="0")
+    second = start_worker(workers, shared_db, gated_model, TASKS_STALE_SECONDS="0")
     output = _finish(second)
     assert second.returncode == 0, output
     shared_db.take_back()
@@ -417,15 +432,15 @@ def test_a_killed_workers_task_is_finished_by_the_next_worker_exactly_once(
     assert sorted(gated_model.asked) == sorted([*range(1, STAMPS + 1), 10])
 
 
-def test_a_stopped_worker_puts_its_task_back_at_once(shared_db, gated_model, settings):
+def test_a_stopped_worker_puts_its_task_back_at_once(shared_db, gated_model, workers, settings):
     """SIGTERM mid-task: the task is READY again right away, not failed and not stuck."""
     settings.TASKS = DB_BACKEND
     user = UserFactory()
     task_row, ids = _queue_stamps(user)
     shared_db.share()
 
-    first = start_worker(shared_db, gated_model)
-    assert gated_model.holding.wait(60), _finish(first)
+    first = start_worker(workers, shared_db, gated_model)
+    assert gated_model.holding.wait(60), "the worker never asked the model"
     first.send_signal(signal.SIGTERM)
     output = _finish(first)
     shared_db.take_back()
@@ -434,7 +449,7 @@ def test_a_stopped_worker_puts_its_task_back_at_once(shared_db, gated_model, set
     assert MessageExtraction.objects.filter(message_id__in=ids).count() == 9
 
     # The default stale timeout is long: the next worker takes the task because it is READY.
-    second = start_worker(shared_db, gated_model)
+    second = start_worker(workers, shared_db, gated_model)
     output = _finish(second)
     assert second.returncode == 0, output
     shared_db.take_back()

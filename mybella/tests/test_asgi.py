@@ -168,7 +168,11 @@ def uvicorn_socket(tmp_path):
         time.sleep(0.05)
     yield path
     server.terminate()
-    server.communicate(timeout=30)
+    try:
+        server.communicate(timeout=30)
+    except subprocess.TimeoutExpired:  # a request it still waits on
+        server.kill()
+        server.communicate()
 
 
 def _connect(path: Path) -> socket.socket:
