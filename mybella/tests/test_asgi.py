@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,12 @@ LIMIT = 1000
 @pytest.fixture(autouse=True)
 def _small_limit(settings):
     settings.MAX_REQUEST_BYTES = LIMIT
+
+
+def run(coroutine_function, *args):
+    """Run a coroutine in a thread of its own (Playwright's loop may own this one)."""
+    with ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine_function(*args)).result()
 
 
 class Client:
@@ -62,7 +69,7 @@ class Client:
         self.sent.append(message)
 
     def run(self) -> "Client":
-        asyncio.run(asyncio.wait_for(application(self.scope, self.receive, self.send), 30))
+        run(lambda: asyncio.wait_for(application(self.scope, self.receive, self.send), 30))
         return self
 
     @property
@@ -137,7 +144,7 @@ def test_other_connections_pass_through():
         sent.append(message)
 
     with pytest.raises(ValueError, match="lifespan"):
-        asyncio.run(application({"type": "lifespan"}, receive, send))
+        run(application, {"type": "lifespan"}, receive, send)
 
 
 # Under a real server -----------------------------------------------------------------------
@@ -161,7 +168,7 @@ def uvicorn_socket(tmp_path):
         stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
-    while not path.exists():
+    while not _accepts(path):
         if server.poll() is not None or time.monotonic() > deadline:
             server.kill()
             pytest.fail(server.communicate()[0].decode())
@@ -173,6 +180,16 @@ def uvicorn_socket(tmp_path):
     except subprocess.TimeoutExpired:  # a request it still waits on
         server.kill()
         server.communicate()
+
+
+def _accepts(path: Path) -> bool:
+    """Whether the server listens yet (its socket file appears just before it does)."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        try:
+            probe.connect(str(path))
+        except (FileNotFoundError, ConnectionRefusedError):
+            return False
+    return True
 
 
 def _connect(path: Path) -> socket.socket:
