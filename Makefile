@@ -19,17 +19,19 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	touch $@
 
 ## run: install, migrate (which loads the system personas), start a task worker and serve
-## on http://127.0.0.1:8000; Ctrl-C stops both
+## on http://127.0.0.1:8000; Ctrl-C stops both (the worker without reloading, so it is the
+## process that gets the signal and puts its current task back in the queue)
 run: export DEBUG ?= true
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
-	@$(PY) manage.py db_worker --interval 1 & WORKER=$$!; \
-	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
+	@$(PY) manage.py db_worker --interval 1 --no-reload & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
-## worker: run background tasks (memory extraction) on their own, e.g. beside gunicorn
+## worker: run background tasks (memory extraction) on their own, e.g. beside gunicorn.
+## Stop it with SIGTERM or Ctrl-C: its current task goes back in the queue.
 worker: $(VENV)/.runtime
-	$(PY) manage.py db_worker
+	$(PY) manage.py db_worker --no-reload
 
 ## test: install the dev tools and run the whole suite (browser tests included)
 test: $(VENV)/.dev

@@ -16,7 +16,7 @@ from chat import selectors
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
 from chat.providers import ChatProvider, ProviderError, get_provider
-from memory.tasks import extract_memories
+from memory.tasks import extract_imported_memories, extract_memories
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
 from mybella.users.models import User
@@ -443,7 +443,7 @@ def history_import(
     for message, item in zip(messages, items, strict=True):
         message.created_at = item["created_at"] or now
     ChatMessage.objects.bulk_update(messages, ["created_at"], batch_size=500)
-    user_ids = [m.id for m in messages if m.role == ChatMessage.Role.USER]
-    if user_ids:
-        transaction.on_commit(lambda: extract_memories.enqueue(user_ids, imported=True))
+    if any(m.role == ChatMessage.Role.USER for m in messages):
+        # One chunk of user messages per task, each queueing the next: see the task.
+        transaction.on_commit(lambda: extract_imported_memories.enqueue(conversation.id))
     return conversation

@@ -188,3 +188,27 @@ class MemorySettings(BaseModel):
 
     def __str__(self) -> str:
         return f"remember={self.remember}"
+
+
+class MessageExtraction(models.Model):
+    """The mark that a user message's memories were extracted: it happens once per message.
+
+    Written in the same transaction as the memories it produced, so a task that dies or
+    runs twice neither loses a message nor remembers one twice.
+    """
+
+    message = models.OneToOneField(
+        "chat.ChatMessage",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="memory_extraction",
+        verbose_name=_("message"),
+    )
+    extracted_at = models.DateTimeField(_("extracted at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("message extraction")
+        verbose_name_plural = _("message extractions")
+
+    def __str__(self) -> str:
+        return f"message {self.message_id} extracted"

@@ -3,27 +3,64 @@
 import logging
 from itertools import groupby
 
+from django.conf import settings
+from django.db import transaction
 from django_tasks import task
 
 from chat.models import ChatMessage
 from chat.providers import ChatProvider, ProviderError, get_provider
 from memory import selectors
 from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
-from memory.models import ConversationMemory, MemoryEvent
+from memory.models import ConversationMemory, MemoryEvent, MessageExtraction
 from memory.services import memory_apply_ops
 
 logger = logging.getLogger(__name__)
+
+
+# Import chunks yield to interactive work: the database worker takes higher priorities first.
+IMPORT_PRIORITY = -10
 
 
 @task()
 def extract_memories(message_ids: list[int], imported: bool = False) -> int:
     """Extract memories from users' messages; return how many memories changed.
 
-    Safe to run twice: proposals that repeat what a pair already remembers are skipped.
+    Safe to run twice and to stop at any point: each message is marked in the same
+    transaction as its memories, and marked messages are skipped.
     """
+    return _extract(message_ids, imported=imported)
+
+
+@task(priority=IMPORT_PRIORITY)
+def extract_imported_memories(conversation_id: int, after_id: int = 0) -> dict[str, int]:
+    """Extract memories from the next chunk of an imported conversation, then queue the rest.
+
+    One chunk per task, each queued when the one before it ends, so tasks queued meanwhile
+    (other users' messages, other imports) run in between instead of waiting for the
+    whole import. A chunk is TASKS_CHUNK_SIZE user messages. Return how many messages the
+    chunk held and how many memories changed.
+    """
+    imported = ChatMessage.objects.filter(
+        conversation_id=conversation_id, role=ChatMessage.Role.USER, provider="import"
+    ).order_by("id")
+    chunk = list(
+        imported.filter(id__gt=after_id).values_list("id", flat=True)[: settings.TASKS_CHUNK_SIZE]
+    )
+    if not chunk:
+        return {"messages": 0, "memories": 0}
+    changed = _extract(chunk, imported=True)
+    if imported.filter(id__gt=chunk[-1]).exists():
+        extract_imported_memories.enqueue(conversation_id, chunk[-1])
+    return {"messages": len(chunk), "memories": changed}
+
+
+def _extract(message_ids: list[int], *, imported: bool) -> int:
     messages = (
         ChatMessage.objects.filter(
-            id__in=message_ids, role=ChatMessage.Role.USER, status=ChatMessage.Status.OK
+            id__in=message_ids,
+            role=ChatMessage.Role.USER,
+            status=ChatMessage.Status.OK,
+            memory_extraction__isnull=True,
         )
         .select_related("user", "persona")
         .order_by("user_id", "persona_id", "created_at", "id")
@@ -36,24 +73,39 @@ def extract_memories(message_ids: list[int], imported: bool = False) -> int:
         pair_messages = list(pair_messages)
         user, persona = pair_messages[0].user, pair_messages[0].persona
         if not selectors.memory_enabled(user=user, persona=persona):
+            # Nothing new is remembered while the switch is off, not later either.
+            MessageExtraction.objects.bulk_create(
+                [MessageExtraction(message=message) for message in pair_messages],
+                ignore_conflicts=True,
+            )
             continue
         for message in pair_messages:
             existing = list(
                 selectors.memory_list(user=user, persona=persona).values_list("id", "content")
             )
+            # The model is asked outside any transaction: a slow answer holds no lock.
             ops, actor = _propose(provider, message.content, existing)
             if imported:
                 actor = MemoryEvent.Actor.IMPORT
-            changed += len(
-                memory_apply_ops(
-                    user=user,
-                    persona=persona,
-                    ops=ops,
-                    actor=actor,
-                    source_message_ids=[message.id],
-                )
-            )
+            changed += _apply_once(message, ops, actor)
     return changed
+
+
+@transaction.atomic
+def _apply_once(message: ChatMessage, ops: list[MemoryOp], actor: str) -> int:
+    """Mark the message extracted and apply its operations, unless another run marked it."""
+    _mark, created = MessageExtraction.objects.get_or_create(message=message)
+    if not created:
+        return 0
+    return len(
+        memory_apply_ops(
+            user=message.user,
+            persona=message.persona,
+            ops=ops,
+            actor=actor,
+            source_message_ids=[message.id],
+        )
+    )
 
 
 def _propose(

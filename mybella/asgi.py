@@ -6,8 +6,14 @@ from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mybella.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
-from mybella.core.security import refuse_dev_secret_key  # noqa: E402 - settings first
+from mybella.core.checks import refuse_unshared_cache  # noqa: E402 - settings first
+from mybella.core.middleware import RequestSizeLimitASGI  # noqa: E402
+from mybella.core.security import refuse_dev_secret_key  # noqa: E402
 
 refuse_dev_secret_key()
+refuse_unshared_cache()
+
+# Django's ASGI handler reads the whole body before any middleware runs: limit it in front.
+application = RequestSizeLimitASGI(django_application)

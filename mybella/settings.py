@@ -266,6 +266,13 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Tasks are safe to run twice. One RUNNING this long has lost its worker (killed, out of
+# memory) and runs again; after TASKS_MAX_ATTEMPTS such tries it is marked failed.
+TASKS_STALE_SECONDS = env.int("TASKS_STALE_SECONDS", default=600)
+TASKS_MAX_ATTEMPTS = env.int("TASKS_MAX_ATTEMPTS", default=5)
+# A history import's memories are extracted this many user messages per task, one chunk
+# after the other, so other users' tasks run in between.
+TASKS_CHUNK_SIZE = env.int("TASKS_CHUNK_SIZE", default=50)
 
 LOGGING = {
     "version": 1,

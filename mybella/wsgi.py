@@ -8,6 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mybella.settings")
 
 application = get_wsgi_application()
 
-from mybella.core.security import refuse_dev_secret_key  # noqa: E402 - settings first
+from mybella.core.checks import refuse_unshared_cache  # noqa: E402 - settings first
+from mybella.core.security import refuse_dev_secret_key  # noqa: E402
 
 refuse_dev_secret_key()
+refuse_unshared_cache()
