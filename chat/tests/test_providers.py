@@ -15,7 +15,7 @@ from chat.providers import (
     get_provider,
 )
 from chat.providers.openai_compat import OpenAICompatibleProvider
-from chat.tests.fake_llm import DEFAULT_REPLY, fake_vector
+from mybella.tests.fakes.fake_llm import DEFAULT_REPLY, fake_vector
 
 STYLES = ["warm", "playful", "thoughtful", "direct", "calm", "enthusiastic", "formal"]
 

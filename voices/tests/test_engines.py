@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from mutagen.wave import WAVE
 
+from mybella.tests.fakes.fake_elevenlabs import fake_mp3
 from voices.engines import (
     EspeakEngine,
     SpeechError,
@@ -18,7 +19,6 @@ from voices.engines import (
 )
 from voices.engines.elevenlabs import ElevenLabsEngine
 from voices.tests.audio_files import wav_bytes
-from voices.tests.fake_elevenlabs import fake_mp3
 
 RACHEL = VoiceChoice("default", "21m00Tcm4TlvDq8ikWAM")
 
