@@ -6,11 +6,11 @@ from itertools import groupby
 from django_tasks import task
 
 from chat.models import ChatMessage
-from chat.providers import ChatProvider, ProviderError, get_provider
 from memory import selectors
 from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
 from memory.models import ConversationMemory, MemoryEvent
 from memory.services import memory_apply_ops
+from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.providers.speech import SpeechError
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 from voices import selectors, services
@@ -28,7 +29,6 @@ from voices.api.serializers import (
     SpeakInputSerializer,
     VoicePresetSerializer,
 )
-from voices.engines import SpeechError
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 logger = logging.getLogger(__name__)

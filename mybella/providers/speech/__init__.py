@@ -3,14 +3,14 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from voices.engines.base import (
+from mybella.providers.speech.base import (
     Audio,
     SpeechEngine,
     SpeechError,
     VoiceChoice,
     VoiceSettings,
 )
-from voices.engines.espeak import EspeakEngine, espeak_binary
+from mybella.providers.speech.espeak import EspeakEngine, espeak_binary
 
 __all__ = [
     "Audio",
@@ -44,7 +44,7 @@ def get_engine() -> SpeechEngine | None:
         else:
             choice = "espeak" if espeak_binary() else "none"
     if choice == "elevenlabs":
-        from voices.engines.elevenlabs import ElevenLabsEngine
+        from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
         return ElevenLabsEngine()
     if choice == "espeak" and espeak_binary():
@@ -56,6 +56,6 @@ def cloning_engine() -> SpeechEngine | None:
     """Return the engine that clones voices (ElevenLabs), or None without an API key."""
     if not settings.ELEVENLABS_API_KEY:
         return None
-    from voices.engines.elevenlabs import ElevenLabsEngine
+    from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
     return ElevenLabsEngine()

@@ -2,14 +2,14 @@
 
 import io
 import socket
+import wave
 
 import mutagen
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from mutagen.wave import WAVE
 
-from mybella.tests.fakes.fake_elevenlabs import fake_mp3
-from voices.engines import (
+from mybella.providers.speech import (
     EspeakEngine,
     SpeechError,
     VoiceChoice,
@@ -17,10 +17,21 @@ from voices.engines import (
     cloning_engine,
     get_engine,
 )
-from voices.engines.elevenlabs import ElevenLabsEngine
-from voices.tests.audio_files import wav_bytes
+from mybella.providers.speech.elevenlabs import ElevenLabsEngine
+from mybella.tests.fakes.fake_elevenlabs import fake_mp3
 
 RACHEL = VoiceChoice("default", "21m00Tcm4TlvDq8ikWAM")
+
+
+def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
+    """Return a silent mono 16-bit WAV lasting `seconds`: a voice sample to upload."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return buffer.getvalue()
 
 
 def closed_port() -> int:
@@ -141,7 +152,7 @@ def test_delete_voice_and_a_missing_one(fake_elevenlabs):
 
 def test_list_voices_follows_the_pages(fake_elevenlabs, monkeypatch):
     """list_voices() pages through GET /v2/voices with next_page_token until has_more is off."""
-    monkeypatch.setattr("voices.engines.elevenlabs.PAGE_SIZE", 2)
+    monkeypatch.setattr("mybella.providers.speech.elevenlabs.PAGE_SIZE", 2)
     fake_elevenlabs.add_voices(3)
     voices = list(ElevenLabsEngine().list_voices())
     assert len(voices) == len(fake_elevenlabs.voices) == 7

@@ -3,10 +3,7 @@
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from voices.models import CustomVoice, VoicePreset
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -15,8 +12,9 @@ class VoiceChoice:
 
     kind: str  # "custom" | "preset" | "default"
     provider_voice_id: str
-    preset: "VoicePreset | None" = None
-    custom_voice: "CustomVoice | None" = None
+    # The app's preset and custom voice rows (anything with a `name`): providers import no app.
+    preset: Any = None
+    custom_voice: Any = None
     labels: dict = field(default_factory=dict)  # gender, accent, … for engines without ids
 
     @property
