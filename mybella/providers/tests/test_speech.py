@@ -16,6 +16,7 @@ from mybella.providers.speech import (
     VoiceSettings,
     cloning_engine,
     get_engine,
+    speech_available,
 )
 from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 from mybella.tests.fakes.fake_elevenlabs import fake_mp3
@@ -70,6 +71,26 @@ def test_explicit_choice_wins(settings):
     settings.SPEECH_ENGINE = "polly"
     with pytest.raises(ImproperlyConfigured):
         get_engine()
+
+
+def test_speech_available_agrees_with_get_engine(settings):
+    """Speech is available exactly when some engine would speak, without making one."""
+    cases = [
+        ("", "key", "/no/such/espeak-ng", True),
+        ("", "", "/bin/true", True),
+        ("", "", "/no/such/espeak-ng", False),
+        ("espeak", "key", "/no/such/espeak-ng", False),
+        ("elevenlabs", "", "/no/such/espeak-ng", True),
+        ("none", "key", "/bin/true", False),
+    ]
+    for engine, key, binary, available in cases:
+        settings.SPEECH_ENGINE, settings.ELEVENLABS_API_KEY = engine, key
+        settings.ESPEAK_BINARY = binary
+        assert speech_available() is available, (engine, key, binary)
+        assert (get_engine() is not None) is available, (engine, key, binary)
+    settings.SPEECH_ENGINE = "polly"
+    with pytest.raises(ImproperlyConfigured):
+        speech_available()
 
 
 def test_cloning_needs_a_key(settings):
