@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-pytest_plugins = ["chat.tests.fake_llm"]
+pytest_plugins = ["mybella.tests.fakes.fake_llm", "mybella.tests.fakes.fake_elevenlabs"]
 
 
 def _create_system_personas() -> None:

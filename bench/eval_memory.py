@@ -661,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
         django.setup()
         from django.core.management import call_command
 
-        from chat.providers import get_provider
+        from mybella.providers.llm import get_provider
 
         call_command("migrate", verbosity=0, interactive=False)
         provider = get_provider()

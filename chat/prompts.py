@@ -10,10 +10,10 @@ from django.conf import settings
 
 from chat import selectors
 from chat.models import ChatMessage, Conversation
-from chat.providers.base import ChatProvider, Prompt, ProviderError, RecalledItem
 from memory import selectors as memory_selectors
 from memory.recall import Recalled, mark_recalled, recall, snippet
 from mybella.core import limits
+from mybella.providers.llm import ChatProvider, Prompt, ProviderError, RecalledItem
 from mybella.users.models import User
 from personas.models import PersonaProfile
 

@@ -15,10 +15,10 @@ from django.utils.translation import gettext as _
 from chat import selectors
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
-from chat.providers import ChatProvider, ProviderError, get_provider
 from memory.tasks import extract_imported_memories, extract_memories
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
+from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_list_visible

@@ -13,11 +13,11 @@ from rest_framework.request import Request
 from chat import selectors
 from chat.api.views import MessageCursorPagination
 from chat.models import ChatMessage, Conversation
-from chat.providers import get_provider
+from mybella.providers.llm import get_provider
+from mybella.providers.speech import get_engine
 from personas import services as persona_services
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
-from voices.engines import get_engine
 
 
 def _chosen_persona(request: HttpRequest) -> PersonaProfile | None:

@@ -8,11 +8,11 @@ from django.db import transaction
 from django_tasks import task
 
 from chat.models import ChatMessage
-from chat.providers import ChatProvider, ProviderError, get_provider
 from memory import selectors
 from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
 from memory.models import ConversationMemory, MemoryEvent, MessageExtraction
 from memory.services import memory_apply_ops
+from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
 

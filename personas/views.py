@@ -10,12 +10,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mybella.providers.speech import get_engine
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
 from voices import selectors as voice_selectors
 from voices import services as voice_services
-from voices.engines import get_engine
 
 
 def _visible_persona(request: HttpRequest, pk: int) -> PersonaProfile:

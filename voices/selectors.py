@@ -3,9 +3,9 @@
 from django.conf import settings
 from django.db.models import QuerySet
 
+from mybella.providers.speech import VoiceChoice, VoiceSettings
 from mybella.users.models import User
 from personas.models import PersonaProfile
-from voices.engines.base import VoiceChoice, VoiceSettings
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 

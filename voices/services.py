@@ -16,13 +16,19 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mybella.providers.speech import (
+    SpeechEngine,
+    SpeechError,
+    VoiceChoice,
+    VoiceSettings,
+    get_engine,
+)
+from mybella.providers.speech import cloning_engine as _cloning_engine
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.services import persona_ensure_editable
 from voices import selectors
 from voices.audio import SampleError, inspect_sample
-from voices.engines import SpeechEngine, SpeechError, VoiceChoice, VoiceSettings, get_engine
-from voices.engines import cloning_engine as _cloning_engine
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 logger = logging.getLogger(__name__)

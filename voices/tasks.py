@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
 
-from voices.engines import SpeechEngine, SpeechError, cloning_engine
+from mybella.providers.speech import SpeechEngine, SpeechError, cloning_engine
 from voices.models import CustomVoice
 
 logger = logging.getLogger(__name__)

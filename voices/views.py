@@ -8,8 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mybella.providers.speech import SpeechError
 from voices import selectors, services
-from voices.engines import SpeechError
 from voices.forms import VoiceUploadForm
 from voices.models import CustomVoice
 

@@ -2,10 +2,10 @@
 
 import pytest
 
-from chat.tests.fake_llm import fake_vector
 from memory.models import ConversationMemory
 from memory.recall import recall
 from memory.services import memory_create, memory_update
+from mybella.tests.fakes.fake_llm import fake_vector
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db

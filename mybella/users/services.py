@@ -45,7 +45,7 @@ def user_delete(*, user: User) -> None:
 
 def _delete_cloned_voices(user: User) -> None:
     """Delete the user's voices at ElevenLabs too; a failure there must not keep the account."""
-    from voices.engines import SpeechError, cloning_engine
+    from mybella.providers.speech import SpeechError, cloning_engine
     from voices.models import CustomVoice
 
     ids = CustomVoice.objects.filter(owner=user).exclude(provider_voice_id="")

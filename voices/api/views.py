@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.providers.speech import SpeechError
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 from voices import selectors, services
@@ -28,7 +29,6 @@ from voices.api.serializers import (
     SpeakInputSerializer,
     VoicePresetSerializer,
 )
-from voices.engines import SpeechError
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 logger = logging.getLogger(__name__)
@@ -52,12 +52,6 @@ class AudioNegotiation(DefaultContentNegotiation):
             return super().select_renderer(request, renderers, format_suffix)
         except exceptions.NotAcceptable:  # an <audio> element asking for audio only
             return renderers[0], renderers[0].media_type
-
-
-def speech_error_response(error: SpeechError) -> Response:
-    """Answer a speech engine's failure as JSON with its status (and Retry-After)."""
-    headers = {"Retry-After": str(error.retry_after)} if error.retry_after else {}
-    return Response({"detail": error.message}, status=error.status_code, headers=headers)
 
 
 def _logged(chunks: Iterator[bytes]) -> Iterator[bytes]:
@@ -120,10 +114,7 @@ class VoicePresetViewSet(
         filterset_class=None,
     )
     def preview(self, request: Request, pk: str | None = None) -> HttpResponseBase:
-        try:
-            return clip_response(services.preset_preview(self.get_object()))
-        except SpeechError as error:
-            return speech_error_response(error)
+        return clip_response(services.preset_preview(self.get_object()))
 
 
 @extend_schema_view(
@@ -177,10 +168,7 @@ class CustomVoiceViewSet(
         return Response(self.get_serializer(voice).data, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str | None = None) -> Response:
-        try:
-            services.custom_voice_delete(voice=self.get_object(), user=request.user)
-        except SpeechError as error:
-            return speech_error_response(error)
+        services.custom_voice_delete(voice=self.get_object(), user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
@@ -286,12 +274,9 @@ class PersonaSpeakView(APIView):
         serializer = SpeakInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text, user = serializer.validated_data.get("text"), request.user
-        try:
-            if not serializer.validated_data["stream"]:
-                return clip_response(services.speech_for_persona(persona, text, user=user))
-            speech = services.speech_stream_for_persona(persona, text, user=user)
-        except SpeechError as error:
-            return speech_error_response(error)
+        if not serializer.validated_data["stream"]:
+            return clip_response(services.speech_for_persona(persona, text, user=user))
+        speech = services.speech_stream_for_persona(persona, text, user=user)
         response = StreamingHttpResponse(_logged(speech.chunks), content_type=speech.content_type)
         response["X-Speech-Cache"] = "hit" if speech.cache_hit else "miss"
         response["X-Speech-Engine"] = speech.engine

@@ -1,11 +1,9 @@
-"""Fixtures of the voices tests: the fake ElevenLabs API, engines, users' voices."""
+"""Fixtures of the voices tests: no speech engine unless a test asks for one, espeak-ng."""
 
 import os
 import shutil
 
 import pytest
-
-from voices.tests.fake_elevenlabs import fake_elevenlabs_fixture  # noqa: F401 - a fixture
 
 
 @pytest.fixture(autouse=True)

@@ -25,7 +25,7 @@ def test_sync_without_a_key_says_so():
 
 def test_sync_pages_through_the_voices(fake_elevenlabs, monkeypatch):
     """Every page is read; new voices become presets, known ones are updated."""
-    monkeypatch.setattr("voices.engines.elevenlabs.PAGE_SIZE", 2)
+    monkeypatch.setattr("mybella.providers.speech.elevenlabs.PAGE_SIZE", 2)
     fake_elevenlabs.add_voices(4, labels={"gender": "male"})
     fake_elevenlabs.voices["21m00Tcm4TlvDq8ikWAM"]["description"] = "Rachel, renewed."
     before = VoicePreset.objects.count()
@@ -75,7 +75,7 @@ def test_sync_skips_cloned_voices_and_keeps_staff_choices(fake_elevenlabs):
 
 def test_sync_failure_changes_nothing(fake_elevenlabs, monkeypatch):
     """A page that fails rolls the whole sync back, and the command fails saying why."""
-    monkeypatch.setattr("voices.engines.elevenlabs.PAGE_SIZE", 2)
+    monkeypatch.setattr("mybella.providers.speech.elevenlabs.PAGE_SIZE", 2)
     before = list(VoicePreset.objects.values_list("provider_voice_id", "is_active", "name"))
     fake_elevenlabs.fail_next("server_error", after=1)
     with pytest.raises(CommandError, match="had a problem"):

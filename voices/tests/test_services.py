@@ -10,11 +10,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.http import Http404
 from django.utils import timezone
 
+from mybella.providers.speech import SpeechError
+from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
 from voices import services, tasks
-from voices.engines import SpeechError
-from voices.engines.elevenlabs import ElevenLabsEngine
 from voices.models import CustomVoice, SpeechClip
 from voices.tests.audio_files import wav_bytes
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory

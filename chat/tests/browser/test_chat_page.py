@@ -14,8 +14,8 @@ from playwright.sync_api import Locator, Page, expect
 
 from chat.models import ChatMessage, Conversation
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
-from chat.tests.fake_llm import DEFAULT_REPLY
 from mybella.tests.browser.steps import TAP, sign_up
+from mybella.tests.fakes.fake_llm import DEFAULT_REPLY
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from voices.engines import SpeechError
+from mybella.providers.speech import SpeechError
 from voices.services import preset_sync
 
 
@@ -15,7 +15,7 @@ class Command(BaseCommand):
         if not settings.ELEVENLABS_API_KEY:
             self.stdout.write("ELEVENLABS_API_KEY is not set, so there is nothing to sync.")
             return
-        from voices.engines.elevenlabs import ElevenLabsEngine
+        from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
         try:
             result = preset_sync(engine=ElevenLabsEngine())

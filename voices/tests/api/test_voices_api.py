@@ -427,8 +427,8 @@ def test_only_the_greeting_is_shared_between_users(
 
 def test_a_stream_breaking_off_ends_the_audio_quietly():
     """Once audio has started, an engine failure can only end it early, never a 500."""
+    from mybella.providers.speech import SpeechError
     from voices.api.views import _logged
-    from voices.engines import SpeechError
 
     def broken():
         yield b"first"

@@ -38,7 +38,7 @@ def spoken_mp3(tmp_path: Path) -> bytes:
 @pytest.fixture
 def eleven(fake_elevenlabs, spoken_mp3, monkeypatch):
     """The fake ElevenLabs API, speaking real audio."""
-    monkeypatch.setattr("voices.tests.fake_elevenlabs.fake_mp3", lambda text: spoken_mp3)
+    monkeypatch.setattr("mybella.tests.fakes.fake_elevenlabs.fake_mp3", lambda text: spoken_mp3)
     return fake_elevenlabs
 
 

@@ -11,7 +11,13 @@ from elevenlabs import VoiceSettings as ElevenVoiceSettings
 from elevenlabs.core.api_error import ApiError
 from elevenlabs.core.parse_error import ParsingError
 
-from voices.engines.base import Audio, SpeechEngine, SpeechError, VoiceChoice, VoiceSettings
+from mybella.providers.speech.base import (
+    Audio,
+    SpeechEngine,
+    SpeechError,
+    VoiceChoice,
+    VoiceSettings,
+)
 
 logger = logging.getLogger(__name__)
 

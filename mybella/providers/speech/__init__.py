@@ -3,14 +3,14 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from voices.engines.base import (
+from mybella.providers.speech.base import (
     Audio,
     SpeechEngine,
     SpeechError,
     VoiceChoice,
     VoiceSettings,
 )
-from voices.engines.espeak import EspeakEngine, espeak_binary
+from mybella.providers.speech.espeak import EspeakEngine, espeak_binary
 
 __all__ = [
     "Audio",
@@ -21,16 +21,18 @@ __all__ = [
     "VoiceSettings",
     "cloning_engine",
     "get_engine",
+    "speech_available",
 ]
 
 CHOICES = {"elevenlabs", "espeak", "none"}
 
 
-def get_engine() -> SpeechEngine | None:
-    """Return the speech engine the settings ask for, or None when there is none.
+def _chosen() -> str:
+    """Return the engine the settings ask for: "elevenlabs", "espeak" or "none".
 
     SPEECH_ENGINE "elevenlabs", "espeak" or "none" decides; when it is empty, use ElevenLabs
-    if ELEVENLABS_API_KEY is set, else espeak-ng if it is installed, else nothing.
+    if ELEVENLABS_API_KEY is set, else espeak-ng if it is installed, else nothing. espeak-ng
+    asked for but not installed is nothing too.
     """
     choice = settings.SPEECH_ENGINE.strip().lower()
     if choice and choice not in CHOICES:
@@ -39,23 +41,34 @@ def get_engine() -> SpeechEngine | None:
             f"not {settings.SPEECH_ENGINE!r}."
         )
     if not choice:
-        if settings.ELEVENLABS_API_KEY:
-            choice = "elevenlabs"
-        else:
-            choice = "espeak" if espeak_binary() else "none"
+        choice = "elevenlabs" if settings.ELEVENLABS_API_KEY else "espeak"
+    if choice == "espeak" and not espeak_binary():
+        return "none"
+    return choice
+
+
+def get_engine() -> SpeechEngine | None:
+    """Return the speech engine the settings ask for, or None when there is none."""
+    choice = _chosen()
     if choice == "elevenlabs":
-        from voices.engines.elevenlabs import ElevenLabsEngine
+        # Imported here so servers without ElevenLabs never pay for loading the SDK.
+        from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
         return ElevenLabsEngine()
-    if choice == "espeak" and espeak_binary():
+    if choice == "espeak":
         return EspeakEngine()
     return None
+
+
+def speech_available() -> bool:
+    """Return whether the server speaks at all, without making an engine."""
+    return _chosen() != "none"
 
 
 def cloning_engine() -> SpeechEngine | None:
     """Return the engine that clones voices (ElevenLabs), or None without an API key."""
     if not settings.ELEVENLABS_API_KEY:
         return None
-    from voices.engines.elevenlabs import ElevenLabsEngine
+    from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
     return ElevenLabsEngine()

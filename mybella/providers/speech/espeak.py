@@ -7,7 +7,13 @@ from pathlib import Path
 
 from django.conf import settings
 
-from voices.engines.base import Audio, SpeechEngine, SpeechError, VoiceChoice, VoiceSettings
+from mybella.providers.speech.base import (
+    Audio,
+    SpeechEngine,
+    SpeechError,
+    VoiceChoice,
+    VoiceSettings,
+)
 
 WORDS_PER_MINUTE = 175  # espeak-ng's own default pace
 TIMEOUT = 30  # seconds

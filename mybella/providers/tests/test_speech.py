@@ -2,25 +2,37 @@
 
 import io
 import socket
+import wave
 
 import mutagen
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from mutagen.wave import WAVE
 
-from voices.engines import (
+from mybella.providers.speech import (
     EspeakEngine,
     SpeechError,
     VoiceChoice,
     VoiceSettings,
     cloning_engine,
     get_engine,
+    speech_available,
 )
-from voices.engines.elevenlabs import ElevenLabsEngine
-from voices.tests.audio_files import wav_bytes
-from voices.tests.fake_elevenlabs import fake_mp3
+from mybella.providers.speech.elevenlabs import ElevenLabsEngine
+from mybella.tests.fakes.fake_elevenlabs import fake_mp3
 
 RACHEL = VoiceChoice("default", "21m00Tcm4TlvDq8ikWAM")
+
+
+def wav_bytes(seconds: float, rate: int = 8000) -> bytes:
+    """Return a silent mono 16-bit WAV lasting `seconds`: a voice sample to upload."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(b"\0\0" * int(seconds * rate))
+    return buffer.getvalue()
 
 
 def closed_port() -> int:
@@ -59,6 +71,26 @@ def test_explicit_choice_wins(settings):
     settings.SPEECH_ENGINE = "polly"
     with pytest.raises(ImproperlyConfigured):
         get_engine()
+
+
+def test_speech_available_agrees_with_get_engine(settings):
+    """Speech is available exactly when some engine would speak, without making one."""
+    cases = [
+        ("", "key", "/no/such/espeak-ng", True),
+        ("", "", "/bin/true", True),
+        ("", "", "/no/such/espeak-ng", False),
+        ("espeak", "key", "/no/such/espeak-ng", False),
+        ("elevenlabs", "", "/no/such/espeak-ng", True),
+        ("none", "key", "/bin/true", False),
+    ]
+    for engine, key, binary, available in cases:
+        settings.SPEECH_ENGINE, settings.ELEVENLABS_API_KEY = engine, key
+        settings.ESPEAK_BINARY = binary
+        assert speech_available() is available, (engine, key, binary)
+        assert (get_engine() is not None) is available, (engine, key, binary)
+    settings.SPEECH_ENGINE = "polly"
+    with pytest.raises(ImproperlyConfigured):
+        speech_available()
 
 
 def test_cloning_needs_a_key(settings):
@@ -141,7 +173,7 @@ def test_delete_voice_and_a_missing_one(fake_elevenlabs):
 
 def test_list_voices_follows_the_pages(fake_elevenlabs, monkeypatch):
     """list_voices() pages through GET /v2/voices with next_page_token until has_more is off."""
-    monkeypatch.setattr("voices.engines.elevenlabs.PAGE_SIZE", 2)
+    monkeypatch.setattr("mybella.providers.speech.elevenlabs.PAGE_SIZE", 2)
     fake_elevenlabs.add_voices(3)
     voices = list(ElevenLabsEngine().list_voices())
     assert len(voices) == len(fake_elevenlabs.voices) == 7

@@ -2,8 +2,8 @@
 
 It speaks the paths and shapes the SDK calls: text to speech (whole and streamed), the
 paginated voice list (GET /v2/voices), instant voice cloning (POST /v1/voices/add), and
-getting and deleting voices. Tests take the `fake_elevenlabs` fixture (voices/tests/conftest
-.py); settings then point at the server with a key it accepts.
+getting and deleting voices. Tests take the `fake_elevenlabs` fixture (the root conftest
+loads this module as a plugin); settings then point at the server with a key it accepts.
 """
 
 import json

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from chat.providers import (
+from mybella.providers.llm import (
     ChatProvider,
     OfflineProvider,
     Prompt,
@@ -14,8 +14,8 @@ from chat.providers import (
     RecalledItem,
     get_provider,
 )
-from chat.providers.openai_compat import OpenAICompatibleProvider
-from chat.tests.fake_llm import DEFAULT_REPLY, fake_vector
+from mybella.providers.llm.openai_compat import OpenAICompatibleProvider
+from mybella.tests.fakes.fake_llm import DEFAULT_REPLY, fake_vector
 
 STYLES = ["warm", "playful", "thoughtful", "direct", "calm", "enthusiastic", "formal"]
 

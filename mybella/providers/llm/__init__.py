@@ -3,8 +3,8 @@
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from chat.providers.base import ChatProvider, Prompt, ProviderError, RecalledItem
-from chat.providers.offline import OfflineProvider
+from mybella.providers.llm.base import ChatProvider, Prompt, ProviderError, RecalledItem
+from mybella.providers.llm.offline import OfflineProvider
 
 __all__ = [
     "ChatProvider",
@@ -29,7 +29,7 @@ def get_provider() -> ChatProvider:
         return OfflineProvider()
     if choice == "openai":
         # Imported here so the offline engine never pays for loading the SDK.
-        from chat.providers.openai_compat import OpenAICompatibleProvider
+        from mybella.providers.llm.openai_compat import OpenAICompatibleProvider
 
         return OpenAICompatibleProvider()
     raise ImproperlyConfigured(

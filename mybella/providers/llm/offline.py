@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from chat.providers.base import ChatProvider, Prompt, RecalledItem
+from mybella.providers.llm.base import ChatProvider, Prompt, RecalledItem
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from typing import Any
 import openai
 from django.conf import settings
 
-from chat.providers.base import ChatProvider, Prompt, ProviderError
+from mybella.providers.llm.base import ChatProvider, Prompt, ProviderError
 
 logger = logging.getLogger(__name__)
 

@@ -3,10 +3,9 @@
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from voices.models import CustomVoice, VoicePreset
+from mybella.core.errors import UpstreamError
 
 
 @dataclass(frozen=True)
@@ -15,8 +14,9 @@ class VoiceChoice:
 
     kind: str  # "custom" | "preset" | "default"
     provider_voice_id: str
-    preset: "VoicePreset | None" = None
-    custom_voice: "CustomVoice | None" = None
+    # The app's preset and custom voice rows (anything with a `name`): providers import no app.
+    preset: Any = None
+    custom_voice: Any = None
     labels: dict = field(default_factory=dict)  # gender, accent, … for engines without ids
 
     @property
@@ -42,11 +42,13 @@ class Audio:
     content_type: str
 
 
-class SpeechError(Exception):
+class SpeechError(UpstreamError):
     """A speech engine failed; `status_code` is what the API answers, `message` what users read.
 
     `retryable` says whether the same request may work a little later (busy, timeouts, 5xx);
     `reason` is the provider's own word for the failure (e.g. "voice_not_found"), if any.
+    An UpstreamError, so the API answers one that nobody caught with its status and
+    Retry-After. Unlike UpstreamError, the status comes second and may be positional.
     """
 
     def __init__(
@@ -58,12 +60,13 @@ class SpeechError(Exception):
         retryable: bool = False,
         reason: str = "",
     ) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code
-        self.retry_after = retry_after
-        self.retryable = retryable
-        self.reason = reason
+        super().__init__(
+            message,
+            status_code=status_code,
+            retry_after=retry_after,
+            retryable=retryable,
+            reason=reason,
+        )
 
 
 class SpeechEngine(ABC):

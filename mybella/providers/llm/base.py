@@ -4,6 +4,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from mybella.core.errors import UpstreamError
+
 
 @dataclass(frozen=True)
 class RecalledItem:
@@ -33,14 +35,16 @@ class Prompt:
     turn: int = 0  # how many user messages this pair has sent before this one
 
 
-class ProviderError(Exception):
-    """A reply engine failed; `status_code` is what the API answers, `message` what users read."""
+class ProviderError(UpstreamError):
+    """A reply engine failed; `status_code` is what the API answers, `message` what users read.
+
+    An UpstreamError, so the API answers one that nobody caught with its status and
+    Retry-After.
+    """
 
     def __init__(self, message: str, *, status_code: int, retry_after: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status_code = status_code  # 502 bad answer, 503 busy/unreachable, 504 timeout
-        self.retry_after = retry_after
+        # 502 bad answer, 503 busy/unreachable, 504 timeout
+        super().__init__(message, status_code=status_code, retry_after=retry_after)
 
 
 class ChatProvider(ABC):
