@@ -283,7 +283,7 @@ LOGGING = {
 }
 CSRF_FAILURE_VIEW = "mybella.core.views.csrf_failure"
 
-# --- LLM reply engines (mybella/providers/llm) -----------------------------------------------
+# --- LLM reply engines (mybella/providers/llm) ------------------------------------------
 # LLM_PROVIDER: "offline" (built-in, no network), "openai" (any OpenAI-compatible server),
 # or "" to use "openai" when LLM_BASE_URL or LLM_API_KEY is set and "offline" otherwise.
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="")
