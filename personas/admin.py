@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from mybella.core.admin import BoundedSearchAdmin
 from personas.avatars import AvatarError, avatar_process
 from personas.models import PersonaProfile
 from personas.services import persona_duplicate
@@ -60,7 +61,7 @@ class PersonaAdminForm(forms.ModelForm):
 
 
 @admin.register(PersonaProfile)
-class PersonaProfileAdmin(admin.ModelAdmin):
+class PersonaProfileAdmin(BoundedSearchAdmin):
     """Staff curate system personas here; users' own personas are shown read-only."""
 
     form = PersonaAdminForm

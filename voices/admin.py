@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from mybella.core.admin import BoundedSearchAdmin
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 
@@ -22,7 +23,7 @@ class GenderFilter(admin.SimpleListFilter):
 
 
 @admin.register(VoicePreset)
-class VoicePresetAdmin(admin.ModelAdmin):
+class VoicePresetAdmin(BoundedSearchAdmin):
     """Staff curate the presets users choose from; `manage.py sync_voices` adds new ones."""
 
     list_display = ["name", "gender", "accent", "provider_voice_id", "is_legacy", "is_active"]
@@ -62,7 +63,7 @@ class VoicePresetAdmin(admin.ModelAdmin):
         )
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(BoundedSearchAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 

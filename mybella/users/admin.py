@@ -1,7 +1,10 @@
 from django.contrib import admin
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
+from mybella.core.admin import BoundedSearchAdmin
 from mybella.users.models import ApiToken, User, UserSettings
 
 
@@ -11,8 +14,16 @@ class UserSettingsInline(admin.StackedInline):
     autocomplete_fields = ["current_persona"]
 
 
+admin.site.unregister(Group)
+
+
+@admin.register(Group)
+class GroupAdmin(BoundedSearchAdmin, DjangoGroupAdmin):
+    pass
+
+
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(BoundedSearchAdmin, DjangoUserAdmin):
     inlines = [UserSettingsInline]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
@@ -22,7 +33,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(admin.ModelAdmin):
+class ApiTokenAdmin(BoundedSearchAdmin):
     """Staff can see whose tokens exist and revoke one; keys are never stored, so never shown."""
 
     list_display = ["prefix", "name", "user", "created_at", "expires_at", "last_used_at"]

@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.providers.speech import SpeechError
 from personas.models import PersonaProfile
@@ -74,7 +75,12 @@ class PresetFilter(django_filters.FilterSet):
     gender = django_filters.CharFilter(
         field_name="labels__gender", help_text="female, male or neutral."
     )
-    search = django_filters.CharFilter(field_name="name", lookup_expr="icontains")
+    search = django_filters.CharFilter(
+        field_name="name",
+        lookup_expr="icontains",
+        max_length=limits.SEARCH_QUERY_MAX_CHARS,
+        help_text=f"Words in the name (at most {limits.SEARCH_QUERY_MAX_CHARS} characters).",
+    )
     legacy = django_filters.BooleanFilter(field_name="is_legacy")
 
     class Meta:
