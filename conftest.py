@@ -7,7 +7,11 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
-pytest_plugins = ["mybella.tests.fakes.fake_llm", "mybella.tests.fakes.fake_elevenlabs"]
+pytest_plugins = [
+    "mybella.tests.fakes.fake_llm",
+    "mybella.tests.fakes.fake_elevenlabs",
+    "mybella.tests.concurrency",
+]
 
 
 def _create_system_personas() -> None:

@@ -177,6 +177,7 @@ def memory_apply_ops(
     return changed
 
 
+@transaction.atomic
 def preference_set(*, user: User, persona: PersonaProfile, key: str, value: str) -> UserPreference:
     """Set one preference of this pair (an empty value removes it).
 
@@ -194,6 +195,8 @@ def preference_set(*, user: User, persona: PersonaProfile, key: str, value: str)
     preference.full_clean(
         exclude=["user", "persona"], validate_unique=False, validate_constraints=False
     )
+    # Lock the user's row so two new keys at once can't both squeeze under the limit.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
     existing = UserPreference.objects.filter(user=user, persona=persona)
     if not value.strip():
         existing.filter(key=key).delete()
