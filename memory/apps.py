@@ -5,4 +5,4 @@ class MemoryConfig(AppConfig):
     name = "memory"
 
     def ready(self) -> None:
-        from memory import receivers  # noqa: F401
+        from memory import account, receivers  # noqa: F401
