@@ -8,7 +8,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mybella import urls as project_urls
 from personas.api.scoping import PersonaScopedMixin
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 
@@ -24,10 +23,7 @@ class PersonaName(PersonaScopedMixin, APIView):
         return Response({"name": self.persona.name, "owner": owner})
 
 
-urlpatterns = [
-    path("t/personas/<int:persona_id>/name/", PersonaName.as_view()),
-    *project_urls.urlpatterns,
-]
+urlpatterns = [path("t/personas/<int:persona_id>/name/", PersonaName.as_view())]
 
 pytestmark = [pytest.mark.urls(__name__), pytest.mark.django_db]
 
