@@ -2,6 +2,8 @@
 
 Everything comes through selectors scoped to the (user, persona) pair being answered,
 so whatever a persona's author wrote, nothing of another user or persona can get in.
+What other apps know about the pair (memory's preferences and recall) comes from the
+contributors registered in `chat.context`, which read through their own scoped selectors.
 """
 
 from dataclasses import replace
@@ -9,15 +11,13 @@ from dataclasses import replace
 from django.conf import settings
 
 from chat import selectors
+from chat.context import PromptContext, prompt_contributors
 from chat.models import ChatMessage, Conversation
-from memory import selectors as memory_selectors
-from memory.recall import Recalled, mark_recalled, recall, snippet
 from mybella.core import limits
-from mybella.providers.llm import ChatProvider, Prompt, ProviderError, RecalledItem
+from mybella.providers.llm import ChatProvider, Prompt, RecalledItem
 from mybella.users.models import User
 from personas.models import PersonaProfile
 
-RECALL_K = 5
 USER_NAME_MAX_CHARS = 100
 
 # How LLM_CONTEXT_TOKENS is shared, whatever is stored (rows older than the limits, or
@@ -146,23 +146,32 @@ def _preferences_text(lines: list[tuple[str, str]], tokens: int) -> tuple[str, s
 RECALL_INTRO = "What you remember from earlier with this user (use it only when it helps):"
 
 
-def _recalled_texts(recalled: list[Recalled], query: str, tokens: int) -> list[str]:
+def _recalled_texts(recalled: list[tuple[RecalledItem, PromptContext]], tokens: int) -> list[str]:
     overhead = len(RECALL_INTRO) + 3 * len(recalled)
-    cap = _level([len(item.content) for item in recalled], tokens * 4 - overhead)
+    cap = _level([len(item.content) for item, _context in recalled], tokens * 4 - overhead)
     if cap is None:
-        return [item.content for item in recalled]
-    # A recalled text that must be cut keeps the part around what it was recalled for.
-    return [snippet(item.content, query, cap) if cap > 0 else "" for item in recalled]
+        return [item.content for item, _context in recalled]
+    # A recalled text that must be cut keeps the part it was recalled for, if its
+    # contributor knows which part that is.
+    return [
+        (context.cut_recalled or _cut_chars)(item.content, cap) if cap > 0 else ""
+        for item, context in recalled
+    ]
 
 
-def _query_embedding(provider: ChatProvider | None, text: str) -> list[float] | None:
-    if provider is None or provider.offline:
-        return None
-    try:
-        vectors = provider.embed([text])
-    except ProviderError:
-        return None  # recall still works on words alone
-    return vectors[0] if vectors else None
+def _contexts(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    message: ChatMessage,
+    text: str,
+    provider: ChatProvider | None,
+) -> list[PromptContext]:
+    """Return what each registered contributor adds, in registration order."""
+    return [
+        contribute(user=user, persona=persona, message=message, text=text, provider=provider)
+        for contribute in prompt_contributors
+    ]
 
 
 def prompt_build(
@@ -177,27 +186,23 @@ def prompt_build(
 
     Every part is cut to its share of LLM_CONTEXT_TOKENS (see MESSAGE_SHARE), so the
     estimate of the whole never exceeds it and the latest messages always fit.
-    With a `provider` that offers embeddings, recall uses them as well as words.
+    The registered prompt contributors (`chat.context`) add the user's name, preferences
+    and recalled items; they get `provider` too (memory's recall uses its embeddings).
     """
     budget = settings.LLM_CONTEXT_TOKENS
     message_max = int(budget * MESSAGE_SHARE)
-    preferences = memory_selectors.preference_dict(user=user, persona=persona)
-    user_name = _cut_chars(
-        preferences.get("preferred_name") or user.preferred_name, USER_NAME_MAX_CHARS
-    )
-    persona_name = _cut_chars(persona.name, limits.PERSONA_NAME_MAX_CHARS)
     text = _cut(message.content, message_max)
-    recalled: list[Recalled] = []
-    if memory_selectors.memory_enabled(user=user, persona=persona):
-        recalled = recall(
-            user=user,
-            persona=persona,
-            query=text,
-            k=RECALL_K,
-            exclude_message_ids=[message.id],
-            query_embedding=_query_embedding(provider, text),
-        )
-        mark_recalled(recalled)
+    contexts = _contexts(user=user, persona=persona, message=message, text=text, provider=provider)
+    named = [context.user_name for context in contexts if context.user_name is not None]
+    user_name = _cut_chars(
+        next((name for name in named if name), "") or user.preferred_name, USER_NAME_MAX_CHARS
+    )
+    preferences: dict[str, str] = {}
+    for context in contexts:
+        for key, value in context.preferences.items():
+            preferences.setdefault(key, value)
+    recalled = [(item, context) for context in contexts for item in context.recalled]
+    persona_name = _cut_chars(persona.name, limits.PERSONA_NAME_MAX_CHARS)
     past = [
         (item.role, _cut(item.content, message_max))
         for item in selectors.message_recent(user=user, conversation=conversation, before=message)
@@ -220,22 +225,22 @@ def prompt_build(
     needs = [
         sum(len(label) + len(value) + 1 for label, value in profile) // 4 + 1,
         sum(len(line) + 2 for _key, line in preference_lines) // 4 + 10 if preference_lines else 0,
-        sum(len(item.content) + 3 for item in recalled) // 4 + 20 if recalled else 0,
+        sum(len(item.content) + 3 for item, _context in recalled) // 4 + 20 if recalled else 0,
     ]
     cap = _level(needs, available)
     profile_tokens, preference_tokens, recall_tokens = (
         needs if cap is None else [min(need, cap) for need in needs]
     )
     preferences_part, kept_keys = _preferences_text(preference_lines, preference_tokens)
-    recalled_texts = _recalled_texts(recalled, text, recall_tokens)
-    recalled = [
+    recalled_texts = _recalled_texts(recalled, recall_tokens)
+    kept_recalled = [
         replace(item, content=content)
-        for item, content in zip(recalled, recalled_texts, strict=True)
+        for (item, _context), content in zip(recalled, recalled_texts, strict=True)
         if content
     ]
     parts = [before + _profile_text(profile, profile_tokens) + after, preferences_part]
-    if recalled:
-        parts.append(RECALL_INTRO + "\n" + "\n".join(f"- {item.content}" for item in recalled))
+    if kept_recalled:
+        parts.append(RECALL_INTRO + "\n" + "\n".join(f"- {item.content}" for item in kept_recalled))
     # The estimates above are rough: this cut is what guarantees the budget.
     system = _cut("\n\n".join(part for part in parts if part), budget - estimate_tokens(text))
 
@@ -264,10 +269,9 @@ def prompt_build(
         greeting=persona.greeting,
         user_name=user_name,
         preferences={
-            key: user_name if key == "preferred_name" else value
-            for key, value in preferences.items()
-            if key in kept_keys or key == "preferred_name"
+            **({"preferred_name": user_name} if named else {}),
+            **{key: value for key, value in preferences.items() if key in kept_keys},
         },
-        recalled=tuple(RecalledItem(kind=item.kind, content=item.content) for item in recalled),
+        recalled=tuple(kept_recalled),
         turn=sum(1 for m in history if m["role"] == ChatMessage.Role.USER),
     )

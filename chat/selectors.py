@@ -1,6 +1,14 @@
-"""Reads of conversations and messages, always scoped to the user asking."""
+"""Reads of conversations and messages, always scoped to the user asking.
 
-from django.db.models import QuerySet
+The apps above chat (memory) read messages only through these functions too.
+"""
+
+from collections.abc import Collection, Iterable, Sequence
+from functools import reduce
+from operator import or_
+
+from django.db.models import Q, QuerySet
+from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
 from mybella.users.models import User
@@ -54,8 +62,78 @@ def message_recent(
     return list(messages.order_by("-created_at", "-id")[:limit])
 
 
-def user_turns(*, user: User, persona: PersonaProfile) -> int:
-    """Return how many messages `user` has sent `persona`."""
-    return ChatMessage.objects.filter(
-        user=user, persona=persona, role=ChatMessage.Role.USER
-    ).count()
+def message_recall_candidates(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    needles: Sequence[str],
+    exclude_ids: Collection[int] = (),
+    limit: int,
+    head_chars: int,
+) -> list[ChatMessage]:
+    """Return the pair's newest good messages containing any of `needles`, up to `limit`.
+
+    Good: finished, said by the user or the persona, and not the persona's greeting (its
+    own opening line is nothing to recall). Each carries only `id`, `created_at` and
+    `head`, the first `head_chars` characters of its content. No needles, no query.
+    """
+    matches = reduce(or_, (Q(content__icontains=needle) for needle in needles), Q(pk__in=[]))
+    return list(
+        ChatMessage.objects.filter(
+            matches,
+            user=user,
+            persona=persona,
+            status=ChatMessage.Status.OK,
+            role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
+        )
+        .exclude(id__in=list(exclude_ids))
+        .exclude(provider="greeting")
+        .annotate(head=Left("content", head_chars))
+        .only("id", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def messages_for_extraction(*, ids: Iterable[int]) -> QuerySet[ChatMessage]:
+    """Return the good user messages among `ids`, with their user and persona, by pair and time.
+
+    For background work that was handed message ids by `chat.context.user_messages_saved`
+    (the ids come from chat itself, so they are not scoped to a caller again).
+    """
+    return (
+        ChatMessage.objects.filter(
+            id__in=list(ids), role=ChatMessage.Role.USER, status=ChatMessage.Status.OK
+        )
+        .select_related("user", "persona")
+        .order_by("user_id", "persona_id", "created_at", "id")
+    )
+
+
+def message_ids_imported(*, conversation_id: int, after_id: int = 0) -> QuerySet:
+    """Return the ids of a conversation's imported user messages after `after_id`, in order."""
+    return (
+        ChatMessage.objects.filter(
+            conversation_id=conversation_id,
+            role=ChatMessage.Role.USER,
+            provider="import",
+            id__gt=after_id,
+        )
+        .order_by("id")
+        .values_list("id", flat=True)
+    )
+
+
+def message_ids_of_pair(*, user: User, persona: PersonaProfile, ids: Iterable[int]) -> QuerySet:
+    """Return those of `ids` that are messages of this (user, persona) pair."""
+    return ChatMessage.objects.filter(user=user, persona=persona, id__in=list(ids)).values_list(
+        "id", flat=True
+    )
+
+
+def message_ids_only() -> QuerySet[ChatMessage]:
+    """Return messages with only their ids loaded, to prefetch over a scoped relation.
+
+    Unscoped by itself: only for `Prefetch("source_messages", queryset=...)` and the
+    like, where the relation of an already scoped object does the scoping.
+    """
+    return ChatMessage.objects.only("id")

@@ -13,9 +13,9 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from chat import selectors
+from chat.context import user_messages_saved
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
-from memory.tasks import extract_imported_memories, extract_memories
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
@@ -113,8 +113,20 @@ def _save_exchange(
     )
     reply = _pending_reply(message, provider)
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
-    transaction.on_commit(lambda: extract_memories.enqueue([message.id]))
+    _announce_on_commit(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
     return Exchange(message, reply)
+
+
+def _announce_on_commit(*, conversation_id: int, message_ids: list[int], imported: bool) -> None:
+    """Send `user_messages_saved` once the current transaction commits (never on a rollback)."""
+    transaction.on_commit(
+        lambda: user_messages_saved.send(
+            sender=ChatMessage,
+            conversation_id=conversation_id,
+            message_ids=message_ids,
+            imported=imported,
+        )
+    )
 
 
 def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMessage:
@@ -443,7 +455,9 @@ def history_import(
     for message, item in zip(messages, items, strict=True):
         message.created_at = item["created_at"] or now
     ChatMessage.objects.bulk_update(messages, ["created_at"], batch_size=500)
-    if any(m.role == ChatMessage.Role.USER for m in messages):
-        # One chunk of user messages per task, each queueing the next: see the task.
-        transaction.on_commit(lambda: extract_imported_memories.enqueue(conversation.id))
+    user_message_ids = [m.id for m in messages if m.role == ChatMessage.Role.USER]
+    if user_message_ids:
+        _announce_on_commit(
+            conversation_id=conversation.pk, message_ids=user_message_ids, imported=True
+        )
     return conversation

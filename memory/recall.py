@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.db.models.functions import Left
 from django.utils import timezone
 
-from chat.models import ChatMessage
+from chat import selectors as chat_selectors
 from memory.models import ConversationMemory
 from mybella.core import limits
 from mybella.users.models import User
@@ -170,32 +170,26 @@ def recall(
     if (not query_terms and not query_embedding) or k <= 0:
         return []
     needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
-    matches = reduce(or_, (Q(content__icontains=n) for n in needles[:MAX_SQL_TERMS]), Q(pk__in=[]))
+    needles = needles[:MAX_SQL_TERMS]
+    matches = reduce(or_, (Q(content__icontains=n) for n in needles), Q(pk__in=[]))
     memory_filter = matches | Q(pinned=True)
     if query_embedding:
         memory_filter |= Q(embedding__isnull=False)
 
-    head = Left("content", _scan_chars())
     memories = list(
         ConversationMemory.objects.filter(user=user, persona=persona)
         .filter(memory_filter)
-        .annotate(head=head)
+        .annotate(head=Left("content", _scan_chars()))
         .only("id", "importance", "pinned", "created_at", "embedding")
         .order_by("-pinned", "-importance", "-created_at", "-id")[:CANDIDATE_LIMIT]
     )
-    messages = list(
-        ChatMessage.objects.filter(
-            matches,
-            user=user,
-            persona=persona,
-            status=ChatMessage.Status.OK,
-            role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
-        )
-        .exclude(id__in=list(exclude_message_ids))
-        .exclude(provider="greeting")  # the persona's own opening line is no memory
-        .annotate(head=head)
-        .only("id", "created_at")
-        .order_by("-created_at", "-id")[:CANDIDATE_LIMIT]
+    messages = chat_selectors.message_recall_candidates(
+        user=user,
+        persona=persona,
+        needles=needles,
+        exclude_ids=exclude_message_ids,
+        limit=CANDIDATE_LIMIT,
+        head_chars=_scan_chars(),
     )
     relevance = _bm25(query_terms, [terms(item.head) for item in [*memories, *messages]])
     now = timezone.now()

@@ -2,6 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 
+from chat import selectors as chat_selectors
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -10,14 +11,8 @@ from personas.models import PersonaProfile
 def memory_list(*, user: User, persona: PersonaProfile) -> QuerySet[ConversationMemory]:
     """Return what `persona` remembers about `user`, pinned and important first."""
     return ConversationMemory.objects.filter(user=user, persona=persona).prefetch_related(
-        Prefetch("source_messages", queryset=_source_ids()),
+        Prefetch("source_messages", queryset=chat_selectors.message_ids_only()),
     )
-
-
-def _source_ids() -> QuerySet:
-    from chat.models import ChatMessage
-
-    return ChatMessage.objects.only("id")
 
 
 def memory_list_with_history(
@@ -33,11 +28,6 @@ def memory_list_with_history(
 def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
     """Return all of `user`'s memories, whichever persona holds them (for lookups by id)."""
     return ConversationMemory.objects.filter(user=user).select_related("persona")
-
-
-def memory_events(*, user: User, memory: ConversationMemory) -> QuerySet[MemoryEvent]:
-    """Return the recent history of one memory, newest first."""
-    return MemoryEvent.objects.filter(user=user, memory=memory)
 
 
 def preference_list(*, user: User, persona: PersonaProfile) -> QuerySet[UserPreference]:

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from chat import selectors as chat_selectors
 from memory.extraction import MemoryOp
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
 from mybella.core import limits
@@ -86,7 +87,7 @@ def memory_create(
     if ids:
         # Only this pair's own messages can be a memory's source.
         memory.source_messages.set(
-            persona.chat_messages.filter(user=user, id__in=ids).values_list("id", flat=True)
+            chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=ids)
         )
     _record(memory, action=MemoryEvent.Action.CREATED, actor=actor, after=memory.content)
     _embed_on_commit(memory)
@@ -171,7 +172,9 @@ def memory_apply_ops(
             memory = own[op.memory_id]
             if memory.content != op.content:
                 changed.append(memory_update(memory=memory, actor=actor, content=op.content))
-                memory.source_messages.add(*persona.chat_messages.filter(user=user, id__in=sources))
+                memory.source_messages.add(
+                    *chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=sources)
+                )
         elif op.op == "delete" and op.memory_id in own:
             memory_delete(memory=own.pop(op.memory_id), actor=actor)
     return changed

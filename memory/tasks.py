@@ -7,6 +7,7 @@ from django.conf import settings
 from django.db import transaction
 from django_tasks import task
 
+from chat import selectors as chat_selectors
 from chat.models import ChatMessage
 from memory import selectors
 from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
@@ -40,30 +41,23 @@ def extract_imported_memories(conversation_id: int, after_id: int = 0) -> dict[s
     whole import. A chunk is TASKS_CHUNK_SIZE user messages. Return how many messages the
     chunk held and how many memories changed.
     """
-    imported = ChatMessage.objects.filter(
-        conversation_id=conversation_id, role=ChatMessage.Role.USER, provider="import"
-    ).order_by("id")
     chunk = list(
-        imported.filter(id__gt=after_id).values_list("id", flat=True)[: settings.TASKS_CHUNK_SIZE]
+        chat_selectors.message_ids_imported(conversation_id=conversation_id, after_id=after_id)[
+            : settings.TASKS_CHUNK_SIZE
+        ]
     )
     if not chunk:
         return {"messages": 0, "memories": 0}
     changed = _extract(chunk, imported=True)
-    if imported.filter(id__gt=chunk[-1]).exists():
+    rest = chat_selectors.message_ids_imported(conversation_id=conversation_id, after_id=chunk[-1])
+    if rest.exists():
         extract_imported_memories.enqueue(conversation_id, chunk[-1])
     return {"messages": len(chunk), "memories": changed}
 
 
 def _extract(message_ids: list[int], *, imported: bool) -> int:
-    messages = (
-        ChatMessage.objects.filter(
-            id__in=message_ids,
-            role=ChatMessage.Role.USER,
-            status=ChatMessage.Status.OK,
-            memory_extraction__isnull=True,
-        )
-        .select_related("user", "persona")
-        .order_by("user_id", "persona_id", "created_at", "id")
+    messages = chat_selectors.messages_for_extraction(ids=message_ids).filter(
+        memory_extraction__isnull=True  # not extracted yet (MessageExtraction is memory's)
     )
     provider = get_provider()
     changed = 0

@@ -4,55 +4,32 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from chat.api import views as chat_views
-from memory.api import views as memory_views
+from chat.api import urls as chat_urls
+from memory.api import urls as memory_urls
 from mybella.users.api import ApiTokenViewSet, ExportView, TokenView
-from personas.api.views import PersonaViewSet
-from voices.api import views as voice_views
+from personas.api import urls as personas_urls
+from voices.api import urls as voices_urls
+
+# Each app declares its routes in its own api/urls.py; they are matched (and the router's
+# listed at the API root) in this order.
+APPS = [personas_urls, chat_urls, memory_urls, voices_urls]
 
 router = DefaultRouter()
 router.register("auth/tokens", ApiTokenViewSet, basename="api-token")
-router.register("personas", PersonaViewSet, basename="persona")
-router.register("conversations", chat_views.ConversationViewSet, basename="conversation")
-router.register("memories", memory_views.MemoryViewSet, basename="memory")
-router.register("voices/presets", voice_views.VoicePresetViewSet, basename="voice-preset")
-router.register("voices/custom", voice_views.CustomVoiceViewSet, basename="custom-voice")
+for app in APPS:
+    for prefix, viewset, basename in app.router.registry:
+        router.register(prefix, viewset, basename=basename)
 
 app_name = "api"
-
-persona_scoped = [
-    path(
-        "conversations/",
-        chat_views.PersonaConversationsView.as_view(),
-        name="persona-conversations",
-    ),
-    path("history/import/", chat_views.HistoryImportView.as_view(), name="persona-history-import"),
-    path("memories/", memory_views.PersonaMemoriesView.as_view(), name="persona-memories"),
-    path(
-        "memories/search/",
-        memory_views.PersonaMemorySearchView.as_view(),
-        name="persona-memory-search",
-    ),
-    path("preferences/", memory_views.PersonaPreferencesView.as_view(), name="persona-preferences"),
-    path(
-        "memory-settings/",
-        memory_views.PersonaMemorySettingsView.as_view(),
-        name="persona-memory-settings",
-    ),
-    path("voice/", voice_views.PersonaVoiceView.as_view(), name="persona-voice"),
-    path("speak/", voice_views.PersonaSpeakView.as_view(), name="persona-speak"),
-]
 
 urlpatterns = [
     path("v1/auth/token/", TokenView.as_view(), name="token"),
     path("v1/me/export/", ExportView.as_view(), name="me-export"),
-    path("v1/chat/messages/", chat_views.MessageCreateView.as_view(), name="chat-messages"),
+    path("v1/", include([route for app in APPS for route in app.urlpatterns])),
     path(
-        "v1/chat/messages/<int:pk>/retry/",
-        chat_views.MessageRetryView.as_view(),
-        name="chat-message-retry",
+        "v1/personas/<int:persona_id>/",
+        include([route for app in APPS for route in app.persona_urlpatterns]),
     ),
-    path("v1/personas/<int:persona_id>/", include(persona_scoped)),
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

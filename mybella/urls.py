@@ -9,7 +9,7 @@ from django.views.generic import RedirectView
 
 from mybella.core.throttles import rate_limit_auth
 from mybella.core.views import media
-from mybella.users.views import home
+from mybella.views import home
 
 urlpatterns = [
     path("", home, name="home"),

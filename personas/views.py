@@ -5,8 +5,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.forms import Form
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -120,9 +121,20 @@ def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_page(request, persona_form=form, editing=persona, status=400)
 
 
+def _safe_next(request: HttpRequest) -> str | None:
+    """Return the `next` page asked for (form field or query), if it is a path on this site."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return None
+
+
 @login_required
 @require_POST
 def persona_select(request: HttpRequest, pk: int) -> HttpResponse:
+    """Talk to this persona from now on; go back to `next` (chat's switcher) or this page."""
     persona = _visible_persona(request, pk)
     try:
         services.persona_select(user=request.user, persona=persona)
@@ -130,7 +142,8 @@ def persona_select(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(error))
     else:
         messages.success(request, _("You are now talking to %s.") % persona.name)
-    return redirect("personas:settings")
+    target = _safe_next(request)
+    return HttpResponseRedirect(target) if target else redirect("personas:settings")
 
 
 @login_required

@@ -5,7 +5,7 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
@@ -15,14 +15,6 @@ from mybella.users.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, Si
 from mybella.users.models import User
 from mybella.users.selectors import api_token_list
 from mybella.users.services import api_token_create, api_token_revoke, user_create, user_delete
-from personas.selectors import persona_list_system
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    """Send people who are signed in to their chat; welcome everybody else."""
-    if request.user.is_authenticated:
-        return redirect("chat:page")
-    return render(request, "home.html", {"personas": persona_list_system()})
 
 
 class SignUpView(FormView):

@@ -136,6 +136,37 @@ def test_select_and_delete(signed_in, user):
     assert response.context["current"].slug == "isabella"
 
 
+def test_select_goes_back_to_a_safe_next(signed_in, user):
+    """Selecting from another page (chat's switcher) returns there; the persona is selected."""
+    mine = PersonaFactory(owner=user, name="Mine")
+    url = reverse("personas:select", args=[mine.pk])
+    response = signed_in.post(f"{url}?next=/chat/%3Fpersona%3D{mine.pk}")
+    assert response.status_code == 302
+    assert response.url == f"/chat/?persona={mine.pk}"
+    assert signed_in.get(PAGE).context["current"] == mine
+    response = signed_in.post(url, {"next": "/users/memory/"})
+    assert response.url == "/users/memory/"
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        "https://evil.example/",
+        "//evil.example/chat/",
+        "/\\evil.example/",
+        "javascript:alert(1)",
+        "chat",
+        "home",
+    ],
+)
+def test_select_ignores_a_next_elsewhere(signed_in, user, next_url):
+    """A `next` that is not a path on this site falls back to the persona page."""
+    mine = PersonaFactory(owner=user)
+    response = signed_in.post(reverse("personas:select", args=[mine.pk]), {"next": next_url})
+    assert response.status_code == 302
+    assert response.url == PAGE
+
+
 def test_select_other_users_persona_is_404(signed_in, other_user):
     theirs = PersonaFactory(owner=other_user)
     assert signed_in.post(reverse("personas:select", args=[theirs.pk])).status_code == 404

@@ -1,0 +1,30 @@
+"""The chat app's API routes, wired under /api/v1/ by `mybella.api`."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from chat.api import views
+
+# Registered on the project's one router (so the API root lists them), not included alone.
+router = SimpleRouter()
+router.register("conversations", views.ConversationViewSet, basename="conversation")
+
+# /api/v1/…
+urlpatterns = [
+    path("chat/messages/", views.MessageCreateView.as_view(), name="chat-messages"),
+    path(
+        "chat/messages/<int:pk>/retry/",
+        views.MessageRetryView.as_view(),
+        name="chat-message-retry",
+    ),
+]
+
+# /api/v1/personas/<persona_id>/…
+persona_urlpatterns = [
+    path(
+        "conversations/",
+        views.PersonaConversationsView.as_view(),
+        name="persona-conversations",
+    ),
+    path("history/import/", views.HistoryImportView.as_view(), name="persona-history-import"),
+]

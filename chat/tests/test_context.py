@@ -1,0 +1,219 @@
+"""chat's port: contributors' contexts reach the prompt; saved messages are announced on commit.
+
+These tests register their own contributors and receivers, so they hold whatever the apps
+above chat register (memory's, in the running project).
+"""
+
+import pytest
+from django.db import transaction
+
+from chat.context import PromptContext, prompt_contributors, user_messages_saved
+from chat.models import ChatMessage
+from chat.prompts import prompt_build
+from chat.services import history_import, message_send
+from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from mybella.providers.llm import RecalledItem, get_provider
+from personas.models import PersonaProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def luna(db):
+    return PersonaProfile.objects.get(slug="luna")
+
+
+@pytest.fixture
+def message(user, luna):
+    conversation = ConversationFactory(user=user, persona=luna)
+    ChatMessageFactory(conversation=conversation, role="assistant", content="Hello, stargazer.")
+    return ChatMessageFactory(conversation=conversation, content="Tell me about the moon.")
+
+
+def _build(message, **kwargs):
+    return prompt_build(
+        user=message.user,
+        persona=message.persona,
+        conversation=message.conversation,
+        message=message,
+        **kwargs,
+    )
+
+
+def test_a_contributors_context_reaches_the_prompt(message):
+    """Its name for the user, its preferences and its recalled items are in the prompt."""
+    calls = []
+
+    def knows_robin(*, user, persona, message, text, provider):
+        calls.append((user, persona, message, text, provider))
+        return PromptContext(
+            user_name="Robin",
+            preferences={"tone": "dry", "reply_length": "short"},
+            recalled=(RecalledItem(kind="memory", content="Robin loves the night sky"),),
+        )
+
+    provider = get_provider()
+    with prompt_contributors.override(knows_robin):
+        prompt = _build(message, provider=provider)
+
+    assert calls == [(message.user, message.persona, message, message.content, provider)]
+    system = prompt.messages[0]["content"]
+    assert "The user likes to be called Robin." in system
+    assert "The user's preferences for you: reply length: short; tone: dry." in system
+    assert "- Robin loves the night sky" in system
+    assert prompt.user_name == "Robin"
+    assert prompt.preferences == {"preferred_name": "Robin", "reply_length": "short", "tone": "dry"}
+    assert prompt.recalled == (RecalledItem(kind="memory", content="Robin loves the night sky"),)
+
+
+def test_with_no_contributor_the_prompt_still_builds(message):
+    """Without contributors: the account's name, no preferences, nothing recalled."""
+    with prompt_contributors.override():
+        prompt = _build(message)
+    assert [m["role"] for m in prompt.messages] == ["system", "assistant", "user"]
+    assert prompt.messages[-1]["content"] == "Tell me about the moon."
+    assert "The user likes to be called alice." in prompt.messages[0]["content"]
+    assert "remember" not in prompt.messages[0]["content"]
+    assert (prompt.user_name, prompt.preferences, prompt.recalled) == ("alice", {}, ())
+
+
+def test_contexts_merge_in_registration_order(message):
+    """The first name given wins, and the first value of a preference key."""
+
+    def first(**kwargs):
+        return PromptContext(
+            preferences={"tone": "warm"},
+            recalled=(RecalledItem(kind="memory", content="First one's memory"),),
+        )
+
+    def second(**kwargs):
+        return PromptContext(user_name="Robin", preferences={"tone": "dry", "language": "Greek"})
+
+    def third(**kwargs):
+        return PromptContext(
+            user_name="Bobby", recalled=(RecalledItem(kind="message", content="Third's line"),)
+        )
+
+    with prompt_contributors.override(first, second, third):
+        prompt = _build(message)
+    assert prompt.user_name == "Robin"
+    assert prompt.preferences == {"preferred_name": "Robin", "language": "Greek", "tone": "warm"}
+    assert [item.content for item in prompt.recalled] == ["First one's memory", "Third's line"]
+
+
+def test_a_recalled_text_is_cut_the_contributors_way_when_room_is_short(message, settings):
+    """A contributor's `cut_recalled` shortens its long items; without one, the end is cut."""
+    settings.LLM_CONTEXT_TOKENS = 400
+    long_text = "moon " * 400
+    cuts = []
+
+    def keep_the_end(text, max_chars):
+        cuts.append(max_chars)
+        return text[-max_chars:]
+
+    def mine(**kwargs):
+        return PromptContext(
+            recalled=(RecalledItem(kind="memory", content=long_text + "END"),),
+            cut_recalled=keep_the_end,
+        )
+
+    def plain(**kwargs):
+        return PromptContext(recalled=(RecalledItem(kind="memory", content="BEGIN " + long_text),))
+
+    with prompt_contributors.override(mine, plain):
+        prompt = _build(message)
+    first, second = (item.content for item in prompt.recalled)
+    assert cuts and first.endswith("END") and len(first) == cuts[0]
+    assert second.startswith("BEGIN") and second.endswith("…") and len(second) <= cuts[0]
+
+
+# user_messages_saved -----------------------------------------------------------------
+
+
+@pytest.fixture
+def announced():
+    """Record every user_messages_saved sent while the test runs."""
+    calls = []
+
+    def receiver(sender, **kwargs):
+        calls.append({"sender": sender, **kwargs})
+
+    user_messages_saved.connect(receiver, dispatch_uid="test-announced")
+    yield calls
+    user_messages_saved.disconnect(dispatch_uid="test-announced")
+
+
+def test_a_sent_message_is_announced_on_commit(
+    user, luna, announced, django_capture_on_commit_callbacks
+):
+    """Sent after the commit, with the conversation and the user message's id."""
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        exchange = message_send(user=user, text="I live in Lisbon.", persona=luna)
+    assert announced == []  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert announced == [
+        {
+            "sender": ChatMessage,
+            "signal": user_messages_saved,
+            "conversation_id": exchange.user_message.conversation_id,
+            "message_ids": [exchange.user_message.id],
+            "imported": False,
+        }
+    ]
+
+
+def test_an_imported_history_is_announced_with_its_user_messages(
+    user, luna, announced, django_capture_on_commit_callbacks
+):
+    items = [
+        {"role": "user", "content": "My name is Robin.", "created_at": None},
+        {"role": "assistant", "content": "Hello Robin.", "created_at": None},
+        {"role": "user", "content": "I live in Lisbon.", "created_at": None},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        conversation = history_import(user=user, persona=luna, items=items)
+    user_ids = list(
+        conversation.messages.filter(role="user").order_by("id").values_list("id", flat=True)
+    )
+    assert announced == [
+        {
+            "sender": ChatMessage,
+            "signal": user_messages_saved,
+            "conversation_id": conversation.id,
+            "message_ids": user_ids,
+            "imported": True,
+        }
+    ]
+
+
+def test_an_import_without_user_messages_is_not_announced(
+    user, luna, announced, django_capture_on_commit_callbacks
+):
+    items = [{"role": "assistant", "content": "Hello.", "created_at": None}]
+    with django_capture_on_commit_callbacks(execute=True):
+        history_import(user=user, persona=luna, items=items)
+    assert announced == []
+
+
+class Boom(Exception):
+    pass
+
+
+@transaction.atomic
+def _import_send_and_fail(user, persona):
+    items = [{"role": "user", "content": "I live in Lisbon.", "created_at": None}]
+    history_import(user=user, persona=persona, items=items)
+    message_send(user=user, text="And I have a cat.", persona=persona)
+    raise Boom
+
+
+def test_nothing_is_announced_when_the_transaction_rolls_back(
+    user, luna, announced, django_capture_on_commit_callbacks
+):
+    """Messages that were never committed are never announced."""
+    with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
+        _import_send_and_fail(user, luna)
+    assert callbacks == []
+    assert announced == []
+    assert not ChatMessage.objects.filter(user=user).exists()

@@ -1,0 +1,44 @@
+"""Sections another app adds to a persona: shown, validated and saved with the persona.
+
+personas imports no app above it. An app that keeps something per persona (voices: the
+persona's voice) registers a `PersonaSection` into `persona_sections` from its
+`AppConfig.ready()`; the persona page, the API and the admin then take that section's
+input along with the persona's own fields and save both in one transaction.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from rest_framework import serializers
+
+from mybella.core.hooks import Registry
+from personas.models import PersonaProfile
+
+
+@dataclass(frozen=True)
+class PersonaSection:
+    """One app's part of a persona.
+
+    `name` is the section's key: the API input nests it under that key.
+    `form_class` is bound with `(data, files, user=..., persona=...)` on the page, and
+    `template` is the partial rendered for it inside the persona form.
+    `serializer_class` validates the API input; `represent(persona)` returns the API
+    output, merged into the persona's own (flat keys).
+    `save(*, persona, user, data)` runs inside the transaction saving the persona.
+    `copy(source, target)`, if any, carries the section over to a duplicated persona.
+    `select_related` names the relations `represent` reads, for the persona querysets.
+    """
+
+    name: str
+    form_class: type[forms.Form]
+    template: str
+    serializer_class: type[serializers.Serializer]
+    represent: Callable[[PersonaProfile], dict[str, Any]]
+    save: Callable[..., None]
+    copy: Callable[[PersonaProfile, PersonaProfile], None] | None = None
+    select_related: tuple[str, ...] = ()
+
+
+persona_sections: Registry[PersonaSection] = Registry("persona_sections")

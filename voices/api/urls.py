@@ -1,0 +1,19 @@
+"""The voices app's API routes, wired under /api/v1/ by `mybella.api`."""
+
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from voices.api import views
+
+# Registered on the project's one router (so the API root lists them), not included alone.
+router = SimpleRouter()
+router.register("voices/presets", views.VoicePresetViewSet, basename="voice-preset")
+router.register("voices/custom", views.CustomVoiceViewSet, basename="custom-voice")
+
+urlpatterns: list = []  # /api/v1/… outside the router
+
+# /api/v1/personas/<persona_id>/…
+persona_urlpatterns = [
+    path("voice/", views.PersonaVoiceView.as_view(), name="persona-voice"),
+    path("speak/", views.PersonaSpeakView.as_view(), name="persona-speak"),
+]
