@@ -5,7 +5,7 @@ from django.templatetags.static import static
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
-from mybella.core.views import media
+from mybella.core.views import csp_report, media
 from mybella.users.views import home
 
 urlpatterns = [
@@ -23,6 +23,7 @@ urlpatterns = [
     path("users/", include("mybella.users.urls")),
     path("admin/", admin.site.urls),
     path("api/", include("mybella.api")),
+    path("csp-report/", csp_report, name="csp-report"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
 
