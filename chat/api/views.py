@@ -176,8 +176,16 @@ class MessageRetryView(APIView):
         return _exchange_response(exchange, status.HTTP_200_OK)
 
 
+class ConversationPagination(pagination.PageNumberPagination):
+    """Pages of 20 conversations, `?page=`."""
+
+    page_size = 20
+
+
 class PersonaConversationsView(APIView):
     """A persona's conversations with you."""
+
+    pagination_class = ConversationPagination  # also how the schema documents the list
 
     @extend_schema(
         summary="List your conversations with a persona",
@@ -188,8 +196,7 @@ class PersonaConversationsView(APIView):
         conversations = selectors.conversation_list(user=request.user, persona=persona).annotate(
             message_count=Count("messages")
         )
-        paginator = pagination.PageNumberPagination()
-        paginator.page_size = 20
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(conversations, request, view=self)
         return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
 
@@ -243,7 +250,12 @@ class ConversationViewSet(
         ),
         responses=ChatMessageSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], serializer_class=ChatMessageSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=ChatMessageSerializer,
+        pagination_class=MessageCursorPagination,
+    )
     def messages(self, request: Request, pk: str | None = None) -> Response:
         conversation = self.get_object()
         paginator = MessageCursorPagination()

@@ -58,8 +58,10 @@ class RecallSerializer(serializers.Serializer):
 
 
 class RecallQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=500)
-    k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    q = serializers.CharField(max_length=500, help_text="What to look for.")
+    k = serializers.IntegerField(
+        min_value=1, max_value=50, default=5, help_text="How many results (1–50, default 5)."
+    )
 
 
 class PreferenceSerializer(serializers.ModelSerializer):

@@ -1,5 +1,5 @@
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -27,16 +27,23 @@ def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
     return persona_get_visible(user=request.user, pk=persona_id)
 
 
+class MemoryPagination(PageNumberPagination):
+    """Pages of 50 memories, `?page=`."""
+
+    page_size = 50
+
+
 class PersonaMemoriesView(APIView):
     """What one persona remembers about you."""
+
+    pagination_class = MemoryPagination  # also how the schema documents the list
 
     @extend_schema(
         summary="List what a persona remembers about you", responses=MemorySerializer(many=True)
     )
     def get(self, request: Request, persona_id: int) -> Response:
         persona = _persona_or_404(request, persona_id)
-        paginator = PageNumberPagination()
-        paginator.page_size = 50
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.memory_list(user=request.user, persona=persona), request, view=self
         )
@@ -79,10 +86,7 @@ class PersonaMemorySearchView(APIView):
         description=(
             "Ranks this pair's memories and past messages by relevance, recency and importance."
         ),
-        parameters=[
-            OpenApiParameter("q", str, required=True, description="What to look for."),
-            OpenApiParameter("k", int, description="How many results (1–50, default 5)."),
-        ],
+        parameters=[RecallQuerySerializer],
         responses=RecallSerializer(many=True),
     )
     def get(self, request: Request, persona_id: int) -> Response:

@@ -164,7 +164,7 @@ class CustomVoiceViewSet(
             "`error`). Without an ElevenLabs key on the server cloning fails at once."
         ),
         request={"multipart/form-data": CustomVoiceInputSerializer},
-        responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT},
+        responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT, 429: ErrorSerializer},
     )
     def create(self, request: Request) -> Response:
         serializer = CustomVoiceInputSerializer(data=request.data)
