@@ -4,8 +4,7 @@ from collections.abc import Iterator
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -28,6 +27,7 @@ from chat.api.serializers import (
 )
 from chat.models import ChatMessage, Conversation
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.schema import ErrorSerializer
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 
@@ -50,6 +50,26 @@ class EventStreamRenderer(BaseRenderer):
 
 def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+# How the schema describes one Server-Sent Event of a streamed reply (OpenAPI 3.0 cannot
+# say more about the JSON inside `data`).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["message", "delta", "done", "error"]},
+        "data": {
+            "type": "string",
+            "description": (
+                "JSON. `message`: your saved message (a ChatMessage). `delta`: `{text}`, the "
+                "next piece of the reply. `done`: `{user_message_id, assistant_message_id, "
+                "conversation_id, provider}`. `error`: `{detail, status, user_message_id, "
+                "assistant_message_id}`, or `{detail}` when the request itself was refused."
+            ),
+        },
+    },
+    "required": ["event", "data"],
+}
 
 
 class MessageCursorPagination(pagination.CursorPagination):
@@ -113,7 +133,10 @@ class MessageCreateView(APIView):
         request=MessageSendInputSerializer,
         responses={
             201: ExchangeSerializer,
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT, description="The reply as Server-Sent Events; each one is this."
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such persona or conversation."),
             502: ExchangeErrorSerializer,
             503: ExchangeErrorSerializer,
             504: ExchangeErrorSerializer,

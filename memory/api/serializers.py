@@ -65,6 +65,10 @@ class RecallQuerySerializer(serializers.Serializer):
 
 
 class PreferenceSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null when an empty value removed it."
+    )
+
     class Meta:
         model = UserPreference
         fields = ["key", "value", "updated_at"]

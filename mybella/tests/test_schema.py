@@ -3,6 +3,7 @@
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 
+from personas.models import PersonaProfile
 from voices.tests.factories import VoicePresetFactory
 
 
@@ -114,3 +115,52 @@ def test_a_preset_without_a_preview_answers_null_not_an_empty_string(auth_api_cl
     assert answer["preview_url"] is None
     answer = auth_api_client.get(f"/api/v1/voices/presets/{loud.pk}/").json()
     assert answer["preview_url"] == "https://storage.example/loud.mp3"
+
+
+def test_ids_in_a_body_document_their_404(schema):
+    """A message names its persona and conversation: someone else's is a 404."""
+    send = schema["paths"]["/api/v1/chat/messages/"]["post"]
+    assert _schema_of(send, "404") == {"$ref": "#/components/schemas/Error"}
+
+
+def test_speech_documents_field_errors_not_a_detail(schema):
+    """`{"stream": ["Must be a valid boolean."]}` is what a bad speak request gets."""
+    speak = schema["paths"]["/api/v1/personas/{persona_id}/speak/"]["post"]
+    assert _schema_of(speak, "400") == {"$ref": "#/components/schemas/ValidationError"}
+    preview = schema["paths"]["/api/v1/voices/presets/{id}/preview/"]["get"]
+    assert "400" not in preview["responses"]
+
+
+@pytest.mark.django_db
+def test_removing_a_preference_answers_a_null_time(schema, auth_api_client):
+    """An empty value removes the preference: there is no time of change to report."""
+    isabella = PersonaProfile.objects.get(slug="isabella")
+    url = f"/api/v1/personas/{isabella.pk}/preferences/"
+    set_ = auth_api_client.put(url, {"key": "tone", "value": "gentle"}, format="json")
+    assert set_.json()["updated_at"] is not None
+    removed = auth_api_client.put(url, {"key": "tone", "value": ""}, format="json")
+    assert removed.status_code == 200
+    assert removed.json()["updated_at"] is None
+    updated_at = schema["components"]["schemas"]["Preference"]["properties"]["updated_at"]
+    assert updated_at["nullable"] is True
+
+
+@pytest.mark.django_db
+def test_streamed_events_match_the_documented_event(schema, auth_api_client):
+    """Each Server-Sent Event of a streamed reply is what the schema says an event is."""
+    import jsonschema
+
+    response = auth_api_client.post(
+        "/api/v1/chat/messages/", {"message": "Tell me a story", "stream": True}, format="json"
+    )
+    body = b"".join(response.streaming_content).decode()
+    documented = schema["paths"]["/api/v1/chat/messages/"]["post"]["responses"]["200"]
+    event_schema = documented["content"]["text/event-stream"]["schema"]
+    events = []
+    for block in body.strip().split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append({"event": fields["event"], "data": fields["data"]})
+    assert [e["event"] for e in events][:2] == ["message", "delta"]
+    assert events[-1]["event"] == "done"
+    for event in events:
+        jsonschema.validate(event, event_schema)

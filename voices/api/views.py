@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 AUDIO_RESPONSES = {
     (200, "audio/mpeg"): OpenApiTypes.BINARY,
     (200, "audio/wav"): OpenApiTypes.BINARY,
-    400: ErrorSerializer,
     429: ErrorSerializer,
     502: ErrorSerializer,
     503: OpenApiResponse(ErrorSerializer, description="No speech engine on the server."),
