@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from rest_framework.test import APIClient
 
+from mybella.tests.browser.watch import PageWatch
+
 pytest_plugins = [
     "mybella.tests.fakes.fake_llm",
     "mybella.tests.fakes.fake_elevenlabs",
@@ -118,39 +120,27 @@ def browser():
 
 @pytest.fixture
 def open_page(browser, live_server):
-    """Open pages of the live server at a named viewport; fail on any console error.
+    """Open pages of the live server at a named viewport; fail on any console error or
+    Content-Security-Policy violation (Chromium logs those as errors too; the listener
+    also catches the ones it does not). `allowed_violations` names the start of a known,
+    harmless one, e.g. "img-src refused https://cdn.example/logo.svg"."""
+    contexts, watches = [], []
 
-    A page the server answers with a 4xx status (a form sent back with its errors) is still
-    a page: Chromium's "Failed to load resource" line about that document does not count.
-    A script, stylesheet, image or fetch that fails still does.
-    """
-    contexts, errors, error_pages = [], [], set()
-
-    def _on_response(response):
-        if response.request.is_navigation_request() and 400 <= response.status < 500:
-            error_pages.add(response.url)
-
-    def _open(path: str = "/", viewport: str = "desktop"):
+    def _open(path: str = "/", viewport: str = "desktop", allowed_violations=()):
         context = browser.new_context(viewport=VIEWPORTS[viewport], base_url=live_server.url)
         contexts.append(context)
+        watches.append(PageWatch(context, tuple(allowed_violations)))
         page = context.new_page()
-        page.on(
-            "console",
-            lambda msg: msg.type == "error" and errors.append((msg.text, msg.location.get("url"))),
-        )
-        page.on("pageerror", lambda exc: errors.append((str(exc), None)))
-        page.on("response", _on_response)
-        page.goto(path)
+        response = page.goto(path)
+        assert "default-src 'self'" in response.headers["content-security-policy"]
         return page
 
     yield _open
     for context in contexts:
         context.close()
-    unexpected = [
-        text
-        for text, url in errors
-        if not (text.startswith("Failed to load resource") and url in error_pages)
-    ]
+    violations = [text for watch in watches for text in watch.violations]
+    assert violations == [], f"Content-Security-Policy violations: {violations}"
+    unexpected = [text for watch in watches for text in watch.unexpected_errors()]
     assert unexpected == [], f"console errors: {unexpected}"
 
 

@@ -354,7 +354,8 @@ def _parse_time(value: object, index: int) -> datetime | None:
         raise ValidationError(
             {"history": _("Item %d has a created_at before 1970 or in the future.") % index}
         )
-    return parsed
+    # In UTC: PostgreSQL refuses offsets past ±15:59 that Python and ISO 8601 allow.
+    return parsed.astimezone(UTC)
 
 
 def _decode_history_file(raw: bytes) -> list:

@@ -5,6 +5,7 @@ environment, then from an optional `.env` file beside `manage.py`.
 """
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -36,6 +37,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_tasks",
     "django_tasks_db",
     "mybella.users",
@@ -49,6 +51,7 @@ MIDDLEWARE = [
     "mybella.core.middleware.RequestSizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -184,9 +187,18 @@ MAX_REQUEST_BYTES = env.int("MAX_REQUEST_BYTES", default=12 * 1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Security: HTTPS, HSTS and the Content-Security-Policy -------------------------------
+# Everything is off by default so that `make run` works over plain HTTP; the README's
+# production line turns HTTPS on, and `manage.py check --deploy` is then clean.
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
-CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# A site that only answers HTTPS only sends its cookies over HTTPS.
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=SECURE_SSL_REDIRECT)
 SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_HTTPS_PROXY", default=False) else None
 )
@@ -203,6 +215,48 @@ THROTTLE_SIGNUP = env.str("THROTTLE_SIGNUP", default="10/hour")
 # API tokens: hashed, one per device, each expiring this many days after it was made.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 API_TOKENS_MAX_PER_USER = env.int("API_TOKENS_MAX_PER_USER", default=20)
+
+
+def _origin(url: str) -> str | None:
+    """Return the scheme://host[:port] of an absolute URL, or None for a path."""
+    parts = urlsplit(url if "//" in url else "")
+    return f"{parts.scheme or 'https'}://{parts.netloc}" if parts.netloc else None
+
+
+def _media_origins() -> list[str]:
+    """Where uploaded files (avatars) are served from when it is not this site."""
+    origins = [_origin(MEDIA_URL)]
+    custom_domain = env.str("AWS_S3_CUSTOM_DOMAIN", default="")
+    if custom_domain:
+        origins.append(_origin(f"//{custom_domain}"))
+    elif AWS_STORAGE_BUCKET_NAME:
+        endpoint = env.str("AWS_S3_ENDPOINT_URL", default="")
+        origins.append(_origin(endpoint) if endpoint else "https://*.amazonaws.com")
+    return [origin for origin in dict.fromkeys(origins) if origin]
+
+
+# No inline script or style anywhere: templates use classes and static files, and only the
+# API documentation pages loosen this (mybella/api.py). Browsers report violations to
+# /csp-report/, which logs them.
+CSP_MEDIA_ORIGINS = env.list("CSP_MEDIA_ORIGINS", default=_media_origins())
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:", *CSP_MEDIA_ORIGINS],
+        "media-src": ["'self'", "blob:", *CSP_MEDIA_ORIGINS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "report-uri": ["/csp-report/"],
+    }
+}
+CSP_REPORT_MAX_BYTES = 16 * 1024
+# --- end of Security ---------------------------------------------------------------------
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -221,7 +275,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "mybella.core.pagination.PageNumberPagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "mybella.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mybella.core.exceptions.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     # Anonymous clients are told apart by client_ip()'s rule (mybella/core/throttles.py).
@@ -229,6 +283,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
+        "csp_report": env.str("THROTTLE_CSP_REPORT", default="60/min"),
     },
 }
 

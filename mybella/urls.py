@@ -8,7 +8,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from mybella.core.throttles import rate_limit_auth
-from mybella.core.views import media
+from mybella.core.views import csp_report, media
 from mybella.views import home
 
 urlpatterns = [
@@ -28,6 +28,7 @@ urlpatterns = [
     path("admin/login/", rate_limit_auth(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/", include("mybella.api")),
+    path("csp-report/", csp_report, name="csp-report"),
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True)),
 ]
 

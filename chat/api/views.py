@@ -4,8 +4,7 @@ from collections.abc import Generator
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, pagination, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -29,6 +28,7 @@ from chat.api.serializers import (
 from chat.models import Conversation
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.core.parsers import StrictJSONParser
+from mybella.core.schema import ErrorSerializer
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 
@@ -51,6 +51,26 @@ class EventStreamRenderer(BaseRenderer):
 
 def _sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data, default=str)}\n\n"
+
+
+# How the schema describes one Server-Sent Event of a streamed reply (OpenAPI 3.0 cannot
+# say more about the JSON inside `data`).
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["message", "delta", "done", "error"]},
+        "data": {
+            "type": "string",
+            "description": (
+                "JSON. `message`: your saved message (a ChatMessage). `delta`: `{text}`, the "
+                "next piece of the reply. `done`: `{user_message_id, assistant_message_id, "
+                "conversation_id, provider}`. `error`: `{detail, status, user_message_id, "
+                "assistant_message_id}`, or `{detail}` when the request itself was refused."
+            ),
+        },
+    },
+    "required": ["event", "data"],
+}
 
 
 class MessageCursorPagination(pagination.CursorPagination):
@@ -116,7 +136,10 @@ class MessageCreateView(APIView):
         request=MessageSendInputSerializer,
         responses={
             201: ExchangeSerializer,
-            (200, "text/event-stream"): OpenApiTypes.STR,
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT, description="The reply as Server-Sent Events; each one is this."
+            ),
+            404: OpenApiResponse(ErrorSerializer, description="No such persona or conversation."),
             502: ExchangeErrorSerializer,
             503: ExchangeErrorSerializer,
             504: ExchangeErrorSerializer,
@@ -197,8 +220,16 @@ class MessageRetryView(APIView):
         return _exchange_response(exchange, status.HTTP_200_OK)
 
 
+class ConversationPagination(pagination.PageNumberPagination):
+    """Pages of 20 conversations, `?page=`."""
+
+    page_size = 20
+
+
 class PersonaConversationsView(APIView):
     """A persona's conversations with you."""
+
+    pagination_class = ConversationPagination  # also how the schema documents the list
 
     @extend_schema(
         summary="List your conversations with a persona",
@@ -209,8 +240,7 @@ class PersonaConversationsView(APIView):
         conversations = selectors.conversation_list(user=request.user, persona=persona).annotate(
             message_count=Count("messages")
         )
-        paginator = pagination.PageNumberPagination()
-        paginator.page_size = 20
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(conversations, request, view=self)
         return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
 
@@ -264,7 +294,12 @@ class ConversationViewSet(
         ),
         responses=ChatMessageSerializer(many=True),
     )
-    @action(detail=True, methods=["get"], serializer_class=ChatMessageSerializer)
+    @action(
+        detail=True,
+        methods=["get"],
+        serializer_class=ChatMessageSerializer,
+        pagination_class=MessageCursorPagination,
+    )
     def messages(self, request: Request, pk: str | None = None) -> Response:
         conversation = self.get_object()
         paginator = MessageCursorPagination()

@@ -59,11 +59,20 @@ class RecallSerializer(serializers.Serializer):
 
 
 class RecallQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(max_length=limits.SEARCH_QUERY_MAX_CHARS)
-    k = serializers.IntegerField(min_value=1, max_value=50, default=5)
+    q = serializers.CharField(
+        max_length=limits.SEARCH_QUERY_MAX_CHARS,
+        help_text=f"What to look for (at most {limits.SEARCH_QUERY_MAX_CHARS} characters).",
+    )
+    k = serializers.IntegerField(
+        min_value=1, max_value=50, default=5, help_text="How many results (1–50, default 5)."
+    )
 
 
 class PreferenceSerializer(serializers.ModelSerializer):
+    updated_at = serializers.DateTimeField(
+        read_only=True, allow_null=True, help_text="null when an empty value removed it."
+    )
+
     class Meta:
         model = UserPreference
         fields = ["key", "value", "updated_at"]

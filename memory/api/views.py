@@ -1,7 +1,7 @@
 from dataclasses import replace
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
@@ -30,16 +30,23 @@ def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
     return persona_get_visible(user=request.user, pk=persona_id)
 
 
+class MemoryPagination(PageNumberPagination):
+    """Pages of 50 memories, `?page=`."""
+
+    page_size = 50
+
+
 class PersonaMemoriesView(APIView):
     """What one persona remembers about you."""
+
+    pagination_class = MemoryPagination  # also how the schema documents the list
 
     @extend_schema(
         summary="List what a persona remembers about you", responses=MemorySerializer(many=True)
     )
     def get(self, request: Request, persona_id: int) -> Response:
         persona = _persona_or_404(request, persona_id)
-        paginator = PageNumberPagination()
-        paginator.page_size = 50
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(
             selectors.memory_list(user=request.user, persona=persona), request, view=self
         )
@@ -84,15 +91,7 @@ class PersonaMemorySearchView(APIView):
             f"Each result's `content` is a snippet of at most {limits.SNIPPET_MAX_CHARS} "
             "characters around the match."
         ),
-        parameters=[
-            OpenApiParameter(
-                "q",
-                str,
-                required=True,
-                description=f"What to look for (at most {limits.SEARCH_QUERY_MAX_CHARS} chars).",
-            ),
-            OpenApiParameter("k", int, description="How many results (1–50, default 5)."),
-        ],
+        parameters=[RecallQuerySerializer],
         responses=RecallSerializer(many=True),
     )
     def get(self, request: Request, persona_id: int) -> Response:

@@ -1,12 +1,19 @@
-"""Error pages (JSON under /api/, HTML everywhere else) and public media."""
+"""Error pages (JSON under /api/, HTML everywhere else), public media and CSP reports."""
 
+import json
+import logging
 import posixpath
+from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.views.decorators.csrf import requires_csrf_token
+from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
+from django.views.decorators.http import require_POST
 from django.views.static import serve
+from rest_framework.throttling import SimpleRateThrottle
+
+csp_logger = logging.getLogger("mybella.csp")
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -65,3 +72,71 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     if public is None:
         raise Http404
     return serve(request, public, document_root=settings.MEDIA_ROOT)
+
+
+class CspReportThrottle(SimpleRateThrottle):
+    """Limit the violation reports one client address may send (`THROTTLE_CSP_REPORT`)."""
+
+    scope = "csp_report"
+
+    def get_cache_key(self, request: Any, view: Any) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
+
+
+# The fields worth a log line, under their `report-uri` and their Reporting API names.
+CSP_REPORT_FIELDS = {
+    "document-uri": "documentURL",
+    "violated-directive": "effectiveDirective",
+    "blocked-uri": "blockedURL",
+    "source-file": "sourceFile",
+    "line-number": "lineNumber",
+    "script-sample": "sample",
+}
+
+
+def _csp_reports(payload: object) -> list[dict]:
+    """Return the violation bodies of a `report-uri` or a Reporting API payload."""
+    if isinstance(payload, dict) and isinstance(payload.get("csp-report"), dict):
+        report = payload["csp-report"]
+        return [{field: report.get(field) for field in CSP_REPORT_FIELDS}]
+    if isinstance(payload, list):
+        return [
+            {field: item["body"].get(name) for field, name in CSP_REPORT_FIELDS.items()}
+            for item in payload
+            if isinstance(item, dict) and isinstance(item.get("body"), dict)
+        ]
+    return []
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request: HttpRequest) -> HttpResponse:
+    """Log the Content-Security-Policy violations a browser reports.
+
+    Anyone may post here, so a report is small (CSP_REPORT_MAX_BYTES), rate-limited per
+    client and only ever logged, each value cut short.
+    """
+    limit = settings.CSP_REPORT_MAX_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return HttpResponse(status=413)
+    if not CspReportThrottle().allow_request(request, None):
+        return HttpResponse(status=429)
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return HttpResponse(status=413)
+    try:
+        reports = _csp_reports(json.loads(body))
+    except ValueError:  # not JSON, or not UTF-8
+        return HttpResponse(status=400)
+    if not reports:
+        return HttpResponse(status=400)
+    for report in reports:
+        csp_logger.warning(
+            "Content-Security-Policy violation: %s",
+            " ".join(f"{key}={str(value)[:200]!r}" for key, value in report.items() if value),
+        )
+    return HttpResponse(status=204)

@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.schema import ErrorSerializer
 from personas import selectors, services
 from personas.api.serializers import (
     AvatarInputSerializer,
@@ -138,7 +139,10 @@ class PersonaViewSet(
     @extend_schema(
         summary="The persona you are talking to",
         description="Falls back to the default persona when yours was deleted or deactivated.",
-        responses={200: PersonaOutputSerializer, 404: OpenApiResponse(description="No persona")},
+        responses={
+            200: PersonaOutputSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="There is no persona to talk to."),
+        },
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def current(self, request: Request) -> Response:

@@ -3,17 +3,24 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from mybella.core.schema import ErrorSerializer as ErrorSerializer  # the API's one error shape
 from personas.models import PersonaProfile
 from voices.models import CustomVoice, VoicePreset
 from voices.selectors import voice_for_persona
 
 
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
+class BlankAsNullURLField(serializers.URLField):
+    """A URL the model keeps as "" when there is none: answered as null, never as "" (no URI)."""
+
+    def to_representation(self, value: str) -> str | None:
+        return value or None
 
 
 class VoicePresetSerializer(serializers.ModelSerializer):
     labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+    preview_url = BlankAsNullURLField(
+        read_only=True, allow_null=True, help_text="ElevenLabs' own sample of the voice."
+    )
 
     class Meta:
         model = VoicePreset

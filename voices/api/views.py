@@ -37,7 +37,6 @@ logger = logging.getLogger(__name__)
 AUDIO_RESPONSES = {
     (200, "audio/mpeg"): OpenApiTypes.BINARY,
     (200, "audio/wav"): OpenApiTypes.BINARY,
-    400: ErrorSerializer,
     429: ErrorSerializer,
     502: ErrorSerializer,
     503: OpenApiResponse(ErrorSerializer, description="No speech engine on the server."),
@@ -161,7 +160,7 @@ class CustomVoiceViewSet(
             "`error`). Without an ElevenLabs key on the server cloning fails at once."
         ),
         request={"multipart/form-data": CustomVoiceInputSerializer},
-        responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT},
+        responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT, 429: ErrorSerializer},
     )
     def create(self, request: Request) -> Response:
         serializer = CustomVoiceInputSerializer(data=request.data)
