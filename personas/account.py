@@ -1,4 +1,51 @@
-"""personas's part of exporting and deleting an account (`mybella.users.hooks`; none yet).
+"""personas's part of exporting and deleting an account (`mybella.users.hooks`).
 
 Imported once, from the app's `AppConfig.ready()`.
 """
+
+from typing import Any
+
+from mybella.users.hooks import AccountHook, account_hooks, delete_files_on_commit, export_rows
+from mybella.users.models import User
+from personas.models import PersonaProfile
+from personas.selectors import persona_list_owned
+
+
+def export(user: User) -> dict[str, Any]:
+    """Return the personas the user made (avatars as their stored names)."""
+    return {
+        "personas": export_rows(
+            persona_list_owned(user=user),
+            "id",
+            "name",
+            "slug",
+            "tagline",
+            "bio",
+            "traits",
+            "communication_style",
+            "communication_notes",
+            "greeting",
+            "example_dialogue",
+            "system_prompt",
+            "avatar",
+            "extensions",
+            "created_at",
+            "updated_at",
+        )
+    }
+
+
+def delete(user: User) -> None:
+    """Remove the avatars of the user's personas once the deletion is committed.
+
+    The rows go with the user (CASCADE); their files would stay behind without this.
+    """
+    delete_files_on_commit(
+        persona.avatar
+        for persona in persona_list_owned(user=user).exclude(avatar="").only("avatar")
+    )
+
+
+account_hooks.register(
+    AccountHook(name="personas", models=(PersonaProfile,), export=export, delete=delete)
+)

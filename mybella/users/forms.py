@@ -1,8 +1,10 @@
 from django import forms
 from django.contrib.auth.forms import UserCreationForm
+from django.forms.models import fields_for_model
 from django.utils.translation import gettext_lazy as _
 
 from mybella.users.models import User
+from mybella.users.services import PROFILE_FIELDS
 
 
 class SignUpForm(UserCreationForm):
@@ -33,10 +35,16 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-class ProfileForm(forms.ModelForm):
-    class Meta:
-        model = User
-        fields = ("display_name", "first_name", "last_name", "email")
+class ProfileForm(forms.Form):
+    """The profile fields, with the model's labels and limits; `user_update_profile` saves them.
+
+    A plain form rather than a `ModelForm`: validating one would change the signed-in user
+    in memory before the service compares what changed.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields.update(fields_for_model(User, fields=PROFILE_FIELDS))
 
 
 class ApiTokenForm(forms.Form):

@@ -1,8 +1,9 @@
 """Writes of accounts."""
 
-import logging
 import secrets
+from collections.abc import Mapping
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,11 +11,12 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mybella.core.services import model_update, service
+from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import ApiToken, User, UserSettings
 
-logger = logging.getLogger(__name__)
 
-
+@service
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "") -> User:
     """Create an account with its settings row."""
@@ -23,55 +25,22 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
     return user
 
 
-@transaction.atomic
-def user_delete(*, user: User) -> None:
-    """Delete an account with everything it owns: personas, chats, memories, voices, speech."""
-    from personas.models import PersonaProfile
-    from voices.models import CustomVoice
-    from voices.services import speech_clips_delete
-
-    files = [
-        (field.storage, field.name)
-        for field in [
-            *(p.avatar for p in PersonaProfile.objects.filter(owner=user).exclude(avatar="")),
-            *(v.sample for v in CustomVoice.objects.filter(owner=user)),
-        ]
-    ]
-    _delete_cloned_voices(user)
-    speech_clips_delete(owner=user)
-    user.delete()
-    transaction.on_commit(lambda: [storage.delete(name) for storage, name in files])
+# The fields a user changes on their profile page; everything else is not theirs to set here.
+PROFILE_FIELDS = ("display_name", "first_name", "last_name", "email")
 
 
-def _delete_cloned_voices(user: User) -> None:
-    """Delete the user's voices at ElevenLabs too; a failure there must not keep the account."""
-    from mybella.providers.speech import SpeechError, cloning_engine
-    from voices.models import CustomVoice
+@service
+def user_update_profile(*, user: User, data: Mapping[str, object]) -> tuple[User, bool]:
+    """Change the profile `fields` given in `data`; return the user and whether anything changed.
 
-    ids = CustomVoice.objects.filter(owner=user).exclude(provider_voice_id="")
-    engine = cloning_engine() if ids.exists() else None
-    for provider_voice_id in ids.values_list("provider_voice_id", flat=True) if engine else []:
-        try:
-            engine.delete_voice(provider_voice_id)
-        except SpeechError as error:
-            logger.warning("Could not delete voice %s at ElevenLabs: %s", provider_voice_id, error)
+    Nothing is written when nothing differs. Other fields (staff rights, the password) are
+    refused with `ValueError`: they are the caller's mistake, never input to drop.
+    """
+    return model_update(instance=user, fields=PROFILE_FIELDS, data=data)
 
 
-def user_export(*, user: User) -> dict:
-    """Return everything MyBella keeps about `user`, as plain JSON-ready data."""
-    from chat.models import ChatMessage, Conversation
-    from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
-    from personas.models import PersonaProfile
-
-    def rows(queryset, *fields: str) -> list[dict]:  # noqa: ANN001
-        return [
-            {
-                key: (value.isoformat() if hasattr(value, "isoformat") else value)
-                for key, value in row.items()
-            }
-            for row in queryset.values(*fields)
-        ]
-
+def _export_own(user: User) -> dict[str, Any]:
+    """Return the user's own fields and API tokens (never their keys, only kept hashed)."""
     settings_row = UserSettings.objects.filter(user=user).values("current_persona_id").first()
     return {
         "user": {
@@ -83,69 +52,7 @@ def user_export(*, user: User) -> dict:
             "date_joined": user.date_joined.isoformat(),
             "current_persona": (settings_row or {}).get("current_persona_id"),
         },
-        "personas": rows(
-            PersonaProfile.objects.filter(owner=user),
-            "id",
-            "name",
-            "slug",
-            "tagline",
-            "bio",
-            "traits",
-            "communication_style",
-            "communication_notes",
-            "greeting",
-            "example_dialogue",
-            "system_prompt",
-            "avatar",
-            "extensions",
-            "created_at",
-            "updated_at",
-        ),
-        "conversations": rows(
-            Conversation.objects.filter(user=user),
-            "id",
-            "persona_id",
-            "title",
-            "created_at",
-            "updated_at",
-        ),
-        "messages": rows(
-            ChatMessage.objects.filter(user=user).order_by("created_at", "id"),
-            "id",
-            "conversation_id",
-            "persona_id",
-            "role",
-            "content",
-            "status",
-            "error",
-            "provider",
-            "model",
-            "created_at",
-        ),
-        "memories": rows(
-            ConversationMemory.objects.filter(user=user),
-            "id",
-            "persona_id",
-            "content",
-            "kind",
-            "importance",
-            "pinned",
-            "created_at",
-            "updated_at",
-        ),
-        "memory_history": rows(
-            MemoryEvent.objects.filter(user=user),
-            "memory_id",
-            "persona_id",
-            "action",
-            "actor",
-            "content_before",
-            "content_after",
-            "created_at",
-        ),
-        "preferences": rows(UserPreference.objects.filter(user=user), "persona_id", "key", "value"),
-        "memory_settings": rows(MemorySettings.objects.filter(user=user), "persona_id", "remember"),
-        "api_tokens": rows(
+        "api_tokens": export_rows(
             ApiToken.objects.filter(user=user),
             "name",
             "prefix",
@@ -156,10 +63,57 @@ def user_export(*, user: User) -> dict:
     }
 
 
+def _delete_own(user: User) -> None:
+    """Leave the settings row and the API tokens to the user's CASCADE: they keep no files."""
+
+
+# The users app's own part of an account. Not registered: the users app runs the hooks,
+# and its part comes first whatever the order the other apps are loaded in.
+own_account = AccountHook(
+    name="users",
+    models=(UserSettings, ApiToken),
+    export=_export_own,
+    delete=_delete_own,
+)
+
+
+def _account_parts() -> tuple[AccountHook, ...]:
+    return (own_account, *account_hooks)
+
+
+@service
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Delete an account with everything it owns: every app's part, then the user row.
+
+    Each app's hook schedules the removal of its files for once the deletion is committed;
+    a rolled-back deletion keeps them.
+    """
+    for part in _account_parts():
+        part.delete(user)
+    user.delete()
+
+
+def user_export(*, user: User) -> dict[str, Any]:
+    """Return everything MyBella keeps about `user`, as plain JSON-ready data.
+
+    The sections come from every app's account hook; two hooks exporting one section is a
+    mistake, refused with `ValueError` rather than one hiding the other.
+    """
+    export: dict[str, Any] = {}
+    for part in _account_parts():
+        for key, section in part.export(user).items():
+            if key in export:
+                raise ValueError(f"Account hook {part.name!r} exports {key!r} a second time.")
+            export[key] = section
+    return export
+
+
 # Keys start with a fixed tag so that secret scanners (and people) can recognise them.
 API_TOKEN_TAG = "mb_"  # noqa: S105 -- a label, not a secret
 
 
+@service
 @transaction.atomic
 def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     """Make a new API token for `user`; return it with its key, which is never stored.
@@ -190,6 +144,7 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     return token, key
 
 
+@service
 def api_token_revoke(*, token: ApiToken) -> None:
     """Revoke `token`: the key stops working at once."""
     token.delete()

@@ -2,19 +2,25 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.contrib.messages.views import SuccessMessageMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views import View
-from django.views.generic import FormView, UpdateView
+from django.views.generic import FormView
 
+from mybella.core.forms import add_domain_error
 from mybella.users.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, SignUpForm
-from mybella.users.models import User
 from mybella.users.selectors import api_token_list
-from mybella.users.services import api_token_create, api_token_revoke, user_create, user_delete
+from mybella.users.services import (
+    PROFILE_FIELDS,
+    api_token_create,
+    api_token_revoke,
+    user_create,
+    user_delete,
+    user_update_profile,
+)
 
 
 class SignUpView(FormView):
@@ -53,15 +59,14 @@ class DeleteAccountView(LoginRequiredMixin, FormView):
         return redirect("home")
 
 
-class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
+class ProfileView(LoginRequiredMixin, FormView):
     template_name = "users/profile.html"
     form_class = ProfileForm
     success_url = reverse_lazy("users:profile")
-    success_message = _("Your profile is saved.")
     extra_context = {"settings_section": "profile"}
 
-    def get_object(self, queryset: object = None) -> User:
-        return self.request.user
+    def get_initial(self) -> dict:
+        return {name: getattr(self.request.user, name) for name in PROFILE_FIELDS}
 
     def get_context_data(self, **kwargs: object) -> dict:
         kwargs.setdefault("token_form", ApiTokenForm())
@@ -71,6 +76,15 @@ class ProfileView(LoginRequiredMixin, SuccessMessageMixin, UpdateView):
             **kwargs,
         )
 
+    def form_valid(self, form: ProfileForm) -> HttpResponse:
+        try:
+            user_update_profile(user=self.request.user, data=form.cleaned_data)
+        except ValidationError as error:
+            add_domain_error(form, error)
+            return self.form_invalid(form)
+        messages.success(self.request, _("Your profile is saved."))
+        return super().form_valid(form)
+
 
 class ApiTokenCreateView(ProfileView):
     """Make an API token from the profile page and show its key, this once."""
@@ -79,10 +93,9 @@ class ApiTokenCreateView(ProfileView):
 
     def get_form_kwargs(self) -> dict:
         # The profile form is shown as saved, not bound to this other form's POST.
-        return {"instance": self.object, "prefix": self.get_prefix()}
+        return {"initial": self.get_initial(), "prefix": self.get_prefix()}
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-        self.object = self.get_object()
         token_form = ApiTokenForm(request.POST)
         if token_form.is_valid():
             try:
