@@ -27,7 +27,9 @@ def share_with_threads(tmp_path):
         connection.ensure_connection()
         with closing(sqlite3.connect(path)) as target:
             connection.connection.backup(target)
-        connections.settings[DEFAULT_DB_ALIAS] = {**original, "NAME": str(path)}
+        # A generous busy timeout: twenty writers queue behind each other on a loaded machine.
+        options = {**original.get("OPTIONS", {}), "timeout": 60}
+        connections.settings[DEFAULT_DB_ALIAS] = {**original, "NAME": str(path), "OPTIONS": options}
 
     yield share
     connections.settings[DEFAULT_DB_ALIAS] = original
