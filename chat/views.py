@@ -11,8 +11,8 @@ from django.views.decorators.http import require_GET
 from rest_framework.request import Request
 
 from chat import selectors
-from chat.api.views import MessageCursorPagination
 from chat.models import ChatMessage, Conversation
+from chat.pagination import MessageCursorPagination
 from mybella.providers.llm import get_provider
 from mybella.providers.speech import get_engine
 from personas import services as persona_services

@@ -129,7 +129,6 @@ def test_times_in_range_are_kept(auth_api_client, luna, user):
     assert years == {2024}
 
 
-
 def test_an_offset_no_database_knows_is_kept_as_its_utc_time(auth_api_client, luna, user):
     """PostgreSQL refuses an offset past ±15:59; the time is stored in UTC instead (was a 500)."""
     body = '[{"role": "user", "content": "a", "created_at": "2024-06-01T08:00:00-22:41"}]'
