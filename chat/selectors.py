@@ -78,8 +78,9 @@ def message_list_visible(*, user: User | None) -> QuerySet[ChatMessage]:
 def message_get_reply(*, user: User, pk: int) -> ChatMessage:
     """Return `user`'s message `pk` with what retrying it needs, in one query.
 
-    That is its conversation, its persona and `reply_to`, the message it answers. Raise `NotFound` for a missing message, another user's, or one whose persona
-    is hidden. Whether it is a reply that may be retried is the service's to say.
+    That is its conversation, its persona and `reply_to`, the message it answers. Raise
+    `NotFound` for a missing message, another user's, or one whose persona is hidden.
+    Whether it is a reply that may be retried is the service's to say.
     """
     try:
         return message_list_visible(user=user).select_related("reply_to").get(pk=pk)
