@@ -90,6 +90,12 @@ def test_a_persona_held_by_the_caller_is_checked_too(user, other_user):
     assert _user_messages() == 0
 
 
+def test_a_persona_and_a_different_persona_id_are_a_mistake(user, luna):
+    with pytest.raises(ValueError, match="not two different ones"):
+        services.message_send(user=user, text="hello", persona=luna, persona_id=luna.pk + 1)
+    assert _user_messages() == 0
+
+
 def test_a_conversation_of_another_persona_is_refused(user, luna):
     isabella = PersonaProfile.objects.get(slug="isabella")
     conversation = ConversationFactory(user=user, persona=isabella)
