@@ -11,8 +11,22 @@ from django.db.models import Q, QuerySet
 from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
+from mybella.core.errors import NotFound
 from mybella.users.models import User
 from personas.models import PersonaProfile
+from personas.selectors import persona_list_visible
+
+
+def chat_persona_get(*, user: User, pk: int) -> PersonaProfile:
+    """Return the persona `pk` if `user` may talk to it, that is see it; else raise `NotFound`.
+
+    Visibility is personas' rule (`persona_list_visible`): a persona of another user, an
+    inactive or a missing one are all the same miss.
+    """
+    try:
+        return persona_list_visible(user=user).get(pk=pk)
+    except PersonaProfile.DoesNotExist:
+        raise NotFound from None
 
 
 def conversation_list(*, user: User, persona: PersonaProfile) -> QuerySet[Conversation]:
@@ -20,9 +34,26 @@ def conversation_list(*, user: User, persona: PersonaProfile) -> QuerySet[Conver
     return Conversation.objects.filter(user=user, persona=persona).order_by("-updated_at", "-id")
 
 
-def conversation_list_for_user(*, user: User) -> QuerySet[Conversation]:
-    """Return all of `user`'s conversations (for lookups by id)."""
-    return Conversation.objects.filter(user=user).select_related("persona")
+def conversation_list_visible(*, user: User | None) -> QuerySet[Conversation]:
+    """Return `user`'s conversations with personas they may still see (for lookups by id).
+
+    A conversation with a persona that was deactivated since is out of reach, like the
+    persona itself.
+    """
+    return Conversation.objects.filter(
+        user=user, persona__in=persona_list_visible(user=user)
+    ).select_related("persona")
+
+
+def conversation_get_visible(*, user: User, pk: int) -> Conversation:
+    """Return `user`'s conversation `pk`, with its persona, if they may still see it.
+
+    Raise `NotFound` for a missing one, another user's, or one whose persona is hidden.
+    """
+    try:
+        return conversation_list_visible(user=user).get(pk=pk)
+    except Conversation.DoesNotExist:
+        raise NotFound from None
 
 
 def conversation_latest(*, user: User, persona: PersonaProfile) -> Conversation | None:
@@ -37,9 +68,24 @@ def message_list(*, user: User, conversation: Conversation) -> QuerySet[ChatMess
     )
 
 
-def message_list_for_user(*, user: User) -> QuerySet[ChatMessage]:
-    """Return all of `user`'s messages (for lookups by id)."""
-    return ChatMessage.objects.filter(user=user).select_related("conversation", "persona")
+def message_list_visible(*, user: User | None) -> QuerySet[ChatMessage]:
+    """Return `user`'s messages with personas they may still see (for lookups by id)."""
+    return ChatMessage.objects.filter(
+        user=user, persona__in=persona_list_visible(user=user)
+    ).select_related("conversation", "persona")
+
+
+def message_get_reply(*, user: User, pk: int) -> ChatMessage:
+    """Return `user`'s message `pk` with what retrying it needs, in one query.
+
+    That is its conversation, its persona and `reply_to`, the message it answers. Raise
+    `NotFound` for a missing message, another user's, or one whose persona is hidden.
+    Whether it is a reply that may be retried is the service's to say.
+    """
+    try:
+        return message_list_visible(user=user).select_related("reply_to").get(pk=pk)
+    except ChatMessage.DoesNotExist:
+        raise NotFound from None
 
 
 def message_recent(

@@ -11,6 +11,7 @@ class ChatMessageSerializer(serializers.ModelSerializer):
             "conversation",
             "persona",
             "role",
+            "reply_to",
             "content",
             "status",
             "error",
@@ -31,8 +32,12 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "persona", "message_count", "created_at", "updated_at"]
 
 
-class ConversationInputSerializer(serializers.Serializer):
-    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+class ConversationInputSerializer(serializers.ModelSerializer):
+    """A new conversation; its title is optional."""
+
+    class Meta:
+        model = Conversation
+        fields = ["title"]
 
 
 class MessageSendInputSerializer(serializers.Serializer):
@@ -69,8 +74,8 @@ class HistoryItemSerializer(serializers.Serializer):
 
 class HistoryImportSerializer(serializers.Serializer):
     file = serializers.FileField(
-        required=False,
         help_text="A JSON list of {role, content, created_at} or a SillyTavern .jsonl chat.",
+        error_messages={"required": "Attach the chat file."},
     )
 
 

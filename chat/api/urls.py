@@ -23,8 +23,12 @@ urlpatterns = [
 persona_urlpatterns = [
     path(
         "conversations/",
-        views.PersonaConversationsView.as_view(),
+        views.PersonaConversationViewSet.as_view({"get": "list", "post": "create"}),
         name="persona-conversations",
     ),
-    path("history/import/", views.HistoryImportView.as_view(), name="persona-history-import"),
+    path(
+        "history/import/",
+        views.HistoryImportViewSet.as_view({"post": "create"}),
+        name="persona-history-import",
+    ),
 ]

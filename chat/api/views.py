@@ -3,9 +3,8 @@ from collections.abc import Generator
 
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, pagination, status, viewsets
+from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.renderers import BaseRenderer, JSONRenderer
@@ -26,11 +25,13 @@ from chat.api.serializers import (
     MessageSendInputSerializer,
 )
 from chat.models import Conversation
+from chat.pagination import ConversationPagination, MessageCursorPagination
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.exceptions import upstream_headers
 from mybella.core.parsers import StrictJSONParser
 from mybella.core.schema import ErrorSerializer
+from personas.api.scoping import PersonaScopedMixin
 from personas.models import PersonaProfile
-from personas.selectors import persona_get_visible
 
 
 class EventStreamRenderer(BaseRenderer):
@@ -73,25 +74,6 @@ SSE_EVENT = {
 }
 
 
-class MessageCursorPagination(pagination.CursorPagination):
-    """Pages of messages, newest page first; each page reads oldest to newest.
-
-    `next` fetches older messages (for scrolling up), `previous` newer ones.
-    """
-
-    ordering = ("-created_at", "-id")
-    page_size = 30
-    page_size_query_param = "page_size"
-    max_page_size = 100
-
-    def get_paginated_response(self, data: list) -> Response:
-        return super().get_paginated_response(list(reversed(data)))
-
-
-def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return persona_get_visible(user=request.user, pk=persona_id)
-
-
 def _exchange_data(exchange: services.Exchange) -> dict:
     return {
         "conversation": exchange.user_message.conversation_id,
@@ -105,13 +87,10 @@ def _exchange_response(exchange: services.Exchange, ok_status: int) -> Response:
     data = _exchange_data(exchange)
     if exchange.error is None:
         return Response(data, status=ok_status)
-    headers = {}
-    if exchange.error.retry_after:
-        headers["Retry-After"] = str(exchange.error.retry_after)
     return Response(
         {"detail": exchange.error.message, **data},
         status=exchange.error.status_code,
-        headers=headers,
+        headers=upstream_headers(exchange.error),
     )
 
 
@@ -149,23 +128,18 @@ class MessageCreateView(APIView):
         serializer = MessageSendInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        persona = _persona_or_404(request, data["persona"]) if "persona" in data else None
-        conversation = (
-            get_object_or_404(
-                selectors.conversation_list_for_user(user=request.user), pk=data["conversation"]
-            )
-            if "conversation" in data
-            else None
-        )
+        # The service looks the ids up among what the caller may see.
+        target = {
+            "user": request.user,
+            "text": data["message"],
+            "persona_id": data.get("persona"),
+            "conversation_id": data.get("conversation"),
+        }
         wants_stream = data["stream"] or "text/event-stream" in request.headers.get("Accept", "")
         if not wants_stream:
-            exchange = services.message_send(
-                user=request.user, text=data["message"], persona=persona, conversation=conversation
-            )
+            exchange = services.message_send(**target)
             return _exchange_response(exchange, status.HTTP_201_CREATED)
-        exchange, events = services.message_send_stream(
-            user=request.user, text=data["message"], persona=persona, conversation=conversation
-        )
+        exchange, events = services.message_send_stream(**target)
         response = StreamingHttpResponse(
             _event_stream(exchange, events), content_type="text/event-stream"
         )
@@ -215,34 +189,30 @@ class MessageRetryView(APIView):
         },
     )
     def post(self, request: Request, pk: int) -> Response:
-        reply = get_object_or_404(selectors.message_list_for_user(user=request.user), pk=pk)
-        exchange = services.message_retry(user=request.user, reply=reply)
+        exchange = services.message_retry(user=request.user, reply_id=pk)
         return _exchange_response(exchange, status.HTTP_200_OK)
 
 
-class ConversationPagination(pagination.PageNumberPagination):
-    """Pages of 20 conversations, `?page=`."""
-
-    page_size = 20
-
-
-class PersonaConversationsView(APIView):
+class PersonaConversationViewSet(
+    PersonaScopedMixin,
+    mixins.ListModelMixin,
+    viewsets.GenericViewSet,
+):
     """A persona's conversations with you."""
 
-    pagination_class = ConversationPagination  # also how the schema documents the list
+    serializer_class = ConversationSerializer
+    pagination_class = ConversationPagination
 
-    @extend_schema(
-        summary="List your conversations with a persona",
-        responses=ConversationSerializer(many=True),
-    )
-    def get(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        conversations = selectors.conversation_list(user=request.user, persona=persona).annotate(
+    def scoped_queryset(
+        self, user: object, parent: PersonaProfile | None = None
+    ) -> QuerySet[Conversation]:
+        return selectors.conversation_list(user=user, persona=parent).annotate(
             message_count=Count("messages")
         )
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(conversations, request, view=self)
-        return paginator.get_paginated_response(ConversationSerializer(page, many=True).data)
+
+    @extend_schema(summary="List your conversations with a persona")
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         summary="Start a new conversation",
@@ -250,12 +220,13 @@ class PersonaConversationsView(APIView):
         request=ConversationInputSerializer,
         responses={201: ConversationSerializer},
     )
-    def post(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = ConversationInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         conversation = services.conversation_start(
-            user=request.user, persona=persona, title=serializer.validated_data["title"]
+            user=request.user,
+            persona=self.persona,
+            title=serializer.validated_data.get("title", ""),
         )
         conversation.message_count = conversation.messages.count()
         return Response(ConversationSerializer(conversation).data, status=status.HTTP_201_CREATED)
@@ -273,7 +244,7 @@ class ConversationViewSet(
     pagination_class = None
 
     def scoped_queryset(self, user: object) -> QuerySet[Conversation]:
-        return selectors.conversation_list_for_user(user=user).annotate(
+        return selectors.conversation_list_visible(user=user).annotate(
             message_count=Count("messages")
         )
 
@@ -309,11 +280,18 @@ class ConversationViewSet(
         return paginator.get_paginated_response(ChatMessageSerializer(page, many=True).data)
 
 
-class HistoryImportView(APIView):
+class HistoryImportViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     """Bring past messages with a persona into MyBella."""
 
     parser_classes = [StrictJSONParser, MultiPartParser]
     throttle_scope = "uploads"
+    serializer_class = HistoryImportSerializer
+
+    def scoped_queryset(
+        self, user: object, parent: PersonaProfile | None = None
+    ) -> QuerySet[Conversation]:
+        # What an import adds to: the pair's conversations.
+        return selectors.conversation_list(user=user, persona=parent)
 
     @extend_schema(
         summary="Import past messages with a persona",
@@ -328,19 +306,15 @@ class HistoryImportView(APIView):
         },
         responses={201: HistoryImportResultSerializer},
     )
-    def post(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         if request.content_type.startswith("multipart/"):
             serializer = HistoryImportSerializer(data=request.data)
             serializer.is_valid(raise_exception=True)
-            upload = serializer.validated_data.get("file")
-            if upload is None:
-                return Response({"file": ["Attach the chat file."]}, status=400)
-            raw = upload.read()
+            raw = serializer.validated_data["file"].read()
         else:
             raw = request.data
         items = services.history_parse(raw)
-        conversation = services.history_import(user=request.user, persona=persona, items=items)
+        conversation = services.history_import(user=request.user, persona=self.persona, items=items)
         conversation.message_count = len(items)
         return Response(
             {"conversation": ConversationSerializer(conversation).data, "imported": len(items)},

@@ -67,7 +67,7 @@ def test_page_shows_the_current_persona_and_its_latest_conversation(signed_in, u
     assert f'data-conversation="{latest.pk}"' in html
     # Every visible persona is offered in the switcher.
     for slug in ["isabella", "alex", "luna", "maya", "sam", "ethan"]:
-        assert f"?persona={system(slug).pk}" in html
+        assert f'action="{reverse("personas:select", args=[system(slug).pk])}"' in html
 
 
 def test_without_a_conversation_the_greeting_is_shown(signed_in):
@@ -81,23 +81,57 @@ def test_without_a_conversation_the_greeting_is_shown(signed_in):
     assert 'data-conversation=""' in html
 
 
-def test_persona_parameter_switches_and_selects(signed_in, user):
-    """`?persona=` shows that persona's own conversation and makes it the current one."""
+def test_persona_parameter_shows_that_persona_without_selecting_it(signed_in, user):
+    """`?persona=` shows that persona's own conversation; the current persona stays (a GET
+    changes nothing)."""
     luna = system("luna")
     ChatMessageFactory(
         conversation=ConversationFactory(user=user, persona=system("isabella")),
         content="only for Isabella",
     )
-    response = signed_in.get(PAGE, {"persona": luna.pk})
+    with CaptureQueriesContext(connection) as queries:
+        response = signed_in.get(PAGE, {"persona": luna.pk})
     assert response.status_code == 200
     assert response.context["persona"] == luna
     assert response.context["conversation"] is None
     html = response.content.decode()
     assert escape(luna.greeting) in html
     assert "only for Isabella" not in html
+    assert f'data-persona="{luna.pk}"' in html  # what the page sends to
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE"))
+    ]
+    assert writes == []
+    assert persona_get_current(user=user).slug == "isabella"
+    # Without the parameter the page still opens on the current persona.
+    assert signed_in.get(PAGE).context["persona"].slug == "isabella"
+
+
+def test_the_switcher_posts_to_select_and_comes_back_to_the_chat(signed_in, user):
+    """Each switcher choice is a POST form to `personas:select` whose `next` is the chat."""
+    luna = system("luna")
+    html = signed_in.get(PAGE).content.decode()
+    action = reverse("personas:select", args=[luna.pk])
+    form = html[html.index(f'action="{action}"') :]
+    form = form[: form.index("</form>")]
+    assert 'method="post"' in html[html.rindex("<form", 0, html.index(action)) :]
+    assert "csrfmiddlewaretoken" in form
+    assert f'name="next" value="{PAGE}"' in form
+
+    response = signed_in.post(action, {"next": PAGE})
+
+    assert response.status_code == 302
+    assert response.url == PAGE
     assert persona_get_current(user=user) == luna
-    # Without the parameter the page now opens on Luna.
     assert signed_in.get(PAGE).context["persona"] == luna
+
+
+def test_the_switcher_marks_the_persona_shown(signed_in):
+    """The persona on screen is the one marked current in the switcher, also via `?persona=`."""
+    luna = system("luna")
+    html = signed_in.get(PAGE, {"persona": luna.pk}).content.decode()
+    marked = html[: html.index('aria-current="true"')]
+    assert marked.rindex(reverse("personas:select", args=[luna.pk])) > marked.rindex("<form")
 
 
 def test_own_custom_persona_can_be_chosen(signed_in, user):
@@ -283,7 +317,7 @@ def test_query_count_does_not_grow_with_history(
         conversation = ConversationFactory(user=user, persona=isabella)
         ChatMessageFactory.create_batch(total, conversation=conversation)
         with (
-            django_assert_max_num_queries(8),
+            django_assert_max_num_queries(7),
             CaptureQueriesContext(connection) as queries,
         ):
             response = signed_in.get(PAGE, params)

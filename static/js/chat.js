@@ -621,7 +621,7 @@ function closeSwitcher({ focus = false } = {}) {
 }
 
 switcher.addEventListener("toggle", () => {
-  if (switcher.open) switcher.querySelector('[aria-current="true"], a')?.focus();
+  if (switcher.open) switcher.querySelector('[aria-current="true"], .switcher-item')?.focus();
 });
 
 document.addEventListener("keydown", (event) => {

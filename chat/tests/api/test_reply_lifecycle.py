@@ -135,7 +135,7 @@ def test_closing_the_stream_saves_a_stopped_reply_that_retry_answers(user, llm):
     assert reply.reply_to_id == exchange.user_message.pk
     assert reply.is_retryable
 
-    retried = services.message_retry(user=user, reply=reply)
+    retried = services.message_retry(user=user, reply_id=reply.pk)
     assert retried.error is None
     reply.refresh_from_db()
     assert (reply.status, reply.content, reply.error) == ("ok", llm.reply_text, "")
@@ -213,7 +213,7 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
     assert llm.reply_text.startswith(reply.content)
 
     llm.hold_after = None
-    exchange = services.message_retry(user=user, reply=reply)
+    exchange = services.message_retry(user=user, reply_id=reply.pk)
     assert exchange.error is None
     reply.refresh_from_db()
     assert (reply.status, reply.content) == ("ok", llm.reply_text)

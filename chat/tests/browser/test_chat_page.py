@@ -70,7 +70,7 @@ def switch_to(page: Page, name: str) -> None:
     menu = page.locator(".switcher-menu")
     expect(menu).to_be_visible()
     with page.expect_navigation():
-        menu.get_by_role("link", name=re.compile(rf"^{name}\b")).click()
+        menu.get_by_role("button", name=re.compile(rf"^{name}\b")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(name)
 
 
@@ -158,9 +158,13 @@ def test_talk_switch_personas_and_start_over(open_page, screenshot) -> None:
     page.mouse.move(0, 0)
     screenshot(page, "chat-desktop")
 
-    # Luna has her own, still empty, history: only her greeting.
+    # Luna has her own, still empty, history: only her greeting. Choosing her posts to
+    # personas:select, which makes her current and comes back to the chat.
     switch_to(page, "Luna")
-    expect(page).to_have_url(re.compile(rf"/chat/\?persona={luna.pk}$"))
+    expect(page).to_have_url(re.compile(r"/chat/$"))
+    expect(
+        page.get_by_role("status").filter(has_text="You are now talking to Luna.")
+    ).to_be_visible()
     expect(messages(page)).to_have_count(1)
     expect(messages(page).first.locator(".bubble")).to_have_text(luna.greeting)
     expect(page.locator("[data-log]")).not_to_contain_text("hiking")
@@ -169,7 +173,7 @@ def test_talk_switch_personas_and_start_over(open_page, screenshot) -> None:
     # Back to Isabella: the conversation is where it was.
     page.locator(".switcher > summary").click()
     expect(
-        page.locator(".switcher-menu").get_by_role("link", name=re.compile(r"^Luna\b"))
+        page.locator(".switcher-menu").get_by_role("button", name=re.compile(r"^Luna\b"))
     ).to_have_attribute("aria-current", "true")
     expect(page.locator(".switcher-menu .switcher-name")).to_have_text(SYSTEM_NAMES)
     page.keyboard.press("Escape")
@@ -425,14 +429,16 @@ def test_phone_layout(open_page, screenshot) -> None:
     box = menu.bounding_box()
     assert box is not None
     assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_WIDTH
-    items = menu.locator("a")
+    items = menu.locator(".switcher-item, a")
+    assert items.count() == len(SYSTEM_NAMES) + 1  # and "Manage personas"
     assert all(item.bounding_box()["height"] >= TAP for item in items.all())
     path = screenshot(page, "chat-phone-switcher")
     page.screenshot(path=str(path))
     with page.expect_navigation():
-        menu.get_by_role("link", name=re.compile(r"^Luna\b")).click()
+        menu.get_by_role("button", name=re.compile(r"^Luna\b")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Luna")
     assert scroll_width(page) <= PHONE_WIDTH
+    assert page.evaluate("document.documentElement.scrollHeight") <= PHONE_HEIGHT
 
 
 # ---------------------------------------------------------------- 5. a flaky network

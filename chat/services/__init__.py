@@ -1,0 +1,26 @@
+"""Writes of conversations and messages: talking to a persona.
+
+The services live in `conversations`, `messages` and `history`; import them from here.
+"""
+
+from chat.services.conversations import conversation_delete, conversation_start
+from chat.services.history import (
+    HISTORY_EARLIEST,
+    HISTORY_FUTURE_SLACK,
+    history_import,
+    history_parse,
+)
+from chat.services.messages import Exchange, message_retry, message_send, message_send_stream
+
+__all__ = [
+    "HISTORY_EARLIEST",
+    "HISTORY_FUTURE_SLACK",
+    "Exchange",
+    "conversation_delete",
+    "conversation_start",
+    "history_import",
+    "history_parse",
+    "message_retry",
+    "message_send",
+    "message_send_stream",
+]

@@ -1,0 +1,178 @@
+"""Bringing past messages with a persona into MyBella, without calling a model."""
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from chat import selectors
+from chat.models import ChatMessage, Conversation
+from chat.prompts import estimate_tokens
+from chat.services.conversations import conversation_new
+from chat.services.messages import announce_on_commit, message_text_problem
+from mybella.core import limits
+from mybella.core.parsers import json_loads_strict
+from mybella.core.services import service
+from mybella.users.models import User
+from personas.models import PersonaProfile
+
+# The earliest and latest times an imported message may carry: Unix time starts in 1970,
+# and a message from the future would sort after everything said from now on.
+HISTORY_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+HISTORY_FUTURE_SLACK = timedelta(days=1)
+
+
+def _parse_time(value: object, index: int) -> datetime | None:
+    if value in (None, ""):
+        return None
+    unreadable = ValidationError({"history": _("Item %d has a created_at I can't read.") % index})
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if not math.isfinite(value):
+            raise ValidationError(
+                {
+                    "history": _("Item %(index)d has a created_at of %(value)s.")
+                    % {"index": index, "value": value}
+                }
+            )
+        # SillyTavern writes milliseconds since the epoch in some versions.
+        seconds = value / 1000 if abs(value) > 1e11 else value
+        try:
+            parsed = datetime.fromtimestamp(seconds, tz=UTC)
+        except (OverflowError, OSError, ValueError):
+            parsed = None
+    elif isinstance(value, str):
+        try:
+            parsed = parse_datetime(value)
+        except ValueError:  # well formed, but no such time (February 30th)
+            parsed = None
+        if parsed is not None and timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+    else:
+        parsed = None
+    if parsed is None:
+        raise unreadable
+    try:
+        in_range = HISTORY_EARLIEST <= parsed <= timezone.now() + HISTORY_FUTURE_SLACK
+    except OverflowError:  # year 1 east of UTC, year 9999 west of it
+        in_range = False
+    if not in_range:
+        raise ValidationError(
+            {"history": _("Item %d has a created_at before 1970 or in the future.") % index}
+        )
+    # In UTC: PostgreSQL refuses offsets past ±15:59 that Python and ISO 8601 allow.
+    return parsed.astimezone(UTC)
+
+
+def _decode_history_file(raw: bytes) -> list:
+    text = raw.decode("utf-8-sig").strip()
+    if text.startswith("["):
+        return json_loads_strict(text)
+    lines = [json_loads_strict(line) for line in text.splitlines() if line.strip()]
+    # SillyTavern's first line is the chat's metadata, without a message.
+    return [
+        {
+            "role": "user" if line.get("is_user") else "assistant",
+            "content": line.get("mes", ""),
+            "created_at": line.get("send_date"),
+        }
+        for line in lines
+        if isinstance(line, dict) and "mes" in line and not line.get("is_system")
+    ]
+
+
+def history_parse(raw: bytes | list) -> list[dict]:
+    """Return [{role, content, created_at}] from a JSON list or a SillyTavern .jsonl chat.
+
+    Every message obeys the limits of a sent one (CHAT_MESSAGE_MAX_CHARS, storable text),
+    whatever its role; a parsed body is held to the rules of `json_loads_strict` too.
+    """
+    if isinstance(raw, bytes):
+        try:
+            items = _decode_history_file(raw)
+        except ValueError as error:
+            raise ValidationError(
+                {"history": _("The file is not JSON or JSON lines: %s") % error}
+            ) from error
+    else:
+        items = raw
+        problem = limits.json_problem(items)
+        if problem:
+            raise ValidationError({"history": _("The history can't be read: %s.") % problem})
+    if not isinstance(items, list):
+        raise ValidationError({"history": _("Send a list of messages.")})
+    if len(items) > settings.HISTORY_IMPORT_MAX_MESSAGES:
+        raise ValidationError(
+            {
+                "history": _("Import at most %d messages at a time.")
+                % settings.HISTORY_IMPORT_MAX_MESSAGES
+            }
+        )
+    parsed = []
+    for index, item in enumerate(items, start=1):
+        if not isinstance(item, dict):
+            raise ValidationError({"history": _("Item %d is not an object.") % index})
+        role, content = item.get("role"), item.get("content")
+        if not isinstance(role, str) or role not in ChatMessage.Role.values:
+            raise ValidationError(
+                {"history": _("Item %d: role must be user, assistant or system.") % index}
+            )
+        if not isinstance(content, str) or not content.strip():
+            raise ValidationError({"history": _("Item %d has no content.") % index})
+        problem = message_text_problem(content.strip())
+        if problem:
+            raise ValidationError(
+                {"history": _("Item %(index)d: %(problem)s") % {"index": index, "problem": problem}}
+            )
+        parsed.append(
+            {
+                "role": role,
+                "content": content.strip(),
+                "created_at": _parse_time(item.get("created_at"), index),
+            }
+        )
+    if not parsed:
+        raise ValidationError({"history": _("There are no messages in this file.")})
+    return parsed
+
+
+@service
+@transaction.atomic
+def history_import(
+    *, user: User, persona: PersonaProfile, items: list[dict], title: str = ""
+) -> Conversation:
+    """Store past messages of this pair in a new conversation, without calling a model.
+
+    `items` come from `history_parse`. A persona `user` may not see is `NotFound`.
+    """
+    persona = selectors.chat_persona_get(user=user, pk=persona.pk)
+    conversation = conversation_new(
+        user=user, persona=persona, title=title or _("Imported history")
+    )
+    now = timezone.now()
+    messages = ChatMessage.objects.bulk_create(
+        ChatMessage(
+            conversation=conversation,
+            user=user,
+            persona=persona,
+            role=item["role"],
+            content=item["content"],
+            provider="import",
+            token_estimate=estimate_tokens(item["content"]),
+        )
+        for item in items
+    )
+    # created_at is auto_now_add; set the imported times in one statement per message.
+    for message, item in zip(messages, items, strict=True):
+        message.created_at = item["created_at"] or now
+    ChatMessage.objects.bulk_update(messages, ["created_at"], batch_size=500)
+    user_message_ids = [m.id for m in messages if m.role == ChatMessage.Role.USER]
+    if user_message_ids:
+        announce_on_commit(
+            conversation_id=conversation.pk, message_ids=user_message_ids, imported=True
+        )
+    return conversation
