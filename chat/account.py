@@ -6,7 +6,7 @@ Imported once, from the app's `AppConfig.ready()`.
 from typing import Any
 
 from chat.models import ChatMessage, Conversation
-from chat.selectors import conversation_list_for_user, message_list_for_user
+from chat.selectors import conversation_list_owned, message_list_owned
 from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import User
 
@@ -19,7 +19,7 @@ def export(user: User) -> dict[str, Any]:
     """
     return {
         "conversations": export_rows(
-            conversation_list_for_user(user=user),
+            conversation_list_owned(user=user),
             "id",
             "persona_id",
             "title",
@@ -27,7 +27,7 @@ def export(user: User) -> dict[str, Any]:
             "updated_at",
         ),
         "messages": export_rows(
-            message_list_for_user(user=user).order_by("created_at", "id"),
+            message_list_owned(user=user).order_by("created_at", "id"),
             "id",
             "conversation_id",
             "persona_id",

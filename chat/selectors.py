@@ -45,6 +45,19 @@ def conversation_list_visible(*, user: User | None) -> QuerySet[Conversation]:
     ).select_related("persona")
 
 
+def conversation_list_owned(*, user: User) -> QuerySet[Conversation]:
+    """Return every conversation of `user`, with a persona they can still see or not.
+
+    For the user's own account (export): chats with a retired persona are still theirs.
+    """
+    return Conversation.objects.filter(user=user)
+
+
+def message_list_owned(*, user: User) -> QuerySet[ChatMessage]:
+    """Return every message of `user`, with a persona they can still see or not (export)."""
+    return ChatMessage.objects.filter(user=user)
+
+
 def conversation_get_visible(*, user: User, pk: int) -> Conversation:
     """Return `user`'s conversation `pk`, with its persona, if they may still see it.
 
