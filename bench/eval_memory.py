@@ -360,7 +360,8 @@ def import_dialogue(dialogue: Dialogue, *, user: Any, persona_name: str, extract
     from personas.services import persona_create
 
     persona = persona_create(
-        owner=user, name=persona_name, tagline=f"LoCoMo conversation {dialogue.id}"
+        owner=user,
+        fields={"name": persona_name, "tagline": f"LoCoMo conversation {dialogue.id}"},
     )
     turn_of: dict[int, str] = {}
     with _tasks_backend(IMMEDIATE_BACKEND if extract else DUMMY_BACKEND):

@@ -1,6 +1,7 @@
+"""Staff curate system personas here, through the same services as everyone else."""
+
 from django import forms
 from django.contrib import admin, messages
-from django.core.files.base import ContentFile
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -8,9 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mybella.core.admin import BoundedSearchAdmin
+from personas import services
 from personas.avatars import AvatarError, avatar_process
+from personas.forms import TraitsTextField, bound_text_lengths
 from personas.models import PersonaProfile
-from personas.services import persona_duplicate
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -27,8 +29,11 @@ class KindFilter(admin.SimpleListFilter):
 
 
 class PersonaAdminForm(forms.ModelForm):
+    """The system persona form: the model's fields and rules, traits as on the page."""
+
     # A plain file field: the avatar is checked by avatar_process, with its clearer messages.
     avatar = forms.FileField(label=_("avatar"), required=False, widget=forms.ClearableFileInput)
+    traits = TraitsTextField(label=_("personality traits"))
 
     class Meta:
         model = PersonaProfile
@@ -49,15 +54,36 @@ class PersonaAdminForm(forms.ModelForm):
             "extensions",
         ]
 
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        bound_text_lengths(self)
+
+    def _get_validation_exclusions(self) -> set[str]:
+        # The form has no owner field, yet the constraints on names depend on it: check them
+        # with the instance's own (none, for a system persona), so a taken name is a form
+        # error rather than a failed save.
+        return super()._get_validation_exclusions() - {"owner", "is_custom"}
+
     def clean_avatar(self) -> object:
         avatar = self.cleaned_data.get("avatar")
         if avatar and "avatar" in self.changed_data:
+            # Only a check, for the message: the service re-encodes the upload itself.
             try:
-                processed = avatar_process(avatar)
+                avatar_process(avatar)
             except AvatarError as error:
                 raise forms.ValidationError(str(error)) from error
-            return ContentFile(processed, name="avatar.webp")
         return avatar
+
+    def service_input(self) -> dict:
+        """Return what the persona services take from this form."""
+        data = self.cleaned_data
+        avatar = data.get("avatar") if "avatar" in self.changed_data else None
+        return {
+            "fields": {name: data[name] for name in PersonaProfile.EDITABLE_FIELDS},
+            "staff_fields": {name: data[name] for name in services.STAFF_FIELDS},
+            "avatar": avatar or None,
+            "remove_avatar": avatar is False,
+        }
 
 
 @admin.register(PersonaProfile)
@@ -139,13 +165,26 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
     def save_model(
         self, request: HttpRequest, obj: PersonaProfile, form: forms.Form, change: bool
     ) -> None:
-        # Personas made here are system personas: the admin never edits a user's.
-        if not change:
-            obj.is_custom, obj.owner = False, None
-        super().save_model(request, obj, form, change)
+        # Personas made here are system personas: the admin never edits a user's. `obj`
+        # holds the form's values already; the services compare against what is stored.
+        values = form.service_input()
+        if change:
+            obj.refresh_from_db()
+            services.persona_update(persona=obj, user=request.user, **values)
+            return
+        values.pop("remove_avatar")
+        persona = services.persona_create_system(user=request.user, **values)
+        # The admin goes on with `obj` (its log entry, the redirect): make it the new row.
+        obj.pk = persona.pk
+        obj.refresh_from_db()
+        obj._state.adding = False
+
+    def delete_model(self, request: HttpRequest, obj: PersonaProfile) -> None:
+        services.persona_delete(persona=obj, user=request.user)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
-        super().delete_queryset(request, queryset.filter(is_custom=False))
+        for persona in queryset.filter(is_custom=False):
+            services.persona_delete(persona=persona, user=request.user)
 
     def _system_only(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         skipped = queryset.filter(is_custom=True).count()
@@ -164,21 +203,36 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
 
     @admin.action(description=_("Activate selected system personas"), permissions=["change"])
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = self._system_only(request, queryset).update(is_active=True)
+        count = services.persona_set_active(
+            user=request.user, personas=self._system_only(request, queryset), active=True
+        )
         self.message_user(
             request, ngettext("Activated %d persona.", "Activated %d personas.", count) % count
         )
 
     @admin.action(description=_("Deactivate selected system personas"), permissions=["change"])
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = self._system_only(request, queryset).update(is_active=False)
+        count = services.persona_set_active(
+            user=request.user, personas=self._system_only(request, queryset), active=False
+        )
         self.message_user(
-            request, ngettext("Deactivated %d persona.", "Deactivated %d personas.", count) % count
+            request,
+            ngettext(
+                "Deactivated %d persona: users' conversations and memories with them are "
+                "hidden until it is active again.",
+                "Deactivated %d personas: users' conversations and memories with them are "
+                "hidden until they are active again.",
+                count,
+            )
+            % count,
         )
 
     @admin.action(description=_("Duplicate selected system personas"), permissions=["add"])
     def duplicate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        copies = [persona_duplicate(persona=p) for p in self._system_only(request, queryset)]
+        copies = [
+            services.persona_duplicate(persona=persona, user=request.user)
+            for persona in self._system_only(request, queryset)
+        ]
         self.message_user(
             request,
             ngettext(

@@ -17,16 +17,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
 
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
+from personas import rules
 from personas.models import CommunicationStyle, PersonaProfile
 
 logger = logging.getLogger(__name__)
 
 MYBELLA_FIELDS = PersonaProfile.EDITABLE_FIELDS
-TAGLINE_MAX_LENGTH = limits.PERSONA_TAGLINE_MAX_CHARS
 SPEC_V1, SPEC_V2, SPEC_V3 = "chara_card_v1", "chara_card_v2", "chara_card_v3"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 # Caps what a compressed text chunk may inflate to, so that a zip bomb costs nothing.
@@ -314,8 +315,8 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
 
 def _check_length(value: str, field: str, where: str) -> None:
     """Refuse a card value longer than the MyBella field it fills, naming the card's key."""
-    limit = limits.PERSONA_FIELD_MAX_CHARS[field]
-    if len(value) > limit:
+    limit = rules.field_max_chars(field)
+    if limit is not None and len(value) > limit:
         raise CardError(f"{where} is longer than {limit} characters")
 
 
@@ -350,7 +351,7 @@ def _from_mybella(mybella: dict[str, Any], where: str) -> dict[str, Any]:
     style = mybella.get("communication_style")
     return {
         "tagline": tagline,
-        "traits": _clean_traits(traits, where=f"{where}traits"),
+        "traits": _strict_traits(traits, where=f"{where}traits"),
         "communication_style": style if style in CommunicationStyle.values else WARM,
         "communication_notes": notes,
     }
@@ -368,10 +369,14 @@ def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         len(p) <= PersonaProfile.TRAIT_MAX_LENGTH and len(p.split()) <= 3 and p[-1] not in ".!?"
         for p in pieces
     )
-    traits = _clean_traits(pieces if from_personality else data.get("tags") or [])
+    # Traits guessed from another tool's card: cut to fit rather than refused.
+    traits = rules.clean_traits(
+        pieces if from_personality else data.get("tags") or [], mode="lenient"
+    )
     notes = (data.get("creator_notes") or "").strip()
+    tagline_max = rules.field_max_chars("tagline")
     fields = {
-        "tagline": notes.splitlines()[0].strip()[:TAGLINE_MAX_LENGTH] if notes else "",
+        "tagline": notes.splitlines()[0].strip()[:tagline_max] if notes else "",
         "traits": traits,
         "communication_style": WARM,
         "communication_notes": "",
@@ -379,23 +384,16 @@ def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     return fields, from_personality
 
 
-def _clean_traits(items: list[str], *, where: str | None = None) -> list[str]:
-    """Strip, drop empties and duplicates, keep the first 12; a trait too long raises if `where`.
+def _strict_traits(items: list[str], *, where: str) -> list[str]:
+    """Return the traits of MyBella's own card extension, cleaned like a person's input.
 
-    Without `where` (traits guessed from tags) a trait too long is skipped instead.
+    They are what someone typed, so too many or one too long is refused, never cut.
     """
-    traits: list[str] = []
-    seen: set[str] = set()
-    for item in items:
-        trait = item.strip()
-        if not trait or trait.casefold() in seen:
-            continue
-        if len(trait) > PersonaProfile.TRAIT_MAX_LENGTH:
-            if where:
-                raise CardError(
-                    f"{where} has a trait longer than {PersonaProfile.TRAIT_MAX_LENGTH} characters"
-                )
-            continue
-        seen.add(trait.casefold())
-        traits.append(trait)
-    return traits[: PersonaProfile.TRAITS_MAX]
+    try:
+        return rules.clean_traits(items, mode="strict")
+    except ValidationError as error:
+        problem = {
+            "too_many": f"has more than {limits.PERSONA_TRAITS_MAX} traits",
+            "max_length": f"has a trait longer than {limits.PERSONA_TRAIT_MAX_CHARS} characters",
+        }.get(error.code or "", "must be a list of strings")
+        raise CardError(f"{where} {problem}") from None

@@ -1,25 +1,74 @@
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from mybella.core import limits
 from mybella.users.models import User
-from personas.models import CommunicationStyle, PersonaProfile
+from personas import rules
+from personas.models import PersonaProfile
 from voices.models import CustomVoice, VoicePreset
 from voices.selectors import custom_voice_list, preset_list
 
 VOICE_FIELDS = ("voice_preset", "custom_voice", "voice_speed", "voice_stability")
 
 
-class PersonaForm(forms.Form):
-    """The persona modal: identity, personality and advanced sections."""
+class TraitsTextField(forms.CharField):
+    """Traits typed as one line separated by commas, cleaned strictly (`personas.rules`).
 
-    name = forms.CharField(label=_("Name"), max_length=PersonaProfile.NAME_MAX_LENGTH)
-    tagline = forms.CharField(
-        label=_("Tagline"),
-        max_length=limits.PERSONA_TAGLINE_MAX_CHARS,
-        required=False,
-        help_text=_("One line that sums them up."),
-    )
+    Too many traits or one too long is an error, never a silent cut.
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        # Room for the most traits at their longest, with their separators.
+        kwargs.setdefault(
+            "max_length", limits.PERSONA_TRAITS_MAX * (limits.PERSONA_TRAIT_MAX_CHARS + 2)
+        )
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("Separated by commas, e.g. warm, curious, witty."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return ", ".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):  # the stored value, when Django compares
+            return rules.clean_traits(list(value), mode="strict")
+        text = super().to_python(value)
+        if self.max_length is not None:
+            MaxLengthValidator(self.max_length)(text)
+        return rules.traits_from_text(text, mode="strict")
+
+    def run_validators(self, value: object) -> None:
+        # CharField's validators are about text; the text was checked in to_python, and
+        # the traits themselves by the rules.
+        return None
+
+
+def bound_text_lengths(form: forms.BaseForm) -> None:
+    """Put each persona text field's limit on its widget, read from the model field.
+
+    The browser then stops typing at the limit; the model's validators still check it.
+    """
+    for name in PersonaProfile.EDITABLE_FIELDS:
+        field = form.fields.get(name)
+        limit = rules.field_max_chars(name)
+        if limit and isinstance(field, forms.CharField) and not isinstance(field, TraitsTextField):
+            field.widget.attrs.setdefault("maxlength", str(limit))
+
+
+class PersonaForm(forms.ModelForm):
+    """The persona modal: identity, personality and advanced sections.
+
+    The fields, their limits and choices come from the model. The form is always bound
+    to a new, unsaved instance (never the persona being edited): model validation runs on
+    that copy, and `persona_fields()` goes to `persona_create`/`persona_update`, which
+    write only what changed. Uniqueness of the name is the services' rule (they know the
+    owner).
+    """
+
+    traits = TraitsTextField(label=_("Personality traits"))
     avatar = forms.FileField(
         label=_("Avatar"),
         required=False,
@@ -27,51 +76,6 @@ class PersonaForm(forms.Form):
         widget=forms.FileInput(attrs={"accept": "image/png,image/jpeg,image/webp,image/gif"}),
     )
     remove_avatar = forms.BooleanField(label=_("Remove the current avatar"), required=False)
-    bio = forms.CharField(
-        label=_("Bio"),
-        max_length=limits.PERSONA_BIO_MAX_CHARS,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
-    )
-    traits = forms.CharField(
-        label=_("Personality traits"),
-        max_length=600,
-        required=False,
-        help_text=_("Separated by commas, e.g. warm, curious, witty."),
-    )
-    communication_style = forms.ChoiceField(
-        label=_("Communication style"),
-        choices=CommunicationStyle.choices,
-        initial=CommunicationStyle.WARM,
-    )
-    communication_notes = forms.CharField(
-        label=_("Style notes"),
-        max_length=limits.PERSONA_NOTES_MAX_CHARS,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("Anything else about how they talk."),
-    )
-    greeting = forms.CharField(
-        label=_("Greeting"),
-        max_length=limits.PERSONA_GREETING_MAX_CHARS,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The first thing they say in a new conversation."),
-    )
-    system_prompt = forms.CharField(
-        label=_("System prompt"),
-        max_length=limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("Extra instructions for the AI model."),
-    )
-    example_dialogue = forms.CharField(
-        label=_("Example dialogue"),
-        max_length=limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS,
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=_("A few lines in their voice. Use {{user}} and {{char}} for the speakers."),
-    )
 
     voice_preset = forms.ModelChoiceField(
         label=_("Preset voice"),
@@ -105,8 +109,33 @@ class PersonaForm(forms.Form):
         help_text=_("Lower is more expressive, higher more even."),
     )
 
+    class Meta:
+        model = PersonaProfile
+        fields = PersonaProfile.EDITABLE_FIELDS
+        # The page's own wording; labels, limits and choices are the model's.
+        help_texts = {
+            "tagline": _("One line that sums them up."),
+            "bio": "",
+            "communication_notes": _("Anything else about how they talk."),
+            "greeting": _("The first thing they say in a new conversation."),
+            "system_prompt": _("Extra instructions for the AI model."),
+            "example_dialogue": _(
+                "A few lines in their voice. Use {{user}} and {{char}} for the speakers."
+            ),
+        }
+        widgets = {
+            "bio": forms.Textarea(attrs={"rows": 4}),
+            "communication_notes": forms.Textarea(attrs={"rows": 2}),
+            "greeting": forms.Textarea(attrs={"rows": 2}),
+            "system_prompt": forms.Textarea(attrs={"rows": 3}),
+            "example_dialogue": forms.Textarea(attrs={"rows": 3}),
+        }
+
     def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+        if kwargs.get("instance") is not None:
+            raise TypeError("PersonaForm validates a copy: pass no instance.")
         super().__init__(*args, **kwargs)
+        bound_text_lengths(self)
         # Only the presets on offer and the user's own cloned voices are valid choices:
         # anyone else's voice id fails validation like an unknown one.
         self.fields["voice_preset"].queryset = preset_list()
@@ -118,31 +147,9 @@ class PersonaForm(forms.Form):
             raise forms.ValidationError(_("This voice failed to clone; try it again first."))
         return voice
 
-    def clean_traits(self) -> list[str]:
-        traits: list[str] = []
-        for trait in self.cleaned_data["traits"].split(","):
-            trait = trait.strip()
-            if len(trait) > PersonaProfile.TRAIT_MAX_LENGTH:
-                raise forms.ValidationError(
-                    _("“%(trait)s” is too long: keep each trait under %(max)d characters."),
-                    params={"trait": trait[:20] + "…", "max": PersonaProfile.TRAIT_MAX_LENGTH},
-                )
-            if trait and trait.lower() not in {t.lower() for t in traits}:
-                traits.append(trait)
-        if len(traits) > PersonaProfile.TRAITS_MAX:
-            raise forms.ValidationError(
-                _("Give at most %(max)d traits."), params={"max": PersonaProfile.TRAITS_MAX}
-            )
-        return traits
-
     def persona_fields(self) -> dict:
-        """Return the cleaned values the persona services take."""
-        data = dict(self.cleaned_data)
-        data.pop("avatar", None)
-        data.pop("remove_avatar", None)
-        for name in VOICE_FIELDS:
-            data.pop(name, None)
-        return data
+        """Return the cleaned values the persona services take as `fields`."""
+        return {name: self.cleaned_data[name] for name in PersonaProfile.EDITABLE_FIELDS}
 
     def voice_fields(self) -> dict:
         """Return the voice choices `persona_set_voice` takes; fields not sent stay as they are."""

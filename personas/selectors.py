@@ -2,9 +2,8 @@
 
 from django.conf import settings
 from django.db.models import Q
-from django.http import Http404
-from django.shortcuts import get_object_or_404
 
+from mybella.core.errors import NotFound
 from mybella.users.models import User, UserSettings
 from personas.models import PersonaProfile, PersonaQuerySet
 
@@ -17,18 +16,38 @@ def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
     return PersonaProfile.objects.filter(visible)
 
 
-def persona_get_visible(
-    *, user: User, pk: object, select_related: tuple[str, ...] = ()
-) -> PersonaProfile:
-    """Return the persona `pk` if `user` may see it; raise Http404 otherwise (or for a bad id)."""
+def _valid_pk(pk: object) -> int:
+    """Return `pk` as an id the database can look up; raise NotFound for anything else."""
     try:
         pk = int(pk)
     except (TypeError, ValueError):
-        raise Http404 from None
+        raise NotFound from None
     if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
-        raise Http404
-    queryset = persona_list_visible(user=user).select_related(*select_related)
-    return get_object_or_404(queryset, pk=pk)
+        raise NotFound
+    return pk
+
+
+def _get(queryset: PersonaQuerySet, pk: object) -> PersonaProfile:
+    try:
+        return queryset.get(pk=_valid_pk(pk))
+    except PersonaProfile.DoesNotExist:
+        raise NotFound from None
+
+
+def persona_get_visible(
+    *, user: User, pk: object, select_related: tuple[str, ...] = ()
+) -> PersonaProfile:
+    """Return the persona `pk` if `user` may see it; raise NotFound otherwise (or for a bad id)."""
+    return _get(persona_list_visible(user=user).select_related(*select_related), pk)
+
+
+def persona_get_owned(*, user: User, pk: object) -> PersonaProfile:
+    """Return the custom persona `pk` if `user` made it; raise NotFound otherwise.
+
+    For changing or deleting from the user's own pages: a system persona is not theirs
+    to change, so it reads as missing there too.
+    """
+    return _get(persona_list_owned(user=user), pk)
 
 
 def persona_list_system() -> PersonaQuerySet:
@@ -39,6 +58,16 @@ def persona_list_system() -> PersonaQuerySet:
 def persona_list_owned(*, user: User) -> PersonaQuerySet:
     """Return the custom personas `user` made, newest first."""
     return PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+
+
+def persona_slug_taken(*, slug: str) -> bool:
+    """Return whether any persona, of any user, has the slug `slug`."""
+    return PersonaProfile.objects.filter(slug=slug).exists()
+
+
+def persona_system_names() -> list[str]:
+    """Return the names of every system persona, active or not."""
+    return list(PersonaProfile.objects.system().values_list("name", flat=True))
 
 
 def persona_get_default() -> PersonaProfile | None:

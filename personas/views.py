@@ -1,44 +1,47 @@
-"""The persona settings page: pick, design, import and export personas."""
+"""The persona settings page: pick, design, import and export personas.
+
+The views are adapters: they bind forms, call the services and show what they answer.
+A persona the user may not see (or, to change it, does not own) is a 404: the selectors
+raise `NotFound`, which `DomainErrorMiddleware` answers.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.forms import Form
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.forms import BaseForm
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mybella.providers.speech import get_engine
+from mybella.core.forms import add_domain_error, error_message
+from mybella.providers.speech import speech_available
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
+from personas.sections import PersonaSection, persona_sections
 from voices import selectors as voice_selectors
 from voices import services as voice_services
 
-
-def _visible_persona(request: HttpRequest, pk: int) -> PersonaProfile:
-    return selectors.persona_get_visible(user=request.user, pk=pk)
+SectionForms = list[tuple[PersonaSection, BaseForm]]
 
 
-def _own_persona(request: HttpRequest, pk: int) -> PersonaProfile:
-    return get_object_or_404(selectors.persona_list_owned(user=request.user), pk=pk)
-
-
-def _add_service_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, messages_ in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages_)
-    else:
-        form.add_error(None, error.messages)
+def _section_forms(request: HttpRequest, persona: PersonaProfile | None = None) -> SectionForms:
+    """Return each registered persona section with its form, bound on a POST."""
+    data = (request.POST, request.FILES) if request.method == "POST" else ()
+    return [
+        (section, section.form_class(*data, user=request.user, persona=persona))
+        for section in persona_sections
+    ]
 
 
 def _render_page(
     request: HttpRequest,
     *,
     persona_form: PersonaForm | None = None,
+    section_forms: SectionForms | None = None,
     editing: PersonaProfile | None = None,
     import_form: CardImportForm | None = None,
     status: int = 200,
@@ -57,14 +60,34 @@ def _render_page(
             for persona in own
         },
         "persona_form": persona_form or PersonaForm(user=user),
+        "section_forms": section_forms if section_forms is not None else _section_forms(request),
         "presets": list(voice_selectors.preset_list()),
         "custom_voices": list(voice_selectors.custom_voice_list(user=user)),
-        "speech_available": get_engine() is not None,
+        "speech_available": speech_available(),
         "editing": editing,
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),
     }
     return render(request, "personas/settings.html", context, status=status)
+
+
+def _valid(form: PersonaForm, section_forms: SectionForms) -> bool:
+    # Every form is checked, so the page shows all the errors at once.
+    return all([form.is_valid(), *(section_form.is_valid() for _, section_form in section_forms)])
+
+
+def _sections_data(section_forms: SectionForms) -> dict:
+    return {section.name: section_form.cleaned_data for section, section_form in section_forms}
+
+
+def _add_error(form: PersonaForm, section_forms: SectionForms, error: ValidationError) -> None:
+    """Show a service's error on the form it is about: a section's, else the persona form."""
+    fields = set(getattr(error, "error_dict", {}))
+    for _section, section_form in section_forms:
+        if fields and fields <= set(section_form.fields):
+            add_domain_error(section_form, error)
+            return
+    add_domain_error(form, error)
 
 
 @login_required
@@ -78,47 +101,56 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
 @require_POST
 def persona_create(request: HttpRequest) -> HttpResponse:
     form = PersonaForm(request.POST, request.FILES, user=request.user)
-    if form.is_valid():
+    section_forms = _section_forms(request)
+    if _valid(form, section_forms):
         try:
+            # The voice moves into a persona section (WP-10); until then, one transaction.
             with transaction.atomic():
                 persona = services.persona_create(
-                    owner=request.user, avatar=form.cleaned_data["avatar"], **form.persona_fields()
+                    owner=request.user,
+                    fields=form.persona_fields(),
+                    avatar=form.cleaned_data["avatar"],
+                    sections=_sections_data(section_forms),
                 )
                 voice_services.persona_set_voice(
                     persona=persona, user=request.user, **form.voice_fields()
                 )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            _add_error(form, section_forms, error)
         else:
             messages.success(request, _("%s is ready to talk.") % persona.name)
             return redirect("personas:settings")
-    return _render_page(request, persona_form=form, status=400)
+    return _render_page(request, persona_form=form, section_forms=section_forms, status=400)
 
 
 @login_required
 @require_POST
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    persona = _own_persona(request, pk)
+    persona = selectors.persona_get_owned(user=request.user, pk=pk)
     form = PersonaForm(request.POST, request.FILES, user=request.user)
-    if form.is_valid():
+    section_forms = _section_forms(request, persona)
+    if _valid(form, section_forms):
         try:
             with transaction.atomic():
                 persona = services.persona_update(
                     persona=persona,
                     user=request.user,
+                    fields=form.persona_fields(),
                     avatar=form.cleaned_data["avatar"],
                     remove_avatar=form.cleaned_data["remove_avatar"],
-                    **form.persona_fields(),
+                    sections=_sections_data(section_forms),
                 )
                 voice_services.persona_set_voice(
                     persona=persona, user=request.user, **form.voice_fields()
                 )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            _add_error(form, section_forms, error)
         else:
             messages.success(request, _("%s is saved.") % persona.name)
             return redirect("personas:settings")
-    return _render_page(request, persona_form=form, editing=persona, status=400)
+    return _render_page(
+        request, persona_form=form, section_forms=section_forms, editing=persona, status=400
+    )
 
 
 def _safe_next(request: HttpRequest) -> str | None:
@@ -135,11 +167,11 @@ def _safe_next(request: HttpRequest) -> str | None:
 @require_POST
 def persona_select(request: HttpRequest, pk: int) -> HttpResponse:
     """Talk to this persona from now on; go back to `next` (chat's switcher) or this page."""
-    persona = _visible_persona(request, pk)
+    persona = selectors.persona_get_visible(user=request.user, pk=pk)
     try:
         services.persona_select(user=request.user, persona=persona)
     except PermissionDenied as error:
-        messages.error(request, str(error))
+        messages.error(request, error_message(error))
     else:
         messages.success(request, _("You are now talking to %s.") % persona.name)
     target = _safe_next(request)
@@ -149,7 +181,7 @@ def persona_select(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    persona = _own_persona(request, pk)
+    persona = selectors.persona_get_owned(user=request.user, pk=pk)
     services.persona_delete(persona=persona, user=request.user)
     messages.success(
         request, _("%s was deleted, with their conversations and memories.") % persona.name
@@ -167,7 +199,7 @@ def persona_import(request: HttpRequest) -> HttpResponse:
                 owner=request.user, data=form.cleaned_data["card"].read()
             )
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("%s was imported.") % persona.name)
             return redirect("personas:settings")
@@ -177,10 +209,16 @@ def persona_import(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def persona_export(request: HttpRequest, pk: int) -> HttpResponse:
-    fmt = "png" if request.GET.get("format") == "png" else "json"
-    content, content_type, filename = services.persona_export_card(
-        persona=_visible_persona(request, pk), fmt=fmt
-    )
+    """Download a persona as a Character Card: JSON (the default) or `?format=png`."""
+    persona = selectors.persona_get_visible(user=request.user, pk=pk)
+    try:
+        content, content_type, filename = services.persona_export_card(
+            persona=persona, fmt=request.GET.get("format", "json")
+        )
+    except ValidationError as error:
+        return HttpResponseBadRequest(
+            error_message(error), content_type="text/plain; charset=utf-8"
+        )
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

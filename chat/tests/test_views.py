@@ -325,4 +325,5 @@ def test_query_count_does_not_grow_with_history(
         assert response.context["conversation"] == conversation
         assert len(response.context["chat_messages"]) == min(total, 30)
         counts.append(len(queries))
-    assert counts[0] == counts[1]
+    # The second visit finds the persona current already: selecting it again writes nothing.
+    assert counts[1] <= counts[0]

@@ -2,10 +2,7 @@
 
 from typing import Any
 
-from django.http import Http404
-
 from mybella.core.api import ParentScopedMixin
-from mybella.core.errors import NotFound
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_visible
 
@@ -23,10 +20,8 @@ class PersonaScopedMixin(ParentScopedMixin):
     persona_select_related: tuple[str, ...] = ()
 
     def resolve_parent(self, user: Any, pk: Any) -> PersonaProfile:
-        try:
-            return persona_get_visible(user=user, pk=pk, select_related=self.persona_select_related)
-        except Http404 as error:  # the selector's way of saying NotFound, for now
-            raise NotFound from error
+        # NotFound for a persona the caller may not see; the API answers it with a 404.
+        return persona_get_visible(user=user, pk=pk, select_related=self.persona_select_related)
 
     @property
     def persona(self) -> PersonaProfile:

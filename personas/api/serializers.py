@@ -1,49 +1,57 @@
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
-from mybella.core import limits
-from personas.models import CommunicationStyle, PersonaProfile
+from personas import rules
+from personas.models import PersonaProfile
+from personas.sections import persona_sections
 
 
 class TraitsField(serializers.ListField):
-    child = serializers.CharField(max_length=PersonaProfile.TRAIT_MAX_LENGTH, allow_blank=True)
+    """A list of traits, cleaned strictly (`personas.rules`): too many or too long is a 400."""
+
+    child = serializers.CharField(allow_blank=True, trim_whitespace=False)
 
     def to_internal_value(self, data: object) -> list[str]:
-        traits: list[str] = []
-        for trait in super().to_internal_value(data):
-            trait = trait.strip()
-            if trait and trait.lower() not in {t.lower() for t in traits}:
-                traits.append(trait)
-        if len(traits) > PersonaProfile.TRAITS_MAX:
-            raise serializers.ValidationError(f"Give at most {PersonaProfile.TRAITS_MAX} traits.")
-        return traits
+        try:
+            return rules.clean_traits(super().to_internal_value(data), mode="strict")
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.messages) from error
 
 
-class PersonaInputSerializer(serializers.Serializer):
-    """What a client may set on a persona; everything else is the server's to decide."""
+class PersonaInputSerializer(serializers.ModelSerializer):
+    """What a client may set on a persona; everything else is the server's to decide.
 
-    name = serializers.CharField(max_length=PersonaProfile.NAME_MAX_LENGTH)
-    tagline = serializers.CharField(
-        max_length=limits.PERSONA_TAGLINE_MAX_CHARS, required=False, allow_blank=True
-    )
-    bio = serializers.CharField(
-        max_length=limits.PERSONA_BIO_MAX_CHARS, required=False, allow_blank=True
-    )
+    The fields, their limits and choices come from the model. It only validates: the
+    persona services write. Each registered persona section adds its input, nested under
+    its name.
+    """
+
     traits = TraitsField(required=False)
-    communication_style = serializers.ChoiceField(
-        choices=CommunicationStyle.choices, required=False
+    avatar = serializers.FileField(
+        required=False,
+        allow_empty_file=True,
+        help_text="PNG, JPEG, WebP or GIF, checked by content, cropped square, at most 512 px "
+        "(multipart requests only).",
     )
-    communication_notes = serializers.CharField(
-        max_length=limits.PERSONA_NOTES_MAX_CHARS, required=False, allow_blank=True
-    )
-    greeting = serializers.CharField(
-        max_length=limits.PERSONA_GREETING_MAX_CHARS, required=False, allow_blank=True
-    )
-    example_dialogue = serializers.CharField(
-        max_length=limits.PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS, required=False, allow_blank=True
-    )
-    system_prompt = serializers.CharField(
-        max_length=limits.PERSONA_SYSTEM_PROMPT_MAX_CHARS, required=False, allow_blank=True
-    )
+
+    class Meta:
+        model = PersonaProfile
+        fields = [*PersonaProfile.EDITABLE_FIELDS, "avatar"]
+        # The name is unique per owner: the services know the owner, and say so.
+        validators: list = []
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        for section in persona_sections:
+            fields[section.name] = section.serializer_class(required=False)
+        return fields
+
+    def service_input(self) -> dict:
+        """Split the validated data into the services' `fields`, `avatar` and `sections`."""
+        data = dict(self.validated_data)
+        avatar = data.pop("avatar", None)
+        sections = {s.name: data.pop(s.name) for s in persona_sections if s.name in data}
+        return {"fields": data, "avatar": avatar, "sections": sections}
 
 
 class PersonaOutputSerializer(serializers.ModelSerializer):
@@ -83,6 +91,12 @@ class PersonaOutputSerializer(serializers.ModelSerializer):
 
     def get_is_current(self, persona: PersonaProfile) -> bool:
         return persona.pk == self.context.get("current_persona_id")
+
+    def to_representation(self, persona: PersonaProfile) -> dict:
+        data = super().to_representation(persona)
+        for section in persona_sections:
+            data.update(section.represent(persona))
+        return data
 
 
 class AvatarInputSerializer(serializers.Serializer):

@@ -95,29 +95,40 @@ class PersonaViewSet(
 
     @extend_schema(
         summary="Create a custom persona",
-        description="`owner` and `is_custom` are set by the server; such input is ignored.",
-        request=PersonaInputSerializer,
+        description=(
+            "`owner` and `is_custom` are set by the server; such input is ignored. Send "
+            "multipart/form-data to include an `avatar`."
+        ),
+        request={
+            "application/json": PersonaInputSerializer,
+            "multipart/form-data": PersonaInputSerializer,
+        },
         responses={201: PersonaOutputSerializer},
     )
     def create(self, request: Request) -> Response:
         serializer = PersonaInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        persona = services.persona_create(owner=request.user, **serializer.validated_data)
+        persona = services.persona_create(owner=request.user, **serializer.service_input())
         return self._output(persona, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Change a persona",
-        description="Your own personas; system personas only for staff (else 403).",
-        request=PersonaInputSerializer,
+        description=(
+            "Your own personas; system personas only for staff (else 403). Only what "
+            "differs is saved."
+        ),
+        request={
+            "application/json": PersonaInputSerializer,
+            "multipart/form-data": PersonaInputSerializer,
+        },
         responses={200: PersonaOutputSerializer},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         persona = self.get_object()
-        services.persona_ensure_editable(persona=persona, user=request.user)
         serializer = PersonaInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         persona = services.persona_update(
-            persona=persona, user=request.user, **serializer.validated_data
+            persona=persona, user=request.user, **serializer.service_input()
         )
         return self._output(persona)
 
@@ -151,25 +162,33 @@ class PersonaViewSet(
         return self._output(self.current_persona)
 
     @extend_schema(
+        methods=["POST"],
         summary="Upload a new avatar",
         description="PNG, JPEG, WebP or GIF, checked by content, cropped square, at most 512 px.",
         request={"multipart/form-data": AvatarInputSerializer},
         responses={200: PersonaOutputSerializer},
     )
+    @extend_schema(
+        methods=["DELETE"],
+        summary="Remove the avatar",
+        description="The persona is shown with its placeholder again; the file is deleted.",
+        request=None,
+        responses={200: PersonaOutputSerializer},
+    )
     @action(
         detail=True,
-        methods=["post"],
+        methods=["post", "delete"],
         parser_classes=[MultiPartParser, FormParser],
         throttle_scope="uploads",
     )
     def avatar(self, request: Request, pk: str | None = None) -> Response:
         persona = self.get_object()
-        services.persona_ensure_editable(persona=persona, user=request.user)
-        serializer = AvatarInputSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        persona = services.persona_set_avatar(
-            persona=persona, user=request.user, upload=serializer.validated_data["avatar"]
-        )
+        upload = None
+        if request.method == "POST":
+            serializer = AvatarInputSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            upload = serializer.validated_data["avatar"]
+        persona = services.persona_set_avatar(persona=persona, user=request.user, upload=upload)
         return self._output(persona)
 
     @extend_schema(
@@ -190,11 +209,8 @@ class PersonaViewSet(
     )
     @action(detail=True, methods=["get"], filterset_class=None)
     def card(self, request: Request, pk: str | None = None) -> HttpResponse:
-        fmt = request.query_params.get("format", "json")
-        if fmt not in {"json", "png"}:
-            return Response({"format": ["Choose json or png."]}, status=400)
         content, content_type, filename = services.persona_export_card(
-            persona=self.get_object(), fmt=fmt
+            persona=self.get_object(), fmt=request.query_params.get("format", "json")
         )
         response = HttpResponse(content, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

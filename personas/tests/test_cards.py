@@ -382,7 +382,7 @@ def test_v1_errors_name_the_top_level_field():
 def test_mybella_extension_is_normalised():
     mybella = {
         "tagline": "  Hi  ",
-        "traits": [" bold ", "", "Bold", *[f"t{i}" for i in range(15)]],
+        "traits": [" bold ", "", "Bold", *[f"t{i}" for i in range(11)]],
         "communication_style": "shouty",
     }
     parsed = _parse_json(_v2(extensions={"mybella": mybella}))
@@ -390,6 +390,16 @@ def test_mybella_extension_is_normalised():
     assert parsed.fields["traits"] == ["bold", *[f"t{i}" for i in range(11)]]
     assert parsed.fields["communication_style"] == "warm"
     assert set(parsed.fields) == set(MYBELLA_FIELDS)
+
+
+def test_mybella_extension_with_too_many_traits_is_refused_not_cut():
+    """MyBella's own traits are what a person typed: strict, like the page and the API.
+
+    (They used to be cut to the first 12 without a word.)
+    """
+    mybella = {"traits": [" bold ", "Bold", *[f"t{i}" for i in range(12)]]}
+    with pytest.raises(CardError, match=r"^data.extensions.mybella.traits has more than 12"):
+        _parse_json(_v2(extensions={"mybella": mybella}))
 
 
 def test_png_without_card():

@@ -30,7 +30,9 @@ def test_concurrent_creates_stop_at_the_limit(settings, share_with_threads):
     PersonaFactory.create_batch(40, owner=owner)
     share_with_threads()
 
-    outcomes = race(lambda n: services.persona_create(owner=owner, name=f"Racer {n}"), RACERS)
+    outcomes = race(
+        lambda n: services.persona_create(owner=owner, fields={"name": f"Racer {n}"}), RACERS
+    )
 
     assert _created_and_refused(outcomes) == (10, 10)
     assert _owned(owner) == 50

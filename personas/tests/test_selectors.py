@@ -2,9 +2,10 @@
 
 import pytest
 
+from mybella.core.errors import NotFound
 from personas import selectors
 from personas.models import PersonaProfile
-from personas.tests.factories import PersonaFactory
+from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,3 +52,23 @@ def test_current_with_no_settings_row(user):
     user.settings.delete()
     user.refresh_from_db()
     assert selectors.persona_get_current(user=user).slug == "isabella"
+
+
+def test_get_visible_raises_not_found(user, other_user):
+    theirs = PersonaFactory(owner=other_user)
+    inactive = SystemPersonaFactory(is_active=False)
+    for pk in (theirs.pk, inactive.pk, 999_999, "abc", 2**63, 0, None):
+        with pytest.raises(NotFound):
+            selectors.persona_get_visible(user=user, pk=pk)
+    luna = PersonaProfile.objects.get(slug="luna")
+    assert selectors.persona_get_visible(user=user, pk=str(luna.pk)) == luna
+
+
+def test_get_owned_is_only_the_callers_own(user, other_user):
+    mine = PersonaFactory(owner=user)
+    theirs = PersonaFactory(owner=other_user)
+    luna = PersonaProfile.objects.get(slug="luna")
+    assert selectors.persona_get_owned(user=user, pk=mine.pk) == mine
+    for pk in (theirs.pk, luna.pk, 999_999, "abc"):
+        with pytest.raises(NotFound):
+            selectors.persona_get_owned(user=user, pk=pk)

@@ -276,3 +276,54 @@ def test_out_of_range_speed_is_a_form_error(signed_in, user):
     assert response.status_code == 400
     assert "voice_speed" in response.context["persona_form"].errors
     assert not PersonaProfile.objects.filter(owner=user).exists()
+
+
+# ---------------------------------------------------------------- one rule with the API
+
+
+@pytest.mark.parametrize("fmt", ["xml", "gif", ""])
+def test_export_of_an_unknown_format_is_400(signed_in, user, fmt):
+    """Like the API: only json (the default) and png; anything else is refused."""
+    persona = PersonaFactory(owner=user)
+    response = signed_in.get(reverse("personas:export", args=[persona.pk]), {"format": fmt})
+    assert response.status_code == 400
+    assert "json or png" in response.content.decode()
+    default = signed_in.get(reverse("personas:export", args=[persona.pk]))
+    assert (default.status_code, default["Content-Type"]) == (200, "application/json")
+
+
+def test_export_of_someone_elses_persona_is_404(signed_in, other_user):
+    theirs = PersonaFactory(owner=other_user)
+    assert signed_in.get(reverse("personas:export", args=[theirs.pk])).status_code == 404
+
+
+def test_too_many_traits_is_a_form_error_not_a_cut(signed_in, user):
+    traits = ", ".join(f"t{n}" for n in range(13))
+    response = signed_in.post(reverse("personas:create"), form_data(traits=traits))
+    assert response.status_code == 400
+    assert "at most 12 traits" in str(response.context["persona_form"].errors["traits"])
+    assert not PersonaProfile.objects.filter(owner=user).exists()
+
+
+def test_a_persona_may_share_a_system_personas_name(signed_in, user):
+    assert signed_in.post(reverse("personas:create"), form_data(name="Luna")).status_code == 302
+    assert PersonaProfile.objects.filter(owner=user, name="Luna").exists()
+
+
+def test_saving_the_form_unchanged_writes_nothing(signed_in, user):
+    persona = PersonaFactory(
+        owner=user, **{k: v for k, v in form_data().items() if k != "traits"}, traits=["a", "b"]
+    )
+    before = persona.updated_at
+    response = signed_in.post(reverse("personas:edit", args=[persona.pk]), form_data(traits="a, b"))
+    assert response.status_code == 302
+    persona.refresh_from_db()
+    assert persona.updated_at == before
+
+
+def test_text_fields_carry_their_limit_to_the_browser(signed_in):
+    from mybella.core import limits
+
+    html = signed_in.get(PAGE).content.decode()
+    assert f'maxlength="{limits.PERSONA_BIO_MAX_CHARS}"' in html
+    assert f'maxlength="{limits.PERSONA_TAGLINE_MAX_CHARS}"' in html

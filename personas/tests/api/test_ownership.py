@@ -49,6 +49,8 @@ def call(client: APIClient, endpoint: str, persona: PersonaProfile):
     if endpoint == "avatar":
         upload = SimpleUploadedFile("a.png", image_bytes(), content_type="image/png")
         return client.post(base + "avatar/", {"avatar": upload}, format="multipart")
+    if endpoint == "avatar_delete":
+        return client.delete(base + "avatar/")
     if endpoint == "card":
         return client.get(base + "card/")
     if endpoint == "card_png":
@@ -56,7 +58,16 @@ def call(client: APIClient, endpoint: str, persona: PersonaProfile):
     raise AssertionError(endpoint)
 
 
-ENDPOINTS = ["retrieve", "patch", "delete", "select", "avatar", "card", "card_png"]
+ENDPOINTS = [
+    "retrieve",
+    "patch",
+    "delete",
+    "select",
+    "avatar",
+    "avatar_delete",
+    "card",
+    "card_png",
+]
 
 CUSTOM_EXPECTED = {
     "anonymous": dict.fromkeys(ENDPOINTS, 401),
@@ -66,6 +77,7 @@ CUSTOM_EXPECTED = {
         "delete": 204,
         "select": 200,
         "avatar": 200,
+        "avatar_delete": 200,
         "card": 200,
         "card_png": 200,
     },
@@ -80,6 +92,7 @@ SYSTEM_EXPECTED = {
         "delete": 403,
         "select": 200,
         "avatar": 403,
+        "avatar_delete": 403,
         "card": 200,
         "card_png": 200,
     },
@@ -89,6 +102,7 @@ SYSTEM_EXPECTED = {
         "delete": 403,
         "select": 200,
         "avatar": 403,
+        "avatar_delete": 403,
         "card": 200,
         "card_png": 200,
     },
@@ -98,6 +112,7 @@ SYSTEM_EXPECTED = {
         "delete": 204,
         "select": 200,
         "avatar": 200,
+        "avatar_delete": 200,
         "card": 200,
         "card_png": 200,
     },

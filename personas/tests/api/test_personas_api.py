@@ -213,3 +213,42 @@ def test_not_found_persona_says_only_not_found(auth_api_client):
     response = auth_api_client.get("/api/v1/personas/999999/")
     assert response.status_code == 404
     assert response.json() == {"detail": "Not found."}
+
+
+# ---------------------------------------------------------------- one write path with the page
+
+
+def test_an_empty_patch_writes_nothing(auth_api_client, user):
+    """PATCH {} (or the same values again) answers the persona and changes no row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    persona = PersonaFactory(owner=user, name="Nova")
+    before = persona.updated_at
+    for body in ({}, {"name": "Nova", "traits": persona.traits}):
+        with CaptureQueriesContext(connection) as queries:
+            response = auth_api_client.patch(f"/api/v1/personas/{persona.pk}/", body, format="json")
+        assert response.status_code == 200
+        assert response.json()["name"] == "Nova"
+        sql = [q["sql"].lstrip().upper() for q in queries.captured_queries]
+        assert not [s for s in sql if s.startswith(("UPDATE", "INSERT", "DELETE"))], sql
+    persona.refresh_from_db()
+    assert persona.updated_at == before
+
+
+def test_a_patch_by_someone_who_may_not_edit_is_403_once(auth_api_client, user):
+    """Permission is the service's to check; the answer is the same 403 as before."""
+    luna = PersonaProfile.objects.get(slug="luna")
+    response = auth_api_client.patch(
+        f"/api/v1/personas/{luna.pk}/", {"tagline": "x"}, format="json"
+    )
+    assert response.status_code == 403
+    assert "curated by staff" in response.json()["detail"]
+
+
+def test_traits_too_long_are_refused_not_cut(auth_api_client):
+    response = auth_api_client.post(
+        "/api/v1/personas/", {"name": "Ok", "traits": ["ok", "x" * 41]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "at most 40 characters" in " ".join(response.json()["traits"])

@@ -339,3 +339,60 @@ def test_export_format_must_be_known(auth_api_client, user):
     response = auth_api_client.get(f"/api/v1/personas/{persona.pk}/card/?format=gif")
     assert response.status_code == 400
     assert "format" in response.json()
+
+
+# Avatars on create and removal -----------------------------------------------------
+
+
+def test_create_with_an_avatar(auth_api_client, user, settings):
+    """A multipart create takes the avatar with the fields, checked like any upload."""
+    upload = SimpleUploadedFile("face.jpg", image_bytes("JPEG", (300, 200)))
+    response = auth_api_client.post(
+        "/api/v1/personas/",
+        {"name": "Nova", "traits": ["warm", "Warm", "kind"], "avatar": upload},
+        format="multipart",
+    )
+    assert response.status_code == 201, response.json()
+    persona = PersonaProfile.objects.get(pk=response.json()["id"])
+    assert persona.traits == ["warm", "kind"]
+    assert persona.avatar.name.endswith(".webp")
+    assert response.json()["avatar_url"].endswith(persona.avatar.name)
+    assert stored_files(settings) == [persona.avatar.name]
+
+
+def test_create_with_a_bad_avatar_creates_nothing(auth_api_client, user, settings):
+    upload = SimpleUploadedFile("face.png", b"not a picture")
+    response = auth_api_client.post(
+        "/api/v1/personas/", {"name": "Nova", "avatar": upload}, format="multipart"
+    )
+    assert response.status_code == 400
+    assert "Upload a PNG" in response.json()["avatar"][0]
+    assert not PersonaProfile.objects.filter(owner=user).exists()
+    assert stored_files(settings) == []
+
+
+def test_delete_avatar_removes_the_file_on_commit(
+    auth_api_client, persona, settings, django_capture_on_commit_callbacks
+):
+    url = f"/api/v1/personas/{persona.pk}/avatar/"
+    with django_capture_on_commit_callbacks(execute=True):
+        auth_api_client.post(url, {"avatar": SimpleUploadedFile("a.png", image_bytes())})
+    assert len(stored_files(settings)) == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_api_client.delete(url)
+    assert response.status_code == 200
+    assert response.json()["avatar_url"] is None
+    persona.refresh_from_db()
+    assert not persona.avatar
+    assert stored_files(settings) == []
+    assert auth_api_client.delete(url).status_code == 200  # nothing to remove: still fine
+
+
+@pytest.mark.parametrize("actor", ["other", "not staff"])
+def test_delete_avatar_of_a_persona_one_may_not_change(api_client, user, other_user, actor):
+    persona = PersonaFactory(owner=user)
+    if actor == "not staff":
+        persona = PersonaProfile.objects.get(slug="luna")
+    api_client.force_authenticate(other_user)
+    response = api_client.delete(f"/api/v1/personas/{persona.pk}/avatar/")
+    assert response.status_code == (404 if actor == "other" else 403)
