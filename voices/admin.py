@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db import models
 from django.db.models import QuerySet
@@ -6,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mybella.core.admin import BoundedSearchAdmin
+from voices import services
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 
@@ -41,16 +43,27 @@ class VoicePresetAdmin(BoundedSearchAdmin):
     def accent(self, preset: VoicePreset) -> str:
         return (preset.labels or {}).get("accent", "")
 
+    def save_model(
+        self, request: HttpRequest, obj: VoicePreset, form: forms.ModelForm, change: bool
+    ) -> None:
+        services.preset_save(preset=obj)
+
+    def delete_model(self, request: HttpRequest, obj: VoicePreset) -> None:
+        services.preset_delete(presets=[obj])
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet) -> None:
+        services.preset_delete(presets=queryset)
+
     @admin.action(description=_("Offer the selected presets to users"))
     def activate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=True)
+        count = services.preset_set_active(presets=queryset, active=True)
         self.message_user(
             request, ngettext("%d preset offered.", "%d presets offered.", count) % count
         )
 
     @admin.action(description=_("Stop offering the selected presets"))
     def deactivate(self, request: HttpRequest, queryset: QuerySet) -> None:
-        count = queryset.update(is_active=False)
+        count = services.preset_set_active(presets=queryset, active=False)
         self.message_user(
             request,
             ngettext(

@@ -12,6 +12,7 @@ from typing import Any
 import mutagen
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from mutagen.flac import FLAC
 from mutagen.mp3 import MP3
 from mutagen.mp4 import MP4
@@ -153,6 +154,31 @@ def _check_name(fmt: str, filename: str) -> None:
             "label": label,
         }
     )
+
+
+def _formats_text() -> str:
+    labels = [label for label, _type, _extensions in FORMATS.values()]
+    return _("%(some)s or %(last)s") % {"some": ", ".join(labels[:-1]), "last": labels[-1]}
+
+
+def _duration_text(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        minutes = int(seconds // 60)
+        return ngettext("%d minute", "%d minutes", minutes) % minutes
+    return ngettext("%(n)g second", "%(n)g seconds", seconds) % {"n": seconds}
+
+
+def sample_help_text() -> str:
+    """Return what a voice sample must be, from the VOICE_SAMPLE_* settings.
+
+    The one text for the upload form, the API's schema and anywhere else that says it.
+    """
+    return _("%(min)s to %(max)s of one person speaking clearly: %(formats)s, up to %(size)s.") % {
+        "min": _duration_text(settings.VOICE_SAMPLE_MIN_SECONDS),
+        "max": _duration_text(settings.VOICE_SAMPLE_MAX_SECONDS),
+        "formats": _formats_text(),
+        "size": _("%g MB") % round(settings.VOICE_SAMPLE_MAX_BYTES / 2**20, 1),
+    }
 
 
 def _check_duration(duration: float) -> None:

@@ -1,58 +1,30 @@
-"""Background work on voices: cloning an uploaded sample at ElevenLabs."""
+"""Background work on voices: cloning an uploaded sample at ElevenLabs, and deleting a
+cloned voice there. Both take ids, call the services and are safe to run twice."""
 
 import logging
 from datetime import timedelta
 
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+from django_tasks.base import Task
 
-from mybella.providers.speech import SpeechEngine, SpeechError, cloning_engine
+from mybella.providers.speech import SpeechError
+from voices import selectors, services
 from voices.models import CustomVoice
 
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
 RETRY_DELAYS = (15, 60)  # seconds before the second and third attempts
-STALE_CLAIM = timedelta(minutes=10)  # a worker that died mid-clone leaves "cloning" behind
-NO_KEY = "Voice cloning needs an ElevenLabs API key."
 Status = CustomVoice.Status
 
 
-def _claim(voice_id: int) -> tuple[CustomVoice | None, SpeechEngine | None]:
-    """Move a pending voice to cloning; return it and the engine, or None when not to clone."""
-    with transaction.atomic():
-        voice = CustomVoice.objects.select_for_update().filter(pk=voice_id).first()
-        if voice is None:
-            return None, None
-        stale = voice.status == Status.CLONING and voice.updated_at < timezone.now() - STALE_CLAIM
-        if voice.status != Status.PENDING and not stale:
-            return None, None
-        engine = cloning_engine()
-        if engine is None:
-            voice.status, voice.error = Status.FAILED, NO_KEY
-            voice.save(update_fields=["status", "error", "updated_at"])
-            return None, None
-        voice.status, voice.error, voice.attempts = Status.CLONING, "", voice.attempts + 1
-        voice.save(update_fields=["status", "error", "attempts", "updated_at"])
-        return voice, engine
-
-
-def _finish(voice: CustomVoice, **fields: object) -> bool:
-    """Update a voice still being cloned; False when it was deleted (or reset) meanwhile."""
-    return bool(
-        CustomVoice.objects.filter(pk=voice.pk, status=Status.CLONING).update(
-            updated_at=timezone.now(), **fields
-        )
-    )
-
-
-def _enqueue_retry(voice_id: int, attempt: int) -> None:
+def _enqueue_later(queued: Task, attempt: int, /, *args: object, **kwargs: object) -> None:
+    """Queue `queued` again, after the delay for `attempt` when the backend can wait."""
     delay = RETRY_DELAYS[min(attempt, len(RETRY_DELAYS)) - 1]
-    queued = clone_custom_voice
     if queued.get_backend().supports_defer:
         queued = queued.using(run_after=timezone.now() + timedelta(seconds=delay))
-    transaction.on_commit(lambda: queued.enqueue(voice_id))
+    queued.enqueue(*args, **kwargs)
 
 
 @task()
@@ -64,10 +36,9 @@ def clone_custom_voice(voice_id: int) -> str:
     MAX_ATTEMPTS in all. Safe to run twice: only a pending voice (or one whose claim went
     stale) is cloned.
     """
-    voice, engine = _claim(voice_id)
+    voice, engine = services.custom_voice_claim(voice_id=voice_id)
     if voice is None or engine is None:
-        current = CustomVoice.objects.filter(pk=voice_id).values_list("status", flat=True)
-        return current.first() or "deleted"
+        return selectors.custom_voice_status(pk=voice_id) or "deleted"
     try:
         with voice.sample.open("rb") as sample:
             data = sample.read()
@@ -76,20 +47,53 @@ def clone_custom_voice(voice_id: int) -> str:
         )
     except OSError:
         logger.exception("The sample of custom voice %s could not be read", voice.pk)
-        _finish(voice, status=Status.FAILED, error="The sample file is missing; upload it again.")
+        services.custom_voice_finish(
+            voice_id=voice.pk,
+            status=Status.FAILED,
+            error="The sample file is missing; upload it again.",
+        )
         return Status.FAILED
     except SpeechError as error:
         again = error.retryable and voice.attempts < MAX_ATTEMPTS
         status = Status.PENDING if again else Status.FAILED
         logger.info("Cloning voice %s failed (%s); status %s", voice.pk, error.message, status)
-        if _finish(voice, status=status, error="" if again else error.message) and again:
-            _enqueue_retry(voice.pk, voice.attempts)
+        finished = services.custom_voice_finish(
+            voice_id=voice.pk, status=status, error="" if again else error.message
+        )
+        if finished and again:
+            _enqueue_later(clone_custom_voice, voice.attempts, voice.pk)
         return status
-    if not _finish(voice, status=Status.READY, provider_voice_id=provider_id, error=""):
+    if not services.custom_voice_finish(
+        voice_id=voice.pk, status=Status.READY, provider_voice_id=provider_id
+    ):
         # Deleted while cloning: don't leave its clone behind at the provider.
-        try:
-            engine.delete_voice(provider_id)
-        except SpeechError as error:
-            logger.warning("Orphan ElevenLabs voice %s not deleted: %s", provider_id, error)
+        delete_provider_voice.enqueue(provider_id)
         return "deleted"
     return Status.READY
+
+
+@task()
+def delete_provider_voice(provider_voice_id: str, attempt: int = 1) -> str:
+    """Delete a cloned voice at ElevenLabs; return "deleted", "retrying", "failed" or
+    "no key".
+
+    The voice is already gone here. Busy, timed-out and 5xx answers are tried again later,
+    up to MAX_ATTEMPTS in all. Safe to run twice: a voice ElevenLabs no longer has counts
+    as deleted.
+    """
+    try:
+        deleted = services.custom_voice_provider_delete(provider_voice_id=provider_voice_id)
+    except SpeechError as error:
+        if error.retryable and attempt < MAX_ATTEMPTS:
+            logger.info("Deleting ElevenLabs voice %s failed (%s)", provider_voice_id, error)
+            _enqueue_later(delete_provider_voice, attempt, provider_voice_id, attempt=attempt + 1)
+            return "retrying"
+        logger.warning("ElevenLabs voice %s was not deleted: %s", provider_voice_id, error)
+        return "failed"
+    if not deleted:
+        logger.warning(
+            "ElevenLabs voice %s stays there: the server has no ELEVENLABS_API_KEY.",
+            provider_voice_id,
+        )
+        return "no key"
+    return "deleted"

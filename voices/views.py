@@ -2,20 +2,14 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mybella.providers.speech import SpeechError
+from mybella.core.forms import DOMAIN_ERRORS, add_domain_error, error_message
 from voices import selectors, services
 from voices.forms import VoiceUploadForm
-from voices.models import CustomVoice
-
-
-def _own_voice(request: HttpRequest, pk: int) -> CustomVoice:
-    return get_object_or_404(selectors.custom_voice_list(user=request.user), pk=pk)
 
 
 def _render_page(
@@ -39,6 +33,7 @@ def voice_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def voice_upload(request: HttpRequest) -> HttpResponse:
+    """Upload a recording and queue it for cloning."""
     form = VoiceUploadForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -47,12 +42,8 @@ def voice_upload(request: HttpRequest) -> HttpResponse:
                 name=form.cleaned_data["name"],
                 upload=form.cleaned_data["sample"],
             )
-        except ValidationError as error:
-            if hasattr(error, "error_dict"):
-                for field, errors in error.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errors)
-            else:
-                form.add_error(None, error.messages)
+        except DOMAIN_ERRORS as error:
+            add_domain_error(form, error)
         else:
             messages.success(request, _("“%s” was uploaded and is being cloned.") % voice.name)
             return redirect("voices:page")
@@ -62,11 +53,12 @@ def voice_upload(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def voice_retry(request: HttpRequest, pk: int) -> HttpResponse:
-    voice = _own_voice(request, pk)
+    """Queue a voice whose cloning failed for another try; someone else's is a 404."""
+    voice = selectors.custom_voice_get(user=request.user, pk=pk)
     try:
         services.custom_voice_retry(voice=voice, user=request.user)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
+    except DOMAIN_ERRORS as error:
+        messages.error(request, error_message(error))
     else:
         messages.success(request, _("Trying to clone “%s” again.") % voice.name)
     return redirect("voices:page")
@@ -75,11 +67,13 @@ def voice_retry(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def voice_delete(request: HttpRequest, pk: int) -> HttpResponse:
-    voice = _own_voice(request, pk)
+    """Delete a voice (its copy at ElevenLabs goes in the background); someone else's is
+    a 404."""
+    voice = selectors.custom_voice_get(user=request.user, pk=pk)
     try:
         services.custom_voice_delete(voice=voice, user=request.user)
-    except SpeechError as error:
-        messages.error(request, error.message)
+    except DOMAIN_ERRORS as error:
+        messages.error(request, error_message(error))
     else:
         messages.success(request, _("“%s” was deleted.") % voice.name)
     return redirect("voices:page")

@@ -1,10 +1,11 @@
-from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mybella.core.schema import ErrorSerializer as ErrorSerializer  # the API's one error shape
 from personas.models import PersonaProfile
+from voices.audio import sample_help_text
 from voices.models import CustomVoice, VoicePreset
 from voices.selectors import voice_for_persona
 
@@ -55,10 +56,10 @@ class CustomVoiceSerializer(serializers.ModelSerializer):
 
 
 class CustomVoiceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=80)
+    name = serializers.CharField(max_length=CustomVoice._meta.get_field("name").max_length)
     sample = serializers.FileField(
         allow_empty_file=True,
-        help_text="MP3, WAV, OGG, M4A or FLAC, 10 seconds to 5 minutes of one person speaking.",
+        help_text=lazy(sample_help_text, str)(),  # read from settings when the schema is made
     )
 
 
@@ -104,7 +105,9 @@ class PersonaVoiceInputSerializer(serializers.Serializer):
         queryset=VoicePreset.objects.all(), allow_null=True, required=False
     )
     custom_voice = serializers.IntegerField(
-        allow_null=True, required=False, help_text="One of your own cloned voices."
+        allow_null=True,
+        required=False,
+        help_text="One of your own cloned voices, not one whose cloning failed.",
     )
     stability = serializers.FloatField(min_value=0, max_value=1, required=False)
     similarity = serializers.FloatField(min_value=0, max_value=1, required=False)
@@ -114,19 +117,14 @@ class PersonaVoiceInputSerializer(serializers.Serializer):
 
 
 class SpeakInputSerializer(serializers.Serializer):
+    # Its length is the service's rule (SPEECH_MAX_CHARS): a longer text is a 400 from there.
     text = serializers.CharField(
         required=False,
         allow_blank=True,
         trim_whitespace=True,
-        help_text="What to say; the persona's greeting when left out.",
+        help_text="What to say (at most SPEECH_MAX_CHARS characters, 1000 by default); the "
+        "persona's greeting when left out.",
     )
     stream = serializers.BooleanField(
         default=False, help_text="Send the audio while it is being made (ElevenLabs)."
     )
-
-    def validate_text(self, text: str) -> str:
-        if len(text) > settings.SPEECH_MAX_CHARS:
-            raise serializers.ValidationError(
-                f"Speech is limited to {settings.SPEECH_MAX_CHARS} characters."
-            )
-        return text

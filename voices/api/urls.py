@@ -14,6 +14,14 @@ urlpatterns: list = []  # /api/v1/… outside the router
 
 # /api/v1/personas/<persona_id>/…
 persona_urlpatterns = [
-    path("voice/", views.PersonaVoiceView.as_view(), name="persona-voice"),
-    path("speak/", views.PersonaSpeakView.as_view(), name="persona-speak"),
+    path(
+        "voice/",
+        views.PersonaVoiceViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="persona-voice",
+    ),
+    path(
+        "speak/",
+        views.PersonaSpeechViewSet.as_view({"post": "create"}),
+        name="persona-speak",
+    ),
 ]

@@ -4,8 +4,8 @@ from collections.abc import Iterator
 import django_filters
 from django.db.models import QuerySet
 from django.http import FileResponse, HttpResponseBase, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from django.utils.text import slugify
+from django.utils.functional import lazy
+from django.utils.text import format_lazy, slugify
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, status, viewsets
@@ -13,13 +13,11 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.providers.speech import SpeechError
-from personas.models import PersonaProfile
-from personas.selectors import persona_get_visible
+from personas.api.scoping import PersonaScopedMixin
 from voices import selectors, services
 from voices.api.serializers import (
     CustomVoiceInputSerializer,
@@ -30,6 +28,7 @@ from voices.api.serializers import (
     SpeakInputSerializer,
     VoicePresetSerializer,
 )
+from voices.audio import sample_help_text
 from voices.models import CustomVoice, SpeechClip, VoicePreset
 
 logger = logging.getLogger(__name__)
@@ -127,8 +126,12 @@ class VoicePresetViewSet(
     retrieve=extend_schema(summary="Get one of your cloned voices"),
     destroy=extend_schema(
         summary="Delete one of your cloned voices",
-        description="Also deleted at ElevenLabs. Personas using it speak with their preset.",
-        responses={204: None, 502: ErrorSerializer, 504: ErrorSerializer},
+        description=(
+            "Deleted here at once, whatever ElevenLabs does; its copy there is deleted in the "
+            "background (tried again while ElevenLabs is down). Personas using it speak with "
+            "their preset."
+        ),
+        responses={204: None, 404: ErrorSerializer},
     ),
 )
 class CustomVoiceViewSet(
@@ -153,11 +156,12 @@ class CustomVoiceViewSet(
 
     @extend_schema(
         summary="Clone a voice from a sample",
-        description=(
-            "Upload `sample` (MP3, WAV, OGG, M4A or FLAC, checked by content; the extension "
-            "must match; 10 s to 5 min, at most 10 MB) and a `name`. The voice starts "
-            "`pending`; cloning runs in the background and ends `ready` or `failed` (with "
-            "`error`). Without an ElevenLabs key on the server cloning fails at once."
+        description=format_lazy(
+            "Upload a `sample` and a `name`. The sample: {} It is checked by content, and "
+            "the file name's extension must match. The voice starts `pending`; cloning runs "
+            "in the background and ends `ready` or `failed` (with `error`). Without an "
+            "ElevenLabs key on the server cloning fails at once.",
+            lazy(sample_help_text, str)(),
         ),
         request={"multipart/form-data": CustomVoiceInputSerializer},
         responses={201: CustomVoiceSerializer, 400: OpenApiTypes.OBJECT, 429: ErrorSerializer},
@@ -214,25 +218,15 @@ class CustomVoiceViewSet(
         return response
 
 
-def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return persona_get_visible(
-        user=request.user, pk=persona_id, select_related=("voice_preset", "custom_voice")
-    )
-
-
-class PersonaVoiceView(APIView):
-    """The voice a persona speaks with."""
-
-    @extend_schema(summary="Get a persona's voice", responses=PersonaVoiceSerializer)
-    def get(self, request: Request, persona_id: int) -> Response:
-        return Response(PersonaVoiceSerializer(_persona_or_404(request, persona_id)).data)
-
-    @extend_schema(
+@extend_schema_view(
+    retrieve=extend_schema(summary="Get a persona's voice", responses=PersonaVoiceSerializer),
+    update=extend_schema(
         summary="Choose a persona's voice",
         description=(
             "Your own personas (system personas: staff only, else 403). `custom_voice` must "
-            "be one of your cloned voices (anyone else's is a 404); while it is not ready "
-            "the persona speaks with `voice_preset`. Fields left out keep their values."
+            "be one of your cloned voices (anyone else's is a 404) and not one whose cloning "
+            "failed (400); while it is not ready the persona speaks with `voice_preset`. "
+            "Fields left out keep their values."
         ),
         request=PersonaVoiceInputSerializer,
         responses={
@@ -241,27 +235,34 @@ class PersonaVoiceView(APIView):
             403: ErrorSerializer,
             404: ErrorSerializer,
         },
-    )
-    def put(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    ),
+)
+class PersonaVoiceViewSet(PersonaScopedMixin, viewsets.ViewSet):
+    """The voice a persona speaks with."""
+
+    persona_select_related = ("voice_preset", "custom_voice")
+
+    def retrieve(self, request: Request, persona_id: int) -> Response:
+        return Response(PersonaVoiceSerializer(self.persona).data)
+
+    def update(self, request: Request, persona_id: int) -> Response:
         serializer = PersonaVoiceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
         if "voice_preset" in changes:
             changes["preset"] = changes.pop("voice_preset")
-        if changes.get("custom_voice") is not None:
-            changes["custom_voice"] = get_object_or_404(
-                selectors.custom_voice_list(user=request.user), pk=changes["custom_voice"]
-            )
-        persona = services.persona_set_voice(persona=persona, user=request.user, **changes)
+        if "custom_voice" in changes:
+            changes["custom_voice_id"] = changes.pop("custom_voice")
+        persona = services.persona_set_voice(persona=self.persona, user=request.user, **changes)
         return Response(PersonaVoiceSerializer(persona).data)
 
 
-class PersonaSpeakView(APIView):
+class PersonaSpeechViewSet(PersonaScopedMixin, viewsets.ViewSet):
     """A persona saying something out loud."""
 
     throttle_scope = "speech"
     content_negotiation_class = AudioNegotiation
+    persona_select_related = ("voice_preset", "custom_voice")
 
     @extend_schema(
         summary="Hear a persona say something",
@@ -274,14 +275,15 @@ class PersonaSpeakView(APIView):
         request=SpeakInputSerializer,
         responses=AUDIO_RESPONSES,
     )
-    def post(self, request: Request, persona_id: int) -> HttpResponseBase:
-        persona = _persona_or_404(request, persona_id)
+    def create(self, request: Request, persona_id: int) -> HttpResponseBase:
         serializer = SpeakInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         text, user = serializer.validated_data.get("text"), request.user
         if not serializer.validated_data["stream"]:
-            return clip_response(services.speech_for_persona(persona, text, user=user))
-        speech = services.speech_stream_for_persona(persona, text, user=user)
+            return clip_response(services.speech_for_persona(self.persona, text, user=user))
+        # An engine failing before the first chunk raises here (a JSON error); later, the
+        # audio can only end early.
+        speech = services.speech_stream_for_persona(self.persona, text, user=user)
         response = StreamingHttpResponse(_logged(speech.chunks), content_type=speech.content_type)
         response["X-Speech-Cache"] = "hit" if speech.cache_hit else "miss"
         response["X-Speech-Engine"] = speech.engine

@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from voices.models import VoicePreset
-from voices.services import _store
+from voices.services.speech import _store
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db

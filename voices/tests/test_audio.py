@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from voices.audio import SampleError, inspect_sample
+from voices.audio import SampleError, inspect_sample, sample_help_text
 from voices.tests.audio_files import encoded, m4a_bytes, opus_bytes, wav_bytes
 
 ACCEPTED = [
@@ -148,3 +148,18 @@ def test_wav_pad_byte_after_an_odd_sized_riff_chunk_passes():
     data = wav_bytes(12)
     odd = data[:4] + struct.pack("<I", len(data) - 9) + data[8:]  # odd size, then a pad byte
     assert inspect(odd, "a.wav").format == "wav"
+
+
+def test_sample_help_text_follows_the_settings(settings):
+    """One text says what a sample must be, from the VOICE_SAMPLE_* settings."""
+    assert sample_help_text() == (
+        "10 seconds to 5 minutes of one person speaking clearly: MP3, WAV, OGG, M4A or FLAC, "
+        "up to 10 MB."
+    )
+    settings.VOICE_SAMPLE_MIN_SECONDS = 1
+    settings.VOICE_SAMPLE_MAX_SECONDS = 90
+    settings.VOICE_SAMPLE_MAX_BYTES = 2.5 * 2**20
+    assert sample_help_text().startswith("1 second to 90 seconds of one person")
+    assert sample_help_text().endswith("up to 2.5 MB.")
+    settings.VOICE_SAMPLE_MAX_SECONDS = 60
+    assert sample_help_text().startswith("1 second to 1 minute of one person")

@@ -7,7 +7,7 @@ from django.core.management import CommandError, call_command
 
 from personas.tests.factories import PersonaFactory
 from voices.models import SpeechClip, VoicePreset
-from voices.services import _store
+from voices.services.speech import _store
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db

@@ -20,3 +20,13 @@ def test_voice_paths_are_documented():
     speak = paths["/api/v1/personas/{persona_id}/speak/"]["post"]["responses"]
     assert set(speak["200"]["content"]) == {"audio/mpeg", "audio/wav"}
     assert "503" in speak
+
+
+def test_sample_limits_in_the_schema_follow_the_settings(settings):
+    """The upload's documented limits come from VOICE_SAMPLE_*, as the page's do."""
+    settings.VOICE_SAMPLE_MAX_SECONDS = 120
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    upload = schema["paths"]["/api/v1/voices/custom/"]["post"]["description"]
+    sample = schema["components"]["schemas"]["CustomVoiceInputRequest"]["properties"]["sample"]
+    for text in (upload, sample["description"]):
+        assert "10 seconds to 2 minutes of one person speaking clearly" in text

@@ -1,7 +1,10 @@
 """Which voice a persona speaks with, and the scoped reads of voices."""
 
+import dataclasses
+
 import pytest
 
+from mybella.core.errors import NotFound
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 from voices import selectors
 from voices.models import CustomVoice
@@ -39,13 +42,15 @@ def test_priority_custom_then_preset_then_default(custom, preset, settings):
     choice = selectors.voice_for_persona(persona)
     if custom == "ready":
         assert (choice.kind, choice.provider_voice_id) == ("custom", "mine")
-        assert choice.custom_voice == persona.custom_voice
+        assert choice.name == persona.custom_voice.name
     elif preset == "active":
         assert (choice.kind, choice.provider_voice_id) == ("preset", "p1")
-        assert choice.preset == persona.voice_preset
+        assert choice.name == persona.voice_preset.name
     else:
         assert (choice.kind, choice.provider_voice_id) == ("default", RACHEL)
-        assert choice.preset is None and choice.custom_voice is None
+        assert choice.name == "Default"
+    # Plain data for the engines (which import no app): no model rows inside.
+    assert all(isinstance(getattr(choice, f.name), str | dict) for f in dataclasses.fields(choice))
 
 
 def test_default_voice_is_a_setting_and_lends_its_labels(settings):
@@ -98,3 +103,32 @@ def test_preset_list_hides_inactive_ones(django_assert_max_num_queries):
         names = [p.name for p in selectors.preset_list()]
     assert "Hidden" not in names
     assert {"Rachel", "Bella", "Adam"} <= set(names)
+
+
+def test_custom_voice_get_is_scoped(user, other_user, django_assert_num_queries):
+    """One of the caller's voices by id; anyone else's, or none, is NotFound."""
+    mine, theirs = CustomVoiceFactory(owner=user), CustomVoiceFactory(owner=other_user)
+    with django_assert_num_queries(1):
+        assert selectors.custom_voice_get(user=user, pk=mine.pk) == mine
+    for pk in (theirs.pk, 999_999):
+        with pytest.raises(NotFound):
+            selectors.custom_voice_get(user=user, pk=pk)
+    with pytest.raises(NotFound):
+        selectors.custom_voice_get(user=None, pk=mine.pk)
+
+
+def test_what_a_preset_sync_reads(django_assert_num_queries):
+    """Cloned voices' provider ids, a provider's presets, and the presets personas use."""
+    CustomVoiceFactory(provider_voice_id="clone1")
+    CustomVoiceFactory(status=CustomVoice.Status.PENDING, provider_voice_id="")
+    used, unused = VoicePresetFactory(), VoicePresetFactory(provider="other")
+    PersonaFactory(voice_preset=used)
+    PersonaFactory(voice_preset=used)
+    with django_assert_num_queries(1):
+        assert selectors.cloned_provider_ids() == {"clone1"}
+    with django_assert_num_queries(1):
+        presets = selectors.presets_of(provider="elevenlabs")
+    assert presets[used.provider_voice_id] == used and unused.provider_voice_id not in presets
+    in_use = list(selectors.presets_in_use())
+    assert in_use.count(used) == 1 and unused not in in_use
+    assert {p.name for p in in_use} >= {"Bella"}  # the system personas' presets

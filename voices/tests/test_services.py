@@ -1,26 +1,34 @@
 """Cloned voices, a persona's voice, the speech cache and the cloning task."""
 
 import io
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.http import Http404
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
+from mybella.core.errors import NotFound
 from mybella.providers.speech import SpeechError
 from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
-from voices import services, tasks
-from voices.models import CustomVoice, SpeechClip
+from voices import selectors, services, tasks
+from voices.models import CustomVoice, SpeechClip, VoicePreset
+from voices.services import speech
 from voices.tests.audio_files import wav_bytes
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 Status = CustomVoice.Status
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+CLONE_TASK = "voices.tasks.clone_custom_voice"
+DELETE_TASK = "voices.tasks.delete_provider_voice"
 
 
 def media_files(settings) -> list[str]:
@@ -32,6 +40,13 @@ def media_files(settings) -> list[str]:
 
 def upload(data: bytes | None = None, name: str = "voice.wav") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, wav_bytes(12) if data is None else data, "audio/wav")
+
+
+def rolled_back(action: Callable[[], object]) -> None:
+    """Run `action` in a transaction that is then rolled back."""
+    with transaction.atomic():
+        action()
+        raise RuntimeError("rolled back")
 
 
 @pytest.fixture
@@ -112,6 +127,32 @@ def test_limit_and_unique_names(user, other_user, settings, create_voice):
     with pytest.raises(ValidationError, match="at most 2 custom voices"):
         services.custom_voice_create(owner=user, name="Third", upload=upload())
     assert len(media_files(settings)) == 3
+
+
+def test_a_name_longer_than_the_model_allows_is_refused(user, settings):
+    """The service checks the model's rules itself (name ≤ 80), whatever the adapter did."""
+    with pytest.raises(ValidationError) as caught:
+        services.custom_voice_create(owner=user, name="x" * 81, upload=upload())
+    assert "at most 80 characters" in caught.value.message_dict["name"][0]
+    assert media_files(settings) == []
+    assert not CustomVoice.objects.exists()
+    voice = services.custom_voice_create(owner=user, name="x" * 80, upload=upload())
+    assert voice.name == "x" * 80
+
+
+def test_cloning_is_queued_once_committed(
+    user, settings, queued_tasks, django_capture_on_commit_callbacks
+):
+    """The clone task is queued when the upload commits, and not at all on a rollback."""
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        rolled_back(lambda: services.custom_voice_create(owner=user, name="Gone", upload=upload()))
+    assert queued_tasks(CLONE_TASK) == []
+    with django_capture_on_commit_callbacks() as on_commit:
+        voice = services.custom_voice_create(owner=user, name="Kept", upload=upload())
+    assert queued_tasks(CLONE_TASK) == []  # not committed yet
+    for callback in on_commit:
+        callback()
+    assert queued_tasks(CLONE_TASK) == [{"args": [voice.pk], "kwargs": {}}]
 
 
 # The cloning task -----------------------------------------------------------------------
@@ -219,14 +260,89 @@ def test_delete_removes_it_everywhere(
     assert persona.custom_voice is None and persona.voice_preset is not None
 
 
-def test_delete_stops_when_elevenlabs_fails(user, fake_elevenlabs, create_voice, settings):
-    """If ElevenLabs can't delete it now, nothing is deleted here either (try again)."""
-    voice = create_voice(user)
-    fake_elevenlabs.fail_next("server_error")
-    with pytest.raises(SpeechError):
+@pytest.fixture
+def queued_tasks(settings):
+    """Queue tasks in the database, as production does, instead of running them at once."""
+    settings.TASKS = DB_TASKS
+    return lambda path: list(
+        DBTaskResult.objects.filter(task_path=path, status="READY")
+        .order_by("enqueued_at")
+        .values_list("args_kwargs", flat=True)
+    )
+
+
+def test_delete_never_waits_for_elevenlabs(
+    user, fake_elevenlabs, settings, queued_tasks, django_capture_on_commit_callbacks
+):
+    """ElevenLabs down: the voice goes here at once; its deletion there is queued (D10)."""
+    voice = CustomVoiceFactory(owner=user, provider_voice_id="premade0000")
+    persona = PersonaFactory(owner=user, custom_voice=voice)
+    fake_elevenlabs.fail_next("server_error", times=5)
+    with django_capture_on_commit_callbacks(execute=True):
         services.custom_voice_delete(voice=voice, user=user)
-    assert CustomVoice.objects.filter(pk=voice.pk).exists()
+    assert not CustomVoice.objects.exists()
+    assert media_files(settings) == []
+    persona.refresh_from_db()
+    assert persona.custom_voice is None
+    assert fake_elevenlabs.requests == []  # nothing asked of ElevenLabs during the request
+    assert queued_tasks(DELETE_TASK) == [{"args": ["premade0000"], "kwargs": {}}]
+
+
+def test_a_rolled_back_delete_queues_nothing(
+    user, fake_elevenlabs, settings, queued_tasks, django_capture_on_commit_callbacks
+):
+    voice = CustomVoiceFactory(owner=user, provider_voice_id="premade0000")
+    pk = voice.pk
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
+        rolled_back(lambda: services.custom_voice_delete(voice=voice, user=user))
+    assert CustomVoice.objects.filter(pk=pk).exists()
     assert media_files(settings) == [voice.sample.name]
+    assert queued_tasks(DELETE_TASK) == []
+
+
+def test_provider_deletion_is_retried_later(fake_elevenlabs, queued_tasks):
+    """A busy or broken ElevenLabs gets the deletion again later, up to MAX_ATTEMPTS."""
+    fake_elevenlabs.fail_next("server_error", times=5)
+    assert tasks.delete_provider_voice.call("premade0000") == "retrying"
+    [again] = queued_tasks(DELETE_TASK)
+    assert again == {"args": ["premade0000"], "kwargs": {"attempt": 2}}
+    assert tasks.delete_provider_voice.call("premade0000", attempt=2) == "retrying"
+    assert tasks.delete_provider_voice.call("premade0000", attempt=3) == "failed"
+    assert len(queued_tasks(DELETE_TASK)) == 2  # the third attempt was the last
+    assert "premade0000" in fake_elevenlabs.voices
+    assert fake_elevenlabs.counts["DELETE /v1/voices/premade0000"] == 3
+
+
+def test_provider_deletion_is_safe_to_run_twice(fake_elevenlabs, queued_tasks):
+    """A voice ElevenLabs no longer has counts as deleted; nothing is queued again."""
+    assert tasks.delete_provider_voice.call("premade0000") == "deleted"
+    assert "premade0000" not in fake_elevenlabs.voices
+    assert tasks.delete_provider_voice.call("premade0000") == "deleted"
+    assert fake_elevenlabs.counts["DELETE /v1/voices/premade0000"] == 2
+    assert queued_tasks(DELETE_TASK) == []
+
+
+def test_provider_deletion_without_a_key_is_dropped(caplog):
+    """No ElevenLabs key on the server: nothing to call, the voice id is logged."""
+    assert tasks.delete_provider_voice.call("premade0000") == "no key"
+    assert "premade0000" in caplog.text
+
+
+def test_deleting_all_of_a_users_voices(
+    user, other_user, fake_elevenlabs, settings, queued_tasks, django_capture_on_commit_callbacks
+):
+    """What account deletion calls: every voice goes here; ElevenLabs' copies are queued."""
+    mine = [CustomVoiceFactory(owner=user, provider_voice_id=f"mine{i}") for i in range(2)]
+    CustomVoiceFactory(owner=user, status=Status.FAILED, provider_voice_id="")
+    theirs = CustomVoiceFactory(owner=other_user)
+    fake_elevenlabs.fail_next("server_error", times=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.custom_voice_delete_all(user=user) == 3
+    assert list(CustomVoice.objects.all()) == [theirs]
+    assert media_files(settings) == [theirs.sample.name]
+    queued = sorted(row["args"][0] for row in queued_tasks(DELETE_TASK))
+    assert queued == sorted(voice.provider_voice_id for voice in mine)
+    assert fake_elevenlabs.requests == []
 
 
 def test_delete_of_a_voice_elevenlabs_lost(
@@ -236,14 +352,17 @@ def test_delete_of_a_voice_elevenlabs_lost(
     with django_capture_on_commit_callbacks(execute=True):
         services.custom_voice_delete(voice=voice, user=user)
     assert not CustomVoice.objects.exists()
+    assert fake_elevenlabs.counts["DELETE /v1/voices/gone"] == 1
 
 
 def test_only_the_owner_deletes_or_retries(user, other_user):
+    """Someone else's voice does not exist for the caller: NotFound, never Http404."""
     voice = CustomVoiceFactory(owner=other_user, status=Status.FAILED, provider_voice_id="")
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.custom_voice_delete(voice=voice, user=user)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.custom_voice_retry(voice=voice, user=user)
+    assert CustomVoice.objects.filter(pk=voice.pk, status=Status.FAILED).exists()
 
 
 # A persona's voice ----------------------------------------------------------------------
@@ -279,10 +398,55 @@ def test_owner_sets_preset_clone_and_settings(user):
 
 def test_someone_elses_clone_does_not_exist(user, other_user):
     persona = PersonaFactory(owner=user)
-    with pytest.raises(Http404):
+    with pytest.raises(NotFound):
         services.persona_set_voice(
             persona=persona, user=user, custom_voice=CustomVoiceFactory(owner=other_user)
         )
+
+
+def test_a_failed_clone_is_refused(user):
+    """A voice whose cloning failed can't be chosen, by object or by id (the API took one)."""
+    persona = PersonaFactory(owner=user)
+    failed = CustomVoiceFactory(owner=user, status=Status.FAILED, provider_voice_id="")
+    for given in ({"custom_voice": failed}, {"custom_voice_id": failed.pk}):
+        with pytest.raises(ValidationError) as caught:
+            services.persona_set_voice(persona=persona, user=user, **given)
+        assert caught.value.message_dict == {
+            "custom_voice": ["This voice failed to clone; try it again first."]
+        }
+    persona.refresh_from_db()
+    assert persona.custom_voice is None
+    pending = CustomVoiceFactory(owner=user, status=Status.PENDING, provider_voice_id="")
+    services.persona_set_voice(persona=persona, user=user, custom_voice_id=pending.pk)
+    persona.refresh_from_db()
+    assert persona.custom_voice == pending  # it speaks with its preset until it is ready
+
+
+def test_custom_voice_id_is_looked_up_among_the_callers_voices(user, other_user):
+    persona = PersonaFactory(owner=user)
+    theirs = CustomVoiceFactory(owner=other_user)
+    for missing in (theirs.pk, 999_999):
+        with pytest.raises(NotFound):
+            services.persona_set_voice(persona=persona, user=user, custom_voice_id=missing)
+    mine = CustomVoiceFactory(owner=user)
+    services.persona_set_voice(persona=persona, user=user, custom_voice_id=mine.pk)
+    persona.refresh_from_db()
+    assert persona.custom_voice == mine
+    services.persona_set_voice(persona=persona, user=user, custom_voice_id=None)
+    persona.refresh_from_db()
+    assert persona.custom_voice is None
+    with pytest.raises(TypeError):
+        services.persona_set_voice(
+            persona=persona, user=user, custom_voice=mine, custom_voice_id=mine.pk
+        )
+
+
+def test_an_unchanged_voice_is_not_written(user):
+    preset = VoicePresetFactory()
+    persona = PersonaFactory(owner=user, voice_preset=preset, voice_speed=1.1)
+    with CaptureQueriesContext(connection) as queries:
+        services.persona_set_voice(persona=persona, user=user, preset=preset, speed=1.1)
+    assert [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]] == []
 
 
 def test_system_personas_staff_only_and_no_clones(user, staff_user):
@@ -391,8 +555,8 @@ def test_stream_keeps_the_audio_once_sent(fake_elevenlabs, user):
     persona = PersonaFactory(owner=user)
     kwargs = {
         "text": "Streamed",
-        "voice": services.selectors.voice_for_persona(persona),
-        "shape": services.selectors.voice_settings_for_persona(persona),
+        "voice": selectors.voice_for_persona(persona),
+        "shape": selectors.voice_settings_for_persona(persona),
     }
     speech = services.speech_stream(**kwargs)
     assert speech.cache_hit is False and not SpeechClip.objects.exists()
@@ -404,7 +568,7 @@ def test_stream_keeps_the_audio_once_sent(fake_elevenlabs, user):
 
 
 def _clip(key: str, size: int, age_days: int) -> SpeechClip:
-    clip = services._store(key, "espeak", b"x" * size, "audio/wav")
+    clip = speech._store(key, "espeak", b"x" * size, "audio/wav")
     SpeechClip.objects.filter(pk=clip.pk).update(
         last_used_at=timezone.now() - timedelta(days=age_days)
     )
@@ -430,8 +594,24 @@ def test_storing_trims_to_the_setting(settings):
 
 def test_same_speech_stored_twice_keeps_one(settings):
     """A race between two misses ends with one clip and one file."""
-    first = services._store("same", "espeak", b"one", "audio/wav")
-    second = services._store("same", "espeak", b"two", "audio/wav")
+    first = speech._store("same", "espeak", b"one", "audio/wav")
+    second = speech._store("same", "espeak", b"two", "audio/wav")
     assert first.pk == second.pk
     assert len(media_files(settings)) == 1
     assert io.BytesIO(second.audio.read()).read() == b"one"
+
+
+# Presets --------------------------------------------------------------------------------
+
+
+def test_preset_set_active_changes_only_what_differs():
+    """Staff offer or withdraw presets; rows already so are left alone (and not counted)."""
+    offered, withdrawn = VoicePresetFactory(), VoicePresetFactory(is_active=False)
+    before = withdrawn.updated_at
+    both = VoicePreset.objects.filter(pk__in=[offered.pk, withdrawn.pk])
+    assert services.preset_set_active(presets=both, active=True) == 1
+    withdrawn.refresh_from_db()
+    assert withdrawn.is_active and withdrawn.updated_at > before
+    assert services.preset_set_active(presets=both, active=True) == 0
+    assert services.preset_set_active(presets=both, active=False) == 2
+    assert not VoicePreset.objects.filter(pk__in=[offered.pk, withdrawn.pk], is_active=True)

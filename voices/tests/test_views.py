@@ -109,3 +109,32 @@ def test_retry_of_a_failed_voice_queues_it_again(
 def test_get_on_post_only_urls_is_405(signed_in, user):
     voice = CustomVoiceFactory(owner=user)
     assert signed_in.get(reverse("voices:delete", args=[voice.pk])).status_code == 405
+
+
+def test_delete_while_elevenlabs_fails_deletes_the_voice(
+    signed_in, user, fake_elevenlabs, django_capture_on_commit_callbacks
+):
+    """The page deletes the voice whatever ElevenLabs says; its copy there is retried later."""
+    voice = CustomVoiceFactory(owner=user, provider_voice_id="premade0000")
+    fake_elevenlabs.fail_next("server_error", times=5)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in.post(reverse("voices:delete", args=[voice.pk]), follow=True)
+    assert response.redirect_chain == [(PAGE, 302)]
+    assert not CustomVoice.objects.filter(pk=voice.pk).exists()
+    assert f"“{voice.name}” was deleted." in response.content.decode()
+
+
+def test_the_sample_help_follows_the_settings(signed_in, settings):
+    settings.VOICE_SAMPLE_MAX_SECONDS = 120
+    settings.VOICE_SAMPLE_MAX_BYTES = 5 * 2**20
+    html = signed_in.get(PAGE).content.decode()
+    assert "10 seconds to 2 minutes of one person speaking clearly" in html
+    assert "up to 5 MB." in html
+
+
+def test_a_name_longer_than_80_is_refused_on_the_page(signed_in):
+    sample = SimpleUploadedFile("me.wav", wav_bytes(12), content_type="audio/wav")
+    response = signed_in.post(reverse("voices:upload"), {"name": "x" * 81, "sample": sample})
+    assert response.status_code == 400
+    assert "at most 80 characters" in response.content.decode()
+    assert not CustomVoice.objects.exists()

@@ -3,26 +3,21 @@
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
 from mybella.core.errors import UpstreamError
 
 
 @dataclass(frozen=True)
 class VoiceChoice:
-    """The voice a persona speaks with: its ready custom voice, its preset, or the default."""
+    """The voice a persona speaks with: its ready custom voice, its preset, or the default.
+
+    Plain data only (providers import no app): the app fills it from its own rows.
+    """
 
     kind: str  # "custom" | "preset" | "default"
     provider_voice_id: str
-    # The app's preset and custom voice rows (anything with a `name`): providers import no app.
-    preset: Any = None
-    custom_voice: Any = None
+    name: str = "Default"  # what users call the voice
     labels: dict = field(default_factory=dict)  # gender, accent, … for engines without ids
-
-    @property
-    def name(self) -> str:
-        voice = self.custom_voice or self.preset
-        return voice.name if voice is not None else "Default"
 
 
 @dataclass(frozen=True)
