@@ -6,14 +6,13 @@ Imported once, from the app's `AppConfig.ready()`.
 import logging
 from typing import Any
 
-from mybella.providers.speech import SpeechError, cloning_engine
-from mybella.users.hooks import AccountHook, account_hooks, delete_files_on_commit, export_rows
+from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_owned
 from voices.models import CustomVoice, SpeechClip
 from voices.selectors import custom_voice_list, voice_settings_for_persona
-from voices.services import speech_clips_delete
+from voices.services import custom_voice_delete_all, speech_clips_delete
 
 logger = logging.getLogger(__name__)
 
@@ -45,35 +44,14 @@ def _persona_voice(persona: PersonaProfile) -> dict[str, Any]:
 
 
 def delete(user: User) -> None:
-    """Delete the user's speech, the samples of their voices, and their clones at ElevenLabs.
+    """Delete the user's speech and voices the way a user deleting one voice does.
 
-    Speech clips and samples go once the deletion is committed. The clones are deleted at
-    the provider here and now; a failure there is logged and never keeps the account.
+    Speech clips and samples go once the deletion is committed; each clone at ElevenLabs is
+    released by a retried task (`custom_voice_delete`), so the provider being down never
+    keeps the account.
     """
     speech_clips_delete(owner=user)
-    voices = custom_voice_list(user=user)
-    delete_files_on_commit(voice.sample for voice in voices.only("sample"))
-    _delete_cloned_voices(
-        list(voices.exclude(provider_voice_id="").values_list("provider_voice_id", flat=True))
-    )
-
-
-def _delete_cloned_voices(provider_voice_ids: list[str]) -> None:
-    """Delete voices at ElevenLabs; log those that could not be, for staff to remove by hand."""
-    if not provider_voice_ids:
-        return
-    engine = cloning_engine()
-    for provider_voice_id in provider_voice_ids:
-        if engine is None:
-            logger.warning(
-                "Account deleted without ELEVENLABS_API_KEY; provider voice %s stays.",
-                provider_voice_id,
-            )
-            continue
-        try:
-            engine.delete_voice(provider_voice_id)
-        except SpeechError as error:
-            logger.warning("Could not delete voice %s at ElevenLabs: %s", provider_voice_id, error)
+    custom_voice_delete_all(user=user)
 
 
 account_hooks.register(

@@ -4,6 +4,9 @@ import os
 import shutil
 
 import pytest
+from django_tasks_db.models import DBTaskResult
+
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 
 @pytest.fixture(autouse=True)
@@ -22,3 +25,14 @@ def espeak(settings):
         pytest.skip("espeak-ng is not installed")
     settings.SPEECH_ENGINE = "espeak"
     settings.ESPEAK_BINARY = "espeak-ng"
+
+
+@pytest.fixture
+def queued_tasks(settings):
+    """Queue tasks in the database, as production does, instead of running them at once."""
+    settings.TASKS = DB_TASKS
+    return lambda path: list(
+        DBTaskResult.objects.filter(task_path=path, status="READY")
+        .order_by("enqueued_at")
+        .values_list("args_kwargs", flat=True)
+    )

@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from mybella.core.errors import NotFound
 from mybella.providers.speech import SpeechError
@@ -26,7 +25,6 @@ from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 Status = CustomVoice.Status
-DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 CLONE_TASK = "voices.tasks.clone_custom_voice"
 DELETE_TASK = "voices.tasks.delete_provider_voice"
 
@@ -258,17 +256,6 @@ def test_delete_removes_it_everywhere(
     assert media_files(settings) == []
     persona.refresh_from_db()
     assert persona.custom_voice is None and persona.voice_preset is not None
-
-
-@pytest.fixture
-def queued_tasks(settings):
-    """Queue tasks in the database, as production does, instead of running them at once."""
-    settings.TASKS = DB_TASKS
-    return lambda path: list(
-        DBTaskResult.objects.filter(task_path=path, status="READY")
-        .order_by("enqueued_at")
-        .values_list("args_kwargs", flat=True)
-    )
 
 
 def test_delete_never_waits_for_elevenlabs(
