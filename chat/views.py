@@ -62,5 +62,6 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
         # Without an engine the page speaks with the browser's voice, asking no one.
         "speech_available": speech_available(),
+        "speech_max_chars": settings.SPEECH_MAX_CHARS,
     }
     return render(request, "chat/page.html", context)

@@ -1,6 +1,19 @@
 // The chat page: send with a streamed reply, retry failed replies, scroll back through
 // older messages, start a new conversation and switch personas; play replies aloud.
-import { playFrom, serverCanSpeak } from "./voices.js";
+import {
+  announce,
+  cloneTemplate,
+  element,
+  errorText,
+  fetchJson,
+  pageLimit,
+  readEvents,
+  readJson,
+  requestOptions,
+  samePath,
+  withId,
+} from "./common.js";
+import { playFrom, playIcon, serverCanSpeak } from "./speech.js";
 
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
@@ -16,13 +29,12 @@ const composerError = form.querySelector("[data-composer-error]");
 const newButton = root.querySelector("[data-new-conversation]");
 const switcher = root.querySelector("[data-switcher]");
 const announcer = root.querySelector("[data-announce]");
-const avatarTemplate = document.getElementById("chat-avatar");
-const csrfToken = form.querySelector("[name=csrfmiddlewaretoken]").value;
 const personaName = root.dataset.personaName;
 const speechAudio = root.querySelector("[data-speech-audio]");
 const speakToggle = root.querySelector("[data-speak-toggle]");
 const SPEAK_KEY = "mybella.speakReplies";
-const SPEECH_MAX = 1000;
+// The server's limit on speech text, as the page states it.
+const SPEECH_MAX_CHARS = pageLimit(root, "speechMaxChars");
 
 const state = {
   persona: Number(root.dataset.persona),
@@ -35,62 +47,6 @@ const state = {
 const OFFLINE = "You seem to be offline. Check your connection and try again.";
 const DROPPED = "The connection dropped before the reply finished. Reload the page to see it.";
 const WRITING = "This reply is still being written. Reload to see it.";
-
-// ---------------------------------------------------------------- helpers
-
-function element(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
-function apiUrl(template, id) {
-  return template.replace("/0/", `/${id}/`);
-}
-
-function samePath(url) {
-  // The API builds absolute links; keep only the path so a proxy's scheme can't matter.
-  const parsed = new URL(url, window.location.href);
-  return parsed.pathname + parsed.search;
-}
-
-function jsonHeaders(extra = {}) {
-  return {
-    Accept: "application/json",
-    "Content-Type": "application/json",
-    "X-CSRFToken": csrfToken,
-    ...extra,
-  };
-}
-
-async function readJson(response) {
-  try {
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
-
-function reasonFrom(data, status) {
-  if (data && typeof data.detail === "string") return data.detail;
-  if (data && typeof data === "object") {
-    for (const value of Object.values(data)) {
-      if (Array.isArray(value) && value.length) return String(value[0]);
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  if (status === 429) return "You're sending messages quickly; wait a moment and try again.";
-  return `Something went wrong (${status}). Try again.`;
-}
-
-function announce(text) {
-  announcer.textContent = "";
-  // A fresh text node after a tick makes screen readers repeat the same words.
-  window.setTimeout(() => {
-    announcer.textContent = text;
-  }, 50);
-}
 
 // ---------------------------------------------------------------- time stamps
 
@@ -114,7 +70,7 @@ function showTime(time) {
 function setTime(item, iso) {
   let time = item.querySelector("time");
   if (!time) {
-    time = document.createElement("time");
+    time = element("time");
     item.querySelector(".msg-meta").append(time);
   }
   time.dateTime = iso;
@@ -129,7 +85,7 @@ function buildMessage({ id, role, content = "", status = "ok", error = "", creat
   if (role === "assistant") {
     const avatar = element("span", "msg-avatar");
     avatar.setAttribute("aria-hidden", "true");
-    avatar.append(avatarTemplate.content.cloneNode(true));
+    avatar.append(cloneTemplate("chat-avatar"));
     item.append(avatar);
   }
   const body = element("div", "msg-body");
@@ -207,21 +163,12 @@ function addSpeakButton(item) {
   button.dataset.speak = "";
   button.title = "Play aloud";
   button.setAttribute("aria-label", "Play this message aloud");
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "icon");
-  svg.setAttribute("viewBox", "0 0 20 20");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M6 4v12l10-6z");
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  button.append(svg);
+  button.append(playIcon("icon"));
   meta.append(button);
 }
 
 async function speak(item) {
-  const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX);
+  const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX_CHARS);
   if (!text) return;
   const button = item.querySelector("[data-speak]");
   log.querySelectorAll(".msg-speak.is-playing").forEach((b) => b.classList.remove("is-playing"));
@@ -238,11 +185,11 @@ async function speak(item) {
     if (how === "browser") {
       // The server lost its engine since the page loaded: stop asking it.
       if (server) root.dataset.speechAvailable = "false";
-      announce("Speaking with your browser’s voice.");
+      announce(announcer, "Speaking with your browser’s voice.");
     }
   } catch (error) {
     button?.classList.remove("is-playing");
-    announce(`Couldn’t play the message: ${error.message}`);
+    announce(announcer, `Couldn’t play the message: ${error.message}`);
   } finally {
     button?.removeAttribute("aria-busy");
   }
@@ -276,7 +223,7 @@ speakToggle.addEventListener("click", () => {
     speechAudio.pause();
     window.speechSynthesis?.cancel();
   }
-  announce(on ? "Replies will be read aloud." : "Replies won’t be read aloud.");
+  announce(announcer, on ? "Replies will be read aloud." : "Replies won’t be read aloud.");
 });
 speakToggle.setAttribute("aria-pressed", String(speakReplies()));
 
@@ -317,12 +264,8 @@ async function loadOlder() {
   const url = state.olderUrl;
   let failed = false;
   try {
-    const response = await fetch(url, {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    const data = response.ok ? await readJson(response) : null;
-    if (!data || !Array.isArray(data.results)) throw new Error(`HTTP ${response.status}`);
+    const { ok, status, data } = await fetchJson(url);
+    if (!ok || !Array.isArray(data?.results)) throw new Error(`HTTP ${status}`);
     if (state.olderUrl !== url) return; // a new conversation replaced the log meanwhile
     const fresh = data.results.filter((m) => !log.querySelector(`[data-id="${m.id}"]`));
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
@@ -332,7 +275,7 @@ async function loadOlder() {
     updateOlder();
     scroller.scrollTop = scroller.scrollHeight - fromBottom;
     log.setAttribute("aria-busy", String(state.busy));
-    if (fresh.length) announce(`Loaded ${fresh.length} earlier messages.`);
+    if (fresh.length) announce(announcer, `Loaded ${fresh.length} earlier messages.`);
   } catch {
     failed = true;
     older.classList.add("is-error");
@@ -344,52 +287,6 @@ async function loadOlder() {
   } finally {
     state.loadingOlder = false;
     if (!failed) watchTop();
-  }
-}
-
-// ---------------------------------------------------------------- server-sent events
-
-function parseBlock(block) {
-  let event = "message";
-  const data = [];
-  for (const line of block.split("\n")) {
-    if (!line || line.startsWith(":")) continue;
-    const colon = line.indexOf(":");
-    const field = colon === -1 ? line : line.slice(0, colon);
-    let value = colon === -1 ? "" : line.slice(colon + 1);
-    if (value.startsWith(" ")) value = value.slice(1);
-    if (field === "event") event = value;
-    else if (field === "data") data.push(value);
-  }
-  if (!data.length) return null;
-  try {
-    return { event, data: JSON.parse(data.join("\n")) };
-  } catch {
-    return { event, data: null };
-  }
-}
-
-async function* readEvents(response) {
-  const reader = response.body.getReader();
-  const decoder = new TextDecoder();
-  let buffer = "";
-  try {
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer = (buffer + decoder.decode(value, { stream: true })).replace(/\r\n?/g, "\n");
-      let end = buffer.indexOf("\n\n");
-      while (end !== -1) {
-        const event = parseBlock(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-        if (event) yield event;
-        end = buffer.indexOf("\n\n");
-      }
-    }
-    const last = parseBlock(buffer + decoder.decode());
-    if (last) yield last;
-  } finally {
-    reader.releaseLock();
   }
 }
 
@@ -434,17 +331,15 @@ async function send(text) {
   let saved = false;
   let finished = false;
   try {
-    const response = await fetch(root.dataset.sendUrl, {
-      method: "POST",
-      headers: jsonHeaders({ Accept: "text/event-stream" }),
-      body: JSON.stringify(payload),
-      credentials: "same-origin",
-    });
+    const response = await fetch(
+      root.dataset.sendUrl,
+      requestOptions({ method: "POST", body: payload, accept: "text/event-stream" }),
+    );
     const type = response.headers.get("Content-Type") || "";
     if (!type.includes("text/event-stream") || !response.body) {
       const data = await readJson(response);
       finished = true;
-      notSent(userItem, replyItem, reasonFrom(data, response.status), text);
+      notSent(userItem, replyItem, errorText(data, response.status), text);
       return;
     }
     for await (const { event, data } of readEvents(response)) {
@@ -480,9 +375,9 @@ async function send(text) {
         if (saved || data?.user_message_id) {
           setTime(replyItem, new Date().toISOString());
           if (data?.assistant_message_id) replyItem.dataset.id = data.assistant_message_id;
-          showFailed(replyItem, reasonFrom(data, response.status), data?.assistant_message_id);
+          showFailed(replyItem, errorText(data, response.status), data?.assistant_message_id);
         } else {
-          notSent(userItem, replyItem, reasonFrom(data, response.status), text);
+          notSent(userItem, replyItem, errorText(data, response.status), text);
         }
       }
     }
@@ -506,20 +401,15 @@ async function retry(button) {
   button.textContent = "Retrying…";
   item.setAttribute("aria-busy", "true");
   try {
-    const response = await fetch(apiUrl(root.dataset.retryUrl, id), {
-      method: "POST",
-      headers: jsonHeaders(),
-      credentials: "same-origin",
-    });
-    const data = await readJson(response);
+    const { ok, status, data } = await fetchJson(withId(root.dataset.retryUrl, id), { method: "POST" });
     const reply = data?.assistant_message;
-    if (response.ok && reply) {
+    if (ok && reply) {
       const stick = nearBottom();
       item.replaceWith(buildMessage(reply));
       if (stick) scrollToBottom();
       input.focus();
     } else {
-      showFailed(item, reasonFrom(data, response.status), reply?.id || id);
+      showFailed(item, errorText(data, status), reply?.id || id);
       item.querySelector("[data-retry]")?.focus();
     }
   } catch {
@@ -535,22 +425,14 @@ async function startConversation() {
   setBusy(true);
   showComposerError("");
   try {
-    const response = await fetch(root.dataset.conversationsUrl, {
-      method: "POST",
-      headers: jsonHeaders(),
-      body: "{}",
-      credentials: "same-origin",
-    });
-    const conversation = await readJson(response);
-    if (!response.ok || !conversation?.id) {
-      showComposerError(`Couldn’t start a new conversation: ${reasonFrom(conversation, response.status)}`);
+    const started = await fetchJson(root.dataset.conversationsUrl, { method: "POST", body: {} });
+    const conversation = started.data;
+    if (!started.ok || !conversation?.id) {
+      showComposerError(`Couldn’t start a new conversation: ${errorText(conversation, started.status)}`);
       return;
     }
-    const pageResponse = await fetch(apiUrl(root.dataset.messagesUrl, conversation.id), {
-      headers: { Accept: "application/json" },
-      credentials: "same-origin",
-    });
-    const page = pageResponse.ok ? await readJson(pageResponse) : null;
+    const first = await fetchJson(withId(root.dataset.messagesUrl, conversation.id));
+    const page = first.ok ? first.data : null;
     state.conversation = conversation.id;
     state.olderUrl = page?.next ? samePath(page.next) : null;
     log.replaceChildren(...(page?.results || []).map(buildMessage));
@@ -558,7 +440,7 @@ async function startConversation() {
     updateOlder();
     watchTop();
     scroller.scrollTop = 0;
-    announce(`You started a new conversation with ${personaName}.`);
+    announce(announcer, `You started a new conversation with ${personaName}.`);
     input.focus();
   } catch {
     showComposerError(`Couldn’t start a new conversation. ${OFFLINE}`);
@@ -570,8 +452,9 @@ async function startConversation() {
 // ---------------------------------------------------------------- composer
 
 function autosize() {
+  // Grow with the text; the stylesheet's max-height caps it.
   input.style.height = "auto";
-  input.style.height = `${Math.min(input.scrollHeight + 2, 160)}px`;
+  input.style.height = `${input.scrollHeight + 2}px`;
 }
 
 input.addEventListener("input", () => {

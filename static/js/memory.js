@@ -1,5 +1,6 @@
 // The memory page: inline edit toggles and confirmation dialogs. Every change is a plain
 // form POST the server answers with a redirect; this script only adds the niceties.
+import { wireDialogs } from "./common.js";
 
 function setEditing(item, editing) {
   const form = item.querySelector("[data-edit-form]");
@@ -17,11 +18,6 @@ function setEditing(item, editing) {
 }
 
 document.addEventListener("click", (event) => {
-  const opener = event.target.closest("[data-open]");
-  if (opener) {
-    document.getElementById(opener.dataset.open).showModal();
-    return;
-  }
   const edit = event.target.closest("[data-edit]");
   if (edit) {
     // One memory at a time: opening another puts the first back as it was.
@@ -30,17 +26,7 @@ document.addEventListener("click", (event) => {
     return;
   }
   const cancel = event.target.closest("[data-edit-cancel]");
-  if (cancel) {
-    setEditing(cancel.closest("[data-memory]"), false);
-    return;
-  }
-  const closer = event.target.closest("[data-close]");
-  if (closer) {
-    closer.closest("dialog").close();
-    return;
-  }
-  // A click on the backdrop lands on the dialog itself: the form fills everything else.
-  if (event.target instanceof HTMLDialogElement) event.target.close();
+  if (cancel) setEditing(cancel.closest("[data-memory]"), false);
 });
 
 document.addEventListener("keydown", (event) => {
@@ -49,18 +35,9 @@ document.addEventListener("keydown", (event) => {
   if (item) setEditing(item, false);
 });
 
-// A destructive form asks first: its dialog shows what goes and posts to the same address.
-document.addEventListener("submit", (event) => {
-  const form = event.target.closest("form[data-confirm]");
-  if (!form) return;
-  event.preventDefault();
-  const dialog = document.getElementById(form.dataset.confirm);
-  dialog.querySelector("form").action = form.action;
-  dialog.querySelectorAll("[data-confirm-text]").forEach((el) => {
-    el.textContent = form.dataset.confirmText || "";
-  });
-  dialog.showModal();
-});
+// Opening and closing dialogs, and a destructive form asking first in its dialog.
+// Each dialog's form fills it, so a click on the dialog itself is on its backdrop.
+wireDialogs(document, { closeOnBackdrop: true });
 
 // A memory sent back with errors opens at its first error.
 const invalid = document.querySelector("[data-memory].is-editing");

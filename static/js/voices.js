@@ -1,6 +1,7 @@
-// Voices in the browser: play server audio (or the browser's own voice when the server has
-// no engine), upload a recording with progress, and follow its cloning until it settles.
-// Shared by the persona modal and the chat; on /users/voices/ it also runs that page.
+// Custom voices in the browser: upload a recording with progress and follow its cloning
+// until it settles. Shared by the persona modal; on /users/voices/ it also runs that page.
+import { askToConfirm, csrfToken, element, errorText, fetchJson, withId, wireDialogs } from "./common.js";
+import { playIcon, setUpPlayButtons } from "./speech.js";
 
 export const STATUS_LABELS = {
   pending: "Waiting",
@@ -8,87 +9,6 @@ export const STATUS_LABELS = {
   ready: "Ready",
   failed: "Failed",
 };
-export const NO_ENGINE_NOTE = "The server has no speech engine, so your browser’s voice is speaking.";
-
-export function csrfToken() {
-  return document.querySelector("[name=csrfmiddlewaretoken]")?.value || "";
-}
-
-export function withId(template, id) {
-  return template.replace("/0/", `/${id}/`);
-}
-
-export function errorText(data, status) {
-  if (data && typeof data.detail === "string") return data.detail;
-  if (data && typeof data === "object") {
-    for (const value of Object.values(data)) {
-      if (Array.isArray(value) && value.length) return String(value[0]);
-      if (typeof value === "string" && value) return value;
-    }
-  }
-  if (status === 413) return "That file is too large.";
-  if (status === 429) return "Too many requests; wait a moment and try again.";
-  return `Something went wrong (${status || "no connection"}). Try again.`;
-}
-
-async function readJson(response) {
-  try {
-    return await response.json();
-  } catch {
-    return null;
-  }
-}
-
-/** Say `text` with the browser's speech synthesis; false when the browser has none. */
-export function speakInBrowser(text) {
-  if (!("speechSynthesis" in window) || !text) return false;
-  window.speechSynthesis.cancel();
-  window.speechSynthesis.speak(new SpeechSynthesisUtterance(text));
-  return true;
-}
-
-/** Whether the server said (in `data-speech-available` on `el`) it has a speech engine. */
-export function serverCanSpeak(el) {
-  return el?.dataset.speechAvailable !== "false";
-}
-
-function speakOrThrow(text) {
-  if (!speakInBrowser(text)) throw new Error("No voice is available, neither on the server nor in this browser.");
-  return "browser";
-}
-
-/**
- * Fetch audio from `url` and play it in `audio`. A 503 (no engine on the server) speaks
- * `fallbackText` in the browser instead; with `server: false` (the page already knows the
- * server has no engine) it does so without asking. Resolve to "server" or "browser";
- * throw on errors.
- */
-export async function playFrom(audio, url, { method = "GET", body, fallbackText = "", server = true } = {}) {
-  if (!server) return speakOrThrow(fallbackText);
-  const headers = { Accept: "audio/*, application/json" };
-  if (method !== "GET") {
-    headers["X-CSRFToken"] = csrfToken();
-    headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, {
-    method,
-    headers,
-    body: body === undefined ? undefined : JSON.stringify(body),
-    credentials: "same-origin",
-  });
-  const type = response.headers.get("Content-Type") || "";
-  if (response.status === 503 && type.includes("json")) return speakOrThrow(fallbackText);
-  if (!response.ok || type.includes("json")) {
-    throw new Error(errorText(await readJson(response), response.status));
-  }
-  const blob = await response.blob();
-  if (audio.dataset.objectUrl) URL.revokeObjectURL(audio.dataset.objectUrl);
-  const objectUrl = URL.createObjectURL(blob);
-  audio.dataset.objectUrl = objectUrl;
-  audio.src = objectUrl;
-  await audio.play();
-  return "server";
-}
 
 /** Send a recording with XHR (fetch can't report upload progress); resolve {ok, status, data}. */
 export function uploadVoice(url, { file, name, onProgress }) {
@@ -122,10 +42,9 @@ const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
 /** Ask for a voice until it is ready or failed, calling `onUpdate` with each answer. */
 export async function followVoice(url, onUpdate, { interval = 1500, tries = 400 } = {}) {
   for (let i = 0; i < tries; i += 1) {
-    const response = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
-    if (response.status === 404) return null; // deleted meanwhile
-    const voice = response.ok ? await readJson(response) : null;
-    if (voice) {
+    const { ok, status, data: voice } = await fetchJson(url);
+    if (status === 404) return null; // deleted meanwhile
+    if (ok && voice) {
       onUpdate(voice);
       if (voice.status === "ready" || voice.status === "failed") return voice;
     }
@@ -148,12 +67,26 @@ export function setStatus(row, voice) {
   }
 }
 
+/** Follow each voice in `list` still cloning when the page loaded; `onUpdate(row, voice)` with each answer. */
+export function followUnsettled(list, voiceUrl, onUpdate) {
+  list.querySelectorAll("[data-voice-id]").forEach((row) => {
+    if (row.dataset.status === "pending" || row.dataset.status === "cloning") {
+      followVoice(withId(voiceUrl, row.dataset.voiceId), (voice) => {
+        setStatus(row, voice);
+        onUpdate(row, voice);
+      });
+    }
+  });
+}
+
 /**
  * Wire an upload box (`[data-voice-upload]`): name + file fields, a progress bar and a
- * status line. `onCreated(voice)` returns the row to keep up to date; `onSettled(voice)`
- * runs when cloning ends.
+ * status line; the addresses come from the `data-upload-url` and `data-voice-url` around
+ * it. `onCreated(voice)` returns the row to keep up to date; `onSettled(voice)` runs when
+ * cloning ends.
  */
-export function setUpUpload(box, { uploadUrl, voiceUrl, onCreated, onSettled }) {
+export function setUpUpload(box, { onCreated, onSettled }) {
+  const { uploadUrl, voiceUrl } = box.closest("[data-upload-url]").dataset;
   const nameInput = box.querySelector("[data-upload-name]");
   const fileInput = box.querySelector("[data-upload-file]");
   const button = box.querySelector("[data-upload-button]");
@@ -174,7 +107,10 @@ export function setUpUpload(box, { uploadUrl, voiceUrl, onCreated, onSettled }) 
 
   fileInput.addEventListener("change", () => {
     const file = fileInput.files[0];
-    if (file && !nameInput.value.trim()) nameInput.value = file.name.replace(/\.[^.]+$/, "").slice(0, 80);
+    if (!file || nameInput.value.trim()) return;
+    const name = file.name.replace(/\.[^.]+$/, "");
+    // The field's maxlength (rendered from the model) is the limit; -1 when it has none.
+    nameInput.value = nameInput.maxLength >= 0 ? name.slice(0, nameInput.maxLength) : name;
   });
 
   async function start() {
@@ -233,60 +169,17 @@ export function setUpUpload(box, { uploadUrl, voiceUrl, onCreated, onSettled }) 
   }
 }
 
-/**
- * Make every `[data-play-url]` button inside `root` play into `audio`. Buttons marked
- * `data-needs-engine` speak their fallback text in the browser when `root` carries
- * `data-speech-available="false"`.
- */
-export function setUpPlayButtons(root, audio, onError) {
-  root.addEventListener("click", async (event) => {
-    const button = event.target.closest("[data-play-url]");
-    if (!button) return;
-    button.setAttribute("aria-busy", "true");
-    try {
-      await playFrom(audio, button.dataset.playUrl, {
-        fallbackText: button.dataset.fallbackText || "",
-        server: !("needsEngine" in button.dataset) || serverCanSpeak(root),
-      });
-    } catch (error) {
-      onError?.(error.message, button);
-    } finally {
-      button.removeAttribute("aria-busy");
-    }
-  });
-}
-
 // ---------------------------------------------------------------- the /users/voices/ page
 
-function playIcon() {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", "play-icon");
-  svg.setAttribute("viewBox", "0 0 20 20");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M6 4v12l10-6z");
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  return svg;
-}
-
-function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
-}
-
 function postForm(action, label, className, ariaLabel) {
-  const form = el("form", "inline-form");
+  const form = element("form", "inline-form");
   form.method = "post";
   form.action = action;
-  const token = el("input");
+  const token = element("input");
   token.type = "hidden";
   token.name = "csrfmiddlewaretoken";
   token.value = csrfToken();
-  const button = el("button", className, label);
+  const button = element("button", className, label);
   button.type = "submit";
   button.setAttribute("aria-label", ariaLabel);
   form.append(token, button);
@@ -300,24 +193,24 @@ function voicesPage(page) {
   const dialog = document.getElementById("voice-delete-modal");
 
   function buildRow(voice) {
-    const row = el("li", "voice-row");
+    const row = element("li", "voice-row");
     row.dataset.voiceId = voice.id;
     row.setAttribute("aria-label", voice.name);
-    const main = el("div", "voice-row-main");
-    const meta = el("span", "voice-meta");
-    const pill = el("span", "status-pill");
+    const main = element("div", "voice-row-main");
+    const meta = element("span", "voice-meta");
+    const pill = element("span", "status-pill");
     pill.dataset.voiceStatus = "";
-    meta.append(pill, " ", el("span", "muted", `${Math.round(voice.duration)} s · ${voice.format.toUpperCase()}`));
-    const error = el("span", "voice-error small");
+    meta.append(pill, " ", element("span", "muted", `${Math.round(voice.duration)} s · ${voice.format.toUpperCase()}`));
+    const error = element("span", "voice-error small");
     error.dataset.voiceError = "";
-    main.append(el("span", "voice-name", voice.name), meta, error);
-    const actions = el("div", "voice-row-actions");
-    const play = el("button", "play-button");
+    main.append(element("span", "voice-name", voice.name), meta, error);
+    const actions = element("div", "voice-row-actions");
+    const play = element("button", "play-button");
     play.type = "button";
     play.dataset.playUrl = withId(page.dataset.sampleUrl, voice.id);
     play.setAttribute("aria-label", `Play your recording of ${voice.name}`);
     play.title = "Play your recording";
-    play.append(playIcon());
+    play.append(playIcon("play-icon"));
     const retry = postForm(withId(page.dataset.retryUrl, voice.id), "Retry", "button button-small button-ghost", `Retry cloning ${voice.name}`);
     retry.dataset.retryForm = "";
     const remove = postForm(withId(page.dataset.deleteUrl, voice.id), "Delete", "button button-small button-danger-ghost", `Delete ${voice.name}`);
@@ -331,8 +224,6 @@ function voicesPage(page) {
   }
 
   setUpUpload(page.querySelector("[data-voice-upload]"), {
-    uploadUrl: page.dataset.uploadUrl,
-    voiceUrl: page.dataset.voiceUrl,
     onCreated(voice) {
       const row = buildRow(voice);
       list.prepend(row);
@@ -356,29 +247,18 @@ function voicesPage(page) {
   });
 
   // Ask before deleting; without the script the form posts straight away.
+  wireDialogs(document);
   list.addEventListener("submit", (event) => {
     const form = event.target.closest("[data-confirm-delete]");
-    if (!form || form.dataset.confirmed) return;
+    if (!form) return;
     event.preventDefault();
-    dialog.querySelector("form").action = form.action;
-    dialog.querySelectorAll("[data-delete-name]").forEach((node) => {
-      node.textContent = form.dataset.name;
-    });
-    dialog.showModal();
-  });
-  dialog.addEventListener("click", (event) => {
-    if (event.target.closest("[data-close]")) dialog.close();
+    askToConfirm(dialog, { action: form.action, text: form.dataset.name, slots: "[data-delete-name]" });
   });
 
   // Voices still cloning when the page loaded settle here too.
-  list.querySelectorAll(".voice-row").forEach((row) => {
-    if (row.dataset.status === "pending" || row.dataset.status === "cloning") {
-      followVoice(withId(page.dataset.voiceUrl, row.dataset.voiceId), (voice) => {
-        setStatus(row, voice);
-        const retry = row.querySelector("[data-retry-form]");
-        if (retry) retry.hidden = voice.status !== "failed";
-      });
-    }
+  followUnsettled(list, page.dataset.voiceUrl, (row, voice) => {
+    const retry = row.querySelector("[data-retry-form]");
+    if (retry) retry.hidden = voice.status !== "failed";
   });
 }
 

@@ -150,3 +150,23 @@ def test_no_engine_preset_preview_uses_the_browser(open_page, no_engine):
     page.wait_for_function("() => window.__spoken.length > 0")
     assert page.evaluate("window.__spoken") == [f"Hi, I'm {preset.name}. This is how I sound."]
     assert requests == []
+
+
+def test_a_long_reply_is_cut_to_the_speech_limit_the_page_names(
+    open_page, espeak, fake_llm, settings
+):
+    """▶ asks for at most the page's `data-speech-max-chars` characters, the server's limit."""
+    settings.SPEECH_MAX_CHARS = 12
+    page = open_page("/users/signup/")
+    sign_up(page, "short_speech")
+    open_chat(page)
+    expect(page.locator("[data-chat]")).to_have_attribute("data-speech-max-chars", "12")
+
+    reply = chat_reply(page, "Hello Isabella")
+    text = reply.locator(".bubble").inner_text().strip()
+    assert len(text) > 12
+    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+        reply.get_by_role("button", name="Play this message aloud").click()
+    assert info.value.status == 200
+    assert json.loads(info.value.request.post_data)["text"] == text[:12]
+    expect_audio_plays(page)

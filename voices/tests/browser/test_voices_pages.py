@@ -151,3 +151,17 @@ def test_voices_page_lists_and_uploads_on_a_phone(open_page, screenshot, eleven,
         dialog.get_by_role("button", name="Delete voice").click()
     expect(page.get_by_role("listitem", name="Pocket voice")).to_have_count(0)
     assert not CustomVoice.objects.exists()
+
+
+def test_a_name_taken_from_the_file_keeps_to_the_fields_limit(open_page, tmp_path):
+    """The voice name filled in from a long file name is cut to the field's maxlength."""
+    page = open_page("/users/signup/")
+    sign_up(page, "long_file_name")
+    page.goto("/users/voices/")
+    name = page.get_by_label("Voice name")
+    # The page, not the script, says how long a name may be.
+    name.evaluate("input => { input.maxLength = 10; }")
+    sample = tmp_path / "a-recording-with-a-long-name.wav"
+    sample.write_bytes(wav_bytes(11))
+    page.get_by_label("Recording").set_input_files(sample)
+    expect(name).to_have_value("a-recordin")

@@ -1,0 +1,126 @@
+// The persona modal's voice section: preset previews, uploading and cloning a voice,
+// the sliders, and testing the saved voice. It follows the modal through the
+// "persona:open" event personas.js sends on the form (detail.id: the persona being
+// edited, null for a new one), so personas.js knows nothing about voices.
+import { element, jsonScript, withId } from "./common.js";
+import { NO_ENGINE_NOTE, playFrom, serverCanSpeak, setUpPlayButtons } from "./speech.js";
+import { followUnsettled, setStatus, setUpUpload } from "./voices.js";
+
+const personaData = jsonScript("persona-data", {});
+const voiceSection = document.querySelector("[data-voice-section]");
+const personaForm = voiceSection.closest("form");
+const personaModal = voiceSection.closest("dialog");
+const voiceAudio = voiceSection.querySelector("[data-voice-audio]");
+const customList = voiceSection.querySelector("[data-custom-voices]");
+const testButton = voiceSection.querySelector("[data-test-voice]");
+const testNote = voiceSection.querySelector("[data-test-note]");
+const uploadStatus = voiceSection.querySelector("[data-upload-status]");
+const TEST_HINT = "Plays their greeting with the saved voice; save to hear changes.";
+const CREATE_HINT = "Save the persona first, then test how their greeting sounds.";
+let editingId = personaForm.dataset.editingId || null;
+
+function showSliders() {
+  voiceSection.querySelectorAll("[data-slider-output]").forEach((output) => {
+    const input = document.getElementById(output.dataset.sliderOutput);
+    output.textContent = input ? Number(input.value).toFixed(2) : "";
+  });
+}
+
+function setTesting(id) {
+  editingId = id;
+  testButton.disabled = !id;
+  testNote.textContent = id ? TEST_HINT : CREATE_HINT;
+  voiceAudio.pause();
+  voiceAudio.hidden = true;
+  uploadStatus.textContent = "";
+  voiceSection.querySelector("[data-upload-progress-wrap]").hidden = true;
+}
+
+function makeReady(row) {
+  const radio = row.querySelector('input[type="radio"]');
+  radio.disabled = false;
+  row.querySelector(".voice-option").classList.remove("is-unavailable");
+  return radio;
+}
+
+function customOption(voice) {
+  const row = element("div", "voice-option-row");
+  row.dataset.voiceId = voice.id;
+  const label = element("label", "voice-option is-unavailable");
+  const radio = element("input");
+  radio.type = "radio";
+  radio.name = "custom_voice";
+  radio.value = voice.id;
+  radio.disabled = true;
+  const text = element("span", "voice-option-text");
+  const meta = element("span", "voice-meta");
+  const pill = element("span");
+  pill.dataset.voiceStatus = "";
+  const error = element("span", "voice-error");
+  error.dataset.voiceError = "";
+  meta.append(pill, " ", error);
+  text.append(element("span", "voice-name", voice.name), meta);
+  label.append(radio, text);
+  row.append(label);
+  setStatus(row, voice);
+  return row;
+}
+
+setUpUpload(voiceSection.querySelector("[data-voice-upload]"), {
+  onCreated(voice) {
+    const row = customOption(voice);
+    customList.append(row);
+    return row;
+  },
+  onSettled(voice, row) {
+    // A freshly cloned voice is most likely the one wanted: choose it.
+    if (voice.status === "ready" && row) makeReady(row).checked = true;
+  },
+});
+
+setUpPlayButtons(voiceSection, voiceAudio, (message) => {
+  uploadStatus.textContent = message;
+});
+voiceAudio.addEventListener("play", () => {
+  voiceAudio.hidden = false;
+});
+voiceSection.addEventListener("input", (event) => {
+  if (event.target.type === "range") showSliders();
+});
+
+testButton.addEventListener("click", async () => {
+  if (!editingId) return;
+  const data = personaData[editingId] || {};
+  const greeting = (data.greeting || "").trim() || `Hi, I'm ${data.name || "here"}.`;
+  testButton.disabled = true;
+  testNote.textContent = "Getting their voice…";
+  try {
+    const how = await playFrom(voiceAudio, withId(voiceSection.dataset.speakUrl, editingId), {
+      method: "POST",
+      body: {},
+      fallbackText: greeting,
+      server: serverCanSpeak(voiceSection),
+    });
+    testNote.textContent = how === "browser" ? NO_ENGINE_NOTE : TEST_HINT;
+  } catch (error) {
+    testNote.textContent = error.message;
+  } finally {
+    testButton.disabled = false;
+  }
+});
+
+personaModal.addEventListener("close", () => {
+  voiceAudio.pause();
+  window.speechSynthesis?.cancel();
+});
+
+// Voices still cloning when the page loaded become selectable once ready.
+followUnsettled(customList, voiceSection.dataset.voiceUrl, (row, voice) => {
+  if (voice.status === "ready") makeReady(row);
+});
+
+personaForm.addEventListener("persona:open", (event) => {
+  setTesting(event.detail.id);
+  showSliders();
+});
+showSliders();
