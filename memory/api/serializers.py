@@ -99,7 +99,7 @@ class PreferenceMapSerializer(serializers.Serializer):
         }
         if errors:
             raise serializers.ValidationError(errors)
-        return dict(data)
+        return {key: value for key, value in data.items()}  # a form's last value per key
 
 
 class MemorySettingsSerializer(serializers.Serializer):

@@ -274,6 +274,13 @@ def test_preferences_as_a_mapping_are_all_or_nothing(auth_api_client, user, luna
     }
     for body in [{}, {"tone": 3}, {"tone": None}, {"tone": ["dry"]}, ["tone"]]:
         assert auth_api_client.put(url, body, format="json").status_code == 400, body
+    # A form's fields are a mapping too.
+    response = auth_api_client.put(url, {"tone": "warm", "pets": ""}, format="multipart")
+    assert response.status_code == 200
+    assert {p["key"]: p["value"] for p in response.json()} == {
+        "preferred_name": "Robin",
+        "tone": "warm",
+    }
 
 
 @pytest.mark.parametrize("size", [2, 20])
