@@ -168,3 +168,27 @@ def memory_enabled(*, user: User, persona: PersonaProfile) -> bool:
         memory_settings_list(user=user, persona=persona).values_list("remember", flat=True).first()
     )
     return remember is not False
+
+
+# The whole account, whichever persona holds it (export and deletion of an account, where
+# a persona the user can no longer see still counts): never for lookups by id.
+
+
+def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
+    """Return all of `user`'s memories, whichever persona holds them."""
+    return ConversationMemory.objects.filter(user=user)
+
+
+def memory_event_list_for_user(*, user: User) -> QuerySet[MemoryEvent]:
+    """Return the history of all of `user`'s memories, deleted ones included, newest first."""
+    return MemoryEvent.objects.filter(user=user)
+
+
+def preference_list_for_user(*, user: User) -> QuerySet[UserPreference]:
+    """Return all of `user`'s preferences, for every persona."""
+    return UserPreference.objects.filter(user=user)
+
+
+def memory_settings_list_for_user(*, user: User) -> QuerySet[MemorySettings]:
+    """Return all of `user`'s memory settings rows, for every persona."""
+    return MemorySettings.objects.filter(user=user)

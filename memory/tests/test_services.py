@@ -337,3 +337,21 @@ def test_a_memory_with_its_history_is_read_in_three_queries(
         assert len(found.source_messages.all()) == size
         assert len(found.history) == min(size + 1, services.HISTORY_LENGTH)
         assert found.persona == luna
+
+
+def test_the_account_selectors_hold_all_of_the_users_data_and_nobody_elses(
+    user, other_user, luna, memory
+):
+    """Export and deletion see a hidden persona's memories too, never another user's."""
+    services.preference_set(user=user, persona=luna, key="tone", value="dry")
+    services.memory_settings_set(user=user, persona=luna, remember=False)
+    services.memory_create(user=other_user, persona=luna, content="Keeps bees")
+    services.preference_set(user=other_user, persona=luna, key="tone", value="warm")
+    services.memory_settings_set(user=other_user, persona=luna, remember=False)
+    PersonaProfile.objects.filter(pk=luna.pk).update(is_active=False)
+    assert list(selectors.memory_list_for_user(user=user)) == [memory]
+    assert [e.content_after for e in selectors.memory_event_list_for_user(user=user)] == [
+        "Lives in Porto"
+    ]
+    assert [p.value for p in selectors.preference_list_for_user(user=user)] == ["dry"]
+    assert [s.user for s in selectors.memory_settings_list_for_user(user=user)] == [user]
