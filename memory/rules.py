@@ -94,3 +94,16 @@ def clean_preference(key: str, value: str) -> str:
             code="max_length",
         )
     return value
+
+
+def describe_preference_rules() -> str:
+    """Return the known keys and what each takes, in words, for documentation."""
+    parts = []
+    for key, rule in PREFERENCE_RULES.items():
+        if rule.choices:
+            parts.append(f"{key} ({', '.join(choice for choice, _label in rule.choices)})")
+        elif rule.max_length is not None:
+            parts.append(f"{key} (at most {rule.max_length} characters)")
+        else:
+            parts.append(key)
+    return ", ".join(parts)

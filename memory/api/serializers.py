@@ -1,7 +1,9 @@
 from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from memory import rules
 from memory.models import ConversationMemory, MemoryEvent, UserPreference
 from mybella.core import limits
 
@@ -82,6 +84,14 @@ class PreferenceSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
         # The (user, persona, key) constraint is handled by the service's upsert.
         validators = []
+
+    def validate(self, attrs: dict) -> dict:
+        """Apply the key's rule (`memory.rules`), as the page's form does."""
+        try:
+            attrs["value"] = rules.clean_preference(attrs["key"], attrs.get("value", ""))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        return attrs
 
 
 class PreferenceMapSerializer(serializers.Serializer):

@@ -15,7 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from memory import selectors, services
+from memory import rules, selectors, services
 from memory.api import schema  # noqa: F401 (registers the schema extension)
 from memory.api.serializers import (
     MemoryDetailSerializer,
@@ -173,9 +173,8 @@ class PersonaPreferencesViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
             "Either `{key, value}` for one preference (answered with it), or an object of "
             'keys and values, such as `{"tone": "dry", "language": "Portuguese"}`, for '
             "several at once, all or nothing (answered with all your preferences for the "
-            "persona). Known keys: preferred_name (at most 100 characters), reply_length "
-            "(short, medium, long), tone (at most 200), language (at most 100); others are "
-            f"kept too (at most {limits.PREFERENCE_VALUE_MAX_CHARS} characters, "
+            f"persona). Known keys: {rules.describe_preference_rules()}; others are kept "
+            f"too (at most {limits.PREFERENCE_VALUE_MAX_CHARS} characters, "
             f"{limits.PREFERENCES_MAX_PER_PERSONA} preferences per persona). An empty value "
             "removes the preference."
         ),
