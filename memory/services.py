@@ -112,12 +112,11 @@ def memory_update(
     if isinstance(data.get("content"), str):
         data["content"] = data["content"].strip()
     if all(getattr(memory, name) == value for name, value in data.items()):
+        # Decided before the transaction: even an empty savepoint is a query.
         return memory, False
     before = memory.content
     with transaction.atomic():
-        memory, changed = model_update(instance=memory, fields=MEMORY_EDITABLE_FIELDS, data=data)
-        if not changed:
-            return memory, False
+        memory, _changed = model_update(instance=memory, fields=MEMORY_EDITABLE_FIELDS, data=data)
         _record(
             memory,
             action=MemoryEvent.Action.UPDATED,
