@@ -9,8 +9,8 @@ from typing import Any
 
 from chat.context import PromptContext
 from chat.models import ChatMessage
-from memory import selectors
-from memory.recall import mark_recalled, recall, snippet
+from memory import selectors, services
+from memory.recall import recall, snippet
 from memory.tasks import extract_imported_memories, extract_memories
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
 from mybella.users.models import User
@@ -58,7 +58,11 @@ def prompt_context(
             exclude_message_ids=[message.id],
             query_embedding=_query_embedding(provider, text),
         )
-        mark_recalled(recalled)
+        services.memory_mark_recalled(
+            user=user,
+            persona=persona,
+            memory_ids=[item.id for item in recalled if item.kind == "memory"],
+        )
     return PromptContext(
         user_name=user_name,
         preferences=preferences,

@@ -1,45 +1,48 @@
-"""Forms of the memory page; the services re-check everything they are given."""
+"""Forms of the memory page, built from the model and `memory.rules`; the services re-check
+everything they are given."""
 
 from django import forms
+from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
+from memory import rules
 from memory.models import ConversationMemory
 from mybella.core import limits
 
-CONTENT_MAX_LENGTH = limits.MEMORY_MAX_CHARS
 
+class MemoryForm(forms.ModelForm):
+    """Add a memory, or change one: its content, kind and importance.
 
-class MemoryForm(forms.Form):
-    """Add a memory, or change one: its content, kind and importance."""
+    Its limits are the model's validators. Bind it to the posted data only, never to a
+    stored memory (`instance=`): validating would copy the input onto that memory, and the
+    service deciding what changed would then see no change. `for_memory` shows one.
+    """
 
-    content = forms.CharField(
-        label=_("What to remember"),
-        max_length=CONTENT_MAX_LENGTH,
-        strip=True,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    kind = forms.ChoiceField(
-        label=_("Kind"),
-        choices=ConversationMemory.Kind.choices,
-        initial=ConversationMemory.Kind.FACT,
-    )
-    importance = forms.IntegerField(
-        label=_("Importance"),
-        min_value=1,
-        max_value=10,
-        initial=5,
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
+    class Meta:
+        model = ConversationMemory
+        fields = ["content", "kind", "importance"]
+        labels = {
+            "content": _("What to remember"),
+            "kind": _("Kind"),
+            "importance": _("Importance"),
+        }
+        help_texts = {"importance": ""}
+        widgets = {
+            "content": forms.Textarea(attrs={"rows": 2, "maxlength": limits.MEMORY_MAX_CHARS}),
+            "importance": forms.NumberInput(
+                attrs={
+                    "inputmode": "numeric",
+                    "min": rules.IMPORTANCE_MIN,
+                    "max": rules.IMPORTANCE_MAX,
+                }
+            ),
+        }
 
     @classmethod
     def for_memory(cls, memory: ConversationMemory) -> "MemoryForm":
         """Return the edit form of `memory`, with field ids of its own."""
         return cls(
-            initial={
-                "content": memory.content,
-                "kind": memory.kind,
-                "importance": memory.importance,
-            },
+            initial=model_to_dict(memory, fields=cls._meta.fields),
             auto_id=f"memory-{memory.pk}-%s",
         )
 
@@ -60,34 +63,32 @@ class RememberForm(forms.Form):
     )
 
 
-REPLY_LENGTHS = [("", "—"), ("short", _("Short")), ("medium", _("Medium")), ("long", _("Long"))]
+def _preference_field(rule: rules.PreferenceRule) -> forms.Field:
+    if rule.choices:
+        return forms.ChoiceField(
+            label=rule.label,
+            choices=[("", "—"), *rule.choices],
+            required=False,
+            help_text=rule.help_text,
+        )
+    return forms.CharField(
+        label=rule.label,
+        max_length=rule.max_length or limits.PREFERENCE_VALUE_MAX_CHARS,
+        required=False,
+        help_text=rule.help_text,
+    )
 
 
 class PreferencesForm(forms.Form):
-    """How the user likes one persona to talk to them; an empty field removes that preference."""
+    """How the user likes one persona to talk to them; an empty field removes that preference.
 
-    KEYS = ("preferred_name", "reply_length", "tone", "language")
+    One field per known preference, from `memory.rules.PREFERENCE_RULES`.
+    """
 
-    preferred_name = forms.CharField(
-        label=_("Preferred name"),
-        max_length=100,
-        required=False,
-        help_text=_("What they call you."),
-    )
-    reply_length = forms.ChoiceField(label=_("Reply length"), choices=REPLY_LENGTHS, required=False)
-    tone = forms.CharField(
-        label=_("Tone"),
-        max_length=200,
-        required=False,
-        help_text=_("For example: gentle, playful, straight to the point."),
-    )
-    language = forms.CharField(
-        label=_("Language"),
-        max_length=100,
-        required=False,
-        help_text=_("The language they answer in."),
-    )
+    KEYS = tuple(rules.PREFERENCE_RULES)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs.setdefault("auto_id", "pref-%s")
         super().__init__(*args, **kwargs)
+        for key, rule in rules.PREFERENCE_RULES.items():
+            self.fields[key] = _preference_field(rule)

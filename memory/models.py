@@ -1,8 +1,10 @@
 from django.conf import settings
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from memory import rules
 from mybella.core import limits
 from mybella.core.models import BaseModel
 
@@ -28,10 +30,27 @@ class ConversationMemory(BaseModel):
         related_name="memories",
         verbose_name=_("persona"),
     )
-    content = models.TextField(_("content"))
+    content = models.TextField(
+        _("content"),
+        validators=[
+            MaxLengthValidator(
+                limits.MEMORY_MAX_CHARS,
+                message=_(
+                    "Keep a memory to at most %(limit_value)d characters (it has %(show_value)d)."
+                ),
+            ),
+            limits.validate_storable_text,
+        ],
+    )
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.FACT)
     importance = models.PositiveSmallIntegerField(
-        _("importance"), default=5, help_text=_("1 (trivia) to 10 (never forget).")
+        _("importance"),
+        default=rules.IMPORTANCE_DEFAULT,
+        validators=[
+            MinValueValidator(rules.IMPORTANCE_MIN),
+            MaxValueValidator(rules.IMPORTANCE_MAX),
+        ],
+        help_text=_("1 (trivia) to 10 (never forget)."),
     )
     pinned = models.BooleanField(_("pinned"), default=False)
     source_messages = models.ManyToManyField(
@@ -54,7 +73,9 @@ class ConversationMemory(BaseModel):
         ordering = ["-pinned", "-importance", "-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(importance__gte=1, importance__lte=10),
+                condition=Q(
+                    importance__gte=rules.IMPORTANCE_MIN, importance__lte=rules.IMPORTANCE_MAX
+                ),
                 name="memory_importance_1_to_10",
             ),
         ]

@@ -1,6 +1,8 @@
 """Recall what one (user, persona) pair has said and remembered that bears on a new message.
 
-Candidates are fetched with bounded SQL scoped to the pair, then ranked in Python:
+Pure ranking: the candidates come from bounded SQL scoped to the pair, in the selectors
+(`memory.selectors.memory_recall_candidates`, `chat.selectors.message_recall_candidates`),
+and are ranked here in Python:
 
     score = BM25(query, item) * recency * weight
 
@@ -14,19 +16,15 @@ slots that are left, with score 0.0.
 import math
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import or_
 
 from django.conf import settings
-from django.db.models import Q
-from django.db.models.functions import Left
 from django.utils import timezone
 
 from chat import selectors as chat_selectors
-from memory.models import ConversationMemory
+from memory import selectors
 from mybella.core import limits
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -171,17 +169,13 @@ def recall(
         return []
     needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
     needles = needles[:MAX_SQL_TERMS]
-    matches = reduce(or_, (Q(content__icontains=n) for n in needles), Q(pk__in=[]))
-    memory_filter = matches | Q(pinned=True)
-    if query_embedding:
-        memory_filter |= Q(embedding__isnull=False)
-
-    memories = list(
-        ConversationMemory.objects.filter(user=user, persona=persona)
-        .filter(memory_filter)
-        .annotate(head=Left("content", _scan_chars()))
-        .only("id", "importance", "pinned", "created_at", "embedding")
-        .order_by("-pinned", "-importance", "-created_at", "-id")[:CANDIDATE_LIMIT]
+    memories = selectors.memory_recall_candidates(
+        user=user,
+        persona=persona,
+        needles=needles,
+        with_embeddings=bool(query_embedding),
+        limit=CANDIDATE_LIMIT,
+        head_chars=_scan_chars(),
     )
     messages = chat_selectors.message_recall_candidates(
         user=user,
@@ -217,7 +211,7 @@ def recall(
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
 
-    sources = _source_ids(
+    sources = selectors.memory_source_ids(
         user=user, persona=persona, memory_ids=[item.id for item in chosen if item.kind == "memory"]
     )
     return [
@@ -226,26 +220,3 @@ def recall(
         else item
         for item in chosen
     ]
-
-
-def _source_ids(
-    *, user: User, persona: PersonaProfile, memory_ids: Iterable[int]
-) -> dict[int, tuple[int, ...]]:
-    ids = list(memory_ids)
-    if not ids:
-        return {}
-    through = ConversationMemory.source_messages.through
-    rows = through.objects.filter(
-        conversationmemory_id__in=ids, chatmessage__user=user, chatmessage__persona=persona
-    ).values_list("conversationmemory_id", "chatmessage_id")
-    found: dict[int, list[int]] = {}
-    for memory_id, message_id in rows:
-        found.setdefault(memory_id, []).append(message_id)
-    return {memory_id: tuple(sorted(message_ids)) for memory_id, message_ids in found.items()}
-
-
-def mark_recalled(items: list[Recalled]) -> None:
-    """Stamp the recalled memories among `items` with the current time, in one query."""
-    ids = [item.id for item in items if item.kind == "memory"]
-    if ids:
-        ConversationMemory.objects.filter(id__in=ids).update(last_recalled_at=timezone.now())

@@ -1,33 +1,145 @@
-"""Reads of memories and preferences, always scoped to one (user, persona) pair."""
+"""Reads of memories and preferences, scoped to one (user, persona) pair or to the personas
+the user can see.
 
-from django.db.models import Prefetch, QuerySet
+Raise `NotFound` for a memory that is missing, someone else's or held by a persona the
+user can no longer see: all three read the same.
+"""
+
+from collections.abc import Collection, Iterable, Sequence
+from functools import reduce
+from operator import or_
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.db.models.functions import Left
 
 from chat import selectors as chat_selectors
+from chat.models import ChatMessage
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
+from mybella.core.errors import NotFound
 from mybella.users.models import User
 from personas.models import PersonaProfile
+from personas.selectors import persona_list_visible
+
+
+def _with_sources(memories: QuerySet[ConversationMemory]) -> QuerySet[ConversationMemory]:
+    return memories.prefetch_related(
+        Prefetch("source_messages", queryset=chat_selectors.message_ids_only()),
+    )
+
+
+def _with_history(memories: QuerySet[ConversationMemory], *, user: User) -> QuerySet:
+    """Prefetch each memory's recent history as `.history`, newest first."""
+    history = MemoryEvent.objects.filter(user=user).order_by("-created_at", "-id")
+    return memories.prefetch_related(Prefetch("events", queryset=history, to_attr="history"))
 
 
 def memory_list(*, user: User, persona: PersonaProfile) -> QuerySet[ConversationMemory]:
     """Return what `persona` remembers about `user`, pinned and important first."""
-    return ConversationMemory.objects.filter(user=user, persona=persona).prefetch_related(
-        Prefetch("source_messages", queryset=chat_selectors.message_ids_only()),
-    )
+    return _with_sources(ConversationMemory.objects.filter(user=user, persona=persona))
 
 
 def memory_list_with_history(
     *, user: User, persona: PersonaProfile
 ) -> QuerySet[ConversationMemory]:
     """Return the pair's memories, each with its recent history as `.history`, newest first."""
-    history = MemoryEvent.objects.filter(user=user).order_by("-created_at", "-id")
-    return memory_list(user=user, persona=persona).prefetch_related(
-        Prefetch("events", queryset=history, to_attr="history")
+    return _with_history(memory_list(user=user, persona=persona), user=user)
+
+
+def memory_by_id(*, user: User, persona: PersonaProfile) -> dict[int, ConversationMemory]:
+    """Return the pair's memories by id (without their sources), in one query."""
+    return {m.id: m for m in ConversationMemory.objects.filter(user=user, persona=persona)}
+
+
+def memory_list_visible(*, user: User, with_history: bool = False) -> QuerySet:
+    """Return `user`'s memories held by personas they can see (for lookups by id).
+
+    `with_history` adds each memory's sources and its recent history (`.history`).
+    """
+    memories = ConversationMemory.objects.filter(
+        user=user, persona__in=persona_list_visible(user=user)
+    ).select_related("persona")
+    if with_history:
+        memories = _with_history(_with_sources(memories), user=user)
+    return memories
+
+
+def memory_get_visible(*, user: User, pk: object, with_history: bool = False) -> ConversationMemory:
+    """Return `user`'s memory `pk` if its persona is one they can see; raise NotFound if not."""
+    try:
+        pk = int(pk)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        raise NotFound from None
+    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
+        raise NotFound
+    memory = memory_list_visible(user=user, with_history=with_history).filter(pk=pk).first()
+    if memory is None:
+        raise NotFound
+    return memory
+
+
+def memories_by_ids(*, ids: Iterable[int]) -> list[ConversationMemory]:
+    """Return the memories among `ids` with only their id and content, for background work.
+
+    The ids come from memory's own services (`memory.signals.memory_content_changed`), so
+    they are not scoped to a caller again.
+    """
+    return list(ConversationMemory.objects.filter(id__in=list(ids)).only("id", "content"))
+
+
+def memory_recall_candidates(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    needles: Sequence[str],
+    with_embeddings: bool,
+    limit: int,
+    head_chars: int,
+) -> list[ConversationMemory]:
+    """Return up to `limit` of the pair's memories worth ranking for a query, in one query.
+
+    Candidates contain any of `needles`, are pinned, or (`with_embeddings`) have an
+    embedding; pinned and important ones first. Each carries `id`, `importance`,
+    `pinned`, `created_at`, `embedding` and `head`, the first `head_chars` characters of
+    its content.
+    """
+    matches = reduce(or_, (Q(content__icontains=needle) for needle in needles), Q(pk__in=[]))
+    wanted = matches | Q(pinned=True)
+    if with_embeddings:
+        wanted |= Q(embedding__isnull=False)
+    return list(
+        ConversationMemory.objects.filter(user=user, persona=persona)
+        .filter(wanted)
+        .annotate(head=Left("content", head_chars))
+        .only("id", "importance", "pinned", "created_at", "embedding")
+        .order_by("-pinned", "-importance", "-created_at", "-id")[:limit]
     )
 
 
-def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
-    """Return all of `user`'s memories, whichever persona holds them (for lookups by id)."""
-    return ConversationMemory.objects.filter(user=user).select_related("persona")
+def memory_source_ids(
+    *, user: User, persona: PersonaProfile, memory_ids: Iterable[int]
+) -> dict[int, tuple[int, ...]]:
+    """Return the ids of the pair's own messages each memory came from, by memory id.
+
+    One query (none without ids); a memory without sources is left out.
+    """
+    ids = list(memory_ids)
+    if not ids:
+        return {}
+    through = ConversationMemory.source_messages.through
+    rows = through.objects.filter(
+        conversationmemory_id__in=ids, chatmessage__user=user, chatmessage__persona=persona
+    ).values_list("conversationmemory_id", "chatmessage_id")
+    found: dict[int, list[int]] = {}
+    for memory_id, message_id in rows:
+        found.setdefault(memory_id, []).append(message_id)
+    return {memory_id: tuple(sorted(message_ids)) for memory_id, message_ids in found.items()}
+
+
+def messages_to_extract(*, ids: Collection[int]) -> QuerySet[ChatMessage]:
+    """Return the good user messages among `ids` not extracted yet, by pair and time."""
+    return chat_selectors.messages_for_extraction(ids=ids).filter(
+        memory_extraction__isnull=True  # MessageExtraction is memory's
+    )
 
 
 def preference_list(*, user: User, persona: PersonaProfile) -> QuerySet[UserPreference]:
@@ -40,11 +152,43 @@ def preference_dict(*, user: User, persona: PersonaProfile) -> dict[str, str]:
     return dict(preference_list(user=user, persona=persona).values_list("key", "value"))
 
 
+def memory_settings_list(*, user: User, persona: PersonaProfile) -> QuerySet[MemorySettings]:
+    """Return the pair's memory settings row (none until remembering was switched off)."""
+    return MemorySettings.objects.filter(user=user, persona=persona)
+
+
+def memory_settings_get(*, user: User, persona: PersonaProfile) -> MemorySettings | None:
+    """Return the pair's memory settings row, if one was ever stored."""
+    return memory_settings_list(user=user, persona=persona).first()
+
+
 def memory_enabled(*, user: User, persona: PersonaProfile) -> bool:
     """Return whether `persona` remembers things about `user` (on unless switched off)."""
     remember = (
-        MemorySettings.objects.filter(user=user, persona=persona)
-        .values_list("remember", flat=True)
-        .first()
+        memory_settings_list(user=user, persona=persona).values_list("remember", flat=True).first()
     )
     return remember is not False
+
+
+# The whole account, whichever persona holds it (export and deletion of an account, where
+# a persona the user can no longer see still counts): never for lookups by id.
+
+
+def memory_list_for_user(*, user: User) -> QuerySet[ConversationMemory]:
+    """Return all of `user`'s memories, whichever persona holds them."""
+    return ConversationMemory.objects.filter(user=user)
+
+
+def memory_event_list_for_user(*, user: User) -> QuerySet[MemoryEvent]:
+    """Return the history of all of `user`'s memories, deleted ones included, newest first."""
+    return MemoryEvent.objects.filter(user=user)
+
+
+def preference_list_for_user(*, user: User) -> QuerySet[UserPreference]:
+    """Return all of `user`'s preferences, for every persona."""
+    return UserPreference.objects.filter(user=user)
+
+
+def memory_settings_list_for_user(*, user: User) -> QuerySet[MemorySettings]:
+    """Return all of `user`'s memory settings rows, for every persona."""
+    return MemorySettings.objects.filter(user=user)

@@ -1,16 +1,31 @@
-"""Writes of memories and preferences; every change to a memory leaves an event."""
+"""Writes of memories and preferences; every change to a memory leaves an event.
+
+Background work (embedding a memory's new content) is asked for with `memory.signals`,
+sent on commit; the services never import the tasks (`memory.receivers` wires them).
+"""
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import selectors as chat_selectors
-from memory.extraction import MemoryOp
-from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
+from chat.models import ChatMessage
+from memory import rules, selectors
+from memory.extraction.ops import MemoryOp
+from memory.models import (
+    ConversationMemory,
+    MemoryEvent,
+    MemorySettings,
+    MessageExtraction,
+    UserPreference,
+)
+from memory.signals import memory_content_changed
 from mybella.core import limits
+from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas.models import PersonaProfile
 
@@ -18,10 +33,8 @@ logger = logging.getLogger(__name__)
 
 HISTORY_LENGTH = 10  # events kept per memory
 Actor = MemoryEvent.Actor
-
-PREFERENCE_CHOICES = {
-    "reply_length": {"short", "medium", "long"},
-}
+# What a user (or an extractor) may change of a memory; the rest is set by the services.
+MEMORY_EDITABLE_FIELDS = ("content", "kind", "importance", "pinned")
 
 
 def _record(
@@ -40,25 +53,14 @@ def _record(
     MemoryEvent.objects.filter(id__in=list(stale)).delete()
 
 
-def _check_content(content: str) -> None:
-    if len(content) > limits.MEMORY_MAX_CHARS:
-        raise ValidationError(
-            {
-                "content": _("Keep a memory to at most %(max)d characters (it has %(length)d).")
-                % {"max": limits.MEMORY_MAX_CHARS, "length": len(content)}
-            }
-        )
-    problem = limits.text_problem(content)
-    if problem:
-        raise ValidationError({"content": _("This text %s.") % problem})
+def _content_changed_on_commit(memory: ConversationMemory) -> None:
+    pk = memory.pk
+    transaction.on_commit(
+        lambda: memory_content_changed.send(sender=ConversationMemory, memory_ids=[pk])
+    )
 
 
-def _embed_on_commit(memory: ConversationMemory) -> None:
-    from memory.tasks import enqueue_embedding
-
-    transaction.on_commit(lambda: enqueue_embedding([memory.pk]))
-
-
+@service
 @transaction.atomic
 def memory_create(
     *,
@@ -66,17 +68,16 @@ def memory_create(
     persona: PersonaProfile,
     content: str,
     kind: str = ConversationMemory.Kind.FACT,
-    importance: int = 5,
+    importance: int = rules.IMPORTANCE_DEFAULT,
     pinned: bool = False,
     actor: str = Actor.USER,
     source_message_ids: Iterable[int] = (),
 ) -> ConversationMemory:
     """Remember something about `user` for `persona` alone."""
-    _check_content(content.strip())
     memory = ConversationMemory(
         user=user,
         persona=persona,
-        content=content.strip(),
+        content=content.strip() if isinstance(content, str) else content,
         kind=kind,
         importance=importance,
         pinned=pinned,
@@ -90,34 +91,47 @@ def memory_create(
             chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=ids)
         )
     _record(memory, action=MemoryEvent.Action.CREATED, actor=actor, after=memory.content)
-    _embed_on_commit(memory)
+    _content_changed_on_commit(memory)
     return memory
 
 
-@transaction.atomic
+@service
 def memory_update(
     *, memory: ConversationMemory, actor: str = Actor.USER, **fields: object
-) -> ConversationMemory:
-    """Change a memory's content, kind, importance or pin, keeping a record of the change."""
-    allowed = {"content", "kind", "importance", "pinned"}
-    if set(fields) - allowed:
-        raise TypeError(f"memory_update() got unexpected fields: {sorted(set(fields) - allowed)}")
-    if isinstance(fields.get("content"), str):
-        _check_content(fields["content"].strip())
+) -> tuple[ConversationMemory, bool]:
+    """Change a memory's content, kind, importance or pin, keeping a record of the change.
+
+    Return `(memory, changed)`. Fields equal to what is stored are no change: when none
+    differs, nothing is written, no event is recorded and no query runs. A new content
+    drops the old embedding and asks for a new one (on commit).
+    """
+    unknown = set(fields) - set(MEMORY_EDITABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"memory_update() got unexpected fields: {sorted(unknown)}")
+    data = dict(fields)
+    if isinstance(data.get("content"), str):
+        data["content"] = data["content"].strip()
+    if all(getattr(memory, name) == value for name, value in data.items()):
+        # Decided before the transaction: even an empty savepoint is a query.
+        return memory, False
     before = memory.content
-    for name, value in fields.items():
-        setattr(memory, name, value.strip() if name == "content" else value)
-    memory.full_clean()
-    memory.save()
-    _record(
-        memory, action=MemoryEvent.Action.UPDATED, actor=actor, before=before, after=memory.content
-    )
-    if memory.content != before:
-        ConversationMemory.objects.filter(pk=memory.pk).update(embedding=None)
-        _embed_on_commit(memory)
-    return memory
+    with transaction.atomic():
+        memory, _changed = model_update(instance=memory, fields=MEMORY_EDITABLE_FIELDS, data=data)
+        _record(
+            memory,
+            action=MemoryEvent.Action.UPDATED,
+            actor=actor,
+            before=before,
+            after=memory.content,
+        )
+        if memory.content != before:
+            ConversationMemory.objects.filter(pk=memory.pk).update(embedding=None)
+            memory.embedding = None
+            _content_changed_on_commit(memory)
+    return memory, True
 
 
+@service
 @transaction.atomic
 def memory_delete(*, memory: ConversationMemory, actor: str = Actor.USER) -> None:
     """Forget one memory; its history keeps the deletion."""
@@ -125,15 +139,24 @@ def memory_delete(*, memory: ConversationMemory, actor: str = Actor.USER) -> Non
     memory.delete()
 
 
+@service
 @transaction.atomic
 def memory_forget_all(*, user: User, persona: PersonaProfile) -> int:
-    """Forget everything `persona` knows about `user`: memories, their history, preferences."""
+    """Forget everything `persona` knows about `user`: memories, their history, preferences.
+
+    Whether the persona remembers (its `MemorySettings`) stays as it was.
+    """
     count, _details = ConversationMemory.objects.filter(user=user, persona=persona).delete()
     MemoryEvent.objects.filter(user=user, persona=persona).delete()
     UserPreference.objects.filter(user=user, persona=persona).delete()
     return count
 
 
+def _skipped(what: str, error: ValidationError) -> None:
+    logger.info("Skipped a proposed %s the rules refuse: %s", what, error.messages)
+
+
+@service
 @transaction.atomic
 def memory_apply_ops(
     *,
@@ -143,9 +166,14 @@ def memory_apply_ops(
     actor: str,
     source_message_ids: Iterable[int] = (),
 ) -> list[ConversationMemory]:
-    """Apply proposed add/update/delete operations to this pair's memories only."""
+    """Apply proposed add/update/delete operations to this pair's memories only.
+
+    Return the memories created or changed. A proposal the rules refuse (too long, text
+    that can't be stored, a preference value a key does not take, one preference too
+    many) is skipped and logged: it is no reason to lose the others.
+    """
     sources = list(source_message_ids)
-    own = {m.id: m for m in ConversationMemory.objects.filter(user=user, persona=persona)}
+    own = selectors.memory_by_id(user=user, persona=persona)
     changed = []
     for op in ops:
         if op.preference:
@@ -153,76 +181,222 @@ def memory_apply_ops(
             try:
                 preference_set(user=user, persona=persona, key=key, value=value)
             except ValidationError as error:
-                # A preference that doesn't fit (one too many, say) is no reason to lose
-                # the memories proposed with it.
-                logger.info("Skipped the preference %r: %s", key, error.messages)
-        if op.op == "add" and op.content:
-            changed.append(
-                memory_create(
-                    user=user,
-                    persona=persona,
-                    content=op.content,
-                    kind=op.kind,
-                    importance=op.importance,
-                    actor=actor,
-                    source_message_ids=sources,
-                )
+                _skipped(f"preference {key!r}", error)
+        try:
+            # Each service below validates before it writes, in its own savepoint.
+            memory = _apply_op(
+                op, user=user, persona=persona, own=own, actor=actor, sources=sources
             )
-        elif op.op == "update" and op.memory_id in own and op.content:
-            memory = own[op.memory_id]
-            if memory.content != op.content:
-                changed.append(memory_update(memory=memory, actor=actor, content=op.content))
-                memory.source_messages.add(
-                    *chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=sources)
-                )
-        elif op.op == "delete" and op.memory_id in own:
-            memory_delete(memory=own.pop(op.memory_id), actor=actor)
+        except ValidationError as error:
+            _skipped(f"{op.op} of a memory", error)
+            continue
+        if memory is not None:
+            changed.append(memory)
     return changed
 
 
-@transaction.atomic
-def preference_set(*, user: User, persona: PersonaProfile, key: str, value: str) -> UserPreference:
-    """Set one preference of this pair (an empty value removes it).
+def _apply_op(
+    op: MemoryOp,
+    *,
+    user: User,
+    persona: PersonaProfile,
+    own: dict[int, ConversationMemory],
+    actor: str,
+    sources: list[int],
+) -> ConversationMemory | None:
+    """Apply one operation; return the memory it created or changed, if any."""
+    if op.op == "add" and op.content:
+        return memory_create(
+            user=user,
+            persona=persona,
+            content=op.content,
+            kind=op.kind,
+            importance=op.importance,
+            actor=actor,
+            source_message_ids=sources,
+        )
+    if op.op == "update" and op.memory_id in own and op.content:
+        memory, changed = memory_update(memory=own[op.memory_id], actor=actor, content=op.content)
+        if not changed:
+            return None
+        memory.source_messages.add(
+            *chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=sources)
+        )
+        return memory
+    if op.op == "delete" and op.memory_id in own:
+        memory_delete(memory=own.pop(op.memory_id), actor=actor)
+    return None
 
-    A pair keeps at most `limits.PREFERENCES_MAX_PER_PERSONA` preferences: every one of
-    them goes into each prompt.
+
+@service
+@transaction.atomic
+def memory_apply_extraction(
+    *, message: ChatMessage, ops: Iterable[MemoryOp], actor: str
+) -> list[ConversationMemory] | None:
+    """Mark `message` extracted and apply the operations it called for, in one transaction.
+
+    Return the memories changed, or None when the message was marked already (by another
+    run of the same task): a message is extracted once.
     """
-    allowed = PREFERENCE_CHOICES.get(key)
-    if value and allowed and value not in allowed:
-        raise ValidationError({"value": _("Choose one of: %s.") % ", ".join(sorted(allowed))})
-    for name, text in (("key", key), ("value", value)):
-        problem = limits.text_problem(text)
-        if problem:
-            raise ValidationError({name: _("This text %s.") % problem})
-    preference = UserPreference(user=user, persona=persona, key=key, value=value.strip())
-    preference.full_clean(
-        exclude=["user", "persona"], validate_unique=False, validate_constraints=False
+    _mark, created = MessageExtraction.objects.get_or_create(message=message)
+    if not created:
+        return None
+    return memory_apply_ops(
+        user=message.user,
+        persona=message.persona,
+        ops=ops,
+        actor=actor,
+        source_message_ids=[message.id],
     )
-    # Lock the user's row so two new keys at once can't both squeeze under the limit.
-    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
-    existing = UserPreference.objects.filter(user=user, persona=persona)
-    if not value.strip():
-        existing.filter(key=key).delete()
-        return preference
-    if (
-        not existing.filter(key=key).exists()
-        and existing.count() >= limits.PREFERENCES_MAX_PER_PERSONA
-    ):
-        raise ValidationError(
+
+
+@service
+def messages_mark_extracted(*, messages: Iterable[ChatMessage]) -> None:
+    """Mark messages extracted without extracting anything (remembering was off)."""
+    MessageExtraction.objects.bulk_create(
+        [MessageExtraction(message=message) for message in messages], ignore_conflicts=True
+    )
+
+
+@service
+def memory_mark_recalled(*, user: User, persona: PersonaProfile, memory_ids: Iterable[int]) -> int:
+    """Stamp the pair's memories among `memory_ids` as recalled now, in one query (none
+    without ids); return how many were stamped."""
+    ids = list(memory_ids)
+    if not ids:
+        return 0
+    return ConversationMemory.objects.filter(user=user, persona=persona, id__in=ids).update(
+        last_recalled_at=timezone.now()
+    )
+
+
+@service
+def memory_set_embeddings(*, embeddings: Mapping[int, list[float]]) -> int:
+    """Store each memory's embedding, by memory id, in one query; return how many.
+
+    For background work handed memory ids by `memory_content_changed` (memory's own, so
+    not scoped to a caller again).
+    """
+    memories = [ConversationMemory(pk=pk, embedding=vector) for pk, vector in embeddings.items()]
+    if not memories:
+        return 0
+    return ConversationMemory.objects.bulk_update(memories, ["embedding"])
+
+
+class _TooMany(Exception):
+    """A new preference would pass `limits.PREFERENCES_MAX_PER_PERSONA`."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+    def error(self, field: str) -> ValidationError:
+        return ValidationError(
             {
-                "key": _("Keep at most %d preferences for one persona; remove one first.")
+                field: _("Keep at most %d preferences for one persona; remove one first.")
                 % limits.PREFERENCES_MAX_PER_PERSONA
             }
         )
-    preference, _created = UserPreference.objects.update_or_create(
-        user=user, persona=persona, key=key, defaults={"value": value.strip()}
+
+
+def _clean_preference(*, user: User, persona: PersonaProfile, key: str, value: str) -> str:
+    """Return the value to store for `key`; raise a ValidationError about "key" or "value"."""
+    value = rules.clean_preference(key, value)
+    UserPreference(user=user, persona=persona, key=key, value=value).full_clean(
+        exclude=["user", "persona"], validate_unique=False, validate_constraints=False
     )
+    return value
+
+
+@transaction.atomic
+def _store_preferences(
+    *, user: User, persona: PersonaProfile, values: Mapping[str, str]
+) -> list[UserPreference]:
+    """Store cleaned values (an empty one removes its key); raise `_TooMany` past the limit."""
+    # Lock the user's row so two new keys at once can't both squeeze under the limit.
+    User.objects.select_for_update(no_key=True).filter(pk=user.pk).first()
+    existing = {p.key: p for p in selectors.preference_list(user=user, persona=persona)}
+    removed = [key for key, value in values.items() if not value and key in existing]
+    count = len(existing) - len(removed)
+    for key, value in values.items():
+        if value and key not in existing:
+            count += 1
+            if count > limits.PREFERENCES_MAX_PER_PERSONA:
+                raise _TooMany(key)
+    if removed:
+        UserPreference.objects.filter(user=user, persona=persona, key__in=removed).delete()
+    stored = []
+    for key, value in values.items():
+        if not value:
+            stored.append(UserPreference(user=user, persona=persona, key=key, value=""))
+        elif key in existing:
+            preference, _changed = model_update(
+                instance=existing[key], fields=["value"], data={"value": value}
+            )
+            stored.append(preference)
+        else:
+            stored.append(
+                UserPreference.objects.create(user=user, persona=persona, key=key, value=value)
+            )
+    return stored
+
+
+@service
+def preferences_set(
+    *, user: User, persona: PersonaProfile, values: Mapping[str, str]
+) -> list[UserPreference]:
+    """Set several preferences of this pair at once, all or nothing (an empty value removes one).
+
+    Each key obeys its rule (`memory.rules`), any key the generic caps; a refused value
+    raises a ValidationError naming its key, and nothing is stored. A pair keeps at most
+    `limits.PREFERENCES_MAX_PER_PERSONA` preferences (every one goes into each prompt):
+    the user's row is locked, so two requests can't both squeeze under the limit. A value
+    equal to the stored one is not written again. Return the preferences in the order
+    given, a removed one as an unsaved preference with an empty value.
+    """
+    cleaned: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
+    for key, value in values.items():
+        try:
+            cleaned[key] = _clean_preference(user=user, persona=persona, key=key, value=value)
+        except ValidationError as error:
+            errors[key] = error.messages
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return _store_preferences(user=user, persona=persona, values=cleaned)
+    except _TooMany as too_many:
+        raise too_many.error(too_many.key) from None
+
+
+@service
+def preference_set(*, user: User, persona: PersonaProfile, key: str, value: str) -> UserPreference:
+    """Set one preference of this pair (an empty value removes it), by the rules and the
+    limit of `preferences_set`; errors are about "key" or "value"."""
+    value = _clean_preference(user=user, persona=persona, key=key, value=value)
+    try:
+        (preference,) = _store_preferences(user=user, persona=persona, values={key: value})
+    except _TooMany as too_many:
+        raise too_many.error("key") from None
     return preference
 
 
+@service
 def memory_settings_set(*, user: User, persona: PersonaProfile, remember: bool) -> MemorySettings:
-    """Switch remembering on or off for this pair."""
-    memory_settings, _created = MemorySettings.objects.update_or_create(
-        user=user, persona=persona, defaults={"remember": remember}
+    """Switch remembering on or off for this pair; write only if that changes it.
+
+    Remembering is on without a settings row, so switching it on then stores nothing.
+    """
+    current = selectors.memory_settings_get(user=user, persona=persona)
+    if current is None:
+        if remember:
+            return MemorySettings(user=user, persona=persona, remember=True)
+        current, created = MemorySettings.objects.get_or_create(
+            user=user, persona=persona, defaults={"remember": remember}
+        )
+        if created:
+            return current
+    memory_settings, _changed = model_update(
+        instance=current, fields=["remember"], data={"remember": remember}
     )
     return memory_settings

@@ -1,18 +1,20 @@
-"""Background work on memories: noticing what users tell their personas."""
+"""Background work on memories: noticing what users tell their personas, embedding memories.
+
+Tasks are adapters: they read through the selectors and write through the services.
+Nothing here is imported by the services; `memory.receivers` connects the signals that
+queue this work.
+"""
 
 import logging
 from itertools import groupby
 
 from django.conf import settings
-from django.db import transaction
 from django_tasks import task
 
 from chat import selectors as chat_selectors
-from chat.models import ChatMessage
-from memory import selectors
+from memory import selectors, services
 from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
-from memory.models import ConversationMemory, MemoryEvent, MessageExtraction
-from memory.services import memory_apply_ops
+from memory.models import MemoryEvent
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
@@ -56,9 +58,7 @@ def extract_imported_memories(conversation_id: int, after_id: int = 0) -> dict[s
 
 
 def _extract(message_ids: list[int], *, imported: bool) -> int:
-    messages = chat_selectors.messages_for_extraction(ids=message_ids).filter(
-        memory_extraction__isnull=True  # not extracted yet (MessageExtraction is memory's)
-    )
+    messages = selectors.messages_to_extract(ids=message_ids)
     provider = get_provider()
     changed = 0
     for (_user_id, _persona_id), pair_messages in groupby(
@@ -68,10 +68,7 @@ def _extract(message_ids: list[int], *, imported: bool) -> int:
         user, persona = pair_messages[0].user, pair_messages[0].persona
         if not selectors.memory_enabled(user=user, persona=persona):
             # Nothing new is remembered while the switch is off, not later either.
-            MessageExtraction.objects.bulk_create(
-                [MessageExtraction(message=message) for message in pair_messages],
-                ignore_conflicts=True,
-            )
+            services.messages_mark_extracted(messages=pair_messages)
             continue
         for message in pair_messages:
             existing = list(
@@ -81,25 +78,10 @@ def _extract(message_ids: list[int], *, imported: bool) -> int:
             ops, actor = _propose(provider, message.content, existing)
             if imported:
                 actor = MemoryEvent.Actor.IMPORT
-            changed += _apply_once(message, ops, actor)
+            # Marked in the same transaction as its memories; skipped if another run did it.
+            applied = services.memory_apply_extraction(message=message, ops=ops, actor=actor)
+            changed += len(applied or ())
     return changed
-
-
-@transaction.atomic
-def _apply_once(message: ChatMessage, ops: list[MemoryOp], actor: str) -> int:
-    """Mark the message extracted and apply its operations, unless another run marked it."""
-    _mark, created = MessageExtraction.objects.get_or_create(message=message)
-    if not created:
-        return 0
-    return len(
-        memory_apply_ops(
-            user=message.user,
-            persona=message.persona,
-            ops=ops,
-            actor=actor,
-            source_message_ids=[message.id],
-        )
-    )
 
 
 def _propose(
@@ -123,7 +105,7 @@ def embed_memories(memory_ids: list[int]) -> int:
 
     Safe to run twice; a provider failure leaves the memories without one until next time.
     """
-    memories = list(ConversationMemory.objects.filter(id__in=memory_ids).only("id", "content"))
+    memories = selectors.memories_by_ids(ids=memory_ids)
     if not memories:
         return 0
     try:
@@ -133,10 +115,9 @@ def embed_memories(memory_ids: list[int]) -> int:
         return 0
     if not vectors:
         return 0
-    for memory, vector in zip(memories, vectors, strict=True):
-        memory.embedding = vector
-    ConversationMemory.objects.bulk_update(memories, ["embedding"])
-    return len(memories)
+    return services.memory_set_embeddings(
+        embeddings={memory.pk: vector for memory, vector in zip(memories, vectors, strict=True)}
+    )
 
 
 def enqueue_embedding(memory_ids: list[int]) -> None:

@@ -1,7 +1,9 @@
 """The memory page: what each persona remembers about the user, and how they like to be talked to.
 
 Every handler reaches personas and memories through the selectors, so another user's
-memory or an invisible persona is a 404; every change goes through the memory services.
+memory or an invisible persona is a 404 (the memory selectors raise `NotFound`, which
+`DomainErrorMiddleware` answers with one); every change goes through the memory services,
+which decide what changed.
 """
 
 from datetime import timedelta
@@ -9,11 +11,9 @@ from datetime import timedelta
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Q
-from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -22,6 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from memory import selectors, services
 from memory.forms import MemoryForm, PinForm, PreferencesForm, RememberForm
 from memory.models import ConversationMemory
+from mybella.core.forms import add_domain_error
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 
@@ -32,23 +33,12 @@ def _visible_persona(request: HttpRequest, persona_id: object) -> PersonaProfile
 
 def _own_memory(request: HttpRequest, pk: int) -> ConversationMemory:
     """Return one of the user's memories held by a persona they can still see."""
-    memories = selectors.memory_list_for_user(user=request.user).filter(
-        persona__in=persona_list_visible(user=request.user)
-    )
-    return get_object_or_404(memories, pk=pk)
+    return selectors.memory_get_visible(user=request.user, pk=pk)
 
 
 def _back(persona: PersonaProfile, anchor: str = "") -> HttpResponseRedirect:
     url = f"{reverse('memory:page')}?persona={persona.pk}"
     return HttpResponseRedirect(f"{url}#{anchor}" if anchor else url)
-
-
-def _add_service_errors(form: Form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, field_messages)
-    else:
-        form.add_error(None, error.messages)
 
 
 def _render_page(
@@ -119,7 +109,7 @@ def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
         try:
             services.memory_create(user=request.user, persona=persona, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("%s will remember that.") % persona.name)
             return _back(persona, "memories")
@@ -132,17 +122,11 @@ def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
     form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s")
     if form.is_valid():
-        changes = {
-            name: value
-            for name, value in form.cleaned_data.items()
-            if getattr(memory, name) != value
-        }
         try:
-            # Saving the form unchanged leaves no empty entry in the history.
-            if changes:
-                services.memory_update(memory=memory, **changes)
+            # The service decides what changed: saving unchanged leaves no entry in the history.
+            services.memory_update(memory=memory, **form.cleaned_data)
         except ValidationError as error:
-            _add_service_errors(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("The memory is saved."))
             return _back(memory.persona, f"memory-{memory.pk}")
@@ -158,8 +142,7 @@ def memory_pin(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, _("Choose whether to pin or unpin the memory."))
         return _render_page(request, memory.persona, status=400)
     pinned = form.cleaned_data["pinned"]
-    if memory.pinned != pinned:
-        services.memory_update(memory=memory, pinned=pinned)
+    services.memory_update(memory=memory, pinned=pinned)
     messages.success(request, _("Pinned: it stays on top.") if pinned else _("Unpinned."))
     return _back(memory.persona, f"memory-{memory.pk}")
 
@@ -211,18 +194,12 @@ def memory_preferences(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _visible_persona(request, persona_id)
     form = PreferencesForm(request.POST)
     if form.is_valid():
-        with transaction.atomic():
-            for key in PreferencesForm.KEYS:
-                try:
-                    services.preference_set(
-                        user=request.user, persona=persona, key=key, value=form.cleaned_data[key]
-                    )
-                except ValidationError as error:
-                    form.add_error(key, error.messages)
-            if form.errors:
-                # All or nothing: a refused field leaves every preference as it was.
-                transaction.set_rollback(True)
-        if not form.errors:
+        try:
+            # All or nothing: a refused field leaves every preference as it was.
+            services.preferences_set(user=request.user, persona=persona, values=form.cleaned_data)
+        except ValidationError as error:
+            add_domain_error(form, error)
+        else:
             messages.success(request, _("Your preferences for %s are saved.") % persona.name)
             return _back(persona, "preferences")
     return _render_page(request, persona, preferences_form=form, status=400)

@@ -1,5 +1,9 @@
+from collections.abc import Mapping
+
+from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from memory import rules
 from memory.models import ConversationMemory, MemoryEvent, UserPreference
 from mybella.core import limits
 
@@ -35,18 +39,19 @@ class MemorySerializer(serializers.ModelSerializer):
 
 
 class MemoryDetailSerializer(MemorySerializer):
-    history = MemoryEventSerializer(many=True, read_only=True, source="events")
+    # `history`: prefetched by `selectors.memory_list_visible(with_history=True)`.
+    history = MemoryEventSerializer(many=True, read_only=True)
 
     class Meta(MemorySerializer.Meta):
         fields = [*MemorySerializer.Meta.fields, "history"]
         read_only_fields = fields
 
 
-class MemoryInputSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=limits.MEMORY_MAX_CHARS)
-    kind = serializers.ChoiceField(choices=ConversationMemory.Kind.choices, required=False)
-    importance = serializers.IntegerField(min_value=1, max_value=10, required=False)
-    pinned = serializers.BooleanField(required=False)
+class MemoryInputSerializer(serializers.ModelSerializer):
+    # What a client may set of a memory; the limits are the model's validators.
+    class Meta:
+        model = ConversationMemory
+        fields = ["content", "kind", "importance", "pinned"]
 
 
 class RecallSerializer(serializers.Serializer):
@@ -79,6 +84,32 @@ class PreferenceSerializer(serializers.ModelSerializer):
         read_only_fields = ["updated_at"]
         # The (user, persona, key) constraint is handled by the service's upsert.
         validators = []
+
+    def validate(self, attrs: dict) -> dict:
+        """Apply the key's rule (`memory.rules`), as the page's form does."""
+        try:
+            attrs["value"] = rules.clean_preference(attrs["key"], attrs.get("value", ""))
+        except DjangoValidationError as error:
+            raise serializers.ValidationError(error.message_dict) from error
+        return attrs
+
+
+class PreferenceMapSerializer(serializers.Serializer):
+    """Several preferences at once: each member is a preference's key and its value."""
+
+    def to_internal_value(self, data: object) -> dict[str, str]:
+        if not isinstance(data, Mapping) or not data:
+            raise serializers.ValidationError(
+                {"non_field_errors": ["Give an object of preference keys and their values."]}
+            )
+        errors = {
+            key: ["Give text (an empty string removes the preference)."]
+            for key, value in data.items()
+            if not isinstance(value, str)
+        }
+        if errors:
+            raise serializers.ValidationError(errors)
+        return {key: value for key, value in data.items()}  # a form's last value per key
 
 
 class MemorySettingsSerializer(serializers.Serializer):

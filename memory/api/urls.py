@@ -13,16 +13,26 @@ urlpatterns: list = []  # /api/v1/… outside the router
 
 # /api/v1/personas/<persona_id>/…
 persona_urlpatterns = [
-    path("memories/", views.PersonaMemoriesView.as_view(), name="persona-memories"),
+    path(
+        "memories/",
+        views.PersonaMemoryViewSet.as_view(
+            {"get": "list", "post": "create", "delete": "forget_all"}
+        ),
+        name="persona-memories",
+    ),
     path(
         "memories/search/",
-        views.PersonaMemorySearchView.as_view(),
+        views.PersonaMemorySearchViewSet.as_view({"get": "search"}),
         name="persona-memory-search",
     ),
-    path("preferences/", views.PersonaPreferencesView.as_view(), name="persona-preferences"),
+    path(
+        "preferences/",
+        views.PersonaPreferencesViewSet.as_view({"get": "retrieve", "put": "update"}),
+        name="persona-preferences",
+    ),
     path(
         "memory-settings/",
-        views.PersonaMemorySettingsView.as_view(),
+        views.PersonaMemorySettingsViewSet.as_view({"get": "retrieve", "put": "update"}),
         name="persona-memory-settings",
     ),
 ]

@@ -1,33 +1,37 @@
+"""The memory API: thin views over the memory services and selectors.
+
+Views nested under `/personas/<persona_id>/` resolve the persona once, through
+`PersonaScopedMixin` (another user's or an invisible persona is a 404). A memory reached
+by its own id is the caller's and held by a persona they can see, else a 404, as on the
+page. Services raise domain errors; the core exception handler answers them.
+"""
+
 from dataclasses import replace
 
 from django.db.models import QuerySet
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from memory import selectors, services
+from memory import rules, selectors, services
+from memory.api import schema  # noqa: F401 (registers the schema extension)
 from memory.api.serializers import (
     MemoryDetailSerializer,
     MemoryInputSerializer,
     MemorySerializer,
     MemorySettingsSerializer,
+    PreferenceMapSerializer,
     PreferenceSerializer,
     RecallQuerySerializer,
     RecallSerializer,
 )
-from memory.models import ConversationMemory
+from memory.models import ConversationMemory, MemorySettings, UserPreference
 from memory.recall import recall, snippet
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
-from personas.models import PersonaProfile
-from personas.selectors import persona_get_visible
-
-
-def _persona_or_404(request: Request, persona_id: int) -> PersonaProfile:
-    return persona_get_visible(user=request.user, pk=persona_id)
+from personas.api.scoping import PersonaScopedMixin
 
 
 class MemoryPagination(PageNumberPagination):
@@ -36,33 +40,30 @@ class MemoryPagination(PageNumberPagination):
     page_size = 50
 
 
-class PersonaMemoriesView(APIView):
+class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     """What one persona remembers about you."""
 
-    pagination_class = MemoryPagination  # also how the schema documents the list
+    serializer_class = MemorySerializer
+    pagination_class = MemoryPagination
 
-    @extend_schema(
-        summary="List what a persona remembers about you", responses=MemorySerializer(many=True)
-    )
-    def get(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        paginator = self.pagination_class()
-        page = paginator.paginate_queryset(
-            selectors.memory_list(user=request.user, persona=persona), request, view=self
-        )
-        return paginator.get_paginated_response(MemorySerializer(page, many=True).data)
+    def scoped_queryset(self, user: object, parent: object = None) -> QuerySet:
+        return selectors.memory_list(user=user, persona=parent)
+
+    @extend_schema(summary="List what a persona remembers about you")
+    def list(self, request: Request, persona_id: int) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
 
     @extend_schema(
         summary="Tell a persona to remember something",
         request=MemoryInputSerializer,
         responses={201: MemorySerializer},
     )
-    def post(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    def create(self, request: Request, persona_id: int) -> Response:
         serializer = MemoryInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         memory = services.memory_create(
-            user=request.user, persona=persona, **serializer.validated_data
+            user=request.user, persona=self.persona, **serializer.validated_data
         )
         return Response(MemorySerializer(memory).data, status=status.HTTP_201_CREATED)
 
@@ -70,19 +71,25 @@ class PersonaMemoriesView(APIView):
         summary="Make a persona forget everything about you",
         description=(
             "Deletes this persona's memories of you, their history and your preferences "
-            "for it. Conversations stay."
+            "for it. Conversations stay, and so does whether it remembers."
         ),
         request=None,
         responses={204: None},
     )
-    def delete(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        services.memory_forget_all(user=request.user, persona=persona)
+    def forget_all(self, request: Request, persona_id: int) -> Response:
+        services.memory_forget_all(user=request.user, persona=self.persona)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PersonaMemorySearchView(APIView):
-    """Recall: what a persona would remember for a given text."""
+class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
+    """Recall: what a persona would remember for a given text (ranked, not paged)."""
+
+    serializer_class = RecallSerializer
+    pagination_class = None
+
+    def scoped_queryset(self, user: object, parent: object = None) -> QuerySet:
+        # What recall searches (it reads through its own selectors).
+        return selectors.memory_list(user=user, persona=parent)
 
     @extend_schema(
         summary="Search what a persona remembers",
@@ -94,13 +101,12 @@ class PersonaMemorySearchView(APIView):
         parameters=[RecallQuerySerializer],
         responses=RecallSerializer(many=True),
     )
-    def get(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    def search(self, request: Request, persona_id: int) -> Response:
         query = RecallQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         text = query.validated_data["q"]
         results = recall(
-            user=request.user, persona=persona, query=text, k=query.validated_data["k"]
+            user=request.user, persona=self.persona, query=text, k=query.validated_data["k"]
         )
         snippets = [replace(item, content=snippet(item.content, text)) for item in results]
         return Response(RecallSerializer(snippets, many=True).data)
@@ -118,9 +124,8 @@ class MemoryViewSet(
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self, user: object) -> QuerySet[ConversationMemory]:
-        return selectors.memory_list_for_user(user=user).prefetch_related(
-            "source_messages", "events"
-        )
+        # Held by a persona the caller can see, like the page (`memory_get_visible`).
+        return selectors.memory_list_visible(user=user, with_history=True)
 
     @extend_schema(summary="Get a memory with its history")
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
@@ -128,6 +133,7 @@ class MemoryViewSet(
 
     @extend_schema(
         summary="Change a memory",
+        description="Fields equal to what is stored are no change: no history entry is added.",
         request=MemoryInputSerializer(partial=True),
         responses=MemoryDetailSerializer,
     )
@@ -135,8 +141,10 @@ class MemoryViewSet(
         memory = self.get_object()
         serializer = MemoryInputSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        memory = services.memory_update(memory=memory, **serializer.validated_data)
-        return Response(self.get_serializer(self.get_object()).data)
+        _memory, changed = services.memory_update(memory=memory, **serializer.validated_data)
+        if changed:
+            memory = self.get_object()  # its history, read again
+        return Response(self.get_serializer(memory).data)
 
     @extend_schema(summary="Forget a memory")
     def destroy(self, request: Request, pk: str | None = None) -> Response:
@@ -144,48 +152,82 @@ class MemoryViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class PersonaPreferencesView(APIView):
+class PersonaPreferencesViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     """How you like a persona to talk to you."""
+
+    serializer_class = PreferenceSerializer
+    pagination_class = None
+
+    def scoped_queryset(self, user: object, parent: object = None) -> QuerySet[UserPreference]:
+        return selectors.preference_list(user=user, persona=parent)
 
     @extend_schema(
         summary="List your preferences for a persona", responses=PreferenceSerializer(many=True)
     )
-    def get(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        preferences = selectors.preference_list(user=request.user, persona=persona)
-        return Response(PreferenceSerializer(preferences, many=True).data)
+    def retrieve(self, request: Request, persona_id: int) -> Response:
+        return Response(self.get_serializer(self.get_queryset(), many=True).data)
 
     @extend_schema(
-        summary="Set one preference",
+        summary="Set one preference, or several at once",
         description=(
-            "Known keys: preferred_name, reply_length (short, medium, long), tone, language; "
-            "others are kept too. An empty value removes the preference."
+            "Either `{key, value}` for one preference (answered with it), or an object of "
+            'keys and values, such as `{"tone": "dry", "language": "Portuguese"}`, for '
+            "several at once, all or nothing (answered with all your preferences for the "
+            f"persona). Known keys: {rules.describe_preference_rules()}; others are kept "
+            f"too (at most {limits.PREFERENCE_VALUE_MAX_CHARS} characters, "
+            f"{limits.PREFERENCES_MAX_PER_PERSONA} preferences per persona). An empty value "
+            "removes the preference."
         ),
-        request=PreferenceSerializer,
-        responses=PreferenceSerializer,
+        request=PolymorphicProxySerializer(
+            component_name="PreferenceInput",
+            serializers=[PreferenceSerializer, PreferenceMapSerializer],
+            resource_type_field_name=None,
+            many=False,
+        ),
+        responses={
+            200: OpenApiResponse(
+                response=PolymorphicProxySerializer(
+                    component_name="PreferenceOrList",
+                    serializers=[PreferenceSerializer, PreferenceSerializer(many=True)],
+                    resource_type_field_name=None,
+                    many=False,
+                ),
+                description="The preference set, or all of them after setting several.",
+            )
+        },
     )
-    def put(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        serializer = PreferenceSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        preference = services.preference_set(
-            user=request.user,
-            persona=persona,
-            key=serializer.validated_data["key"],
-            value=serializer.validated_data.get("value", ""),
+    def update(self, request: Request, persona_id: int) -> Response:
+        if isinstance(request.data, dict) and "key" in request.data:
+            serializer = PreferenceSerializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            preference = services.preference_set(
+                user=request.user,
+                persona=self.persona,
+                key=serializer.validated_data["key"],
+                value=serializer.validated_data.get("value", ""),
+            )
+            return Response(PreferenceSerializer(preference).data)
+        mapping = PreferenceMapSerializer(data=request.data)
+        mapping.is_valid(raise_exception=True)
+        services.preferences_set(
+            user=request.user, persona=self.persona, values=mapping.validated_data
         )
-        return Response(PreferenceSerializer(preference).data)
+        return Response(PreferenceSerializer(self.get_queryset(), many=True).data)
 
 
-class PersonaMemorySettingsView(APIView):
+class PersonaMemorySettingsViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     """Whether a persona remembers things about you."""
 
-    @extend_schema(
-        summary="Is remembering on for this persona?", responses=MemorySettingsSerializer
-    )
-    def get(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
-        return Response({"remember": selectors.memory_enabled(user=request.user, persona=persona)})
+    serializer_class = MemorySettingsSerializer
+    pagination_class = None
+
+    def scoped_queryset(self, user: object, parent: object = None) -> QuerySet[MemorySettings]:
+        return selectors.memory_settings_list(user=user, persona=parent)
+
+    @extend_schema(summary="Is remembering on for this persona?")
+    def retrieve(self, request: Request, persona_id: int) -> Response:
+        remember = selectors.memory_enabled(user=request.user, persona=self.persona)
+        return Response({"remember": remember})
 
     @extend_schema(
         summary="Switch remembering on or off",
@@ -193,11 +235,10 @@ class PersonaMemorySettingsView(APIView):
         request=MemorySettingsSerializer,
         responses=MemorySettingsSerializer,
     )
-    def put(self, request: Request, persona_id: int) -> Response:
-        persona = _persona_or_404(request, persona_id)
+    def update(self, request: Request, persona_id: int) -> Response:
         serializer = MemorySettingsSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.memory_settings_set(
-            user=request.user, persona=persona, **serializer.validated_data
+            user=request.user, persona=self.persona, **serializer.validated_data
         )
         return Response(serializer.validated_data)

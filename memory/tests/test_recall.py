@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
-from memory.recall import mark_recalled, recall, terms
+from memory.recall import recall, terms
+from memory.services import memory_mark_recalled
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -252,7 +253,9 @@ def test_mark_recalled_stamps_the_memories_in_one_query(user, luna, django_asser
     before = timezone.now()
 
     with django_assert_num_queries(1):
-        mark_recalled(items)
+        memory_mark_recalled(
+            user=user, persona=luna, memory_ids=[i.id for i in items if i.kind == "memory"]
+        )
 
     recalled.refresh_from_db()
     untouched.refresh_from_db()
@@ -264,4 +267,6 @@ def test_mark_recalled_without_memories_makes_no_query(user, luna, django_assert
     _message(user, luna, "Portuguese lessons start Monday")
     items = recall(user=user, persona=luna, query="Portuguese")
     with django_assert_num_queries(0):
-        mark_recalled(items)
+        memory_mark_recalled(
+            user=user, persona=luna, memory_ids=[i.id for i in items if i.kind == "memory"]
+        )

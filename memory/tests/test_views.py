@@ -354,12 +354,22 @@ def test_another_users_memory_is_a_404(signed_in, bobs_memory, name, data):
     assert len(events(bobs_memory)) == 1
 
 
-def test_memory_of_an_invisible_persona_is_a_404(signed_in, user, luna):
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("memory:edit", {"content": "Hacked", "kind": "fact", "importance": "5"}),
+        ("memory:pin", {"pinned": "on"}),
+        ("memory:delete", {}),
+    ],
+)
+def test_memory_of_an_invisible_persona_is_a_404(signed_in, user, luna, name, data):
     """A memory held by a deactivated persona can't be reached through the page."""
     memory = services.memory_create(user=user, persona=luna, content="Likes jazz")
     PersonaProfile.objects.filter(pk=luna.pk).update(is_active=False)
-    assert signed_in.post(reverse("memory:delete", args=[memory.pk])).status_code == 404
-    assert ConversationMemory.objects.filter(pk=memory.pk).exists()
+    assert signed_in.post(reverse(name, args=[memory.pk]), data).status_code == 404
+    memory.refresh_from_db()
+    assert (memory.content, memory.pinned) == ("Likes jazz", False)
+    assert len(events(memory)) == 1
 
 
 # ---------------------------------------------------------------- forget all, switch, preferences

@@ -189,3 +189,118 @@ def test_export_holds_all_of_mine_and_nothing_else(auth_api_client, user, other_
     assert "hello from me" in [m["content"] for m in data["messages"]]
     assert [m["content"] for m in data["memories"]] == ["mine to keep"]
     assert b"not mine" not in response.content
+
+
+# ---------------------------------------------------------------- one rule with the page
+
+
+def test_an_unchanged_patch_records_no_event(auth_api_client, user, luna):
+    """PATCHing a memory to what it already is changes nothing, as on the page."""
+    memory = auth_api_client.post(
+        f"/api/v1/personas/{luna.pk}/memories/",
+        {"content": "Lives in Porto", "importance": 6},
+        format="json",
+    ).json()
+    stored = ConversationMemory.objects.get(pk=memory["id"])
+    response = auth_api_client.patch(
+        f"/api/v1/memories/{memory['id']}/",
+        {"content": "Lives in Porto", "importance": 6, "pinned": False},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert [e["action"] for e in response.json()["history"]] == ["created"]
+    assert MemoryEvent.objects.filter(memory_id=memory["id"]).count() == 1
+    assert ConversationMemory.objects.get(pk=memory["id"]).updated_at == stored.updated_at
+    assert (
+        auth_api_client.patch(f"/api/v1/memories/{memory['id']}/", {}, format="json").json()[
+            "history"
+        ]
+        == response.json()["history"]
+    )
+
+
+def test_a_memory_of_an_invisible_persona_is_404(auth_api_client, user, luna):
+    """A memory held by a persona the user can no longer see is a 404, as on the page."""
+    memory = MemoryFactory(user=user, persona=luna, content="Likes jazz")
+    url = f"/api/v1/memories/{memory.pk}/"
+    assert auth_api_client.get(url).status_code == 200
+    PersonaProfile.objects.filter(pk=luna.pk).update(is_active=False)
+    for method in ["get", "patch", "delete"]:
+        response = getattr(auth_api_client, method)(url, {"content": "changed"}, format="json")
+        assert response.status_code == 404, method
+        assert response.json() == {"detail": "Not found."}
+    memory.refresh_from_db()
+    assert memory.content == "Likes jazz"
+
+
+def test_preferred_name_has_the_pages_limit(auth_api_client, user, luna):
+    """The API refuses a preferred name the page's form refuses (over 100 characters)."""
+    url = f"/api/v1/personas/{luna.pk}/preferences/"
+    response = auth_api_client.put(
+        url, {"key": "preferred_name", "value": "x" * 101}, format="json"
+    )
+    assert response.status_code == 400
+    assert "value" in response.json()
+    assert (
+        auth_api_client.put(
+            url, {"key": "preferred_name", "value": "x" * 100}, format="json"
+        ).status_code
+        == 200
+    )
+
+
+def test_preferences_as_a_mapping_are_all_or_nothing(auth_api_client, user, luna):
+    """A mapping of preferences is stored at once, or not at all, with the refused key named."""
+    url = f"/api/v1/personas/{luna.pk}/preferences/"
+    response = auth_api_client.put(
+        url, {"preferred_name": "Robin", "tone": "dry", "pets": "cats"}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json() == auth_api_client.get(url).json()
+    assert {p["key"]: p["value"] for p in response.json()} == {
+        "preferred_name": "Robin",
+        "tone": "dry",
+        "pets": "cats",
+    }
+    response = auth_api_client.put(
+        url, {"preferred_name": "", "tone": "warm", "reply_length": "epic"}, format="json"
+    )
+    assert response.status_code == 400
+    assert set(response.json()) == {"reply_length"}
+    assert {p["key"]: p["value"] for p in auth_api_client.get(url).json()} == {
+        "preferred_name": "Robin",
+        "tone": "dry",
+        "pets": "cats",
+    }
+    for body in [{}, {"tone": 3}, {"tone": None}, {"tone": ["dry"]}, ["tone"]]:
+        assert auth_api_client.put(url, body, format="json").status_code == 400, body
+    # A form's fields are a mapping too.
+    response = auth_api_client.put(url, {"tone": "warm", "pets": ""}, format="multipart")
+    assert response.status_code == 200
+    assert {p["key"]: p["value"] for p in response.json()} == {
+        "preferred_name": "Robin",
+        "tone": "warm",
+    }
+
+
+@pytest.mark.parametrize("size", [2, 20])
+def test_memory_detail_query_count(auth_api_client, user, luna, size, django_assert_num_queries):
+    """A memory with its sources and history costs the same few queries, however many."""
+    conversation = ConversationFactory(user=user, persona=luna)
+    memory = MemoryFactory(user=user, persona=luna)
+    memory.source_messages.add(
+        *[ChatMessageFactory(conversation=conversation) for _ in range(size)]
+    )
+    for number in range(size):
+        MemoryEvent.objects.create(
+            memory=memory,
+            user=user,
+            persona=luna,
+            action="updated",
+            actor="user",
+            content_after=str(number),
+        )
+    with django_assert_num_queries(3):
+        response = auth_api_client.get(f"/api/v1/memories/{memory.pk}/")
+    assert len(response.json()["source_message_ids"]) == size
+    assert len(response.json()["history"]) == size
