@@ -5,30 +5,15 @@ Imported once, from the app's `AppConfig.ready()`.
 
 from typing import Any
 
-from django.db.models import QuerySet
-
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
-from memory.selectors import memory_list_for_user
+from memory.selectors import (
+    memory_event_list_for_user,
+    memory_list_for_user,
+    memory_settings_list_for_user,
+    preference_list_for_user,
+)
 from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import User
-
-# Reads for the export only: all of a user's rows, whichever persona holds them. The
-# selectors serve one (user, persona) pair at a time.
-
-
-def memory_event_list_for_user(*, user: User) -> QuerySet[MemoryEvent]:
-    """Return the history of all of `user`'s memories, oldest first."""
-    return MemoryEvent.objects.filter(user=user).order_by("created_at", "id")
-
-
-def preference_list_for_user(*, user: User) -> QuerySet[UserPreference]:
-    """Return all of `user`'s preferences, for every persona."""
-    return UserPreference.objects.filter(user=user).order_by("persona_id", "key")
-
-
-def memory_settings_list_for_user(*, user: User) -> QuerySet[MemorySettings]:
-    """Return `user`'s remember switches, for every persona that has one."""
-    return MemorySettings.objects.filter(user=user).order_by("persona_id")
 
 
 def export(user: User) -> dict[str, Any]:
@@ -46,7 +31,7 @@ def export(user: User) -> dict[str, Any]:
             "updated_at",
         ),
         "memory_history": export_rows(
-            memory_event_list_for_user(user=user),
+            memory_event_list_for_user(user=user).order_by("created_at", "id"),
             "memory_id",
             "persona_id",
             "action",
@@ -56,10 +41,15 @@ def export(user: User) -> dict[str, Any]:
             "created_at",
         ),
         "preferences": export_rows(
-            preference_list_for_user(user=user), "persona_id", "key", "value"
+            preference_list_for_user(user=user).order_by("persona_id", "key"),
+            "persona_id",
+            "key",
+            "value",
         ),
         "memory_settings": export_rows(
-            memory_settings_list_for_user(user=user), "persona_id", "remember"
+            memory_settings_list_for_user(user=user).order_by("persona_id"),
+            "persona_id",
+            "remember",
         ),
     }
 
