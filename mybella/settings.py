@@ -283,6 +283,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
+        "speech": env.str("THROTTLE_SPEECH", default="60/min"),
         "csp_report": env.str("THROTTLE_CSP_REPORT", default="60/min"),
     },
 }
@@ -367,5 +368,4 @@ VOICE_SAMPLE_MAX_BYTES = env.int("VOICE_SAMPLE_MAX_BYTES", default=10 * 1024 * 1
 VOICE_SAMPLE_MIN_SECONDS = env.float("VOICE_SAMPLE_MIN_SECONDS", default=10)
 VOICE_SAMPLE_MAX_SECONDS = env.float("VOICE_SAMPLE_MAX_SECONDS", default=300)
 CUSTOM_VOICES_MAX_PER_USER = env.int("CUSTOM_VOICES_MAX_PER_USER", default=5)
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]["speech"] = env.str("THROTTLE_SPEECH", default="60/min")
 # --- end of Voices -----------------------------------------------------------------------
