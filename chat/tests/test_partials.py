@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from chat.models import ChatMessage
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from mybella.core.services import service_calls
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -158,6 +159,14 @@ def test_retry_answers_and_renders_the_reply(signed_in, conversation):
     assert f'data-id="{reply.pk}"' in html
     assert "msg-failed" not in html
     assert "data-speak" in html
+
+
+def test_the_page_retry_writes_through_the_service(signed_in, conversation):
+    """The page's only writing endpoint goes through `message_retry`, the API's service."""
+    reply = _failed_reply(conversation)
+    before = service_calls()
+    assert signed_in.post(retry_url(reply.pk)).status_code == 200
+    assert service_calls() > before
 
 
 def test_retry_of_a_good_reply_is_a_400_with_the_reason(signed_in, conversation):
