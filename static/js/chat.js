@@ -113,13 +113,16 @@ function appendText(item, text) {
   bubble.append(text);
 }
 
-function showDropped(item) {
+/** Show the placeholder's hidden "reload to see it" box, with `reason` if given. */
+function showDropped(item, reason) {
   if (item.classList.contains("is-typing")) {
     item.classList.remove("is-typing");
     item.querySelector(".bubble").replaceChildren();
   }
   item.classList.add("msg-failed");
-  item.querySelector("[data-dropped]").hidden = false;
+  const box = item.querySelector("[data-dropped]");
+  if (reason) box.querySelector(".msg-error-text").textContent = reason;
+  box.hidden = false;
 }
 
 // ---------------------------------------------------------------- speech
@@ -331,7 +334,8 @@ async function send(text) {
           if (data?.user_message_id) userItem.dataset.id = data.user_message_id;
           if (data?.assistant_message_id) replyItem.dataset.id = data.assistant_message_id;
           const [, row] = await swapForRows([userItem, replyItem]);
-          if (row === replyItem) showDropped(replyItem); // the row could not be fetched
+          // The row could not be fetched: the reason, and a reload shows the rest.
+          if (row === replyItem) showDropped(replyItem, errorText(data, response.status));
         } else {
           notSent(userItem, replyItem, errorText(data, response.status), text);
         }
