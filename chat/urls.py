@@ -6,4 +6,7 @@ app_name = "chat"
 
 urlpatterns = [
     path("", views.chat_page, name="page"),
+    path("messages/rows/", views.message_rows, name="message-rows"),
+    path("messages/older/", views.message_older, name="message-older"),
+    path("messages/<int:pk>/retry/", views.message_retry, name="message-retry"),
 ]

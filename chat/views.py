@@ -1,15 +1,21 @@
-"""The chat page."""
+"""The chat page, and the message rows it fetches instead of building them itself."""
+
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
+from rest_framework.exceptions import NotFound as BadCursor
+from rest_framework.request import Request
 
-from chat import selectors
+from chat import selectors, services
 from chat.models import ChatMessage, Conversation
 from chat.pagination import MessageCursorPagination
+from mybella.core.errors import NotFound
 from mybella.providers.llm import get_provider
 from mybella.providers.speech import speech_available
 from mybella.users.models import User
@@ -29,17 +35,37 @@ def _shown_persona(request: HttpRequest) -> PersonaProfile | None:
     return persona_get_visible(user=request.user, pk=persona_id)
 
 
+ROWS_MAX_IDS = 10
+
+
+def _older_path(conversation: Conversation) -> str:
+    """Return the address of `messages/older/` for this conversation, without a cursor."""
+    query = urlencode({"conversation": conversation.pk})
+    return f"{reverse('chat:message-older')}?{query}"
+
+
 def _newest_page(user: User, conversation: Conversation) -> tuple[list[ChatMessage], str]:
-    """Return the newest page of messages, oldest first, and the API address of older ones.
+    """Return the newest page of messages, oldest first, and the address of older ones.
 
     The API's paginator makes the page, so the cursor the script follows to scroll back
-    is exactly the one the messages endpoint would have given.
+    (through `messages/older/`) is the one the messages endpoint would have given.
     """
-    api_path = reverse("api:conversation-messages", kwargs={"pk": conversation.pk})
     page, older = MessageCursorPagination().newest_page(
-        selectors.message_list(user=user, conversation=conversation), url=api_path
+        selectors.message_list(user=user, conversation=conversation), url=_older_path(conversation)
     )
     return page, older or ""
+
+
+def _rows(request: HttpRequest, messages: list[ChatMessage], **headers: str) -> HttpResponse:
+    """Render `messages` as the chat log's rows, each with its own persona."""
+    response = render(
+        request,
+        "chat/_message_rows.html",
+        {"rows": [(message, message.persona) for message in messages]},
+    )
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 @login_required
@@ -65,3 +91,67 @@ def chat_page(request: HttpRequest) -> HttpResponse:
         "speech_max_chars": settings.SPEECH_MAX_CHARS,
     }
     return render(request, "chat/page.html", context)
+
+
+@login_required
+@require_GET
+def message_rows(request: HttpRequest) -> HttpResponse:
+    """Render the messages `?ids=a,b` (at most ten) of the caller's visible conversations.
+
+    The chat script swaps a streamed reply for these rows once the stream ends. Ids of
+    another user's messages, or of a persona out of sight, are simply not found: none
+    found is a 404.
+    """
+    try:
+        ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
+    except ValueError:
+        return HttpResponseBadRequest("ids must be numbers separated by commas.")
+    if not ids or len(ids) > ROWS_MAX_IDS:
+        return HttpResponseBadRequest(f"Ask for 1 to {ROWS_MAX_IDS} ids.")
+    messages = list(
+        selectors.message_list_visible(user=request.user)
+        .filter(pk__in=ids)
+        .order_by("created_at", "id")
+    )
+    if not messages:
+        raise NotFound
+    return _rows(request, messages)
+
+
+@login_required
+@require_GET
+def message_older(request: HttpRequest) -> HttpResponse:
+    """Render a page of a conversation's messages, oldest first, older than `?cursor=`.
+
+    Without a cursor, the newest page (a new conversation's first). The address of the
+    page before this one, if any, is in the `X-Older-Url` header.
+    """
+    try:
+        pk = int(request.GET.get("conversation", ""))
+    except ValueError:
+        raise NotFound from None
+    conversation = selectors.conversation_get_visible(user=request.user, pk=pk)
+    paginator = MessageCursorPagination()
+    paginator.page_size_query_param = None  # the page's own size, whatever the query says
+    try:
+        page = paginator.paginate_queryset(
+            selectors.message_list(user=request.user, conversation=conversation),
+            Request(request),
+        )
+    except BadCursor:
+        return HttpResponseBadRequest("That cursor is not valid.")
+    for message in page:
+        message.persona = conversation.persona
+    older = paginator.get_next_link() or ""
+    return _rows(request, list(reversed(page)), **{"X-Older-Url": older})
+
+
+@login_required
+@require_POST
+def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answer a failed reply again and render it (answered, or failed again with Retry)."""
+    try:
+        exchange = services.message_retry(user=request.user, reply_id=pk)
+    except ValidationError as error:
+        return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
+    return _rows(request, [exchange.reply])

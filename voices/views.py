@@ -1,4 +1,8 @@
-"""The voices settings page: a user's cloned voices, uploading, retrying and deleting them."""
+"""The voices settings page: a user's cloned voices, uploading, retrying and deleting them.
+
+Also the two partials a voice is shown with (a row of this page, an option of the persona
+modal), which the pages fetch rather than build, and which poll themselves while cloning.
+"""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -77,3 +81,21 @@ def voice_delete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("“%s” was deleted.") % voice.name)
     return redirect("voices:page")
+
+
+@login_required
+@require_GET
+def voice_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """Render the caller's voice `pk` as a row of the voices page; someone else's is a 404."""
+    voice = selectors.custom_voice_get(user=request.user, pk=pk)
+    return render(request, "voices/_voice_row.html", {"voice": voice})
+
+
+@login_required
+@require_GET
+def voice_option(request: HttpRequest, pk: int) -> HttpResponse:
+    """Render the caller's voice `pk` as a choice of the persona modal (`?chosen=` its id
+    to check it); someone else's is a 404."""
+    voice = selectors.custom_voice_get(user=request.user, pk=pk)
+    context = {"voice": voice, "chosen_custom": request.GET.get("chosen", "")}
+    return render(request, "voices/_voice_option.html", context)

@@ -271,19 +271,20 @@ def test_reply_being_written_offers_reload_not_retry(signed_in, user):
 
 
 def test_only_the_newest_page_is_rendered_with_a_link_to_older(signed_in, user):
-    """A long conversation renders its newest page, oldest first, and the API cursor for more."""
+    """A long conversation renders its newest page, oldest first, and the cursor for more."""
     conversation = ConversationFactory(user=user, persona=system("isabella"))
     messages = ChatMessageFactory.create_batch(45, conversation=conversation)
     response = signed_in.get(PAGE)
     shown = response.context["chat_messages"]
     assert [m.pk for m in shown] == [m.pk for m in messages[-30:]]
     older_url = response.context["older_url"]
-    api_path = reverse("api:conversation-messages", kwargs={"pk": conversation.pk})
-    assert older_url.startswith(f"{api_path}?cursor=")
+    older_path = reverse("chat:message-older")
+    assert older_url.startswith(f"{older_path}?conversation={conversation.pk}&cursor=")
 
-    # The cursor is the API's own: following it gives the 15 messages before the page.
-    signed_in.force_login(user)
-    older = signed_in.get(older_url, HTTP_ACCEPT="application/json").json()
+    # The cursor is the API's own: the messages endpoint follows it to the same 15 messages.
+    cursor = older_url.split("cursor=", 1)[1]
+    api_path = reverse("api:conversation-messages", kwargs={"pk": conversation.pk})
+    older = signed_in.get(f"{api_path}?cursor={cursor}", HTTP_ACCEPT="application/json").json()
     assert [m["id"] for m in older["results"]] == [m.pk for m in messages[:15]]
     assert older["next"] is None
 

@@ -3,9 +3,9 @@
 import {
   announce,
   cloneTemplate,
-  element,
   errorText,
   fetchJson,
+  fragmentFrom,
   pageLimit,
   readEvents,
   readJson,
@@ -13,7 +13,7 @@ import {
   samePath,
   withId,
 } from "./common.js";
-import { playFrom, playIcon, serverCanSpeak } from "./speech.js";
+import { playFrom, serverCanSpeak } from "./speech.js";
 
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
@@ -22,6 +22,7 @@ const intro = root.querySelector("[data-intro]");
 const introHint = root.querySelector("[data-intro-hint]");
 const older = root.querySelector("[data-older]");
 const olderText = older.querySelector("[data-older-text]");
+const olderAgain = older.querySelector("[data-older-again]");
 const form = root.querySelector("[data-composer]");
 const input = form.querySelector("textarea");
 const sendButton = form.querySelector("[data-send]");
@@ -45,8 +46,6 @@ const state = {
 };
 
 const OFFLINE = "You seem to be offline. Check your connection and try again.";
-const DROPPED = "The connection dropped before the reply finished. Reload the page to see it.";
-const WRITING = "This reply is still being written. Reload to see it.";
 
 // ---------------------------------------------------------------- time stamps
 
@@ -68,57 +67,41 @@ function showTime(time) {
 }
 
 function setTime(item, iso) {
-  let time = item.querySelector("time");
-  if (!time) {
-    time = element("time");
-    item.querySelector(".msg-meta").append(time);
-  }
+  const time = item.querySelector("time");
   time.dateTime = iso;
   showTime(time);
 }
 
 // ---------------------------------------------------------------- messages
+// The server renders every message (templates/chat/_message.html): the page holds the
+// placeholders shown while one is sent, and the finished rows are fetched from it.
 
-function buildMessage({ id, role, content = "", status = "ok", error = "", created_at: createdAt }) {
-  const item = element("li", `msg msg-${role}`);
-  if (id) item.dataset.id = id;
-  if (role === "assistant") {
-    const avatar = element("span", "msg-avatar");
-    avatar.setAttribute("aria-hidden", "true");
-    avatar.append(cloneTemplate("chat-avatar"));
-    item.append(avatar);
-  }
-  const body = element("div", "msg-body");
-  const who = role === "user" ? "You" : role === "assistant" ? personaName : "Note";
-  body.append(
-    element("span", "visually-hidden", `${who}:`),
-    element("div", "bubble", content),
-    element("div", "msg-meta"),
-  );
-  item.append(body);
-  if (createdAt) setTime(item, createdAt);
-  if (status === "pending") {
-    // Only the server knows whether its writer is still at it: a reload shows which.
-    showFailed(item, WRITING, null, { reload: true });
-    item.classList.replace("msg-failed", "msg-pending");
-  } else if (status !== "ok") {
-    // Failed, or stopped when the stream broke off: what was written stays, with Retry.
-    showFailed(item, error, role === "assistant" ? id : null);
-  } else if (role === "assistant" && content) addSpeakButton(item);
-  return item;
+/** Fetch message rows from the page's partial endpoints: {ok, status, rows, text, response}. */
+async function fetchRows(url, { method = "GET" } = {}) {
+  const response = await fetch(url, requestOptions({ method, accept: "text/html" }));
+  const text = await response.text();
+  const rows = response.ok ? [...fragmentFrom(text).children] : [];
+  rows.forEach((row) => row.querySelectorAll("time").forEach(showTime));
+  return { ok: response.ok, status: response.status, rows, text, response };
 }
 
-function showTyping(item) {
-  const bubble = item.querySelector(".bubble");
-  const typing = element("span", "typing");
-  typing.append(
-    element("span", "typing-dot"),
-    element("span", "typing-dot"),
-    element("span", "typing-dot"),
-    element("span", "visually-hidden", `${personaName} is typing…`),
-  );
-  bubble.replaceChildren(typing);
-  item.classList.add("is-typing");
+/** Swap the items shown while streaming for the server's rows of the same messages. */
+async function swapForRows(items) {
+  const ids = items.map((item) => item.dataset.id).filter(Boolean);
+  if (!ids.length) return items;
+  try {
+    const url = `${root.dataset.rowsUrl}?ids=${ids.join(",")}`;
+    const { ok, rows } = await fetchRows(url);
+    if (!ok) return items;
+    return items.map((item) => {
+      const row = rows.find((r) => r.dataset.id === item.dataset.id);
+      if (!row || !item.isConnected) return item;
+      item.replaceWith(row);
+      return row;
+    });
+  } catch {
+    return items; // offline: what was streamed stays as it is
+  }
 }
 
 function appendText(item, text) {
@@ -130,42 +113,19 @@ function appendText(item, text) {
   bubble.append(text);
 }
 
-function showFailed(item, reason, replyId, { reload = false } = {}) {
+/** Show the placeholder's hidden "reload to see it" box, with `reason` if given. */
+function showDropped(item, reason) {
   if (item.classList.contains("is-typing")) {
     item.classList.remove("is-typing");
     item.querySelector(".bubble").replaceChildren();
   }
   item.classList.add("msg-failed");
-  item.querySelector(".msg-error")?.remove();
-  const box = element("div", "msg-error");
-  box.append(element("span", "msg-error-text", reason || "The reply didn’t come through."));
-  if (replyId) {
-    const retry = element("button", "button button-small msg-retry", "Retry");
-    retry.type = "button";
-    retry.dataset.retry = replyId;
-    box.append(retry);
-  } else if (reload) {
-    const again = element("button", "button button-small msg-retry", "Reload");
-    again.type = "button";
-    again.dataset.reload = "";
-    box.append(again);
-  }
-  item.querySelector(".msg-body").append(box);
+  const box = item.querySelector("[data-dropped]");
+  if (reason) box.querySelector(".msg-error-text").textContent = reason;
+  box.hidden = false;
 }
 
 // ---------------------------------------------------------------- speech
-
-function addSpeakButton(item) {
-  const meta = item.querySelector(".msg-meta");
-  if (!meta || meta.querySelector("[data-speak]")) return;
-  const button = element("button", "msg-speak");
-  button.type = "button";
-  button.dataset.speak = "";
-  button.title = "Play aloud";
-  button.setAttribute("aria-label", "Play this message aloud");
-  button.append(playIcon("icon"));
-  meta.append(button);
-}
 
 async function speak(item) {
   const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX_CHARS);
@@ -260,18 +220,19 @@ async function loadOlder() {
   state.loadingOlder = true;
   older.classList.remove("is-error");
   olderText.textContent = "Loading earlier messages…";
-  older.querySelector("button")?.remove();
+  olderAgain.hidden = true;
   const url = state.olderUrl;
   let failed = false;
   try {
-    const { ok, status, data } = await fetchJson(url);
-    if (!ok || !Array.isArray(data?.results)) throw new Error(`HTTP ${status}`);
+    const { ok, status, rows, response } = await fetchRows(url);
+    if (!ok) throw new Error(`HTTP ${status}`);
     if (state.olderUrl !== url) return; // a new conversation replaced the log meanwhile
-    const fresh = data.results.filter((m) => !log.querySelector(`[data-id="${m.id}"]`));
+    const fresh = rows.filter((row) => !log.querySelector(`[data-id="${row.dataset.id}"]`));
     const fromBottom = scroller.scrollHeight - scroller.scrollTop;
     log.setAttribute("aria-busy", "true");
-    log.prepend(...fresh.map(buildMessage));
-    state.olderUrl = data.next ? samePath(data.next) : null;
+    log.prepend(...fresh);
+    const next = response.headers.get("X-Older-Url");
+    state.olderUrl = next ? samePath(next) : null;
     updateOlder();
     scroller.scrollTop = scroller.scrollHeight - fromBottom;
     log.setAttribute("aria-busy", String(state.busy));
@@ -280,10 +241,7 @@ async function loadOlder() {
     failed = true;
     older.classList.add("is-error");
     olderText.textContent = "Couldn’t load earlier messages.";
-    const again = element("button", "button button-small button-ghost", "Try again");
-    again.type = "button";
-    again.addEventListener("click", () => loadOlder());
-    older.append(again);
+    olderAgain.hidden = false;
   } finally {
     state.loadingOlder = false;
     if (!failed) watchTop();
@@ -319,10 +277,10 @@ async function send(text) {
   setBusy(true);
   showComposerError("");
   const now = new Date().toISOString();
-  const userItem = buildMessage({ role: "user", content: text, created_at: now });
-  userItem.classList.add("msg-pending");
-  const replyItem = buildMessage({ role: "assistant" });
-  showTyping(replyItem);
+  const userItem = cloneTemplate("msg-user-pending").firstElementChild;
+  userItem.querySelector(".bubble").textContent = text;
+  setTime(userItem, now);
+  let replyItem = cloneTemplate("msg-reply-pending").firstElementChild;
   log.append(userItem, replyItem);
   scrollToBottom();
 
@@ -355,7 +313,7 @@ async function send(text) {
         const preview = log.querySelector("[data-preview]");
         if (preview) {
           preview.removeAttribute("data-preview");
-          preview.querySelector(".msg-body").append(element("div", "msg-meta"));
+          preview.querySelector(".msg-meta").hidden = false;
           setTime(preview, data.created_at);
         }
         introHint.textContent = "This is the start of your conversation.";
@@ -368,25 +326,27 @@ async function send(text) {
         replyItem.dataset.id = data.assistant_message_id;
         setTime(replyItem, new Date().toISOString());
         state.conversation = data.conversation_id;
-        addSpeakButton(replyItem);
+        [, replyItem] = await swapForRows([userItem, replyItem]);
         if (speakToggle.getAttribute("aria-pressed") === "true") speak(replyItem);
       } else if (event === "error") {
         finished = true;
         if (saved || data?.user_message_id) {
-          setTime(replyItem, new Date().toISOString());
+          if (data?.user_message_id) userItem.dataset.id = data.user_message_id;
           if (data?.assistant_message_id) replyItem.dataset.id = data.assistant_message_id;
-          showFailed(replyItem, errorText(data, response.status), data?.assistant_message_id);
+          const [, row] = await swapForRows([userItem, replyItem]);
+          // The row could not be fetched: the reason, and a reload shows the rest.
+          if (row === replyItem) showDropped(replyItem, errorText(data, response.status));
         } else {
           notSent(userItem, replyItem, errorText(data, response.status), text);
         }
       }
     }
     if (!finished) {
-      if (saved) showFailed(replyItem, DROPPED, null, { reload: true });
+      if (saved) showDropped(replyItem);
       else notSent(userItem, replyItem, OFFLINE, text);
     }
   } catch {
-    if (saved) showFailed(replyItem, DROPPED, null, { reload: true });
+    if (saved) showDropped(replyItem);
     else notSent(userItem, replyItem, OFFLINE, text);
   } finally {
     setBusy(false);
@@ -400,24 +360,29 @@ async function retry(button) {
   button.disabled = true;
   button.textContent = "Retrying…";
   item.setAttribute("aria-busy", "true");
+  let reason = "";
   try {
-    const { ok, status, data } = await fetchJson(withId(root.dataset.retryUrl, id), { method: "POST" });
-    const reply = data?.assistant_message;
-    if (ok && reply) {
+    const { ok, status, rows, text } = await fetchRows(withId(root.dataset.retryUrl, id), {
+      method: "POST",
+    });
+    if (ok && rows.length) {
       const stick = nearBottom();
-      item.replaceWith(buildMessage(reply));
+      item.replaceWith(rows[0]);
       if (stick) scrollToBottom();
-      input.focus();
-    } else {
-      showFailed(item, errorText(data, status), reply?.id || id);
-      item.querySelector("[data-retry]")?.focus();
+      if (rows[0].querySelector("[data-retry]")) rows[0].querySelector("[data-retry]").focus();
+      else input.focus();
+      return;
     }
+    reason = status === 400 && text ? text : errorText(null, status);
   } catch {
-    showFailed(item, OFFLINE, id);
-    item.querySelector("[data-retry]")?.focus();
+    reason = OFFLINE;
   } finally {
     item.removeAttribute("aria-busy");
   }
+  item.querySelector(".msg-error-text").textContent = reason;
+  button.disabled = false;
+  button.textContent = "Retry";
+  button.focus();
 }
 
 async function startConversation() {
@@ -431,11 +396,11 @@ async function startConversation() {
       showComposerError(`Couldn’t start a new conversation: ${errorText(conversation, started.status)}`);
       return;
     }
-    const first = await fetchJson(withId(root.dataset.messagesUrl, conversation.id));
-    const page = first.ok ? first.data : null;
+    const first = await fetchRows(`${root.dataset.olderBaseUrl}?conversation=${conversation.id}`);
+    const next = first.ok && first.response.headers.get("X-Older-Url");
     state.conversation = conversation.id;
-    state.olderUrl = page?.next ? samePath(page.next) : null;
-    log.replaceChildren(...(page?.results || []).map(buildMessage));
+    state.olderUrl = next ? samePath(next) : null;
+    log.replaceChildren(...first.rows);
     introHint.textContent = "This is the start of your conversation.";
     updateOlder();
     watchTop();
@@ -494,6 +459,7 @@ log.addEventListener("click", (event) => {
 });
 
 newButton.addEventListener("click", startConversation);
+olderAgain.addEventListener("click", () => loadOlder());
 
 // ---------------------------------------------------------------- switcher
 

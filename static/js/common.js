@@ -141,6 +141,13 @@ export function element(tag, className, text) {
   return node;
 }
 
+/** Parse markup the server rendered (a partial) into a fragment of elements. */
+export function fragmentFrom(html) {
+  const holder = document.createElement("template");
+  holder.innerHTML = html;
+  return holder.content;
+}
+
 /** Return a copy of the content of the `<template>` with this id. */
 export function cloneTemplate(id) {
   return document.getElementById(id).content.cloneNode(true);

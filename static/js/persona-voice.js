@@ -2,9 +2,9 @@
 // the sliders, and testing the saved voice. It follows the modal through the
 // "persona:open" event personas.js sends on the form (detail.id: the persona being
 // edited, null for a new one), so personas.js knows nothing about voices.
-import { element, jsonScript, withId } from "./common.js";
+import { jsonScript, withId } from "./common.js";
 import { NO_ENGINE_NOTE, playFrom, serverCanSpeak, setUpPlayButtons } from "./speech.js";
-import { followUnsettled, setStatus, setUpUpload } from "./voices.js";
+import { setUpUpload } from "./voices.js";
 
 const personaData = jsonScript("persona-data", {});
 const voiceSection = document.querySelector("[data-voice-section]");
@@ -36,45 +36,14 @@ function setTesting(id) {
   voiceSection.querySelector("[data-upload-progress-wrap]").hidden = true;
 }
 
-function makeReady(row) {
-  const radio = row.querySelector('input[type="radio"]');
-  radio.disabled = false;
-  row.querySelector(".voice-option").classList.remove("is-unavailable");
-  return radio;
-}
-
-function customOption(voice) {
-  const row = element("div", "voice-option-row");
-  row.dataset.voiceId = voice.id;
-  const label = element("label", "voice-option is-unavailable");
-  const radio = element("input");
-  radio.type = "radio";
-  radio.name = "custom_voice";
-  radio.value = voice.id;
-  radio.disabled = true;
-  const text = element("span", "voice-option-text");
-  const meta = element("span", "voice-meta");
-  const pill = element("span");
-  pill.dataset.voiceStatus = "";
-  const error = element("span", "voice-error");
-  error.dataset.voiceError = "";
-  meta.append(pill, " ", error);
-  text.append(element("span", "voice-name", voice.name), meta);
-  label.append(radio, text);
-  row.append(label);
-  setStatus(row, voice);
-  return row;
-}
-
 setUpUpload(voiceSection.querySelector("[data-voice-upload]"), {
-  onCreated(voice) {
-    const row = customOption(voice);
+  onCreated(row) {
     customList.append(row);
-    return row;
   },
-  onSettled(voice, row) {
+  onSettled(row) {
     // A freshly cloned voice is most likely the one wanted: choose it.
-    if (voice.status === "ready" && row) makeReady(row).checked = true;
+    const radio = row.querySelector('input[type="radio"]');
+    if (row.dataset.status === "ready" && radio) radio.checked = true;
   },
 });
 
@@ -112,11 +81,6 @@ testButton.addEventListener("click", async () => {
 personaModal.addEventListener("close", () => {
   voiceAudio.pause();
   window.speechSynthesis?.cancel();
-});
-
-// Voices still cloning when the page loaded become selectable once ready.
-followUnsettled(customList, voiceSection.dataset.voiceUrl, (row, voice) => {
-  if (voice.status === "ready") makeReady(row);
 });
 
 personaForm.addEventListener("persona:open", (event) => {

@@ -1,14 +1,7 @@
 // Custom voices in the browser: upload a recording with progress and follow its cloning
 // until it settles. Shared by the persona modal; on /users/voices/ it also runs that page.
-import { askToConfirm, csrfToken, element, errorText, fetchJson, withId, wireDialogs } from "./common.js";
-import { playIcon, setUpPlayButtons } from "./speech.js";
-
-export const STATUS_LABELS = {
-  pending: "Waiting",
-  cloning: "Cloning",
-  ready: "Ready",
-  failed: "Failed",
-};
+import { askToConfirm, csrfToken, errorText, fragmentFrom, requestOptions, withId, wireDialogs } from "./common.js";
+import { setUpPlayButtons } from "./speech.js";
 
 /** Send a recording with XHR (fetch can't report upload progress); resolve {ok, status, data}. */
 export function uploadVoice(url, { file, name, onProgress }) {
@@ -37,56 +30,25 @@ export function uploadVoice(url, { file, name, onProgress }) {
   });
 }
 
-const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
+const SETTLED = ["ready", "failed"];
 
-/** Ask for a voice until it is ready or failed, calling `onUpdate` with each answer. */
-export async function followVoice(url, onUpdate, { interval = 1500, tries = 400 } = {}) {
-  for (let i = 0; i < tries; i += 1) {
-    const { ok, status, data: voice } = await fetchJson(url);
-    if (status === 404) return null; // deleted meanwhile
-    if (ok && voice) {
-      onUpdate(voice);
-      if (voice.status === "ready" || voice.status === "failed") return voice;
-    }
-    await sleep(interval);
-  }
-  return null;
-}
-
-export function setStatus(row, voice) {
-  row.dataset.status = voice.status;
-  const pill = row.querySelector("[data-voice-status]");
-  if (pill) {
-    pill.textContent = STATUS_LABELS[voice.status] || voice.status;
-    pill.className = `status-pill status-${voice.status}`;
-  }
-  const error = row.querySelector("[data-voice-error]");
-  if (error) {
-    error.textContent = voice.status === "failed" ? voice.error || "" : "";
-    error.hidden = !(voice.status === "failed" && voice.error);
-  }
-}
-
-/** Follow each voice in `list` still cloning when the page loaded; `onUpdate(row, voice)` with each answer. */
-export function followUnsettled(list, voiceUrl, onUpdate) {
-  list.querySelectorAll("[data-voice-id]").forEach((row) => {
-    if (row.dataset.status === "pending" || row.dataset.status === "cloning") {
-      followVoice(withId(voiceUrl, row.dataset.voiceId), (voice) => {
-        setStatus(row, voice);
-        onUpdate(row, voice);
-      });
-    }
-  });
+/** Fetch a voice's partial (a row or an option) and return its element, htmx wired. */
+async function fetchVoice(url) {
+  const response = await fetch(url, requestOptions({ accept: "text/html" }));
+  if (!response.ok) throw new Error(errorText(null, response.status));
+  const row = fragmentFrom(await response.text()).firstElementChild;
+  return row;
 }
 
 /**
  * Wire an upload box (`[data-voice-upload]`): name + file fields, a progress bar and a
- * status line; the addresses come from the `data-upload-url` and `data-voice-url` around
- * it. `onCreated(voice)` returns the row to keep up to date; `onSettled(voice)` runs when
- * cloning ends.
+ * status line; the addresses come from the `data-upload-url` and `data-row-url` (the
+ * voice's partial, which the server renders) around it. `onCreated(row)` puts the new
+ * voice's row in the page; `onSettled(row)` runs when cloning ends. While the voice is
+ * cloning its partial polls itself (htmx); each new copy is reported here.
  */
 export function setUpUpload(box, { onCreated, onSettled }) {
-  const { uploadUrl, voiceUrl } = box.closest("[data-upload-url]").dataset;
+  const { uploadUrl, rowUrl } = box.closest("[data-upload-url]").dataset;
   const nameInput = box.querySelector("[data-upload-name]");
   const fileInput = box.querySelector("[data-upload-file]");
   const button = box.querySelector("[data-upload-button]");
@@ -140,17 +102,28 @@ export function setUpUpload(box, { onCreated, onSettled }) {
       show(1);
       nameInput.value = "";
       fileInput.value = "";
-      const row = onCreated(data);
-      const update = (voice) => {
-        if (row) setStatus(row, voice);
-        if (voice.status === "ready") say(`“${voice.name}” is ready.`, "ok");
-        else if (voice.status === "failed") say(`“${voice.name}” couldn’t be cloned: ${voice.error || "unknown error"}`, "error");
-        else say(`Uploaded. ${STATUS_LABELS[voice.status]}…`);
+      const id = String(data.id);
+      const report = (row) => {
+        const { status: state } = row.dataset;
+        const error = row.querySelector("[data-voice-error]")?.textContent.trim();
+        if (state === "ready") say(`“${data.name}” is ready.`, "ok");
+        else if (state === "failed") say(`“${data.name}” couldn’t be cloned: ${error || "unknown error"}`, "error");
+        else say(`Uploaded. ${row.querySelector("[data-voice-status]").textContent}…`);
+        if (SETTLED.includes(state)) onSettled?.(row);
       };
-      update(data);
-      const settled =
-        data.status === "ready" || data.status === "failed" ? data : await followVoice(withId(voiceUrl, data.id), update);
-      if (settled) onSettled?.(settled, row);
+      const row = await fetchVoice(withId(rowUrl, id));
+      onCreated(row);
+      if (!SETTLED.includes(row.dataset.status)) {
+        const follow = (event) => {
+          const fresh = event.target;
+          if (fresh.dataset?.voiceId !== id) return;
+          if (SETTLED.includes(fresh.dataset.status)) document.removeEventListener("htmx:afterSettle", follow);
+          report(fresh);
+        };
+        document.addEventListener("htmx:afterSettle", follow);
+        window.htmx?.process(row);
+      }
+      report(row);
     } catch (error) {
       wrap.hidden = true;
       say(error.message, "error");
@@ -171,68 +144,16 @@ export function setUpUpload(box, { onCreated, onSettled }) {
 
 // ---------------------------------------------------------------- the /users/voices/ page
 
-function postForm(action, label, className, ariaLabel) {
-  const form = element("form", "inline-form");
-  form.method = "post";
-  form.action = action;
-  const token = element("input");
-  token.type = "hidden";
-  token.name = "csrfmiddlewaretoken";
-  token.value = csrfToken();
-  const button = element("button", className, label);
-  button.type = "submit";
-  button.setAttribute("aria-label", ariaLabel);
-  form.append(token, button);
-  return form;
-}
-
 function voicesPage(page) {
   const list = page.querySelector("[data-voice-list]");
   const empty = page.querySelector("[data-voice-empty]");
   const audio = page.querySelector("[data-voice-audio]");
   const dialog = document.getElementById("voice-delete-modal");
 
-  function buildRow(voice) {
-    const row = element("li", "voice-row");
-    row.dataset.voiceId = voice.id;
-    row.setAttribute("aria-label", voice.name);
-    const main = element("div", "voice-row-main");
-    const meta = element("span", "voice-meta");
-    const pill = element("span", "status-pill");
-    pill.dataset.voiceStatus = "";
-    meta.append(pill, " ", element("span", "muted", `${Math.round(voice.duration)} s · ${voice.format.toUpperCase()}`));
-    const error = element("span", "voice-error small");
-    error.dataset.voiceError = "";
-    main.append(element("span", "voice-name", voice.name), meta, error);
-    const actions = element("div", "voice-row-actions");
-    const play = element("button", "play-button");
-    play.type = "button";
-    play.dataset.playUrl = withId(page.dataset.sampleUrl, voice.id);
-    play.setAttribute("aria-label", `Play your recording of ${voice.name}`);
-    play.title = "Play your recording";
-    play.append(playIcon("play-icon"));
-    const retry = postForm(withId(page.dataset.retryUrl, voice.id), "Retry", "button button-small button-ghost", `Retry cloning ${voice.name}`);
-    retry.dataset.retryForm = "";
-    const remove = postForm(withId(page.dataset.deleteUrl, voice.id), "Delete", "button button-small button-danger-ghost", `Delete ${voice.name}`);
-    remove.dataset.confirmDelete = "";
-    remove.dataset.name = voice.name;
-    actions.append(play, retry, remove);
-    row.append(main, actions);
-    setStatus(row, voice);
-    retry.hidden = voice.status !== "failed";
-    return row;
-  }
-
   setUpUpload(page.querySelector("[data-voice-upload]"), {
-    onCreated(voice) {
-      const row = buildRow(voice);
+    onCreated(row) {
       list.prepend(row);
       empty.hidden = true;
-      return row;
-    },
-    onSettled(voice, row) {
-      const retry = row?.querySelector("[data-retry-form]");
-      if (retry) retry.hidden = voice.status !== "failed";
     },
   });
 
@@ -253,12 +174,6 @@ function voicesPage(page) {
     if (!form) return;
     event.preventDefault();
     askToConfirm(dialog, { action: form.action, text: form.dataset.name, slots: "[data-delete-name]" });
-  });
-
-  // Voices still cloning when the page loaded settle here too.
-  followUnsettled(list, page.dataset.voiceUrl, (row, voice) => {
-    const retry = row.querySelector("[data-retry-form]");
-    if (retry) retry.hidden = voice.status !== "failed";
   });
 }
 

@@ -368,7 +368,7 @@ def test_older_unfinished_replies_load_with_the_right_way_out(open_page) -> None
         ChatMessageFactory(conversation=conversation, content=f"Later {number:02d}")
     open_chat(page)
 
-    # They arrive with the page scrolled back to, built by the script rather than the server.
+    # They arrive with the page scrolled back to, rendered by the server like the first page.
     page.locator("[data-scroll]").evaluate("el => { el.scrollTop = 0; }")
     expect(messages(page)).to_have_count(43)
     cut = page.locator(f'[data-log] > .msg[data-id="{stopped.pk}"]')

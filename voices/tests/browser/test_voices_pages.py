@@ -4,6 +4,7 @@ The fake ElevenLabs server clones voices and answers text to speech with a real 
 by espeak-ng and lame, so the page's <audio> element really decodes and plays it.
 """
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
 from voices.models import CustomVoice
+from voices.tasks import clone_custom_voice
 from voices.tests.audio_files import require_tool, wav_bytes
 
 pytestmark = [
@@ -165,3 +167,33 @@ def test_a_name_taken_from_the_file_keeps_to_the_fields_limit(open_page, tmp_pat
     sample.write_bytes(wav_bytes(11))
     page.get_by_label("Recording").set_input_files(sample)
     expect(name).to_have_value("a-recordin")
+
+
+def test_a_voice_still_cloning_settles_on_the_page_by_itself(
+    open_page, eleven, tmp_path, queued_tasks
+):
+    """Uploaded while the worker is busy, the row says Waiting, then turns Ready on its own.
+
+    The row is the server's partial; it polls itself while cloning (htmx), and the page
+    never builds it.
+    """
+    page = open_page("/users/signup/")
+    user = sign_up(page, "patient_cloner")
+    page.goto("/users/voices/")
+    sample = tmp_path / "later.wav"
+    sample.write_bytes(wav_bytes(11))
+    page.get_by_label("Voice name").fill("Later voice")
+    page.get_by_label("Recording").set_input_files(sample)
+    page.get_by_role("button", name="Upload voice").click()
+    row = page.get_by_role("listitem", name="Later voice")
+    expect(row.locator("[data-voice-status]")).to_have_text("Waiting")
+    expect(page.locator("[data-upload-status]")).to_have_text("Uploaded. Waiting…")
+    expect(row.locator("[data-retry-form]")).to_be_hidden()
+
+    # The worker gets to it: the row settles and the upload box says so.
+    voice = CustomVoice.objects.get(owner=user)
+    assert queued_tasks("voices.tasks.clone_custom_voice") != []
+    clone_custom_voice.call(voice.pk)
+    expect(row.locator("[data-voice-status]")).to_have_text("Ready")
+    expect(page.locator("[data-upload-status]")).to_have_text("“Later voice” is ready.")
+    expect(row).not_to_have_attribute("hx-get", re.compile(".*"))
