@@ -13,6 +13,7 @@ pytest_plugins = [
     "mybella.tests.fakes.fake_llm",
     "mybella.tests.fakes.fake_elevenlabs",
     "mybella.tests.concurrency",
+    "mybella.tests.speech",
 ]
 
 
