@@ -14,7 +14,13 @@ from django_tasks import task
 from chat import selectors as chat_selectors
 from chat.models import ChatMessage
 from memory import selectors, services
-from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
+from memory.extraction import (
+    MemoryOp,
+    extract_offline,
+    extraction_messages,
+    is_junk,
+    parse_model_ops,
+)
 from memory.models import MemoryEvent
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
@@ -104,7 +110,8 @@ def _propose(
 ) -> tuple[list[MemoryOp], str]:
     """Ask the language model for operations; the offline rules answer when there is none.
 
-    The model's junk (see `parse_model_ops`) is dropped, copies of `persona_lines` too.
+    Junk is dropped (see `is_junk`), copies of `persona_lines` too; the rules' memories
+    may be shorter than three words.
     """
     try:
         raw = provider.complete(extraction_messages(text, existing), json=True)
@@ -112,7 +119,13 @@ def _propose(
         logger.info("Model extraction failed (%s); using the offline rules.", error.message)
         raw = None
     if raw is None:
-        return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR
+        # The rules' short memories ("Likes tea") are meant; a copy of the persona is not.
+        ops = [
+            op
+            for op in extract_offline(text, existing)
+            if op.op == "delete" or not is_junk(op.content, persona_lines, min_words=1)
+        ]
+        return ops, MemoryEvent.Actor.EXTRACTOR
     ids = [memory_id for memory_id, _ in existing]
     return parse_model_ops(raw, ids, persona_lines=persona_lines), MemoryEvent.Actor.MODEL
 

@@ -17,14 +17,16 @@ def _words(text: str) -> tuple[str, ...]:
     return tuple(re.findall(r"\w+", text.casefold()))
 
 
-def is_junk(content: str, persona_lines: Collection[str] = ()) -> bool:
+def is_junk(
+    content: str, persona_lines: Collection[str] = (), *, min_words: int = MIN_WORDS
+) -> bool:
     """Return whether `content` is not worth storing as a memory.
 
-    Junk: empty, punctuation only, under MIN_WORDS words, or a copy of one of the
+    Junk: empty, punctuation only, under `min_words` words, or a copy of one of the
     persona's own lines (the same words, whatever the case and punctuation).
     """
     words = _words(content)
-    if len(words) < MIN_WORDS:
+    if len(words) < max(min_words, 1):
         return True
     return any(words == _words(line) for line in persona_lines)
 

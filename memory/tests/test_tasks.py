@@ -69,6 +69,18 @@ def test_a_persona_greeting_copied_by_the_model_is_never_stored(user, luna, fake
     assert not ConversationMemory.objects.filter(user=user).exists()
 
 
+def test_the_offline_rules_never_store_a_copy_of_the_persona_line(user, luna):
+    """Without a model, "remember that <the persona's last line>" stores nothing either."""
+    conversation = ConversationFactory(user=user, persona=luna)
+    persona_line = "The night sky is full of stories."
+    ChatMessageFactory(conversation=conversation, role="assistant", content=persona_line)
+    message = ChatMessageFactory(
+        conversation=conversation, content="Remember that the night sky is full of stories!"
+    )
+    assert extract_memories.call([message.id]) == 0
+    assert not ConversationMemory.objects.filter(user=user).exists()
+
+
 def test_a_failing_model_leaves_it_to_the_offline_rules(user, luna, fake_llm):
     fake_llm.fail_next(500, times=3)
     message = ChatMessageFactory(
