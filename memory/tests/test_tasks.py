@@ -17,7 +17,9 @@ def luna(db):
     return PersonaProfile.objects.get(slug="luna")
 
 
-def test_the_model_proposes_operations_for_this_pair_only(user, other_user, luna, fake_llm):
+def test_the_model_proposes_operations_for_this_pair_only(
+    user, other_user, luna, fake_llm, settings
+):
     mine = MemoryFactory(user=user, persona=luna, content="Lives in Porto")
     theirs = MemoryFactory(user=other_user, persona=luna, content="Secret of someone else")
     message = ChatMessageFactory(
@@ -43,6 +45,7 @@ def test_the_model_proposes_operations_for_this_pair_only(user, other_user, luna
     assert set(MemoryEvent.objects.filter(user=user).values_list("actor", flat=True)) == {"model"}
     request = [body for path, body, _ in fake_llm.requests if path == "/v1/chat/completions"][-1]
     assert request["response_format"] == {"type": "json_object"}
+    assert request["max_tokens"] == settings.LLM_EXTRACTION_MAX_TOKENS  # a model may never stop
     assert "Secret of someone else" not in json.dumps(request)
 
 
