@@ -29,6 +29,14 @@ MESSAGE_SHARE = 0.4
 HISTORY_FLOOR = 0.25
 PREFERENCE_MAX_CHARS = 200  # one "key: value" line
 MIN_HISTORY_TOKENS = 8  # a cut message shorter than this says nothing
+# The reply's max_tokens for each reply_length preference, never above LLM_MAX_TOKENS.
+REPLY_LENGTH_TOKENS = {"short": 128, "medium": 256, "long": 512}
+
+
+def reply_max_tokens(reply_length: str) -> int | None:
+    """Return the max_tokens a reply of `reply_length` gets; None: the configured ceiling."""
+    tokens = REPLY_LENGTH_TOKENS.get(reply_length.strip().lower())
+    return None if tokens is None else min(tokens, settings.LLM_MAX_TOKENS)
 
 
 def estimate_tokens(text: str) -> int:
@@ -274,4 +282,5 @@ def prompt_build(
         },
         recalled=tuple(kept_recalled),
         turn=sum(1 for m in history if m["role"] == ChatMessage.Role.USER),
+        max_tokens=reply_max_tokens(preferences.get("reply_length", "")),
     )

@@ -12,8 +12,15 @@ from django.conf import settings
 from django_tasks import task
 
 from chat import selectors as chat_selectors
+from chat.models import ChatMessage
 from memory import selectors, services
-from memory.extraction import MemoryOp, extract_offline, extraction_messages, parse_model_ops
+from memory.extraction import (
+    MemoryOp,
+    extract_offline,
+    extraction_messages,
+    is_junk,
+    parse_model_ops,
+)
 from memory.models import MemoryEvent
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
@@ -75,7 +82,7 @@ def _extract(message_ids: list[int], *, imported: bool) -> int:
                 selectors.memory_list(user=user, persona=persona).values_list("id", "content")
             )
             # The model is asked outside any transaction: a slow answer holds no lock.
-            ops, actor = _propose(provider, message.content, existing)
+            ops, actor = _propose(provider, message.content, existing, _persona_lines(message))
             if imported:
                 actor = MemoryEvent.Actor.IMPORT
             # Marked in the same transaction as its memories; skipped if another run did it.
@@ -84,19 +91,43 @@ def _extract(message_ids: list[int], *, imported: bool) -> int:
     return changed
 
 
+def _persona_lines(message: ChatMessage) -> list[str]:
+    """Return what the persona said that a model might copy as a memory: its greeting and
+    its last line before `message`."""
+    lines = [message.persona.greeting]
+    before = chat_selectors.message_recent(
+        user=message.user, conversation=message.conversation, before=message, limit=1
+    )
+    lines += [m.content for m in before if m.role == ChatMessage.Role.ASSISTANT]
+    return [line for line in lines if line]
+
+
 def _propose(
-    provider: ChatProvider, text: str, existing: list[tuple[int, str]]
+    provider: ChatProvider,
+    text: str,
+    existing: list[tuple[int, str]],
+    persona_lines: list[str],
 ) -> tuple[list[MemoryOp], str]:
-    """Ask the language model for operations; the offline rules answer when there is none."""
+    """Ask the language model for operations; the offline rules answer when there is none.
+
+    Junk is dropped (see `is_junk`), copies of `persona_lines` too; the rules' memories
+    may be shorter than three words.
+    """
     try:
         raw = provider.complete(extraction_messages(text, existing), json=True)
     except ProviderError as error:
         logger.info("Model extraction failed (%s); using the offline rules.", error.message)
         raw = None
     if raw is None:
-        return extract_offline(text, existing), MemoryEvent.Actor.EXTRACTOR
+        # The rules' short memories ("Likes tea") are meant; a copy of the persona is not.
+        ops = [
+            op
+            for op in extract_offline(text, existing)
+            if op.op == "delete" or not is_junk(op.content, persona_lines, min_words=1)
+        ]
+        return ops, MemoryEvent.Actor.EXTRACTOR
     ids = [memory_id for memory_id, _ in existing]
-    return parse_model_ops(raw, ids), MemoryEvent.Actor.MODEL
+    return parse_model_ops(raw, ids, persona_lines=persona_lines), MemoryEvent.Actor.MODEL
 
 
 @task()

@@ -351,6 +351,12 @@ if LLM_BASE_URL and not LLM_API_KEY:
 LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
 LLM_EMBEDDING_MODEL = env.str("LLM_EMBEDDING_MODEL", default="")  # empty: no embeddings
 LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)  # seconds
+# Every model call has a max_tokens: a local model without a stop token writes until its
+# context is full. Replies follow the pair's reply_length preference up to this ceiling;
+# memory extraction has its own.
+LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=512)
+LLM_EXTRACTION_MAX_TOKENS = env.int("LLM_EXTRACTION_MAX_TOKENS", default=400)
+LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=0.8)
 # --- end of LLM reply engines ------------------------------------------------------------
 
 # Voices

@@ -217,3 +217,27 @@ def test_nothing_is_announced_when_the_transaction_rolls_back(
     assert callbacks == []
     assert announced == []
     assert not ChatMessage.objects.filter(user=user).exists()
+
+
+@pytest.mark.parametrize(
+    ("reply_length", "ceiling", "expected"),
+    [
+        ("short", 512, 128),
+        ("medium", 512, 256),
+        ("long", 512, 512),
+        ("long", 300, 300),
+        ("", 512, None),
+        ("endless", 512, None),
+    ],
+)
+def test_the_reply_length_preference_sets_the_prompts_max_tokens(
+    message, settings, reply_length, ceiling, expected
+):
+    """short/medium/long ask for 128/256/512 tokens, never above LLM_MAX_TOKENS; else none."""
+    settings.LLM_MAX_TOKENS = ceiling
+
+    def prefers(*, user, persona, message, text, provider):
+        return PromptContext(preferences={"reply_length": reply_length} if reply_length else {})
+
+    with prompt_contributors.override(prefers):
+        assert _build(message).max_tokens == expected

@@ -5,7 +5,7 @@ read its answer) propose the same `MemoryOp` values (`ops`); the memory services
 them to one (user, persona) pair alone.
 """
 
-from memory.extraction.model_output import MODEL_MAX_LENGTH, parse_model_ops
+from memory.extraction.model_output import MODEL_MAX_LENGTH, is_junk, parse_model_ops
 from memory.extraction.ops import FACT, PREFERENCE, Kind, MemoryOp
 from memory.extraction.prompts import EXTRACTION_INSTRUCTIONS, extraction_messages
 from memory.extraction.rules import MAX_LENGTH, UPDATE_PREFIXES, extract_offline
@@ -21,5 +21,6 @@ __all__ = [
     "MemoryOp",
     "extract_offline",
     "extraction_messages",
+    "is_junk",
     "parse_model_ops",
 ]

@@ -9,6 +9,26 @@ from memory.rules import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN
 
 # A model's memory is cut to this (well under `limits.MEMORY_MAX_CHARS`).
 MODEL_MAX_LENGTH = 500
+# Fewer words than this say nothing worth remembering ("...", "Likes tea" from a model).
+MIN_WORDS = 3
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(re.findall(r"\w+", text.casefold()))
+
+
+def is_junk(
+    content: str, persona_lines: Collection[str] = (), *, min_words: int = MIN_WORDS
+) -> bool:
+    """Return whether `content` is not worth storing as a memory.
+
+    Junk: empty, punctuation only, under `min_words` words, or a copy of one of the
+    persona's own lines (the same words, whatever the case and punctuation).
+    """
+    words = _words(content)
+    if len(words) < max(min_words, 1):
+        return True
+    return any(words == _words(line) for line in persona_lines)
 
 
 def _as_int(value: object) -> int | None:
@@ -23,11 +43,15 @@ def _as_int(value: object) -> int | None:
     return None
 
 
-def _model_op(item: object, existing_ids: Collection[int]) -> MemoryOp | None:
+def _model_op(
+    item: object, existing_ids: Collection[int], persona_lines: Collection[str]
+) -> MemoryOp | None:
     if not isinstance(item, dict) or item.get("op") not in ("add", "update", "delete"):
         return None
     content = item.get("content", "")
     content = content.strip()[:MODEL_MAX_LENGTH] if isinstance(content, str) else ""
+    if is_junk(content, persona_lines):
+        content = ""
     kind = item.get("kind")
     kind = kind if kind in Kind.values else FACT
     importance = _as_int(item.get("importance"))
@@ -47,12 +71,16 @@ def _model_op(item: object, existing_ids: Collection[int]) -> MemoryOp | None:
     return MemoryOp(item["op"], content, kind, importance, memory_id)
 
 
-def parse_model_ops(raw: str, existing_ids: Collection[int]) -> list[MemoryOp]:
+def parse_model_ops(
+    raw: str, existing_ids: Collection[int], *, persona_lines: Collection[str] = ()
+) -> list[MemoryOp]:
     """Return the valid operations in a language model's JSON answer; never raise.
 
     Accept `{"operations": [...]}` or a bare list, optionally inside a Markdown code fence.
-    Drop malformed items, unknown operations, and updates or deletes of ids not in
-    `existing_ids`; fall back to the kind "fact" and clamp importance to 1..10.
+    Drop malformed items, unknown operations, adds and updates whose content is junk
+    (see is_junk; `persona_lines` are the persona's own lines the model may copy), and
+    updates or deletes of ids not in `existing_ids`; fall back to the kind "fact" and
+    clamp importance to 1..10.
     """
     if not isinstance(raw, str):
         return []
@@ -66,4 +94,5 @@ def parse_model_ops(raw: str, existing_ids: Collection[int]) -> list[MemoryOp]:
     if not isinstance(data, list):
         return []
     ids = set(existing_ids)
-    return [op for op in (_model_op(item, ids) for item in data) if op is not None]
+    lines = list(persona_lines)
+    return [op for op in (_model_op(item, ids, lines) for item in data) if op is not None]

@@ -11,9 +11,9 @@ Answer with JSON only, in this shape:
 {"operations": [{"op": "add", "content": "...", "kind": "fact", "importance": 5}]}
 
 - "op" is "add", "update" or "delete".
-- "add": "content" is one short sentence about the user in the third person ("Has a dog \
-named Max"), "kind" is one of "fact", "preference", "event", "summary", "importance" is 1 \
-(trivia) to 10 (never forget).
+- "add": "content" is one short sentence of three words or more about the user in the \
+third person ("Has a dog named Max"), "kind" is one of "fact", "preference", "event", \
+"summary", "importance" is 1 (trivia) to 10 (never forget).
 - "update": also give "id", the id of the existing memory the message corrects or replaces, \
 with the new "content".
 - "delete": give only "id", of an existing memory the message shows is no longer true.

@@ -31,6 +31,20 @@ def test_memories_get_embeddings_from_the_model(
     assert [call["input"] for call in embed_calls] == [["Plays the cello"], ["Plays the viola"]]
 
 
+def test_a_server_answering_per_token_vectors_still_gives_memories_embeddings(
+    user, luna, fake_llm, django_capture_on_commit_callbacks
+):
+    """llama.cpp's per-token answer is mean-pooled into the memory's one vector."""
+    fake_llm.embed_per_token()
+    with django_capture_on_commit_callbacks(execute=True):
+        memory = memory_create(user=user, persona=luna, content="Plays the cello")
+    memory.refresh_from_db()
+    words = [fake_vector(word) for word in ["Plays", "the", "cello"]]
+    assert memory.embedding == pytest.approx(
+        [sum(column) / 3 for column in zip(*words, strict=True)]
+    )
+
+
 def test_offline_engine_stores_no_embeddings(user, luna, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         memory = memory_create(user=user, persona=luna, content="Plays the cello")

@@ -245,17 +245,17 @@ def test_parse_model_ops_reads_the_documented_shape():
 
 
 def test_parse_model_ops_accepts_a_bare_list_in_a_code_fence():
-    raw = '```json\n[{"op": "add", "content": "Likes tea", "kind": "preference"}]\n```'
-    assert parse_model_ops(raw, []) == [MemoryOp("add", "Likes tea", "preference", 5)]
+    raw = '```json\n[{"op": "add", "content": "Likes green tea", "kind": "preference"}]\n```'
+    assert parse_model_ops(raw, []) == [MemoryOp("add", "Likes green tea", "preference", 5)]
 
 
 def test_parse_model_ops_repairs_kind_and_importance_and_drops_malformed_items():
     raw = json.dumps(
         [
-            {"op": "add", "content": "Plays chess", "kind": "secret", "importance": 99},
-            {"op": "add", "content": "Runs", "importance": -3},
-            {"op": "add", "content": "Sings", "importance": "8"},
-            {"op": "add", "content": "Paints", "importance": "very"},
+            {"op": "add", "content": "Plays chess often", "kind": "secret", "importance": 99},
+            {"op": "add", "content": "Runs every morning", "importance": -3},
+            {"op": "add", "content": "Sings in a choir", "importance": "8"},
+            {"op": "add", "content": "Paints with watercolours", "importance": "very"},
             {"op": "add", "content": ""},
             {"op": "add", "content": ["not", "text"]},
             {"op": "merge", "content": "Swims"},
@@ -269,10 +269,31 @@ def test_parse_model_ops_repairs_kind_and_importance_and_drops_malformed_items()
         ]
     )
     assert parse_model_ops(raw, {1}) == [
-        MemoryOp("add", "Plays chess", "fact", 10),
-        MemoryOp("add", "Runs", "fact", 1),
-        MemoryOp("add", "Sings", "fact", 8),
-        MemoryOp("add", "Paints", "fact", 5),
+        MemoryOp("add", "Plays chess often", "fact", 10),
+        MemoryOp("add", "Runs every morning", "fact", 1),
+        MemoryOp("add", "Sings in a choir", "fact", 8),
+        MemoryOp("add", "Paints with watercolours", "fact", 5),
+    ]
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["...", "", "   ", "!!!", "…", "Likes tea", "- ? -", "Hello, stargazer! The stars are out."],
+)
+def test_parse_model_ops_never_stores_junk(content):
+    """Empty, punctuation only, under three words, or a copy of the persona's line: dropped."""
+    raw = json.dumps(
+        {
+            "operations": [
+                {"op": "add", "content": content},
+                {"op": "update", "id": 3, "content": content},
+                {"op": "add", "content": "Has a dog named Rex"},
+            ]
+        }
+    )
+    persona_lines = ["hello, stargazer!  the stars are out"]
+    assert parse_model_ops(raw, {3}, persona_lines=persona_lines) == [
+        MemoryOp("add", "Has a dog named Rex", "fact", 5)
     ]
 
 
@@ -283,13 +304,13 @@ def test_parse_model_ops_never_touches_a_memory_it_was_not_shown():
                 {"op": "update", "id": 99, "content": "Owned by someone else"},
                 {"op": "delete", "id": 98},
                 {"op": "delete", "memory_id": "7"},
-                {"op": "update", "id": 7, "content": "Mine"},
+                {"op": "update", "id": 7, "content": "Mine to change"},
             ]
         }
     )
     assert parse_model_ops(raw, [7]) == [
         MemoryOp("delete", "", "fact", 5, 7),
-        MemoryOp("update", "Mine", "fact", 5, 7),
+        MemoryOp("update", "Mine to change", "fact", 5, 7),
     ]
 
 

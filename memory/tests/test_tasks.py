@@ -17,7 +17,9 @@ def luna(db):
     return PersonaProfile.objects.get(slug="luna")
 
 
-def test_the_model_proposes_operations_for_this_pair_only(user, other_user, luna, fake_llm):
+def test_the_model_proposes_operations_for_this_pair_only(
+    user, other_user, luna, fake_llm, settings
+):
     mine = MemoryFactory(user=user, persona=luna, content="Lives in Porto")
     theirs = MemoryFactory(user=other_user, persona=luna, content="Secret of someone else")
     message = ChatMessageFactory(
@@ -43,7 +45,43 @@ def test_the_model_proposes_operations_for_this_pair_only(user, other_user, luna
     assert set(MemoryEvent.objects.filter(user=user).values_list("actor", flat=True)) == {"model"}
     request = [body for path, body, _ in fake_llm.requests if path == "/v1/chat/completions"][-1]
     assert request["response_format"] == {"type": "json_object"}
+    assert request["max_tokens"] == settings.LLM_EXTRACTION_MAX_TOKENS  # a model may never stop
     assert "Secret of someone else" not in json.dumps(request)
+
+
+@pytest.mark.parametrize("content", ["...", "", "!!!", "Loves stars", "LUNA_LINE"])
+def test_junk_from_the_model_is_never_stored(user, luna, fake_llm, content):
+    """A "..." extraction, an empty or two-word one, or the persona's own line: no memory."""
+    conversation = ConversationFactory(user=user, persona=luna)
+    persona_line = "The night sky is full of stories, and I love telling them."
+    ChatMessageFactory(conversation=conversation, role="assistant", content=persona_line)
+    message = ChatMessageFactory(conversation=conversation, content="I stayed up to watch.")
+    content = persona_line if content == "LUNA_LINE" else content
+    fake_llm.extract(json.dumps({"operations": [{"op": "add", "content": content}]}))
+    assert extract_memories.call([message.id]) == 0
+    assert not ConversationMemory.objects.filter(user=user).exists()
+
+
+def test_a_persona_greeting_copied_by_the_model_is_never_stored(user, luna, fake_llm):
+    """The persona's greeting is its own line too, even when the user wrote first."""
+    message = ChatMessageFactory(
+        conversation=ConversationFactory(user=user, persona=luna), content="Hi there."
+    )
+    fake_llm.extract(json.dumps({"operations": [{"op": "add", "content": luna.greeting}]}))
+    assert extract_memories.call([message.id]) == 0
+    assert not ConversationMemory.objects.filter(user=user).exists()
+
+
+def test_the_offline_rules_never_store_a_copy_of_the_persona_line(user, luna):
+    """Without a model, "remember that <the persona's last line>" stores nothing either."""
+    conversation = ConversationFactory(user=user, persona=luna)
+    persona_line = "The night sky is full of stories."
+    ChatMessageFactory(conversation=conversation, role="assistant", content=persona_line)
+    message = ChatMessageFactory(
+        conversation=conversation, content="Remember that the night sky is full of stories!"
+    )
+    assert extract_memories.call([message.id]) == 0
+    assert not ConversationMemory.objects.filter(user=user).exists()
 
 
 def test_a_failing_model_leaves_it_to_the_offline_rules(user, luna, fake_llm):

@@ -78,7 +78,9 @@ def test_each_message_is_marked_once_and_a_rerun_asks_the_model_nothing(user, lu
         for n in range(3)
     ]
     ids = [m.id for m in messages]
-    fake_llm.reply_text = json.dumps({"operations": [{"op": "add", "content": "Collects stamps"}]})
+    fake_llm.reply_text = json.dumps(
+        {"operations": [{"op": "add", "content": "Collects old stamps"}]}
+    )
 
     assert extract_memories.call(ids) == 3
     chats = [r for r in fake_llm.requests if r[0] == "/v1/chat/completions"]

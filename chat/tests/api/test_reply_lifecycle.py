@@ -200,6 +200,8 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
         assert llm.held.is_set()
         llm.resume()  # the model goes on writing, to no one
         assert finished.wait(30), "the server never finished the request"
+        # Generation stops: the app closed its stream to the model server.
+        assert llm.connection_closed.wait(30), "the model server's stream was never closed"
     finally:
         request_finished.disconnect(dispatch_uid="hang-up-test")
 

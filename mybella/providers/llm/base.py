@@ -33,6 +33,7 @@ class Prompt:
     preferences: dict[str, str] = field(default_factory=dict)
     recalled: tuple[RecalledItem, ...] = ()
     turn: int = 0  # how many user messages this pair has sent before this one
+    max_tokens: int | None = None  # the reply's length limit; None: the configured ceiling
 
 
 class ProviderError(UpstreamError):
@@ -63,10 +64,17 @@ class ChatProvider(ABC):
         """Yield the reply to `prompt` in pieces; raise ProviderError before the first piece
         when the engine fails to start answering."""
 
-    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str | None:
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        json: bool = False,
+        max_tokens: int | None = None,
+    ) -> str | None:
         """Return a plain completion of `messages` (used for memory extraction).
 
-        Engines without a language model return None.
+        `max_tokens` bounds the answer (None: LLM_EXTRACTION_MAX_TOKENS). Engines without
+        a language model return None.
         """
         return None
 

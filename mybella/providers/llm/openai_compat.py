@@ -90,6 +90,37 @@ def _empty_answer() -> ProviderError:
     return ProviderError("The model returned an empty answer.", status_code=502)
 
 
+# Extraction wants the likeliest reading of a message, not a creative one.
+EXTRACTION_TEMPERATURE = 0.2
+
+
+def _reply_options(prompt: Prompt) -> dict[str, Any]:
+    """Return the length limit and temperature of a reply: never without a max_tokens."""
+    ceiling = max(1, int(settings.LLM_MAX_TOKENS))
+    wanted = prompt.max_tokens if prompt.max_tokens and prompt.max_tokens > 0 else ceiling
+    return {"max_tokens": min(wanted, ceiling), "temperature": float(settings.LLM_TEMPERATURE)}
+
+
+class _CannotEmbed(ValueError):
+    """The embedding answer has a shape or size no vector can be made of."""
+
+
+def _vector(embedding: object) -> list[float]:
+    """Return one vector from an item's `embedding`: a flat vector as it is, per-token
+    vectors (llama.cpp's answer for some models) mean-pooled."""
+    if not isinstance(embedding, list) or not embedding:
+        raise _CannotEmbed("an embedding is empty or not a list")
+    if all(isinstance(row, list) for row in embedding):
+        size = len(embedding[0])
+        if not size or any(len(row) != size for row in embedding):
+            raise _CannotEmbed("per-token vectors of different sizes")
+        rows = [[float(x) for x in row] for row in embedding]
+        return [sum(column) / len(rows) for column in zip(*rows, strict=True)]
+    if any(isinstance(x, bool) or not isinstance(x, int | float) for x in embedding):
+        raise _CannotEmbed("an embedding holds something other than numbers")
+    return [float(x) for x in embedding]
+
+
 def _delta_text(chunk: Any) -> str:
     if not chunk.choices:  # e.g. the usage chunk some servers send last
         return ""
@@ -112,7 +143,7 @@ class OpenAICompatibleProvider(ChatProvider):
 
     def reply(self, prompt: Prompt) -> str:
         """Return the whole reply to `prompt` from one non-streaming call."""
-        return self._complete(prompt.messages).strip()
+        return self._complete(prompt.messages, **_reply_options(prompt)).strip()
 
     def stream_reply(self, prompt: Prompt) -> Iterator[str]:
         """Open the stream and read its first piece now, so failures raise here.
@@ -122,7 +153,7 @@ class OpenAICompatibleProvider(ChatProvider):
         """
         with _translated_errors():
             stream = self.client.chat.completions.create(
-                model=self.model, messages=prompt.messages, stream=True
+                model=self.model, messages=prompt.messages, stream=True, **_reply_options(prompt)
             )
         pieces = (text for chunk in stream if (text := _delta_text(chunk)))
         try:
@@ -146,10 +177,24 @@ class OpenAICompatibleProvider(ChatProvider):
             # Also runs when the consumer stops early (a closed browser tab).
             stream.close()
 
-    def complete(self, messages: list[dict[str, str]], *, json: bool = False) -> str:
-        """Return a completion of `messages`; with `json`, ask for a JSON object."""
+    def complete(
+        self,
+        messages: list[dict[str, str]],
+        *,
+        json: bool = False,
+        max_tokens: int | None = None,
+    ) -> str:
+        """Return a completion of `messages`; with `json`, ask for a JSON object.
+
+        At most `max_tokens` (LLM_EXTRACTION_MAX_TOKENS by default), at a low temperature.
+        """
         response_format = {"type": "json_object"} if json else openai.omit
-        return self._complete(messages, response_format=response_format)
+        return self._complete(
+            messages,
+            response_format=response_format,
+            max_tokens=max(1, int(max_tokens or settings.LLM_EXTRACTION_MAX_TOKENS)),
+            temperature=EXTRACTION_TEMPERATURE,
+        )
 
     def _complete(self, messages: list[dict[str, str]], **options: Any) -> str:
         with _translated_errors():
@@ -162,22 +207,39 @@ class OpenAICompatibleProvider(ChatProvider):
         return text
 
     def embed(self, texts: list[str]) -> list[list[float]] | None:
-        """Return one vector per text, or None when no embedding model is configured."""
+        """Return one vector per text, or None when no embedding model is configured.
+
+        Accept a flat vector per text or per-token vectors (mean-pooled); every vector must
+        have the same size. When the model can't embed, say so in the log and raise.
+        """
         if not self.embedding_model:
             return None
         if not texts:
             return []
-        with _translated_errors():
-            # Floats, not the SDK's default base64: local servers don't all speak base64.
-            response = self.client.embeddings.create(
-                model=self.embedding_model, input=texts, encoding_format="float"
-            )
-            items = list(response.data)
+        try:
+            with _translated_errors():
+                # Floats, not the SDK's default base64: local servers don't all speak base64.
+                response = self.client.embeddings.create(
+                    model=self.embedding_model, input=texts, encoding_format="float"
+                )
+                items = list(response.data)
             if all(isinstance(getattr(item, "index", None), int) for item in items):
                 items.sort(key=lambda item: item.index)
-            vectors = [[float(x) for x in item.embedding] for item in items]
-        if len(vectors) != len(texts) or not all(vectors):
+            if len(items) != len(texts):
+                raise _CannotEmbed(f"{len(items)} embeddings for {len(texts)} texts")
+            vectors = [_vector(getattr(item, "embedding", None)) for item in items]
+            if len({len(vector) for vector in vectors}) != 1:
+                raise _CannotEmbed("vectors of different dimensions in one answer")
+        except (ProviderError, _CannotEmbed) as error:
+            reason = error.message if isinstance(error, ProviderError) else str(error)
+            logger.warning(
+                "The model %r can't embed: %s. Memories stay without embeddings.",
+                self.embedding_model,
+                reason,
+            )
+            if isinstance(error, ProviderError):
+                raise
             raise ProviderError(
                 "The model server sent an answer that can't be read.", status_code=502
-            )
+            ) from error
         return vectors

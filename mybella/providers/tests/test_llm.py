@@ -166,6 +166,89 @@ def test_embed_returns_one_vector_per_text(fake_llm):
     assert body["input"] == texts
 
 
+# Real model servers: a model without a stop token, per-token embeddings ------------------
+
+
+def test_a_runaway_stream_ends_at_the_reply_cap(fake_llm, settings):
+    """A model that never stops on its own is cut by max_tokens: the ceiling, at most."""
+    settings.LLM_MAX_TOKENS = 40
+    settings.LLM_TEMPERATURE = 0.5
+    fake_llm.run_away()
+    pieces = list(get_provider().stream_reply(make_prompt()))
+    assert len(pieces) == 40
+    [(_path, body, _headers)] = fake_llm.requests
+    assert body["max_tokens"] == 40
+    assert body["temperature"] == 0.5
+
+
+def test_a_runaway_reply_follows_the_prompts_length_under_the_ceiling(fake_llm, settings):
+    """The prompt's max_tokens (the pair's reply length) applies, never above the ceiling."""
+    settings.LLM_MAX_TOKENS = 50
+    fake_llm.run_away()
+    provider = get_provider()
+    assert len(provider.reply(make_prompt(max_tokens=12)).split()) == 12
+    assert len(provider.reply(make_prompt(max_tokens=500)).split()) == 50
+    assert [body["max_tokens"] for _path, body, _headers in fake_llm.requests] == [12, 50]
+
+
+def test_a_runaway_extraction_ends_at_its_own_cap(fake_llm, settings):
+    """complete() always sends a max_tokens: LLM_EXTRACTION_MAX_TOKENS unless told."""
+    settings.LLM_EXTRACTION_MAX_TOKENS = 30
+    settings.LLM_MAX_TOKENS = 500
+    fake_llm.run_away()
+    provider = get_provider()
+    messages = [{"role": "user", "content": "Summarise."}]
+    assert len(provider.complete(messages).split()) == 30
+    assert len(provider.complete(messages, max_tokens=7).split()) == 7
+    assert all(body["temperature"] < 0.5 for _path, body, _headers in fake_llm.requests)
+
+
+def test_closing_a_stream_closes_the_upstream_connection(fake_llm):
+    """A client that goes away mid-stream stops generation: the server sees the close."""
+    fake_llm.run_away()
+    fake_llm.hold_stream_after(3)
+    pieces = get_provider().stream_reply(make_prompt())
+    assert [next(pieces), next(pieces)] == ["more ", "more "]
+    assert fake_llm.held.wait(5)
+    pieces.close()  # what Django does with a streaming response whose client left
+    fake_llm.resume()
+    assert fake_llm.connection_closed.wait(10)
+
+
+def test_per_token_embeddings_are_mean_pooled(fake_llm):
+    """A server answering one vector per token gives one vector per text: their mean."""
+    fake_llm.embed_per_token()
+    texts = ["I live in Lisbon", "Coffee"]
+    vectors = get_provider().embed(texts)
+    words = [fake_vector(word) for word in texts[0].split()]
+    expected = [sum(column) / len(words) for column in zip(*words, strict=True)]
+    assert vectors[0] == pytest.approx(expected)
+    assert vectors[1] == pytest.approx(fake_vector("Coffee"))
+
+
+def test_embeddings_of_mismatched_dimensions_are_refused(fake_llm, caplog):
+    """Vectors of different sizes in one answer are a 502 and a clear line in the log."""
+    fake_llm.embed_sizes(8, 5)
+    with (
+        caplog.at_level("WARNING", logger="mybella.providers.llm.openai_compat"),
+        pytest.raises(ProviderError) as caught,
+    ):
+        get_provider().embed(["I live in Lisbon", "Coffee"])
+    assert caught.value.status_code == 502
+    assert "The model 'fake-embed' can't embed: vectors of different dimensions" in caplog.text
+
+
+def test_a_model_that_cannot_embed_says_so_in_the_log(fake_llm, caplog):
+    """An embeddings endpoint that refuses is logged as the model being unable to embed."""
+    fake_llm.fail_next(404)
+    with (
+        caplog.at_level("WARNING", logger="mybella.providers.llm.openai_compat"),
+        pytest.raises(ProviderError),
+    ):
+        get_provider().embed(["Coffee"])
+    assert "The model 'fake-embed' can't embed" in caplog.text
+
+
 def test_embed_without_an_embedding_model_is_none(fake_llm, settings):
     """No embedding model configured: no vectors and no request."""
     settings.LLM_EMBEDDING_MODEL = ""

@@ -19,6 +19,10 @@ from mybella.tests.loopback import LoopbackServer
 
 DEFAULT_REPLY = "Hello from the fake model, nice to meet you."
 HOLD_LIMIT = 30  # seconds a held stream waits for resume() before going on by itself
+# A runaway model stops at max_tokens, like a real server; without one it writes this many
+# tokens (a real one writes until its context is full): enough that no cap means failure.
+RUNAWAY_TOKENS = 2000
+RUNAWAY_WORD = "more "
 
 
 def fake_vector(text: str) -> list[float]:
@@ -52,7 +56,8 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._json(404, {"error": {"message": "Unknown path.", "type": "not_found"}})
         except (BrokenPipeError, ConnectionResetError):
-            pass  # the client gave up (a timeout test): nothing to answer
+            # The client gave up (a timeout test, a closed stream): nothing more to send.
+            fake.connection_closed.set()
 
     def _json(self, status: int, payload: object, headers: dict | None = None) -> None:
         data = json.dumps(payload).encode()
@@ -64,8 +69,21 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def _text(self, body: dict) -> tuple[str, str]:
+        """Return the answer to a chat request and its finish reason."""
+        fake = self.server
+        json_mode = (body.get("response_format") or {}).get("type") == "json_object"
+        if json_mode and fake.extraction_text is not None:
+            return fake.extraction_text, "stop"
+        if not fake.runaway:
+            return fake.reply_text, "stop"
+        limit = body.get("max_tokens")
+        tokens = limit if isinstance(limit, int) and limit > 0 else RUNAWAY_TOKENS
+        return RUNAWAY_WORD * min(tokens, RUNAWAY_TOKENS), "length"
+
     def _chat(self, body: dict) -> None:
-        text, model, created = self.server.reply_text, body.get("model", ""), int(time.time())
+        (text, finish), model = self._text(body), body.get("model", "")
+        created = int(time.time())
         if not body.get("stream"):
             self._json(
                 200,
@@ -78,7 +96,7 @@ class _Handler(BaseHTTPRequestHandler):
                         {
                             "index": 0,
                             "message": {"role": "assistant", "content": text},
-                            "finish_reason": "stop",
+                            "finish_reason": finish,
                         }
                     ],
                     "usage": {"prompt_tokens": 10, "completion_tokens": 8, "total_tokens": 18},
@@ -103,7 +121,7 @@ class _Handler(BaseHTTPRequestHandler):
         # Like OpenAI: a role-only first chunk, the words, then an empty delta that stops.
         events = [chunk({"role": "assistant", "content": ""})]
         events += [chunk({"content": piece}) for piece in re.findall(r"\S+\s*", text)]
-        events.append(chunk({}, "stop"))
+        events.append(chunk({}, finish))
         if self.server.break_after is not None:
             events = events[: self.server.break_after + 1]
             events.append({"error": {"message": "The server broke.", "type": "server_error"}})
@@ -124,8 +142,13 @@ class _Handler(BaseHTTPRequestHandler):
         inputs = body.get("input")
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         data = []
+        fake = self.server
         for index, text in enumerate(inputs):
             vector: object = fake_vector(str(text))
+            if fake.per_token_embeddings:  # llama.cpp with some models: one vector a word
+                vector = [fake_vector(word) for word in str(text).split() or [""]]
+            if fake.embedding_sizes:
+                vector = vector[: fake.embedding_sizes[index % len(fake.embedding_sizes)]]
             if body.get("encoding_format") == "base64":
                 vector = base64.b64encode(struct.pack("<8f", *vector)).decode()
             data.append({"object": "embedding", "index": index, "embedding": vector})
@@ -148,7 +171,28 @@ class FakeLLMServer(LoopbackServer):
         self.pace_after_hold = 0.0
         self.held = threading.Event()
         self.resumed = threading.Event()
+        self.runaway = False
+        self.extraction_text: str | None = None
+        self.per_token_embeddings = False
+        self.embedding_sizes: list[int] = []
+        self.connection_closed = threading.Event()
         self.start()
+
+    def run_away(self) -> None:
+        """Answer like a model without a stop token: words until max_tokens, then "length"."""
+        self.runaway = True
+
+    def extract(self, text: str) -> None:
+        """Answer requests in JSON mode (memory extraction) with `text`."""
+        self.extraction_text = text
+
+    def embed_per_token(self) -> None:
+        """Answer embeddings with one vector per word of each text (a list of lists)."""
+        self.per_token_embeddings = True
+
+    def embed_sizes(self, *sizes: int) -> None:
+        """Cut the vectors of the texts of an embeddings request to these sizes, in turn."""
+        self.embedding_sizes = list(sizes)
 
     def fail_next(
         self, status: int, body: object = None, headers: dict | None = None, times: int = 1
