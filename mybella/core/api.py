@@ -5,6 +5,8 @@ from typing import Any
 from django.db.models import Model, QuerySet
 from rest_framework.request import Request
 
+from mybella.core.errors import NotFound
+
 
 class ScopedQuerysetMixin:
     """Build every queryset from `scoped_queryset(user)`, a selector call scoped to the caller.
@@ -64,6 +66,19 @@ class ParentScopedMixin(ScopedQuerysetMixin):
         super().initial(request, *args, **kwargs)  # type: ignore[misc]
         pk = self.kwargs[self.parent_url_kwarg]  # type: ignore[attr-defined]
         self.parent = self.resolve_parent(request.user, pk)
+
+    def get_object(self) -> Any:
+        """Return the object the URL names, or the parent itself for a resource with no id.
+
+        A resource that is one per parent (`/personas/<id>/preferences/`) has no lookup in its
+        URL; DRF still calls `get_object()` for it, e.g. when answering OPTIONS.
+        """
+        lookup = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        if lookup not in self.kwargs:  # type: ignore[attr-defined]
+            if self.parent is None:
+                raise NotFound
+            return self.parent
+        return super().get_object()  # type: ignore[misc]
 
     def get_queryset(self) -> QuerySet:
         if getattr(self, "swagger_fake_view", False) or self.parent is None:
