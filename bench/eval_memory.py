@@ -44,6 +44,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.databases import derived_database_url
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 DEFAULT_DATA = BASE_DIR.parent / "shared" / "data" / "locomo-dev.json"
 DEFAULT_KS = (5, 10, 20)
@@ -570,17 +572,9 @@ def to_json(run: Run, *, data: Path, total_seconds: float, model: str) -> dict:
 
 def eval_database_url(incoming: str, tmp_dir: Path) -> str:
     """Return the evaluation database's URL: derived from `incoming`, else a temporary file."""
-    if not incoming:
-        return f"sqlite:///{tmp_dir / 'eval-memory.sqlite3'}"
-    parts = urlsplit(incoming)
-    if parts.scheme.startswith(("postgres", "pgsql")):
-        name = parts.path.lstrip("/") or "mybella"
-        return urlunsplit(parts._replace(path=f"/{name}_eval"))
-    if parts.scheme.startswith("sqlite"):
-        path = Path(parts.path[1:] if parts.path.startswith("//") else parts.path)
-        suffix = path.suffix or ".sqlite3"
-        return f"sqlite:///{path.with_name(f'{path.stem}-eval{suffix}')}"
-    raise SystemExit(f"eval-memory: DATABASE_URL must be PostgreSQL or SQLite, not {parts.scheme}")
+    return derived_database_url(
+        incoming, tag="eval", default=tmp_dir / "eval-memory.sqlite3", tool="eval-memory"
+    )
 
 
 def _drop_database(url: str, *, create: bool = False) -> None:

@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
+from bench.databases import derived_database_url
+
 BENCH_DIR = Path(__file__).resolve().parent
 BASE_DIR = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / ".data"
@@ -38,17 +40,9 @@ SCALE_ORDER = ("10k", "1m")
 
 def database_url(scale: str, incoming: str) -> str:
     """Return the benchmark database URL for `scale`, derived from `incoming` when given."""
-    if not incoming:
-        return f"sqlite:///{DATA_DIR / f'bench-{scale}.sqlite3'}"
-    parts = urlsplit(incoming)
-    if parts.scheme.startswith(("postgres", "pgsql")):
-        name = parts.path.lstrip("/") or "mybella_bench"
-        return urlunsplit(parts._replace(path=f"/{name}_{scale}"))
-    if parts.scheme.startswith("sqlite"):
-        path = Path(parts.path[1:] if parts.path.startswith("//") else parts.path)
-        suffix = path.suffix or ".sqlite3"
-        return f"sqlite:///{path.with_name(f'{path.stem}-{scale}{suffix}')}"
-    raise SystemExit(f"bench: DATABASE_URL must be PostgreSQL or SQLite, not {parts.scheme!r}")
+    return derived_database_url(
+        incoming, tag=scale, default=DATA_DIR / f"bench-{scale}.sqlite3", tool="bench"
+    )
 
 
 def _is_postgres(url: str) -> bool:
