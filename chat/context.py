@@ -3,7 +3,8 @@
 chat imports none of those apps. An app that knows something about a (user, persona) pair
 registers a *prompt contributor*, a function returning a `PromptContext`; `chat.prompts`
 merges every contributor's context into the prompt it builds. An app that wants to act on
-what users say connects to `user_messages_saved`. Both are wired in that app's
+what users say connects to `user_messages_saved`, and one that keeps something made from
+messages connects to `messages_deleting`. Both are wired in that app's
 `AppConfig.ready()` (memory's `receivers` module).
 """
 
@@ -67,3 +68,11 @@ prompt_contributors: Registry[PromptContributor] = Registry("prompt_contributors
 #   message_ids: list[int]    the user messages stored, in the order they were stored
 #   imported: bool            from a history import (True) or sent just now (False)
 user_messages_saved = Signal()
+
+# Sent inside the transaction that deletes messages, before they go (their ids still join),
+# by `chat.models.ChatMessage`, with:
+#   user: User                    whose messages they are
+#   persona: PersonaProfile       the persona they were exchanged with
+#   message_ids: list[int]        the messages about to be deleted
+# A receiver that raises rolls the deletion back.
+messages_deleting = Signal()

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Sequence
 from functools import reduce
 from operator import or_
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
@@ -32,6 +32,37 @@ def chat_persona_get(*, user: User, pk: int) -> PersonaProfile:
 def conversation_list(*, user: User, persona: PersonaProfile) -> QuerySet[Conversation]:
     """Return the pair's conversations, most recently active first."""
     return Conversation.objects.filter(user=user, persona=persona).order_by("-updated_at", "-id")
+
+
+# The side panel lists at most this many conversations; search reaches the others.
+CONVERSATION_PANEL_MAX = 50
+# How much of a conversation's first message stands in for a missing title.
+FIRST_WORDS_CHARS = 80
+
+
+def conversation_list_panel(
+    *, user: User, persona: PersonaProfile, query: str = "", limit: int = CONVERSATION_PANEL_MAX
+) -> list[Conversation]:
+    """Return up to `limit` of the pair's conversations, most recently active first.
+
+    With `query`, only those whose title or any message contains it (ignoring case; the
+    caller bounds its length). Each carries `first_words`, the start of its first user
+    message, shown for a conversation without a title (older ones).
+    """
+    conversations = conversation_list(user=user, persona=persona)
+    if query:
+        said = ChatMessage.objects.filter(
+            user=user, conversation=OuterRef("pk"), content__icontains=query
+        )
+        conversations = conversations.filter(Q(title__icontains=query) | Exists(said))
+    first = (
+        ChatMessage.objects.filter(conversation=OuterRef("pk"), role=ChatMessage.Role.USER)
+        .order_by("created_at", "id")
+        .values("content")[:1]
+    )
+    return list(
+        conversations.annotate(first_words=Left(Subquery(first), FIRST_WORDS_CHARS))[:limit]
+    )
 
 
 def conversation_list_visible(*, user: User | None) -> QuerySet[Conversation]:

@@ -3,14 +3,24 @@
 
 from typing import Any
 
-from chat.context import prompt_contributors, user_messages_saved
-from memory import chat_context, tasks
+from chat.context import messages_deleting, prompt_contributors, user_messages_saved
+from memory import chat_context, services, tasks
 from memory.signals import memory_content_changed
 
 prompt_contributors.register(chat_context.prompt_context)
 user_messages_saved.connect(
     chat_context.on_user_messages_saved, dispatch_uid="memory.extract_from_saved_messages"
 )
+
+
+def on_messages_deleting(
+    sender: Any, *, user: Any, persona: Any, message_ids: list[int], **kwargs: Any
+) -> None:
+    """Forget the memories that came only from messages being deleted."""
+    services.memories_forget_messages(user=user, persona=persona, message_ids=message_ids)
+
+
+messages_deleting.connect(on_messages_deleting, dispatch_uid="memory.forget_deleted_messages")
 
 
 def on_memory_content_changed(sender: Any, *, memory_ids: list[int], **kwargs: Any) -> None:

@@ -135,6 +135,20 @@ def memory_source_ids(
     return {memory_id: tuple(sorted(message_ids)) for memory_id, message_ids in found.items()}
 
 
+def memories_from_messages(
+    *, user: User, persona: PersonaProfile, message_ids: Collection[int]
+) -> QuerySet[ConversationMemory]:
+    """Return the pair's memories that came (at least partly) from any of `message_ids`.
+
+    Each carries the ids of all its sources (prefetched), those messages and others.
+    """
+    return _with_sources(
+        ConversationMemory.objects.filter(
+            user=user, persona=persona, source_messages__in=list(message_ids)
+        ).distinct()
+    )
+
+
 def messages_to_extract(*, ids: Collection[int]) -> QuerySet[ChatMessage]:
     """Return the good user messages among `ids` not extracted yet, by pair and time."""
     return chat_selectors.messages_for_extraction(ids=ids).filter(

@@ -152,6 +152,26 @@ def memory_forget_all(*, user: User, persona: PersonaProfile) -> int:
     return count
 
 
+@service
+@transaction.atomic
+def memories_forget_messages(
+    *, user: User, persona: PersonaProfile, message_ids: Iterable[int]
+) -> int:
+    """Forget what the pair's memories knew only from `message_ids`, messages about to go.
+
+    A memory all of whose sources are among them is deleted (its history keeps the
+    deletion); one with other sources keeps them and stays. Memories without any source
+    (written by the user) are untouched. Return how many memories were forgotten.
+    """
+    ids = set(message_ids)
+    forgotten = 0
+    for memory in selectors.memories_from_messages(user=user, persona=persona, message_ids=ids):
+        if {source.id for source in memory.source_messages.all()} <= ids:
+            memory_delete(memory=memory, actor=Actor.USER)
+            forgotten += 1
+    return forgotten
+
+
 def _skipped(what: str, error: ValidationError) -> None:
     logger.info("Skipped a proposed %s the rules refuse: %s", what, error.messages)
 

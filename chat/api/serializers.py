@@ -40,6 +40,15 @@ class ConversationInputSerializer(serializers.ModelSerializer):
         fields = ["title"]
 
 
+class ConversationRenameSerializer(serializers.ModelSerializer):
+    """A conversation's new title: one line, not empty."""
+
+    class Meta:
+        model = Conversation
+        fields = ["title"]
+        extra_kwargs = {"title": {"required": True, "allow_blank": False}}
+
+
 class MessageSendInputSerializer(serializers.Serializer):
     message = serializers.CharField(
         trim_whitespace=True, help_text="What you say. The persona answers it."

@@ -3,6 +3,7 @@ from collections.abc import Generator
 
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -16,6 +17,7 @@ from chat import selectors, services
 from chat.api.serializers import (
     ChatMessageSerializer,
     ConversationInputSerializer,
+    ConversationRenameSerializer,
     ConversationSerializer,
     ExchangeErrorSerializer,
     ExchangeSerializer,
@@ -48,6 +50,22 @@ class EventStreamRenderer(BaseRenderer):
         renderer_context: dict | None = None,
     ) -> bytes:
         return _sse("error", data).encode()
+
+
+class JSONLinesRenderer(BaseRenderer):
+    """Let clients ask for `application/jsonl` (an export); errors then arrive as one JSON line."""
+
+    media_type = "application/jsonl"
+    format = "jsonl"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: object,
+        accepted_media_type: str | None = None,
+        renderer_context: dict | None = None,
+    ) -> bytes:
+        return (json.dumps(data, default=str) + "\n").encode()
 
 
 def _sse(event: str, data: object) -> str:
@@ -242,6 +260,9 @@ class ConversationViewSet(
 
     serializer_class = ConversationSerializer
     pagination_class = None
+    # A rename changes the title alone: PATCH, never a whole PUT.
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+    throttle_scope: str | None = None  # set per action on the costly ones (export)
 
     def scoped_queryset(self, user: object) -> QuerySet[Conversation]:
         return selectors.conversation_list_visible(user=user).annotate(
@@ -252,10 +273,61 @@ class ConversationViewSet(
     def retrieve(self, request: Request, pk: str | None = None) -> Response:
         return super().retrieve(request, pk=pk)
 
-    @extend_schema(summary="Delete a conversation and its messages")
+    @extend_schema(
+        summary="Rename a conversation",
+        description="Only the title changes; it is one line and not empty.",
+        request=ConversationRenameSerializer,
+        responses={200: ConversationSerializer},
+    )
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        conversation = self.get_object()
+        serializer = ConversationRenameSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        conversation = services.conversation_rename(
+            conversation=conversation, title=serializer.validated_data["title"]
+        )
+        return Response(ConversationSerializer(conversation).data)
+
+    @extend_schema(
+        summary="Delete a conversation and its messages",
+        description=(
+            "Memories that came only from its messages are forgotten too (their history "
+            "keeps the deletion); memories with other sources stay."
+        ),
+    )
     def destroy(self, request: Request, pk: str | None = None) -> Response:
         services.conversation_delete(conversation=self.get_object())
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Export a conversation as a SillyTavern chat",
+        description=(
+            "A `.jsonl` file: the first line is the chat's metadata (`user_name`, "
+            "`character_name`, `create_date`), then one line per message with `name`, "
+            "`is_user`, `is_system`, `send_date` (ISO 8601, UTC) and `mes`. SillyTavern "
+            "opens it, and `history/import/` reads it back."
+        ),
+        responses={
+            (200, "application/jsonl"): OpenApiResponse(
+                OpenApiTypes.STR, description="The chat, one JSON object per line."
+            ),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer, JSONLinesRenderer],
+        throttle_scope="uploads",
+    )
+    def export(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
+        conversation = self.get_object()
+        response = StreamingHttpResponse(
+            services.history_export(user=request.user, conversation=conversation),
+            content_type="application/jsonl; charset=utf-8",
+        )
+        name = services.history_export_name(conversation=conversation)
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
 
     @extend_schema(
         summary="Read a conversation's messages",

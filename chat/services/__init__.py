@@ -3,10 +3,16 @@
 The services live in `conversations`, `messages` and `history`; import them from here.
 """
 
-from chat.services.conversations import conversation_delete, conversation_start
+from chat.services.conversations import (
+    conversation_delete,
+    conversation_rename,
+    conversation_start,
+)
 from chat.services.history import (
     HISTORY_EARLIEST,
     HISTORY_FUTURE_SLACK,
+    history_export,
+    history_export_name,
     history_import,
     history_parse,
 )
@@ -17,7 +23,10 @@ __all__ = [
     "HISTORY_FUTURE_SLACK",
     "Exchange",
     "conversation_delete",
+    "conversation_rename",
     "conversation_start",
+    "history_export",
+    "history_export_name",
     "history_import",
     "history_parse",
     "message_retry",

@@ -1,11 +1,15 @@
-"""Starting and deleting conversations."""
+"""Starting, naming and deleting conversations."""
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from chat import selectors
+from chat.context import messages_deleting
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
-from mybella.core.services import service
+from mybella.core import limits
+from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas.models import PersonaProfile
 
@@ -50,7 +54,68 @@ def conversation_start(*, user: User, persona: PersonaProfile, title: str = "") 
     return conversation_open(user=user, persona=persona, title=title)
 
 
+# A title made from a first message is cut to this many characters, at a word.
+TITLE_FROM_MESSAGE_MAX_CHARS = 60
+
+
+def conversation_title_from(text: str) -> str:
+    """Return a conversation's title made from `text`: one line, cut at a word, with "…"."""
+    words = " ".join(text.split())
+    if len(words) <= TITLE_FROM_MESSAGE_MAX_CHARS:
+        return words
+    cut = words[: TITLE_FROM_MESSAGE_MAX_CHARS - 1]
+    space = cut.rfind(" ")
+    if space > TITLE_FROM_MESSAGE_MAX_CHARS // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
+def conversation_title_default(*, conversation_id: int, text: str) -> None:
+    """Title a conversation that has none after `text`, the first message the user wrote.
+
+    Once: a conversation with a title (given, derived or renamed) keeps it.
+    """
+    Conversation.objects.filter(pk=conversation_id, title="").update(
+        title=conversation_title_from(text)
+    )
+
+
 @service
+def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
+    """Give `conversation` (one the caller may see, looked up by them) a new title.
+
+    The title is one line (runs of spaces and line breaks become one space) and not empty.
+    """
+    title = " ".join(title.split()) if isinstance(title, str) else ""
+    if not title:
+        raise ValidationError({"title": _("Give the conversation a title.")})
+    problem = limits.text_problem(title)
+    if problem:
+        raise ValidationError({"title": _("The title %s.") % problem})
+    conversation, _changed = model_update(
+        instance=conversation, fields=["title"], data={"title": title}
+    )
+    return conversation
+
+
+@service
+@transaction.atomic
 def conversation_delete(*, conversation: Conversation) -> None:
-    """Delete a conversation and its messages; memories made from it stay."""
+    """Delete a conversation and its messages.
+
+    The apps above chat hear of the messages first (`chat.context.messages_deleting`), in
+    the same transaction: memory forgets what it knew only from them.
+    """
+    message_ids = list(
+        selectors.message_list(user=conversation.user, conversation=conversation).values_list(
+            "id", flat=True
+        )
+    )
+    if message_ids:
+        messages_deleting.send(
+            sender=ChatMessage,
+            user=conversation.user,
+            persona=conversation.persona,
+            message_ids=message_ids,
+        )
     conversation.delete()

@@ -1,6 +1,8 @@
-"""Bringing past messages with a persona into MyBella, without calling a model."""
+"""Past messages with a persona: brought into MyBella without calling a model, and taken out."""
 
+import json
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
@@ -8,12 +10,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat import selectors
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
-from chat.services.conversations import conversation_new
+from chat.services.conversations import conversation_new, conversation_title_from
 from chat.services.messages import announce_on_commit, message_text_problem
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
@@ -150,9 +153,9 @@ def history_import(
     `items` come from `history_parse`. A persona `user` may not see is `NotFound`.
     """
     persona = selectors.chat_persona_get(user=user, pk=persona.pk)
-    conversation = conversation_new(
-        user=user, persona=persona, title=title or _("Imported history")
-    )
+    said = next((item["content"] for item in items if item["role"] == ChatMessage.Role.USER), "")
+    title = title or conversation_title_from(said) or _("Imported history")
+    conversation = conversation_new(user=user, persona=persona, title=title)
     now = timezone.now()
     messages = ChatMessage.objects.bulk_create(
         ChatMessage(
@@ -176,3 +179,53 @@ def history_import(
             conversation_id=conversation.pk, message_ids=user_message_ids, imported=True
         )
     return conversation
+
+
+def _st_time(moment: datetime) -> str:
+    """Return `moment` as SillyTavern writes a `send_date`: ISO 8601, milliseconds, UTC."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def history_export_name(*, conversation: Conversation) -> str:
+    """Return the file name of a conversation's export: persona, title, id; ASCII only."""
+    parts = [slugify(conversation.persona.name), slugify(conversation.title)[:40]]
+    stem = "-".join(part for part in parts if part) or "chat"
+    return f"{stem}-{conversation.pk}.jsonl"
+
+
+def history_export(*, user: User, conversation: Conversation) -> Iterator[str]:
+    """Yield a conversation as the lines of a SillyTavern chat (.jsonl), each ending in "\\n".
+
+    The first line is the chat's metadata (who talks, when it began); then one line per
+    message with text, in order: `name`, `is_user`, `is_system`, `send_date`, `mes`,
+    `extra`, as SillyTavern writes them. `history_parse` (and SillyTavern) read it back.
+    Replies that failed before writing anything are left out. `conversation` is one
+    `user` may see (looked up by the caller).
+    """
+    user_name = user.first_name or user.username
+    persona_name = conversation.persona.name
+    yield _jsonl(
+        {
+            "user_name": user_name,
+            "character_name": persona_name,
+            "create_date": _st_time(conversation.created_at),
+            "chat_metadata": {},
+        }
+    )
+    messages = selectors.message_list(user=user, conversation=conversation).exclude(content="")
+    for message in messages.iterator(chunk_size=500):
+        is_user = message.role == ChatMessage.Role.USER
+        yield _jsonl(
+            {
+                "name": user_name if is_user else persona_name,
+                "is_user": is_user,
+                "is_system": message.role == ChatMessage.Role.SYSTEM,
+                "send_date": _st_time(message.created_at),
+                "mes": message.content,
+                "extra": {},
+            }
+        )
+
+
+def _jsonl(data: dict) -> str:
+    return json.dumps(data, ensure_ascii=False) + "\n"

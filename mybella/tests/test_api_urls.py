@@ -16,6 +16,8 @@ ROUTES = [
     ("chat-messages", {}, "/api/v1/chat/messages/"),
     ("conversation-detail", {"format": "json", "pk": 7}, "/api/v1/conversations/7.json"),
     ("conversation-detail", {"pk": 7}, "/api/v1/conversations/7/"),
+    ("conversation-export", {"format": "json", "pk": 7}, "/api/v1/conversations/7/export.json"),
+    ("conversation-export", {"pk": 7}, "/api/v1/conversations/7/export/"),
     ("conversation-messages", {"format": "json", "pk": 7}, "/api/v1/conversations/7/messages.json"),
     ("conversation-messages", {"pk": 7}, "/api/v1/conversations/7/messages/"),
     ("custom-voice-detail", {"format": "json", "pk": 7}, "/api/v1/voices/custom/7.json"),
