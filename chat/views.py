@@ -1,13 +1,15 @@
-"""The chat page, and the message rows it fetches instead of building them itself."""
+"""The chat page, and the message rows and conversation list it fetches instead of building them."""
 
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 from rest_framework.exceptions import NotFound as BadCursor
 from rest_framework.request import Request
@@ -15,6 +17,7 @@ from rest_framework.request import Request
 from chat import selectors, services
 from chat.models import ChatMessage, Conversation
 from chat.pagination import MessageCursorPagination
+from mybella.core import limits
 from mybella.core.errors import NotFound
 from mybella.providers.llm import get_provider
 from mybella.providers.speech import speech_available
@@ -68,17 +71,64 @@ def _rows(request: HttpRequest, messages: list[ChatMessage], **headers: str) -> 
     return response
 
 
+def _id_or_404(value: str) -> int:
+    """Return `value` as an id, or raise `NotFound`: a bad id names nothing."""
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound
+    return int(value)
+
+
+def _panel(
+    request: HttpRequest, persona: PersonaProfile, conversation: Conversation | None
+) -> dict:
+    """Return the context of the conversation list: the pair's conversations, or a search's.
+
+    `?q=` searches titles and messages; one longer than SEARCH_QUERY_MAX_CHARS is refused
+    (`search_error`), never run.
+    """
+    query = request.GET.get("q", "").strip()
+    if len(query) > limits.SEARCH_QUERY_MAX_CHARS:
+        return {
+            "conversations": [],
+            "search_query": query[: limits.SEARCH_QUERY_MAX_CHARS],
+            "search_error": _("Keep searches under %d characters.") % limits.SEARCH_QUERY_MAX_CHARS,
+            "persona": persona,
+            "conversation": conversation,
+        }
+    return {
+        "conversations": selectors.conversation_list_panel(
+            user=request.user, persona=persona, query=query
+        ),
+        "search_query": query,
+        "search_error": "",
+        "persona": persona,
+        "conversation": conversation,
+    }
+
+
 @login_required
 @require_GET
 def chat_page(request: HttpRequest) -> HttpResponse:
-    """Talk to the current persona (or look at the one in `?persona=`)."""
+    """Talk to the current persona (or look at the one in `?persona=`).
+
+    `?conversation=` opens one of the user's conversations, with its own persona; without
+    it the persona's latest one is open.
+    """
     user = request.user
-    persona = _shown_persona(request)
-    conversation = (
-        selectors.conversation_latest(user=user, persona=persona) if persona is not None else None
-    )
+    conversation_id = request.GET.get("conversation", "")
+    if conversation_id:
+        conversation = selectors.conversation_get_visible(user=user, pk=_id_or_404(conversation_id))
+        persona = conversation.persona
+    else:
+        persona = _shown_persona(request)
+        conversation = (
+            selectors.conversation_latest(user=user, persona=persona)
+            if persona is not None
+            else None
+        )
     messages, older_url = _newest_page(user, conversation) if conversation else ([], "")
     context = {
+        **(_panel(request, persona, conversation) if persona is not None else {}),
         "persona": persona,
         "personas": list(persona_list_visible(user=user)),
         "conversation": conversation,
@@ -155,3 +205,58 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     return _rows(request, [exchange.reply])
+
+
+@login_required
+@require_GET
+def conversation_list(request: HttpRequest) -> HttpResponse:
+    """Render the conversation list of `?persona=`, searched by `?q=`.
+
+    `?conversation=` is the one open on the page (marked current). The chat page's script
+    swaps its list for this one when the user searches or a conversation changes.
+    """
+    persona = persona_get_visible(user=request.user, pk=request.GET.get("persona", ""))
+    open_id = request.GET.get("conversation", "")
+    conversation = (
+        selectors.conversation_get_visible(user=request.user, pk=_id_or_404(open_id))
+        if open_id
+        else None
+    )
+    context = _panel(request, persona, conversation)
+    status = 400 if context["search_error"] else 200
+    return render(request, "chat/_conversation_list.html", context, status=status)
+
+
+def _back_to_chat(request: HttpRequest, persona: PersonaProfile, gone: int = 0) -> HttpResponse:
+    """Go back to the chat page, with the conversation in `open` (unless it is `gone`)."""
+    open_id = request.POST.get("open", "")
+    if open_id.isdigit() and int(open_id) != gone:
+        query = urlencode({"conversation": open_id})
+    else:
+        query = urlencode({"persona": persona.pk})
+    return HttpResponseRedirect(f"{reverse('chat:page')}?{query}")
+
+
+@login_required
+@require_POST
+def conversation_rename(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename one of the user's conversations (the form's `title`), then go back to the chat."""
+    conversation = selectors.conversation_get_visible(user=request.user, pk=pk)
+    try:
+        services.conversation_rename(conversation=conversation, title=request.POST.get("title", ""))
+    except ValidationError as error:
+        flash.error(request, " ".join(error.messages))
+    else:
+        flash.success(request, _("The conversation is now called “%s”.") % conversation.title)
+    return _back_to_chat(request, conversation.persona)
+
+
+@login_required
+@require_POST
+def conversation_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one of the user's conversations, then go back to the chat."""
+    conversation = selectors.conversation_get_visible(user=request.user, pk=pk)
+    persona = conversation.persona
+    services.conversation_delete(conversation=conversation)
+    flash.success(request, _("The conversation was deleted."))
+    return _back_to_chat(request, persona, gone=pk)

@@ -99,7 +99,7 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://mybella")}
 
 AUTH_USER_MODEL = "users.User"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "personas:settings"
+LOGIN_REDIRECT_URL = "chat:page"
 LOGOUT_REDIRECT_URL = "home"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -309,6 +309,7 @@ async function send(text) {
         userItem.classList.remove("msg-pending");
         setTime(userItem, data.created_at);
         if (data.conversation) state.conversation = data.conversation;
+        conversationChanged();
         // The greeting shown before the first message is now saved just before it.
         const preview = log.querySelector("[data-preview]");
         if (preview) {
@@ -385,6 +386,11 @@ async function retry(button) {
   button.focus();
 }
 
+/** Tell the conversation list (conversations.js) which conversation is open, and that it changed. */
+function conversationChanged() {
+  root.dispatchEvent(new CustomEvent("chat:conversation", { detail: { id: state.conversation } }));
+}
+
 async function startConversation() {
   if (state.busy) return;
   setBusy(true);
@@ -399,6 +405,7 @@ async function startConversation() {
     const first = await fetchRows(`${root.dataset.olderBaseUrl}?conversation=${conversation.id}`);
     const next = first.ok && first.response.headers.get("X-Older-Url");
     state.conversation = conversation.id;
+    conversationChanged();
     state.olderUrl = next ? samePath(next) : null;
     log.replaceChildren(...first.rows);
     introHint.textContent = "This is the start of your conversation.";
