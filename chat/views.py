@@ -212,16 +212,17 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
 def conversation_list(request: HttpRequest) -> HttpResponse:
     """Render the conversation list of `?persona=`, searched by `?q=`.
 
-    `?conversation=` is the one open on the page (marked current). The chat page's script
-    swaps its list for this one when the user searches or a conversation changes.
+    `?conversation=` is the one open on the page, marked current when it is one of the
+    user's (else nothing is marked). The chat page's script swaps its list for this one
+    when the user searches or a conversation changes.
     """
     persona = persona_get_visible(user=request.user, pk=request.GET.get("persona", ""))
-    open_id = request.GET.get("conversation", "")
-    conversation = (
-        selectors.conversation_get_visible(user=request.user, pk=_id_or_404(open_id))
-        if open_id
-        else None
-    )
+    try:
+        conversation = selectors.conversation_get_visible(
+            user=request.user, pk=_id_or_404(request.GET.get("conversation", ""))
+        )
+    except NotFound:
+        conversation = None
     context = _panel(request, persona, conversation)
     status = 400 if context["search_error"] else 200
     return render(request, "chat/_conversation_list.html", context, status=status)

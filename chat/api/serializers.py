@@ -46,7 +46,16 @@ class ConversationRenameSerializer(serializers.ModelSerializer):
     class Meta:
         model = Conversation
         fields = ["title"]
-        extra_kwargs = {"title": {"required": True, "allow_blank": False}}
+        extra_kwargs = {
+            "title": {
+                "required": True,
+                "allow_blank": False,
+                "error_messages": {
+                    "required": "Give the conversation a title.",
+                    "blank": "Give the conversation a title.",
+                },
+            }
+        }
 
 
 class MessageSendInputSerializer(serializers.Serializer):

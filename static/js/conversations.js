@@ -11,6 +11,7 @@ const backdrop = document.querySelector("[data-convs-backdrop]");
 const searchForm = panel.querySelector("[data-convs-search]");
 const searchInput = searchForm.querySelector("input[type=search]");
 const SEARCH_DELAY_MS = 250;
+const EMPTY_TITLE = "Give the conversation a title.";
 const narrow = window.matchMedia("(max-width: 760px)");
 
 // ---------------------------------------------------------------- the drawer (phones)
@@ -139,6 +140,12 @@ function showRenameError(form, text) {
 
 async function rename(form) {
   const title = form.querySelector("input[name=title]").value;
+  if (!title.trim()) {
+    // The server says the same; no need to ask it.
+    showRenameError(form, EMPTY_TITLE);
+    form.querySelector("input[name=title]").focus();
+    return;
+  }
   const save = form.querySelector("button[type=submit]");
   save.disabled = true;
   try {
