@@ -2,6 +2,8 @@
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Case, F, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import selectors
@@ -70,13 +72,15 @@ def conversation_title_from(text: str) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def conversation_title_default(*, conversation_id: int, text: str) -> None:
-    """Title a conversation that has none after `text`, the first message the user wrote.
+def conversation_said(*, conversation_id: int, text: str) -> None:
+    """Record that the user just wrote `text` in a conversation: it is active now.
 
-    Once: a conversation with a title (given, derived or renamed) keeps it.
+    A conversation without a title is titled after `text`, its first message, once: one
+    with a title (given, derived or renamed) keeps it. One statement.
     """
-    Conversation.objects.filter(pk=conversation_id, title="").update(
-        title=conversation_title_from(text)
+    Conversation.objects.filter(pk=conversation_id).update(
+        updated_at=timezone.now(),
+        title=Case(When(title="", then=Value(conversation_title_from(text))), default=F("title")),
     )
 
 

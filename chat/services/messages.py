@@ -12,7 +12,7 @@ from chat import selectors
 from chat.context import user_messages_saved
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
-from chat.services.conversations import conversation_open, conversation_title_default
+from chat.services.conversations import conversation_open, conversation_said
 from mybella.core import limits
 from mybella.core.services import service
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
@@ -113,8 +113,7 @@ def _save_exchange(
         token_estimate=estimate_tokens(text),
     )
     reply = _pending_reply(message, provider)
-    conversation_title_default(conversation_id=conversation.pk, text=text)
-    Conversation.objects.filter(pk=conversation.pk).update(updated_at=timezone.now())
+    conversation_said(conversation_id=conversation.pk, text=text)
     announce_on_commit(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
     return Exchange(message, reply)
 
