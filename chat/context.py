@@ -3,7 +3,8 @@
 chat imports none of those apps. An app that knows something about a (user, persona) pair
 registers a *prompt contributor*, a function returning a `PromptContext`; `chat.prompts`
 merges every contributor's context into the prompt it builds. An app that wants to act on
-what users say connects to `user_messages_saved`. Both are wired in that app's
+what users say connects to `user_messages_saved` (and to `user_messages_edited` and
+`messages_deleting`, to follow their edits and deletions). All are wired in that app's
 `AppConfig.ready()` (memory's `receivers` module).
 """
 
@@ -67,3 +68,13 @@ prompt_contributors: Registry[PromptContributor] = Registry("prompt_contributors
 #   message_ids: list[int]    the user messages stored, in the order they were stored
 #   imported: bool            from a history import (True) or sent just now (False)
 user_messages_saved = Signal()
+
+# Sent inside the transaction that deletes messages, just before they go (so a receiver
+# still sees what they are linked to, and its writes commit or roll back with the
+# deletion), with:
+#   message_ids: list[int]    the messages about to be deleted
+messages_deleting = Signal()
+
+# Sent once the transaction that changed the text of messages has committed, with:
+#   message_ids: list[int]    the user messages whose text was edited
+user_messages_edited = Signal()

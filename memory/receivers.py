@@ -3,8 +3,13 @@
 
 from typing import Any
 
-from chat.context import prompt_contributors, user_messages_saved
-from memory import chat_context, tasks
+from chat.context import (
+    messages_deleting,
+    prompt_contributors,
+    user_messages_edited,
+    user_messages_saved,
+)
+from memory import chat_context, services, tasks
 from memory.signals import memory_content_changed
 
 prompt_contributors.register(chat_context.prompt_context)
@@ -19,3 +24,20 @@ def on_memory_content_changed(sender: Any, *, memory_ids: list[int], **kwargs: A
 
 
 memory_content_changed.connect(on_memory_content_changed, dispatch_uid="memory.embed_new_content")
+
+
+def on_messages_deleting(sender: Any, *, message_ids: list[int], **kwargs: Any) -> None:
+    """Forget what messages about to be deleted taught, in their deleting transaction."""
+    services.memories_forget_messages(message_ids=message_ids)
+
+
+messages_deleting.connect(on_messages_deleting, dispatch_uid="memory.forget_deleted_messages")
+
+
+def on_user_messages_edited(sender: Any, *, message_ids: list[int], **kwargs: Any) -> None:
+    """Forget what edited messages taught, then extract their memories again."""
+    services.memories_forget_messages(message_ids=message_ids)
+    tasks.extract_memories.enqueue(message_ids)
+
+
+user_messages_edited.connect(on_user_messages_edited, dispatch_uid="memory.reextract_edited")

@@ -192,3 +192,19 @@ def preference_list_for_user(*, user: User) -> QuerySet[UserPreference]:
 def memory_settings_list_for_user(*, user: User) -> QuerySet[MemorySettings]:
     """Return all of `user`'s memory settings rows, for every persona."""
     return MemorySettings.objects.filter(user=user)
+
+
+def memories_from_messages(*, message_ids: Iterable[int]) -> list[ConversationMemory]:
+    """Return the memories any of these messages is a source of, each with its source ids.
+
+    For chat's news of edited and deleted messages (the ids come from chat itself, so
+    they are not scoped to a caller again). Two queries, none without ids.
+    """
+    ids = list(message_ids)
+    if not ids:
+        return []
+    return list(
+        ConversationMemory.objects.filter(source_messages__in=ids)
+        .distinct()
+        .prefetch_related(Prefetch("source_messages", queryset=chat_selectors.message_ids_only()))
+    )

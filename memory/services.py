@@ -400,3 +400,35 @@ def memory_settings_set(*, user: User, persona: PersonaProfile, remember: bool) 
         instance=current, fields=["remember"], data={"remember": remember}
     )
     return memory_settings
+
+
+@service
+@transaction.atomic
+def memories_forget_messages(*, message_ids: Iterable[int], actor: str = Actor.USER) -> int:
+    """Forget what these messages taught; return how many memories were deleted.
+
+    A memory that came only from these messages is deleted; one that came from other
+    messages too keeps those and loses these as sources. Each change is in the memory's
+    history. The messages are marked not extracted, so extracting one again (after an
+    edit) starts afresh. For chat's news of edited and deleted messages: call it before
+    the messages are deleted, while their links to memories still exist.
+    """
+    ids = set(message_ids)
+    deleted = 0
+    for memory in selectors.memories_from_messages(message_ids=ids):
+        sources = {message.pk for message in memory.source_messages.all()}
+        if sources <= ids:
+            memory_delete(memory=memory, actor=actor)
+            deleted += 1
+            continue
+        memory.source_messages.remove(*(sources & ids))
+        # Same content before and after: the history shows that it changed, not a new text.
+        _record(
+            memory,
+            action=MemoryEvent.Action.UPDATED,
+            actor=actor,
+            before=memory.content,
+            after=memory.content,
+        )
+    MessageExtraction.objects.filter(message_id__in=ids).delete()
+    return deleted

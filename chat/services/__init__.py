@@ -4,13 +4,22 @@ The services live in `conversations`, `messages` and `history`; import them from
 """
 
 from chat.services.conversations import conversation_delete, conversation_start
+from chat.services.edits import message_delete, message_edit
 from chat.services.history import (
     HISTORY_EARLIEST,
     HISTORY_FUTURE_SLACK,
     history_import,
     history_parse,
 )
-from chat.services.messages import Exchange, message_retry, message_send, message_send_stream
+from chat.services.messages import (
+    Exchange,
+    message_regenerate,
+    message_regenerate_stream,
+    message_retry,
+    message_select,
+    message_send,
+    message_send_stream,
+)
 
 __all__ = [
     "HISTORY_EARLIEST",
@@ -20,7 +29,12 @@ __all__ = [
     "conversation_start",
     "history_import",
     "history_parse",
+    "message_delete",
+    "message_edit",
+    "message_regenerate",
+    "message_regenerate_stream",
     "message_retry",
+    "message_select",
     "message_send",
     "message_send_stream",
 ]
