@@ -98,7 +98,9 @@ class HistoryImportResultSerializer(serializers.Serializer):
 
 class MessageEditInputSerializer(serializers.Serializer):
     content = serializers.CharField(
-        trim_whitespace=True, help_text="The message's new text (a reply's selected alternative)."
+        trim_whitespace=True,
+        allow_blank=True,  # the service says what is wrong with an empty text
+        help_text="The message's new text (a reply's selected alternative).",
     )
 
 

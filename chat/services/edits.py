@@ -37,7 +37,7 @@ def message_edit(*, user: User, message_id: int, text: str) -> ChatMessage:
         raise ValidationError(
             {"detail": _("Only your messages and the persona's finished replies can be edited.")}
         )
-    text = validate_text(text)
+    text = validate_text(text, field="content")
     if text == message.content and message.status == ChatMessage.Status.OK:
         return message
     message.content = text

@@ -71,14 +71,14 @@ def message_text_problem(text: str) -> str | None:
     return _("The message %s.") % problem if problem else None
 
 
-def validate_text(text: str) -> str:
-    """Return `text` stripped; raise a ValidationError about "message" when it can't be one."""
+def validate_text(text: str, *, field: str = "message") -> str:
+    """Return `text` stripped; raise a ValidationError about `field` when it can't be one."""
     text = text.strip()
     if not text:
-        raise ValidationError({"message": _("Write something first.")})
+        raise ValidationError({field: _("Write something first.")})
     problem = message_text_problem(text)
     if problem:
-        raise ValidationError({"message": problem})
+        raise ValidationError({field: problem})
     return text
 
 

@@ -523,15 +523,22 @@ async function edit(item) {
   editor.addEventListener("keydown", (event) => {
     if (event.key === "Escape") close();
   });
+  const refuse = (reason) => {
+    problem.textContent = reason;
+    problem.hidden = false;
+    field.focus();
+  };
   editor.addEventListener("submit", async (event) => {
     event.preventDefault();
+    if (!field.value.trim()) {
+      refuse("Write something first.");
+      return;
+    }
     const saved = await fetchJson(url, { method: "PATCH", body: { content: field.value } }).catch(
       () => ({ ok: false, status: 0, data: null }),
     );
     if (!saved.ok) {
-      problem.textContent = errorText(saved.data, saved.status);
-      problem.hidden = false;
-      field.focus();
+      refuse(errorText(saved.data, saved.status));
       return;
     }
     const [row] = await swapForRows([item]);

@@ -228,12 +228,14 @@ def test_edit_changes_a_users_message_and_a_reply(auth_api_client, user):
     assert auth_api_client.get(message_url(reply)).json()["content"] == "*waves* Hi!"
 
 
-@pytest.mark.parametrize("content", ["", "   ", "x" * 4001, "nul\x00byte"])
+@pytest.mark.parametrize("content", ["", "   ", "x" * 4001, "nul\x00byte", None])
 def test_a_bad_edit_is_a_400_and_changes_nothing(auth_api_client, user, content):
     sent = _send(auth_api_client, "Hello there")
     mine = sent["user_message"]["id"]
     response = auth_api_client.patch(message_url(mine), {"content": content}, format="json")
     assert response.status_code == 400
+    if isinstance(content, str) and not content.strip():
+        assert response.json() == {"content": ["Write something first."]}
     assert ChatMessage.objects.get(pk=mine).content == "Hello there"
 
 
