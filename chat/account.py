@@ -33,6 +33,8 @@ def export(user: User) -> dict[str, Any]:
             "persona_id",
             "role",
             "content",
+            "alternatives",
+            "selected",
             "status",
             "error",
             "provider",

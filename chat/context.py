@@ -3,8 +3,8 @@
 chat imports none of those apps. An app that knows something about a (user, persona) pair
 registers a *prompt contributor*, a function returning a `PromptContext`; `chat.prompts`
 merges every contributor's context into the prompt it builds. An app that wants to act on
-what users say connects to `user_messages_saved`, and one that keeps something made from
-messages connects to `messages_deleting`. Both are wired in that app's
+what users say connects to `user_messages_saved` (and to `user_messages_edited` and
+`messages_deleting`, to follow their edits and deletions). All are wired in that app's
 `AppConfig.ready()` (memory's `receivers` module).
 """
 
@@ -69,10 +69,16 @@ prompt_contributors: Registry[PromptContributor] = Registry("prompt_contributors
 #   imported: bool            from a history import (True) or sent just now (False)
 user_messages_saved = Signal()
 
-# Sent inside the transaction that deletes messages, before they go (their ids still join),
-# by `chat.models.ChatMessage`, with:
+# Sent inside the transaction that deletes messages, just before they go (so a receiver
+# still sees what they are linked to, and its writes commit or roll back with the
+# deletion), with:
 #   user: User                    whose messages they are
 #   persona: PersonaProfile       the persona they were exchanged with
 #   message_ids: list[int]        the messages about to be deleted
 # A receiver that raises rolls the deletion back.
 messages_deleting = Signal()
+
+# Sent once the transaction that changed the text of messages has committed, with:
+#   user, persona                 as above
+#   message_ids: list[int]        the user messages whose text was edited
+user_messages_edited = Signal()

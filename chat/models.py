@@ -87,7 +87,24 @@ class ChatMessage(BaseModel):
         verbose_name=_("reply to"),
         help_text=_("The user's message this reply answers."),
     )
-    content = models.TextField(_("content"), blank=True)
+    content = models.TextField(
+        _("content"),
+        blank=True,
+        help_text=_("The text that counts: a regenerated reply's selected alternative."),
+    )
+    alternatives = models.JSONField(
+        _("alternatives"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Every text a regenerated reply has had, oldest first; empty until it is regenerated."
+        ),
+    )
+    selected = models.PositiveSmallIntegerField(
+        _("selected alternative"),
+        default=0,
+        help_text=_("Which of the alternatives is shown and counts (its text is the content)."),
+    )
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.OK)
     error = models.TextField(
         _("error"),
@@ -109,6 +126,13 @@ class ChatMessage(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.content[:40]}"
+
+    @property
+    def texts(self) -> list[str]:
+        """Return the reply's alternatives: the stored ones, else its one text (if any)."""
+        if self.alternatives:
+            return list(self.alternatives)
+        return [self.content] if self.content else []
 
     @property
     def is_retryable(self) -> bool:

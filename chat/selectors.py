@@ -227,3 +227,38 @@ def message_ids_only() -> QuerySet[ChatMessage]:
     like, where the relation of an already scoped object does the scoping.
     """
     return ChatMessage.objects.only("id")
+
+
+def message_is_latest(*, message: ChatMessage) -> bool:
+    """Return whether nothing was said after `message` in its conversation."""
+    return not (
+        ChatMessage.objects.filter(conversation_id=message.conversation_id)
+        .filter(
+            Q(created_at__gt=message.created_at)
+            | Q(created_at=message.created_at, id__gt=message.pk)
+        )
+        .exists()
+    )
+
+
+def message_get_for_update(*, user: User, pk: int) -> ChatMessage:
+    """Return `user`'s message `pk`, locked for the transaction, if they may still see it.
+
+    Raise `NotFound` for a missing message, another user's, or one whose persona is hidden.
+    """
+    try:
+        return (
+            ChatMessage.objects.select_for_update(of=("self",))
+            .filter(user=user, persona__in=persona_list_visible(user=user))
+            .get(pk=pk)
+        )
+    except ChatMessage.DoesNotExist:
+        raise NotFound from None
+
+
+def message_get_visible(*, user: User, pk: int) -> ChatMessage:
+    """Return `user`'s message `pk` if they may still see its persona; else `NotFound`."""
+    try:
+        return message_list_visible(user=user).get(pk=pk)
+    except ChatMessage.DoesNotExist:
+        raise NotFound from None

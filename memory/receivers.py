@@ -3,7 +3,12 @@
 
 from typing import Any
 
-from chat.context import messages_deleting, prompt_contributors, user_messages_saved
+from chat.context import (
+    messages_deleting,
+    prompt_contributors,
+    user_messages_edited,
+    user_messages_saved,
+)
 from memory import chat_context, services, tasks
 from memory.signals import memory_content_changed
 
@@ -16,7 +21,7 @@ user_messages_saved.connect(
 def on_messages_deleting(
     sender: Any, *, user: Any, persona: Any, message_ids: list[int], **kwargs: Any
 ) -> None:
-    """Forget the memories that came only from messages being deleted."""
+    """Forget what messages about to be deleted taught, in their deleting transaction."""
     services.memories_forget_messages(user=user, persona=persona, message_ids=message_ids)
 
 
@@ -29,3 +34,14 @@ def on_memory_content_changed(sender: Any, *, memory_ids: list[int], **kwargs: A
 
 
 memory_content_changed.connect(on_memory_content_changed, dispatch_uid="memory.embed_new_content")
+
+
+def on_user_messages_edited(
+    sender: Any, *, user: Any, persona: Any, message_ids: list[int], **kwargs: Any
+) -> None:
+    """Forget what edited messages taught, then extract their memories again."""
+    services.memories_forget_messages(user=user, persona=persona, message_ids=message_ids)
+    tasks.extract_memories.enqueue(message_ids)
+
+
+user_messages_edited.connect(on_user_messages_edited, dispatch_uid="memory.reextract_edited")

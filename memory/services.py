@@ -152,26 +152,6 @@ def memory_forget_all(*, user: User, persona: PersonaProfile) -> int:
     return count
 
 
-@service
-@transaction.atomic
-def memories_forget_messages(
-    *, user: User, persona: PersonaProfile, message_ids: Iterable[int]
-) -> int:
-    """Forget what the pair's memories knew only from `message_ids`, messages about to go.
-
-    A memory all of whose sources are among them is deleted (its history keeps the
-    deletion); one with other sources keeps them and stays. Memories without any source
-    (written by the user) are untouched. Return how many memories were forgotten.
-    """
-    ids = set(message_ids)
-    forgotten = 0
-    for memory in selectors.memories_from_messages(user=user, persona=persona, message_ids=ids):
-        if {source.id for source in memory.source_messages.all()} <= ids:
-            memory_delete(memory=memory, actor=Actor.USER)
-            forgotten += 1
-    return forgotten
-
-
 def _skipped(what: str, error: ValidationError) -> None:
     logger.info("Skipped a proposed %s the rules refuse: %s", what, error.messages)
 
@@ -420,3 +400,41 @@ def memory_settings_set(*, user: User, persona: PersonaProfile, remember: bool) 
         instance=current, fields=["remember"], data={"remember": remember}
     )
     return memory_settings
+
+
+@service
+@transaction.atomic
+def memories_forget_messages(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    message_ids: Iterable[int],
+    actor: str = Actor.USER,
+) -> int:
+    """Forget what the pair's messages `message_ids` taught; return how many memories went.
+
+    A memory that came only from these messages is deleted; one that came from other
+    messages too keeps those and loses these as sources. Each change is in the memory's
+    history. The messages are marked not extracted, so extracting one again (after an
+    edit) starts afresh. For chat's news of edited and deleted messages: call it before
+    the messages are deleted, while their links to memories still exist.
+    """
+    ids = set(message_ids)
+    deleted = 0
+    for memory in selectors.memories_from_messages(user=user, persona=persona, message_ids=ids):
+        sources = {message.pk for message in memory.source_messages.all()}
+        if sources <= ids:
+            memory_delete(memory=memory, actor=actor)
+            deleted += 1
+            continue
+        memory.source_messages.remove(*(sources & ids))
+        # Same content before and after: the history shows that it changed, not a new text.
+        _record(
+            memory,
+            action=MemoryEvent.Action.UPDATED,
+            actor=actor,
+            before=memory.content,
+            after=memory.content,
+        )
+    MessageExtraction.objects.filter(message_id__in=ids).delete()
+    return deleted

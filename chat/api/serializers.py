@@ -4,6 +4,16 @@ from chat.models import ChatMessage, Conversation
 
 
 class ChatMessageSerializer(serializers.ModelSerializer):
+    alternatives = serializers.ListField(
+        child=serializers.CharField(),
+        source="texts",
+        read_only=True,
+        help_text=(
+            "A reply's texts, oldest first: one, or more once it was regenerated. The "
+            "selected one is `content`."
+        ),
+    )
+
     class Meta:
         model = ChatMessage
         fields = [
@@ -13,6 +23,8 @@ class ChatMessageSerializer(serializers.ModelSerializer):
             "role",
             "reply_to",
             "content",
+            "alternatives",
+            "selected",
             "status",
             "error",
             "provider",
@@ -100,3 +112,23 @@ class HistoryImportSerializer(serializers.Serializer):
 class HistoryImportResultSerializer(serializers.Serializer):
     conversation = ConversationSerializer()
     imported = serializers.IntegerField()
+
+
+class MessageEditInputSerializer(serializers.Serializer):
+    content = serializers.CharField(
+        trim_whitespace=True,
+        allow_blank=True,  # the service says what is wrong with an empty text
+        help_text="The message's new text (a reply's selected alternative).",
+    )
+
+
+class MessageSelectInputSerializer(serializers.Serializer):
+    index = serializers.IntegerField(
+        min_value=0, max_value=32767, help_text="Which alternative to show, from 0."
+    )
+
+
+class MessageRegenerateInputSerializer(serializers.Serializer):
+    stream = serializers.BooleanField(
+        required=False, default=False, help_text="Stream the new text as Server-Sent Events."
+    )

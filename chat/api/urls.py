@@ -17,6 +17,17 @@ urlpatterns = [
         views.MessageRetryView.as_view(),
         name="chat-message-retry",
     ),
+    path("chat/messages/<int:pk>/", views.MessageDetailView.as_view(), name="chat-message-detail"),
+    path(
+        "chat/messages/<int:pk>/regenerate/",
+        views.MessageRegenerateView.as_view(),
+        name="chat-message-regenerate",
+    ),
+    path(
+        "chat/messages/<int:pk>/select/",
+        views.MessageSelectView.as_view(),
+        name="chat-message-select",
+    ),
 ]
 
 # /api/v1/personas/<persona_id>/…

@@ -24,9 +24,12 @@ from chat.api.serializers import (
     HistoryImportResultSerializer,
     HistoryImportSerializer,
     HistoryItemSerializer,
+    MessageEditInputSerializer,
+    MessageRegenerateInputSerializer,
+    MessageSelectInputSerializer,
     MessageSendInputSerializer,
 )
-from chat.models import Conversation
+from chat.models import ChatMessage, Conversation
 from chat.pagination import ConversationPagination, MessageCursorPagination
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.core.exceptions import upstream_headers
@@ -153,37 +156,46 @@ class MessageCreateView(APIView):
             "persona_id": data.get("persona"),
             "conversation_id": data.get("conversation"),
         }
-        wants_stream = data["stream"] or "text/event-stream" in request.headers.get("Accept", "")
-        if not wants_stream:
+        if not _wants_stream(request, data["stream"]):
             exchange = services.message_send(**target)
             return _exchange_response(exchange, status.HTTP_201_CREATED)
         exchange, events = services.message_send_stream(**target)
-        response = StreamingHttpResponse(
-            _event_stream(exchange, events), content_type="text/event-stream"
-        )
-        response["Cache-Control"] = "no-cache"
-        response["X-Accel-Buffering"] = "no"
-        return response
+        return _stream_response(_event_stream(exchange, events))
 
 
 def _event_stream(
-    exchange: services.Exchange, events: Generator[dict, None, None]
+    exchange: services.Exchange,
+    events: Generator[dict, None, None],
+    *,
+    first: ChatMessage | None = None,
 ) -> Generator[str, None, None]:
     """Write the service's events as SSE; the first, `message`, also names the reply.
 
-    A server closes this generator when the client goes away; closing the service's
-    events in turn saves the reply as stopped.
+    `message` is `first` (default: the user's message just saved). A server closes this
+    generator when the client goes away; closing the service's events in turn saves the
+    reply as stopped.
     """
     try:
         for event in events:
             kind = event.pop("type")
             if kind == "start":
-                data = ChatMessageSerializer(exchange.user_message).data
+                data = ChatMessageSerializer(first or exchange.user_message).data
                 yield _sse("message", {**data, "assistant_message_id": exchange.reply.id})
             else:
                 yield _sse(kind, event)
     finally:
         events.close()
+
+
+def _stream_response(stream: Generator[str, None, None]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _wants_stream(request: Request, asked: bool) -> bool:
+    return asked or "text/event-stream" in request.headers.get("Accept", "")
 
 
 class MessageRetryView(APIView):
@@ -209,6 +221,123 @@ class MessageRetryView(APIView):
     def post(self, request: Request, pk: int) -> Response:
         exchange = services.message_retry(user=request.user, reply_id=pk)
         return _exchange_response(exchange, status.HTTP_200_OK)
+
+
+class MessageRegenerateView(APIView):
+    """Answer the latest reply's message again, keeping the earlier answers."""
+
+    throttle_scope = "chat"
+    renderer_classes = [JSONRenderer, EventStreamRenderer]
+
+    @extend_schema(
+        summary="Regenerate the latest reply",
+        description=(
+            "Answers the message again as a new alternative of the reply, which becomes "
+            "the selected one (`alternatives`, `selected`); the earlier ones stay, and "
+            "`select/` picks among them. Only the latest finished or stopped reply of a "
+            "conversation can be regenerated (else 400). With `stream: true` or "
+            "`Accept: text/event-stream` the new text streams as in sending: `message` (the "
+            "reply, now `pending`), `delta` pieces, then `done` or `error`. If the engine "
+            "fails before writing anything the reply is put back as it was, and the answer "
+            "is 502, 503 or 504 with it."
+        ),
+        request=MessageRegenerateInputSerializer,
+        responses={
+            200: ExchangeSerializer,
+            (200, "text/event-stream"): OpenApiResponse(
+                SSE_EVENT, description="The new text as Server-Sent Events; each one is this."
+            ),
+            400: OpenApiResponse(ErrorSerializer, description="Not a reply that can be redone."),
+            404: OpenApiResponse(ErrorSerializer, description="No such message."),
+            502: ExchangeErrorSerializer,
+            503: ExchangeErrorSerializer,
+            504: ExchangeErrorSerializer,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response | StreamingHttpResponse:
+        serializer = MessageRegenerateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not _wants_stream(request, serializer.validated_data["stream"]):
+            exchange = services.message_regenerate(user=request.user, reply_id=pk)
+            return _exchange_response(exchange, status.HTTP_200_OK)
+        exchange, events = services.message_regenerate_stream(user=request.user, reply_id=pk)
+        return _stream_response(_event_stream(exchange, events, first=exchange.reply))
+
+
+class MessageSelectView(APIView):
+    """Pick which of a reply's alternatives is shown and counts."""
+
+    throttle_scope = "chat"
+
+    @extend_schema(
+        summary="Select an alternative of a reply",
+        description=(
+            "Its text becomes the reply's `content`: the one prompts, memory and search "
+            "use. An index out of range is a 400."
+        ),
+        request=MessageSelectInputSerializer,
+        responses={
+            200: ChatMessageSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="No such alternative."),
+            404: OpenApiResponse(ErrorSerializer, description="No such message."),
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = MessageSelectInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_select(
+            user=request.user, message_id=pk, index=serializer.validated_data["index"]
+        )
+        return Response(ChatMessageSerializer(message).data)
+
+
+class MessageDetailView(APIView):
+    """One of your messages: read it, change its text, delete it."""
+
+    throttle_scope = "chat"
+
+    @extend_schema(
+        summary="Get a message",
+        responses={200: ChatMessageSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        message = selectors.message_get_visible(user=request.user, pk=pk)
+        return Response(ChatMessageSerializer(message).data)
+
+    @extend_schema(
+        summary="Edit a message",
+        description=(
+            "Changes the text of your message or of the persona's reply (its selected "
+            "alternative). What memory learned from an edited message of yours is learned "
+            "again from the new text. A reply still being written or one that failed is a 400."
+        ),
+        request=MessageEditInputSerializer,
+        responses={
+            200: ChatMessageSerializer,
+            400: OpenApiResponse(ErrorSerializer, description="Not editable, or a bad text."),
+            404: OpenApiResponse(ErrorSerializer, description="No such message."),
+        },
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        serializer = MessageEditInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        message = services.message_edit(
+            user=request.user, message_id=pk, text=serializer.validated_data["content"]
+        )
+        return Response(ChatMessageSerializer(message).data)
+
+    @extend_schema(
+        summary="Delete a message",
+        description=(
+            "Memories that came only from it are forgotten; those that came from other "
+            "messages too keep those. A reply to it stays."
+        ),
+        request=None,
+        responses={204: None, 404: ErrorSerializer},
+    )
+    def delete(self, request: Request, pk: int) -> Response:
+        services.message_delete(user=request.user, message_id=pk)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class PersonaConversationViewSet(

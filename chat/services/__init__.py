@@ -8,6 +8,7 @@ from chat.services.conversations import (
     conversation_rename,
     conversation_start,
 )
+from chat.services.edits import message_delete, message_edit
 from chat.services.history import (
     HISTORY_EARLIEST,
     HISTORY_FUTURE_SLACK,
@@ -16,7 +17,15 @@ from chat.services.history import (
     history_import,
     history_parse,
 )
-from chat.services.messages import Exchange, message_retry, message_send, message_send_stream
+from chat.services.messages import (
+    Exchange,
+    message_regenerate,
+    message_regenerate_stream,
+    message_retry,
+    message_select,
+    message_send,
+    message_send_stream,
+)
 
 __all__ = [
     "HISTORY_EARLIEST",
@@ -29,7 +38,12 @@ __all__ = [
     "history_export_name",
     "history_import",
     "history_parse",
+    "message_delete",
+    "message_edit",
+    "message_regenerate",
+    "message_regenerate_stream",
     "message_retry",
+    "message_select",
     "message_send",
     "message_send_stream",
 ]

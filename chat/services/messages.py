@@ -1,7 +1,8 @@
-"""Talking to a persona: send a message, stream the reply, retry a reply that failed."""
+"""Talking to a persona: send a message, stream the reply, retry a reply that failed,
+regenerate the latest reply as a new alternative and pick among the alternatives."""
 
-from collections.abc import Generator, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass, replace
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,7 +16,7 @@ from chat.prompts import estimate_tokens, prompt_build
 from chat.services.conversations import conversation_open, conversation_said
 from mybella.core import limits
 from mybella.core.services import service
-from mybella.providers.llm import ChatProvider, ProviderError, get_provider
+from mybella.providers.llm import ChatProvider, Prompt, ProviderError, get_provider
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current
@@ -70,13 +71,14 @@ def message_text_problem(text: str) -> str | None:
     return _("The message %s.") % problem if problem else None
 
 
-def _validate_text(text: str) -> str:
+def validate_text(text: str, *, field: str = "message") -> str:
+    """Return `text` stripped; raise a ValidationError about `field` when it can't be one."""
     text = text.strip()
     if not text:
-        raise ValidationError({"message": _("Write something first.")})
+        raise ValidationError({field: _("Write something first.")})
     problem = message_text_problem(text)
     if problem:
-        raise ValidationError({"message": problem})
+        raise ValidationError({field: problem})
     return text
 
 
@@ -88,7 +90,7 @@ def _prepare(
     conversation_id: int | None,
     persona: PersonaProfile | None,
 ) -> tuple[str, PersonaProfile, Conversation]:
-    text = _validate_text(text)
+    text = validate_text(text)
     if persona is not None:
         if persona_id is not None and persona_id != persona.pk:
             raise ValueError("Give the persona or its id, not two different ones.")
@@ -153,6 +155,9 @@ def _finish(
     stopped: bool = False,
 ) -> None:
     reply.content = text
+    if reply.alternatives:
+        # A regenerated reply: the text is its selected alternative.
+        reply.alternatives[reply.selected] = text
     if stopped:
         reply.status = ChatMessage.Status.STOPPED
         reply.error = _("The reply was interrupted before it finished.")
@@ -165,6 +170,7 @@ def _finish(
     # An update, not save(): a conversation deleted meanwhile stays deleted, without an error.
     ChatMessage.objects.filter(pk=reply.pk).update(
         content=reply.content,
+        alternatives=reply.alternatives,
         status=reply.status,
         error=reply.error,
         provider=reply.provider,
@@ -218,18 +224,44 @@ def _answer(
     message: ChatMessage,
     reply: ChatMessage,
     provider: ChatProvider,
+    restore: Callable[[], ChatMessage] | None = None,
 ) -> Exchange:
+    """Answer `message` with `reply`; a failure saves the reply failed, or, with `restore`
+    (a regeneration), puts the reply back as it was and returns it with the error."""
     reply.provider, reply.model = provider.name, provider.model
-    prompt = prompt_build(
-        user=user, persona=persona, conversation=conversation, message=message, provider=provider
+    prompt = _reply_prompt(
+        user=user,
+        persona=persona,
+        conversation=conversation,
+        message=message,
+        reply=reply,
+        provider=provider,
     )
     try:
         text = provider.reply(prompt)
     except ProviderError as error:
+        if restore is not None:
+            return Exchange(message, restore(), error)
         _finish(reply, error=error)
         return Exchange(message, reply, error)
     _finish(reply, text=text)
     return Exchange(message, reply)
+
+
+def _reply_prompt(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    conversation: Conversation,
+    message: ChatMessage,
+    reply: ChatMessage,
+    provider: ChatProvider,
+) -> Prompt:
+    """Return the prompt answering `message` with `reply`: its n-th alternative is variant n."""
+    prompt = prompt_build(
+        user=user, persona=persona, conversation=conversation, message=message, provider=provider
+    )
+    return replace(prompt, variant=reply.selected)
 
 
 @service
@@ -259,40 +291,65 @@ def message_send_stream(
     provider = get_provider()
     exchange = _save_exchange(user=user, conversation=conversation, text=text, provider=provider)
     message, reply = exchange.user_message, exchange.reply
-    prompt = prompt_build(
-        user=user, persona=persona, conversation=conversation, message=message, provider=provider
+    prompt = _reply_prompt(
+        user=user,
+        persona=persona,
+        conversation=conversation,
+        message=message,
+        reply=reply,
+        provider=provider,
     )
-    ids = {"user_message_id": message.id, "assistant_message_id": reply.id}
+    return exchange, _reply_events(
+        reply=reply, conversation=conversation, provider=provider, prompt=prompt
+    )
 
-    def events() -> Generator[dict, None, None]:
-        pieces: list[str] = []
-        stream: Iterator[str] | None = None
-        try:
-            yield {"type": "start", **ids, "conversation_id": conversation.id}
-            stream = provider.stream_reply(prompt)
-            for piece in stream:
-                pieces.append(piece)
-                yield {"type": "delta", "text": piece}
-        except ProviderError as error:
+
+def _reply_events(
+    *,
+    reply: ChatMessage,
+    conversation: Conversation,
+    provider: ChatProvider,
+    prompt: Prompt,
+    restore: Callable[[], ChatMessage] | None = None,
+) -> Generator[dict, None, None]:
+    """Yield a reply's events as it is written, and save it when it ends however it ends.
+
+    A failure, or a client gone, before the first word: with `restore` (a regeneration)
+    the reply is put back as it was, else it is saved failed or stopped.
+    """
+    ids = {"user_message_id": reply.reply_to_id, "assistant_message_id": reply.id}
+    pieces: list[str] = []
+    stream: Iterator[str] | None = None
+    try:
+        yield {"type": "start", **ids, "conversation_id": conversation.id}
+        stream = provider.stream_reply(prompt)
+        for piece in stream:
+            pieces.append(piece)
+            yield {"type": "delta", "text": piece}
+    except ProviderError as error:
+        if restore is not None and not pieces:
+            restore()
+        else:
             _finish(reply, text="".join(pieces), error=error)
-            yield {"type": "error", "detail": error.message, "status": error.status_code, **ids}
-            return
-        except GeneratorExit:
+        yield {"type": "error", "detail": error.message, "status": error.status_code, **ids}
+        return
+    except GeneratorExit:
+        if restore is not None and not pieces:
+            restore()
+        else:
             _finish(reply, text="".join(pieces), stopped=True)
-            raise
-        finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()  # let the engine stop writing too
-        _finish(reply, text="".join(pieces))
-        yield {
-            "type": "done",
-            **ids,
-            "conversation_id": conversation.id,
-            "provider": provider.name,
-        }
-
-    return exchange, events()
+        raise
+    finally:
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()  # let the engine stop writing too
+    _finish(reply, text="".join(pieces))
+    yield {
+        "type": "done",
+        **ids,
+        "conversation_id": conversation.id,
+        "provider": provider.name,
+    }
 
 
 @service
@@ -327,3 +384,148 @@ def message_retry(*, user: User, reply_id: int) -> Exchange:
         reply=reply,
         provider=get_provider(),
     )
+
+
+# How many alternatives one reply may have: each is a model call, and all are stored.
+ALTERNATIVES_MAX = 20
+
+
+def _claim_regeneration(*, user: User, reply_id: int) -> tuple[ChatMessage, Callable]:
+    """Turn the latest reply into a pending new alternative; return it and its undo.
+
+    The claim is one statement that also checks nothing changed the reply since it was
+    read, so two regenerations (or one and an edit) never write the same reply at once.
+    """
+    reply = selectors.message_get_reply(user=user, pk=reply_id)
+    if (
+        reply.role != ChatMessage.Role.ASSISTANT
+        or reply.reply_to is None
+        or reply.status not in (ChatMessage.Status.OK, ChatMessage.Status.STOPPED)
+        or not selectors.message_is_latest(message=reply)
+    ):
+        raise ValidationError(
+            {"detail": _("Only the latest finished reply to a message can be regenerated.")}
+        )
+    texts = reply.texts
+    if len(texts) >= ALTERNATIVES_MAX:
+        raise ValidationError(
+            {
+                "detail": _("This reply has %d alternatives already; pick one or edit it.")
+                % ALTERNATIVES_MAX
+            }
+        )
+    before = {
+        field: getattr(reply, field)
+        for field in ("content", "alternatives", "selected", "status", "error", "token_estimate")
+    }
+    before["alternatives"] = list(reply.alternatives)
+    now = timezone.now()
+    claimed = ChatMessage.objects.filter(
+        pk=reply.pk, status=reply.status, updated_at=reply.updated_at
+    ).update(
+        content="",
+        alternatives=[*texts, ""],
+        selected=len(texts),
+        status=ChatMessage.Status.PENDING,
+        error="",
+        token_estimate=0,
+        updated_at=now,
+    )
+    if not claimed:
+        raise ValidationError(
+            {"detail": _("This reply changed meanwhile. Reload to see it, then try again.")}
+        )
+    reply.content, reply.alternatives, reply.selected = "", [*texts, ""], len(texts)
+    reply.status, reply.error, reply.token_estimate, reply.updated_at = (
+        ChatMessage.Status.PENDING,
+        "",
+        0,
+        now,
+    )
+
+    def restore() -> ChatMessage:
+        # Nothing was written: the reply is again what it was, its alternatives untouched.
+        for field, value in before.items():
+            setattr(reply, field, value)
+        reply.updated_at = timezone.now()
+        ChatMessage.objects.filter(pk=reply.pk).update(**before, updated_at=reply.updated_at)
+        return reply
+
+    return reply, restore
+
+
+@service
+def message_regenerate(*, user: User, reply_id: int) -> Exchange:
+    """Answer the latest reply's message again, as a new alternative that becomes selected.
+
+    The earlier alternatives stay. When the engine fails, the reply is put back as it was
+    and the error returned with it. Only the latest finished (or stopped) reply of a
+    conversation can be regenerated; `NotFound` for one out of reach.
+    """
+    reply, restore = _claim_regeneration(user=user, reply_id=reply_id)
+    return _answer(
+        user=user,
+        persona=reply.persona,
+        conversation=reply.conversation,
+        message=reply.reply_to,
+        reply=reply,
+        provider=get_provider(),
+        restore=restore,
+    )
+
+
+@service
+def message_regenerate_stream(
+    *, user: User, reply_id: int
+) -> tuple[Exchange, Generator[dict, None, None]]:
+    """Claim the reply as `message_regenerate` does; return it with the new text's events.
+
+    The events are those of `message_send_stream`. A stream closed early keeps what was
+    written as the new alternative, stopped; one that fails or is closed before its first
+    word puts the reply back as it was.
+    """
+    reply, restore = _claim_regeneration(user=user, reply_id=reply_id)
+    provider = get_provider()
+    reply.provider, reply.model = provider.name, provider.model
+    prompt = _reply_prompt(
+        user=user,
+        persona=reply.persona,
+        conversation=reply.conversation,
+        message=reply.reply_to,
+        reply=reply,
+        provider=provider,
+    )
+    events = _reply_events(
+        reply=reply,
+        conversation=reply.conversation,
+        provider=provider,
+        prompt=prompt,
+        restore=restore,
+    )
+    return Exchange(reply.reply_to, reply), events
+
+
+@service
+def message_select(*, user: User, message_id: int, index: int) -> ChatMessage:
+    """Make alternative `index` of a reply the one shown and counted (its content).
+
+    A reply still being written can't change; an index out of range is a ValidationError.
+    Choosing the one already selected writes nothing.
+    """
+    reply = selectors.message_get_reply(user=user, pk=message_id)
+    if reply.role != ChatMessage.Role.ASSISTANT or reply.is_being_written:
+        raise ValidationError({"detail": _("Only a finished reply has alternatives to pick.")})
+    texts = reply.texts
+    if not 0 <= index < len(texts):
+        raise ValidationError(
+            {"index": _("Pick an alternative from 0 to %d.") % (max(len(texts), 1) - 1)}
+        )
+    if index == reply.selected and reply.status == ChatMessage.Status.OK:
+        return reply
+    reply.selected, reply.content = index, texts[index]
+    reply.status, reply.error = ChatMessage.Status.OK, ""
+    reply.token_estimate = estimate_tokens(reply.content)
+    reply.save(
+        update_fields=["selected", "content", "status", "error", "token_estimate", "updated_at"]
+    )
+    return reply

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.html import escape
 
 from chat.models import ChatMessage
+from chat.rendering import render_message
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current
@@ -77,7 +78,7 @@ def test_without_a_conversation_the_greeting_is_shown(signed_in):
     assert response.context["conversation"] is None
     assert response.context["chat_messages"] == []
     html = response.content.decode()
-    assert escape(system("isabella").greeting) in html
+    assert render_message(system("isabella").greeting) in html
     assert "Say hello to start your first conversation with Isabella." in html
     assert 'data-conversation=""' in html
 
@@ -96,7 +97,7 @@ def test_persona_parameter_shows_that_persona_without_selecting_it(signed_in, us
     assert response.context["persona"] == luna
     assert response.context["conversation"] is None
     html = response.content.decode()
-    assert escape(luna.greeting) in html
+    assert render_message(luna.greeting) in html
     assert "only for Isabella" not in html
     assert f'data-persona="{luna.pk}"' in html  # what the page sends to
     writes = [

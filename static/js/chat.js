@@ -1,5 +1,7 @@
-// The chat page: send with a streamed reply, retry failed replies, scroll back through
-// older messages, start a new conversation and switch personas; play replies aloud.
+// The chat page: send with a streamed reply (and stop it), retry failed replies,
+// regenerate the last reply and swipe between its alternatives, edit, delete and copy
+// messages, scroll back through older messages, start a new conversation and switch
+// personas; play replies aloud. Every row comes rendered from the server.
 import {
   announce,
   cloneTemplate,
@@ -26,6 +28,8 @@ const olderAgain = older.querySelector("[data-older-again]");
 const form = root.querySelector("[data-composer]");
 const input = form.querySelector("textarea");
 const sendButton = form.querySelector("[data-send]");
+const stopButton = form.querySelector("[data-stop]");
+const deleteDialog = document.getElementById("msg-delete-modal");
 const composerError = form.querySelector("[data-composer-error]");
 const newButton = root.querySelector("[data-new-conversation]");
 const switcher = root.querySelector("[data-switcher]");
@@ -43,6 +47,10 @@ const state = {
   olderUrl: root.dataset.olderUrl || null,
   loadingOlder: false,
   busy: false,
+  // Aborts the reply being streamed (the Stop button); null when none is.
+  streaming: null,
+  // The row the delete dialog asks about.
+  deleting: null,
 };
 
 const OFFLINE = "You seem to be offline. Check your connection and try again.";
@@ -254,7 +262,47 @@ function setBusy(busy) {
   state.busy = busy;
   sendButton.disabled = busy;
   newButton.disabled = busy;
+  log.classList.toggle("is-busy", busy);
   log.setAttribute("aria-busy", String(busy));
+}
+
+/** Start streaming a reply: Stop replaces Send until `endStreaming`. Return the abort signal. */
+function startStreaming() {
+  state.streaming = new AbortController();
+  sendButton.hidden = true;
+  stopButton.hidden = false;
+  return state.streaming.signal;
+}
+
+function endStreaming() {
+  const focused = document.activeElement === stopButton;
+  state.streaming = null;
+  stopButton.hidden = true;
+  sendButton.hidden = false;
+  if (focused) input.focus();
+}
+
+function stopped(error) {
+  return error?.name === "AbortError";
+}
+
+const sleep = (ms) => new Promise((resolve) => window.setTimeout(resolve, ms));
+
+/**
+ * Swap `items` for the server's rows once the server has noticed a stopped stream: it
+ * saves the reply (stopped, with what was written) when it next tries to write to us.
+ */
+async function settleStopped(items) {
+  let rows = items;
+  for (let attempt = 0; attempt < 40; attempt += 1) {
+    rows = await swapForRows(rows);
+    const reply = rows[rows.length - 1];
+    if (reply.dataset.id && !reply.classList.contains("msg-pending") && !reply.classList.contains("is-typing")) {
+      return rows;
+    }
+    await sleep(250);
+  }
+  return rows;
 }
 
 function showComposerError(text) {
@@ -288,11 +336,12 @@ async function send(text) {
   if (state.conversation) payload.conversation = state.conversation;
   let saved = false;
   let finished = false;
+  const signal = startStreaming();
   try {
-    const response = await fetch(
-      root.dataset.sendUrl,
-      requestOptions({ method: "POST", body: payload, accept: "text/event-stream" }),
-    );
+    const response = await fetch(root.dataset.sendUrl, {
+      ...requestOptions({ method: "POST", body: payload, accept: "text/event-stream" }),
+      signal,
+    });
     const type = response.headers.get("Content-Type") || "";
     if (!type.includes("text/event-stream") || !response.body) {
       const data = await readJson(response);
@@ -346,14 +395,191 @@ async function send(text) {
       if (saved) showDropped(replyItem);
       else notSent(userItem, replyItem, OFFLINE, text);
     }
-  } catch {
-    if (saved) showDropped(replyItem);
-    else notSent(userItem, replyItem, OFFLINE, text);
+  } catch (error) {
+    if (stopped(error) && saved) {
+      await settleStopped([userItem, replyItem]);
+      announce(announcer, "Stopped. What was written is kept.");
+    } else if (saved) showDropped(replyItem);
+    else notSent(userItem, replyItem, stopped(error) ? "you stopped it." : OFFLINE, text);
   } finally {
+    endStreaming();
     setBusy(false);
     if (nearBottom()) scrollToBottom();
   }
 }
+
+// ---------------------------------------------------------------- regenerate and swipe
+
+async function regenerate(item) {
+  if (state.busy) return;
+  setBusy(true);
+  showComposerError("");
+  const id = item.dataset.id;
+  const replyItem = cloneTemplate("msg-reply-pending").firstElementChild;
+  replyItem.dataset.id = id;
+  item.replaceWith(replyItem);
+  const signal = startStreaming();
+  let finished = false;
+  let settled = false;
+  let reason = "";
+  try {
+    const response = await fetch(withId(root.dataset.regenerateUrl, id), {
+      ...requestOptions({ method: "POST", body: { stream: true }, accept: "text/event-stream" }),
+      signal,
+    });
+    const type = response.headers.get("Content-Type") || "";
+    if (!type.includes("text/event-stream") || !response.body) {
+      reason = errorText(await readJson(response), response.status);
+    } else {
+      for await (const { event, data } of readEvents(response)) {
+        if (event === "delta" && data) {
+          const stick = nearBottom();
+          appendText(replyItem, data.text);
+          if (stick) scrollToBottom();
+        } else if (event === "done" || event === "error") {
+          finished = true;
+          if (event === "error") reason = errorText(data, response.status);
+        }
+      }
+      if (!finished) reason = "The connection dropped before the reply finished.";
+    }
+  } catch (error) {
+    if (stopped(error)) {
+      settled = true;
+      await settleStopped([replyItem]);
+      announce(announcer, "Stopped. What was written is kept.");
+    } else reason = OFFLINE;
+  } finally {
+    endStreaming();
+    setBusy(false);
+  }
+  if (!settled) {
+    // The server's row of the reply: the new alternative, or the reply as it was.
+    const [row] = await swapForRows([replyItem]);
+    if (row === replyItem) replyItem.replaceWith(item);
+    if (row === replyItem && !reason) reason = "Couldn’t show the new reply; reload to see it.";
+    if (reason) showComposerError(`Couldn’t regenerate: ${reason}`);
+    else announce(announcer, "New reply written.");
+  }
+  if (nearBottom()) scrollToBottom();
+}
+
+async function select(item, index) {
+  const { ok, status, data } = await fetchJson(withId(root.dataset.selectUrl, item.dataset.id), {
+    method: "POST",
+    body: { index: Number(index) },
+  }).catch(() => ({ ok: false, status: 0, data: null }));
+  if (!ok) {
+    showComposerError(`Couldn’t switch replies: ${errorText(data, status)}`);
+    return;
+  }
+  const [row] = await swapForRows([item]);
+  const count = row.querySelector("[data-swipe-count]")?.textContent;
+  if (count) announce(announcer, `Reply ${count.replace("/", " of ")}.`);
+  row.querySelector(`[data-select="${Number(index) + 1}"]:not(:disabled)`)?.focus();
+}
+
+// ---------------------------------------------------------------- copy, edit, delete
+
+async function copy(item, button) {
+  const text = item.querySelector(".bubble").innerText.trim();
+  try {
+    await navigator.clipboard.writeText(text);
+    button.classList.add("is-done");
+    window.setTimeout(() => button.classList.remove("is-done"), 1500);
+    announce(announcer, "Copied.");
+  } catch {
+    announce(announcer, "Couldn’t copy: your browser didn’t allow it.");
+  }
+}
+
+async function edit(item) {
+  if (item.querySelector("[data-edit-form]")) return;
+  const url = withId(root.dataset.messageUrl, item.dataset.id);
+  const { ok, status, data } = await fetchJson(url).catch(() => ({ ok: false, status: 0 }));
+  if (!ok) {
+    showComposerError(`Couldn’t edit: ${errorText(data, status)}`);
+    return;
+  }
+  const editor = cloneTemplate("msg-edit-form").firstElementChild;
+  const field = editor.querySelector("textarea");
+  const problem = editor.querySelector("[data-edit-error]");
+  const bubble = item.querySelector(".bubble");
+  const meta = item.querySelector(".msg-meta");
+  field.value = data.content;
+  bubble.hidden = true;
+  meta.hidden = true;
+  item.classList.add("is-editing");
+  bubble.after(editor);
+  field.focus();
+
+  const close = () => {
+    editor.remove();
+    bubble.hidden = false;
+    meta.hidden = false;
+    item.classList.remove("is-editing");
+    item.querySelector("[data-edit]")?.focus();
+  };
+  editor.querySelector("[data-edit-cancel]").addEventListener("click", close);
+  editor.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+  const refuse = (reason) => {
+    problem.textContent = reason;
+    problem.hidden = false;
+    field.focus();
+  };
+  editor.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!field.value.trim()) {
+      refuse("Write something first.");
+      return;
+    }
+    const saved = await fetchJson(url, { method: "PATCH", body: { content: field.value } }).catch(
+      () => ({ ok: false, status: 0, data: null }),
+    );
+    if (!saved.ok) {
+      refuse(errorText(saved.data, saved.status));
+      return;
+    }
+    const [row] = await swapForRows([item]);
+    if (row === item) close();
+    else row.querySelector("[data-edit]")?.focus();
+    announce(announcer, "Message saved.");
+  });
+}
+
+function askToDelete(item) {
+  state.deleting = item;
+  deleteDialog.returnValue = "";
+  deleteDialog.showModal();
+}
+
+async function deleteMessage(item) {
+  const url = withId(root.dataset.messageUrl, item.dataset.id);
+  const response = await fetch(url, requestOptions({ method: "DELETE" })).catch(() => null);
+  if (!response || (!response.ok && response.status !== 404)) {
+    showComposerError(`Couldn’t delete: ${errorText(await response?.json().catch(() => null), response?.status)}`);
+    return;
+  }
+  const next = item.nextElementSibling || item.previousElementSibling;
+  item.remove();
+  announce(announcer, "Message deleted.");
+  (next?.querySelector("[data-delete]") || input).focus();
+}
+
+deleteDialog.addEventListener("click", (event) => {
+  if (event.target.closest("[data-close]")) deleteDialog.close();
+});
+
+deleteDialog.addEventListener("close", () => {
+  const item = state.deleting;
+  state.deleting = null;
+  if (item && deleteDialog.returnValue === "delete") deleteMessage(item);
+  else item?.querySelector("[data-delete]")?.focus();
+});
+
+stopButton.addEventListener("click", () => state.streaming?.abort());
 
 async function retry(button) {
   const item = button.closest(".msg");
@@ -458,6 +684,16 @@ log.addEventListener("click", (event) => {
   const speakButton = event.target.closest("[data-speak]");
   if (speakButton) {
     speak(speakButton.closest(".msg"));
+    return;
+  }
+  const tool = event.target.closest("[data-select], [data-copy], [data-edit], [data-delete], [data-regenerate]");
+  if (tool && !tool.disabled) {
+    const item = tool.closest(".msg");
+    if (tool.dataset.select !== undefined) select(item, tool.dataset.select);
+    else if (tool.dataset.copy !== undefined) copy(item, tool);
+    else if (tool.dataset.edit !== undefined) edit(item);
+    else if (tool.dataset.delete !== undefined) askToDelete(item);
+    else regenerate(item);
     return;
   }
   const retryButton = event.target.closest("[data-retry]");

@@ -185,7 +185,15 @@ def _writes(user, luna):
         reply_to=asked,
     )
     history = SimpleUploadedFile("chat.json", b'[{"role": "user", "content": "hello"}]')
+    other = ConversationFactory(user=user, persona=luna)
+    said = ChatMessageFactory(conversation=other, content="hello")
+    answered = ChatMessageFactory(conversation=other, role="assistant", reply_to=said)
     return [
+        ("post", f"{SEND}{answered.pk}/regenerate/", {}, "json"),
+        ("post", f"{SEND}{answered.pk}/regenerate/", {"stream": True}, "json"),
+        ("post", f"{SEND}{answered.pk}/select/", {"index": 0}, "json"),
+        ("patch", f"{SEND}{said.pk}/", {"content": "hi"}, "json"),
+        ("delete", f"{SEND}{said.pk}/", None, "json"),
         ("post", SEND, {"message": "hi", "conversation": conversation.pk}, "json"),
         ("post", SEND, {"message": "hi", "stream": True}, "json"),
         ("post", retry_url(failed.pk), None, "json"),

@@ -34,6 +34,7 @@ class Prompt:
     recalled: tuple[RecalledItem, ...] = ()
     turn: int = 0  # how many user messages this pair has sent before this one
     max_tokens: int | None = None  # the reply's length limit; None: the configured ceiling
+    variant: int = 0  # which answer to the same message this is: 1, 2, … when regenerated
 
 
 class ProviderError(UpstreamError):

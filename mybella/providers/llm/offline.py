@@ -367,6 +367,9 @@ def compose(prompt: Prompt) -> str:
     """Return the offline reply to `prompt`: 1 to 4 sentences in the persona's voice."""
     voice = VOICES.get(prompt.communication_style, VOICES["warm"])
     seed = _seed(prompt.user_message.strip(), prompt.turn)
+    if prompt.variant:
+        # A regenerated reply says something else; the first answer stays what it was.
+        seed = _seed(seed, "variant", prompt.variant)
 
     def pick(options: tuple[str, ...], salt: str) -> str:
         return options[_seed(seed, salt) % len(options)]
