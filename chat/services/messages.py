@@ -522,10 +522,19 @@ def message_select(*, user: User, message_id: int, index: int) -> ChatMessage:
         )
     if index == reply.selected and reply.status == ChatMessage.Status.OK:
         return reply
-    reply.selected, reply.content = index, texts[index]
-    reply.status, reply.error = ChatMessage.Status.OK, ""
-    reply.token_estimate = estimate_tokens(reply.content)
-    reply.save(
-        update_fields=["selected", "content", "status", "error", "token_estimate", "updated_at"]
-    )
+    changes = {
+        "selected": index,
+        "content": texts[index],
+        "status": ChatMessage.Status.OK,
+        "error": "",
+        "token_estimate": estimate_tokens(texts[index]),
+        "updated_at": timezone.now(),
+    }
+    # Only if nothing (a regeneration starting, an edit) changed the reply since it was read.
+    if not ChatMessage.objects.filter(pk=reply.pk, updated_at=reply.updated_at).update(**changes):
+        raise ValidationError(
+            {"detail": _("This reply changed meanwhile. Reload to see it, then try again.")}
+        )
+    for field, value in changes.items():
+        setattr(reply, field, value)
     return reply

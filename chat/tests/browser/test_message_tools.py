@@ -222,3 +222,43 @@ def test_hostile_markdown_renders_inert(open_page, screenshot, viewport) -> None
     assert page.evaluate("window.__alerts") == []
     assert page.evaluate("window.__hacked") is None
     assert dialogs == []
+
+
+def test_regenerate_can_fail_or_be_stopped(open_page, screenshot, fake_llm) -> None:
+    """A failed regeneration leaves the reply as it was and says why; a stopped one keeps
+    what was written as a new alternative, from which the earlier one is a swipe away."""
+    page = open_page("/users/signup/")
+    sign_up(page, "restless")
+    open_chat(page)
+    reply = send(page, "Hello")
+    expect_done(page, reply)
+    reply_id = int(reply.get_attribute("data-id"))
+    last = row(page, reply_id)
+    expect(last.locator(".bubble")).to_have_text(fake_llm.reply_text)
+
+    fake_llm.fail_next(500, times=3)
+    last.get_by_role("button", name="Regenerate this reply").click()
+    expect(page.locator("[data-composer-error]")).to_contain_text("Couldn’t regenerate:")
+    expect(last.locator(".bubble")).to_have_text(fake_llm.reply_text)
+    expect(last.locator(".msg-swipe")).to_have_count(0)
+    assert ChatMessage.objects.get(pk=reply_id).alternatives == []
+
+    first = fake_llm.reply_text
+    fake_llm.reply_text = " ".join(f"word{number}" for number in range(300))
+    fake_llm.hold_stream_after(2, then_pace=0.02)
+    last.get_by_role("button", name="Regenerate this reply").click()
+    expect(last.locator(".bubble")).to_have_text("word0 word1 ")
+    page.get_by_role("button", name="Stop").click()
+    fake_llm.resume()
+
+    expect(last.locator("[data-swipe-count]")).to_have_text("2/2")
+    expect(last.locator(".msg-error")).to_contain_text("interrupted before it finished")
+    stopped = ChatMessage.objects.get(pk=reply_id)
+    assert stopped.status == ChatMessage.Status.STOPPED
+    assert stopped.alternatives[0] == first
+    assert stopped.content.startswith("word0 word1 ")
+    screenshot(page, "chat-regenerate-stopped-desktop")
+    last.get_by_role("button", name="Previous alternative").click()
+    expect(last.locator("[data-swipe-count]")).to_have_text("1/2")
+    expect(last.locator(".bubble")).to_have_text(first)
+    expect(last.locator(".msg-error")).to_have_count(0)
