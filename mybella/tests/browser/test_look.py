@@ -46,6 +46,9 @@ def test_chat_header_shows_the_whole_name_on_a_phone(open_page, django_user_mode
         assert page.evaluate("document.documentElement.scrollWidth") <= 390
         head = page.locator(".chat-head").bounding_box()
         assert head["x"] >= 0 and head["x"] + head["width"] <= 390
+    # The composer's "Message <name>…" keeps to the one line the empty box shows.
+    placeholder = "el => getComputedStyle(el, '::placeholder').whiteSpace"
+    assert page.eval_on_selector("#composer-input", placeholder) == "nowrap"
     screenshot(page, "chat-unbroken-name-phone")
     shots = {"chat-isabella-phone": personas[0], "chat-30-char-phone": personas[-2]}
     for shot, persona in shots.items():
