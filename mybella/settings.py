@@ -212,9 +212,21 @@ THROTTLE_AUTH = env.str("THROTTLE_AUTH", default="20/min")
 THROTTLE_AUTH_ACCOUNT = env.str("THROTTLE_AUTH_ACCOUNT", default="10/hour")
 # Per client address: sign-up attempts.
 THROTTLE_SIGNUP = env.str("THROTTLE_SIGNUP", default="10/hour")
+# Password reset by email: per client address, and per email address asked for (counted
+# whether or not an account has it, so the limit tells nothing about which addresses exist).
+THROTTLE_PASSWORD_RESET = env.str("THROTTLE_PASSWORD_RESET", default="10/hour")
+THROTTLE_PASSWORD_RESET_EMAIL = env.str("THROTTLE_PASSWORD_RESET_EMAIL", default="3/hour")
 # API tokens: hashed, one per device, each expiring this many days after it was made.
 API_TOKEN_TTL_DAYS = env.int("API_TOKEN_TTL_DAYS", default=30)
 API_TOKENS_MAX_PER_USER = env.int("API_TOKENS_MAX_PER_USER", default=20)
+
+
+# Email (password reset links): printed on the console unless EMAIL_URL names a server,
+# e.g. smtp+tls://user:password@smtp.example.com:587 (django-environ's email URLs).
+EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+vars().update(EMAIL_CONFIG)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="MyBella <noreply@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 
 def _origin(url: str) -> str | None:

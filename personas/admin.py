@@ -28,12 +28,27 @@ class KindFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TraitsListField(TraitsTextField):
+    """Traits as a list for staff: one per line in a textarea (commas separate them too)."""
+
+    widget = forms.Textarea(attrs={"rows": 6})
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("help_text", _("One trait per line (commas separate them too)."))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return "\n".join(str(item) for item in value)
+        return value
+
+
 class PersonaAdminForm(forms.ModelForm):
     """The system persona form: the model's fields and rules, traits as on the page."""
 
     # A plain file field: the avatar is checked by avatar_process, with its clearer messages.
     avatar = forms.FileField(label=_("avatar"), required=False, widget=forms.ClearableFileInput)
-    traits = TraitsTextField(label=_("personality traits"))
+    traits = TraitsListField(label=_("Personality traits"))
 
     class Meta:
         model = PersonaProfile

@@ -12,6 +12,7 @@ Two modes, one rule:
   a trait too long is skipped and only the first ones are kept.
 """
 
+import re
 from typing import Literal
 
 from django.core.exceptions import ValidationError
@@ -65,8 +66,9 @@ def clean_traits(items: object, *, mode: TraitsMode = "strict") -> list[str]:
 
 
 def traits_from_text(text: str, *, mode: TraitsMode = "strict") -> list[str]:
-    """Return the comma-separated traits of `text`, cleaned by `clean_traits`."""
-    return clean_traits(text.split(","), mode=mode)
+    """Return the traits of `text`, separated by commas or line breaks, cleaned by
+    `clean_traits`."""
+    return clean_traits(re.split(r"[,\r\n]", text), mode=mode)
 
 
 def field_max_chars(name: str) -> int | None:

@@ -12,7 +12,8 @@ The client address is read from X-Forwarded-For only as far as `TRUSTED_PROXIES`
 (DRF's `NUM_PROXIES` is set from the same setting, so its scoped throttles agree).
 
 Every way in goes through `auth_attempt()`: the API token view calls it, and the pages
-(log-in, admin log-in, sign-up) are wrapped in `rate_limit_auth()`.
+(log-in, admin log-in, sign-up, setting a password from a reset link) are wrapped in
+`rate_limit_auth()`. Requests for a reset link go through `password_reset_attempt()`.
 """
 
 import contextlib
@@ -110,15 +111,18 @@ class RateLimit:
 
 
 class Limited(Exception):
-    """A sign-in or sign-up attempt refused until `wait` seconds have passed."""
+    """A sign-in, sign-up or password reset attempt refused until `wait` seconds have passed."""
 
-    def __init__(self, wait: int, *, signup: bool = False) -> None:
+    def __init__(self, wait: int, *, signup: bool = False, reset: bool = False) -> None:
         super().__init__(wait)
         self.wait = wait
         self.signup = signup
+        self.reset = reset
 
     @property
     def title(self) -> str:
+        if self.reset:
+            return _("Too many password reset requests.")
         return _("Too many sign-up attempts.") if self.signup else _("Too many sign-in attempts.")
 
     @property
@@ -193,6 +197,22 @@ def auth_attempt(
             raise Limited(wait)
         attempt._account_limit = limit
     return attempt
+
+
+def password_reset_attempt(request: HttpRequest, *, email: str) -> None:
+    """Count a request for a password reset link; raise Limited when over a limit.
+
+    It counts against the client address (`THROTTLE_PASSWORD_RESET`) and against the email
+    address asked for (`THROTTLE_PASSWORD_RESET_EMAIL`), whether or not an account has that
+    address: the answer is the same either way, so nobody learns which addresses exist,
+    and nobody can fill someone's inbox with links.
+    """
+    wait = RateLimit("reset-address", "THROTTLE_PASSWORD_RESET").hit(_address_key(request))
+    if wait is None:
+        email_key = unicodedata.normalize("NFKC", email).strip().casefold()
+        wait = RateLimit("reset-email", "THROTTLE_PASSWORD_RESET_EMAIL").hit(email_key)
+    if wait is not None:
+        raise Limited(wait, reset=True)
 
 
 def rate_limit_auth(

@@ -29,4 +29,25 @@ urlpatterns = [
         auth_views.PasswordChangeDoneView.as_view(extra_context={"settings_section": "password"}),
         name="password_change_done",
     ),
+    # Password reset by email: Django's own views, with our templates and limits.
+    path("password/reset/", views.PasswordResetView.as_view(), name="password_reset"),
+    path(
+        "password/reset/sent/",
+        auth_views.PasswordResetDoneView.as_view(),
+        name="password_reset_done",
+    ),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        rate_limit_auth(
+            auth_views.PasswordResetConfirmView.as_view(
+                success_url=reverse_lazy("users:password_reset_complete")
+            )
+        ),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
 ]

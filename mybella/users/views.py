@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.forms import PasswordResetForm
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
@@ -11,6 +13,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from mybella.core.forms import add_domain_error
+from mybella.core.throttles import Limited, password_reset_attempt
 from mybella.users.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, SignUpForm
 from mybella.users.selectors import api_token_list
 from mybella.users.services import (
@@ -41,6 +44,29 @@ class SignUpView(FormView):
         )
         login(self.request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(self.request, _("Welcome to MyBella! Pick someone to talk to."))
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's "email me a reset link" page, limited per client and per email address.
+
+    The answer is the same whether or not an account has the address (Django sends mail
+    only to accounts that have it), and so is the limit.
+    """
+
+    email_template_name = "registration/password_reset_email.txt"
+    subject_template_name = "registration/password_reset_subject.txt"
+    success_url = reverse_lazy("users:password_reset_done")
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        try:
+            password_reset_attempt(self.request, email=form.cleaned_data["email"])
+        except Limited as limited:
+            messages.error(self.request, limited.message)
+            response = self.render_to_response(self.get_context_data(form=form))
+            response.status_code = 429
+            response["Retry-After"] = str(limited.wait)
+            return response
         return super().form_valid(form)
 
 

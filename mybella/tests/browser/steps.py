@@ -20,3 +20,13 @@ def sign_up(page: Page, username: str) -> User:
         page.get_by_role("button", name="Sign up", exact=True).click()
     expect(page).to_have_url(re.compile(r"/users/personas/$"))
     return User.objects.get(username=username)
+
+
+def log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    """Log in through the log-in form; the page lands on the chat."""
+    page.goto("/users/login/")
+    page.locator("#id_username").fill(username)
+    page.locator("#id_password").fill(password)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()

@@ -31,6 +31,8 @@ def test_staff_curate_personas_and_voices(open_page, django_user_model, screensh
 
     isabella = PersonaProfile.objects.get(slug="isabella")
     page.goto(f"/admin/personas/personaprofile/{isabella.pk}/change/")
+    expect(page.locator("textarea#id_traits")).to_have_value("\n".join(isabella.traits))
+    screenshot(page, "admin-persona-change")
     page.locator("summary").filter(has_text="Advanced").click()  # the collapsed fieldset
     expect(page.locator("#id_system_prompt")).to_be_visible()
     page.locator("#id_tagline").fill("Warm and curious, now curated")

@@ -85,8 +85,16 @@ WRITES: dict[str, Callable[[User], Request]] = {
 }
 
 # Pages of the users app that write nothing of ours: reads, and Django's own password
-# change (its form saves the user; covered by Django's tests and ours in test_accounts).
-NOT_OURS_OR_READ_ONLY = {"users:password_change", "users:password_change_done"}
+# change and reset (their forms save the user; covered by Django's tests and ours in
+# test_accounts and test_password_reset).
+NOT_OURS_OR_READ_ONLY = {
+    "users:password_change",
+    "users:password_change_done",
+    "users:password_reset",
+    "users:password_reset_done",
+    "users:password_reset_confirm",
+    "users:password_reset_complete",
+}
 
 
 @pytest.mark.parametrize("name", sorted(WRITES))
