@@ -434,10 +434,10 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.ack, "open")
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic or "that")
-    sentences = [opener]
     gap, asked_about = gap_line(prompt)
-    if gap:
-        sentences.append(gap)
+    sentences = [opener, gap] if gap else [opener]
+    if gap and intent == "greet":
+        sentences = [gap]  # the gap line is the hello: a greeting would ask a second question
     memory = _relevant_memory(prompt)
     if memory is not None and (asked_about is None or memory.content != asked_about.content):
         sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
