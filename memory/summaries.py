@@ -50,7 +50,8 @@ _COMMON = frozenset(
     don't from going got had has have her here him his how into its just like made make more
     much not now off one only other our out over really said some such than that the their
     them then there these they thing things this those too very want was well were what when
-    where which while who why will with would yeah you your""".split()  # noqa: SIM905
+    where which while who why will with would yeah you your okay sure fine good great nice
+    cool sounds thanks thank lol haha yes yep nope""".split()  # noqa: SIM905
 )
 _FIRST_PERSON = frozenset({"i", "i'm", "i've", "i'll", "i'd", "my", "me", "we", "our", "mine"})
 
