@@ -10,6 +10,7 @@ from typing import Any
 from chat.context import HistorySummary, PromptContext
 from chat.models import ChatMessage
 from memory import selectors, services
+from memory.models import ConversationMemory
 from memory.recall import recall, snippet
 from memory.tasks import extract_imported_memories, extract_memories, summarise_conversation
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
@@ -19,6 +20,9 @@ from personas.models import PersonaProfile
 RECALL_K = 5
 SUMMARIES_IN_PROMPT = 5  # the newest summaries of history before the message
 RECENT_IN_PROMPT = 3  # the newest memories, for the offline engine after a long gap
+# Memories looked at to find them: a bound, since a long import may just have added a run
+# of summaries (which are no news about the user's life).
+RECENT_SCAN = 20
 
 
 def _query_embedding(provider: ChatProvider | None, text: str) -> list[float] | None:
@@ -112,7 +116,11 @@ def timeline_context(
     summaries = selectors.summary_list_before(
         user=user, persona=persona, before=message.created_at, limit=SUMMARIES_IN_PROMPT
     )
-    recent = selectors.memory_recent(user=user, persona=persona, limit=RECENT_IN_PROMPT)
+    recent = [
+        memory
+        for memory in selectors.memory_recent(user=user, persona=persona, limit=RECENT_SCAN)
+        if memory.kind != ConversationMemory.Kind.SUMMARY
+    ][:RECENT_IN_PROMPT]
     return PromptContext(
         summaries=tuple(
             HistorySummary(

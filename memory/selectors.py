@@ -161,10 +161,10 @@ def summary_list_before(
 
 
 def memory_recent(*, user: User, persona: PersonaProfile, limit: int) -> list[ConversationMemory]:
-    """Return the pair's newest `limit` memories other than summaries, newest first."""
+    """Return the pair's newest `limit` memories of any kind, newest first, in one query
+    bounded by the (user, persona, created_at) index."""
     return list(
         ConversationMemory.objects.filter(user=user, persona=persona)
-        .exclude(kind=ConversationMemory.Kind.SUMMARY)
         .only("id", "content", "kind", "created_at")
         .order_by("-created_at", "-id")[:limit]
     )

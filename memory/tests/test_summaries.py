@@ -399,3 +399,13 @@ def test_the_memory_page_shows_what_a_summary_covers(user, luna, client):
     client.force_login(user)
     page = client.get(f"/users/memory/?persona={luna.pk}").content.decode()
     assert "Covers <time" in page and "1 Oct 2026</time> – <time" in page
+
+
+@pytest.mark.django_db
+def test_summaries_are_no_news_for_the_offline_engines_gap_line(user, luna):
+    """The newest memories the prompt carries skip the summaries just written."""
+    ConversationMemory.objects.create(user=user, persona=luna, content="Is going to Porto")
+    conversation = long_conversation(user, luna)
+    summarise_conversation.call(conversation.pk)  # three summaries, newer than the fact
+    prompt = _prompt(_answer(conversation))
+    assert [item.content for item in prompt.recent] == ["Is going to Porto"]
