@@ -10,6 +10,7 @@ what users say connects to `user_messages_saved` (and to `user_messages_edited` 
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
 
 from django.dispatch import Signal
@@ -24,6 +25,20 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class HistorySummary:
+    """A summary of a stretch of one of the pair's conversations, older than what fits.
+
+    It covers the messages from `first_at` to `last_at` of conversation `conversation_id`
+    (None when that conversation was deleted since).
+    """
+
+    content: str
+    first_at: datetime
+    last_at: datetime
+    conversation_id: int | None = None
+
+
+@dataclass(frozen=True)
 class PromptContext:
     """What one contributor adds to the prompt answering a message.
 
@@ -33,12 +48,18 @@ class PromptContext:
     `recalled` are memories or past messages that bear on the message, best first.
     `cut_recalled(text, max_chars)` shortens one of them when the budget is tight,
     keeping the part that made it relevant; without it the text is cut at its end.
+    `summaries` are the newest summaries of the pair's history before the message, oldest
+    first; the prompt keeps those about what its history does not show. `recent` are
+    the newest things remembered about the user, newest first (the offline engine asks
+    about one after a long gap).
     """
 
     user_name: str | None = None
     preferences: Mapping[str, str] = field(default_factory=dict)
     recalled: tuple[RecalledItem, ...] = ()
     cut_recalled: Callable[[str, int], str] | None = None
+    summaries: tuple[HistorySummary, ...] = ()
+    recent: tuple[RecalledItem, ...] = ()
 
 
 class PromptContributor(Protocol):

@@ -7,11 +7,13 @@ contributors registered in `chat.context`, which read through their own scoped s
 """
 
 from dataclasses import replace
+from datetime import datetime
 
 from django.conf import settings
+from django.utils import timezone
 
 from chat import selectors
-from chat.context import PromptContext, prompt_contributors
+from chat.context import HistorySummary, PromptContext, prompt_contributors
 from chat.models import ChatMessage, Conversation
 from mybella.core import limits
 from mybella.providers.llm import ChatProvider, Prompt, RecalledItem
@@ -29,6 +31,7 @@ MESSAGE_SHARE = 0.4
 HISTORY_FLOOR = 0.25
 PREFERENCE_MAX_CHARS = 200  # one "key: value" line
 MIN_HISTORY_TOKENS = 8  # a cut message shorter than this says nothing
+HISTORY_MESSAGES = 40  # past messages a prompt may show at most
 # The reply's max_tokens for each reply_length preference, never above LLM_MAX_TOKENS.
 REPLY_LENGTH_TOKENS = {"short": 128, "medium": 256, "long": 512}
 
@@ -84,8 +87,43 @@ def _fill_names(text: str, *, persona_name: str, user_name: str) -> str:
     return text.replace("{{char}}", persona_name).replace("{{user}}", user_name or "you")
 
 
-def _header(persona_name: str, user_name: str) -> tuple[str, str]:
-    """Return the fixed text before the profile and after it (with the user's name)."""
+def _ago(days: int) -> str:
+    """Return a gap of `days` calendar days in words ("3 weeks ago")."""
+    if days == 1:
+        return "yesterday"
+    for unit, size, upto in (("day", 1, 14), ("week", 7, 60), ("month", 30, 730)):
+        if days < upto:
+            count = days // size
+            return f"{count} {unit}{'s' if count > 1 else ''} ago"
+    years = days // 365
+    return f"{years} year{'s' if years > 1 else ''} ago"
+
+
+def time_line(now: datetime, last_talked_at: datetime | None) -> str:
+    """Return the prompt's sense of time: today's date and when the pair last talked.
+
+    Dates are in the server's time zone (TIME_ZONE); `now` is when the message being
+    answered was sent, so the same message always gets the same prompt.
+    """
+    today = timezone.localdate(now)
+    line = f"Today is {today:%A}, {today.isoformat()}."
+    if last_talked_at is None:
+        return line + " This is the first time the user writes to you."
+    last = timezone.localdate(last_talked_at)
+    if last >= today:
+        return line + " Last talked: earlier today."
+    return line + f" Last talked: {_ago((today - last).days)}, on {last.isoformat()}."
+
+
+def _said(item: RecalledItem) -> str:
+    """Return the date suffix of a recalled item (empty when it has no date)."""
+    if item.said_at is None:
+        return ""
+    return f" (said {timezone.localdate(item.said_at).isoformat()})"
+
+
+def _header(persona_name: str, user_name: str, time: str) -> tuple[str, str]:
+    """Return the fixed text before the profile and after it (the user's name, the date)."""
     before = "\n\n".join(
         [
             f"You are {persona_name}, an AI companion in the MyBella app, talking with one "
@@ -98,7 +136,7 @@ def _header(persona_name: str, user_name: str) -> tuple[str, str]:
     after = "\n</persona_profile>"
     if user_name:
         after += f"\n\nThe user likes to be called {user_name}."
-    return before, after
+    return before, after + "\n\n" + time
 
 
 def _profile(
@@ -151,12 +189,28 @@ def _preferences_text(lines: list[tuple[str, str]], tokens: int) -> tuple[str, s
     return intro + "; ".join(line for _key, line in kept) + ".", {key for key, _line in kept}
 
 
+DATED_MIN_CHARS = 60  # a recalled text shorter than this is worth more than its date
 RECALL_INTRO = "What you remember from earlier with this user (use it only when it helps):"
 
 
-def _recalled_texts(recalled: list[tuple[RecalledItem, PromptContext]], tokens: int) -> list[str]:
-    overhead = len(RECALL_INTRO) + 3 * len(recalled)
+def _recalled_texts(
+    recalled: list[tuple[RecalledItem, PromptContext]], tokens: int
+) -> tuple[list[str], bool]:
+    """Return the recalled texts cut to fit `tokens` together, and whether dates fit too.
+
+    Dates go first when the budget is tight: the texts keep at least DATED_MIN_CHARS each.
+    """
+    dated = True
+    overhead = len(RECALL_INTRO) + sum(3 + len(_said(item)) for item, _context in recalled)
     cap = _level([len(item.content) for item, _context in recalled], tokens * 4 - overhead)
+    if cap is not None and cap < DATED_MIN_CHARS:
+        dated = False
+        overhead = len(RECALL_INTRO) + 3 * len(recalled)
+        cap = _level([len(item.content) for item, _context in recalled], tokens * 4 - overhead)
+    return _cut_recalled(recalled, cap), dated
+
+
+def _cut_recalled(recalled: list[tuple[RecalledItem, PromptContext]], cap: int | None) -> list[str]:
     if cap is None:
         return [item.content for item, _context in recalled]
     # A recalled text that must be cut keeps the part it was recalled for, if its
@@ -165,6 +219,51 @@ def _recalled_texts(recalled: list[tuple[RecalledItem, PromptContext]], tokens: 
         (context.cut_recalled or _cut_chars)(item.content, cap) if cap > 0 else ""
         for item, context in recalled
     ]
+
+
+SUMMARY_INTRO = "Summaries of earlier conversations with this user, oldest first:"
+
+
+def _summary_label(summary: HistorySummary) -> str:
+    first = timezone.localdate(summary.first_at).isoformat()
+    last = timezone.localdate(summary.last_at).isoformat()
+    return f"- {first}: " if first == last else f"- {first} to {last}: "
+
+
+def _summary_texts(summaries: list[HistorySummary], tokens: int) -> list[str]:
+    """Return each summary's line, the longest cut first to fit `tokens` together."""
+    labels = [_summary_label(summary) for summary in summaries]
+    overhead = len(SUMMARY_INTRO) + sum(len(label) + 1 for label in labels)
+    cap = _level([len(summary.content) for summary in summaries], tokens * 4 - overhead)
+    if cap is not None and cap <= 0:
+        return []
+    return [
+        label + (summary.content if cap is None else _cut_chars(summary.content, cap))
+        for label, summary in zip(labels, summaries, strict=True)
+    ]
+
+
+def _summaries_part(lines: list[str]) -> str:
+    return SUMMARY_INTRO + "\n" + "\n".join(lines) if lines else ""
+
+
+def history_window_start(*, user: User, conversation: Conversation) -> ChatMessage | None:
+    """Return the oldest of a conversation's latest messages a prompt is sure to show.
+
+    That is the newest messages within the history's guaranteed share of the budget
+    (HISTORY_FLOOR of LLM_CONTEXT_TOKENS, at most HISTORY_MESSAGES of them): whatever is
+    older may not fit, so it is left to summaries. None for an empty conversation.
+    """
+    budget = settings.LLM_CONTEXT_TOKENS
+    floor, message_max = int(budget * HISTORY_FLOOR), int(budget * MESSAGE_SHARE)
+    recent = selectors.message_recent(user=user, conversation=conversation, limit=HISTORY_MESSAGES)
+    used, start = 0, None
+    for item in recent:
+        used += estimate_tokens(_cut(item.content, message_max))
+        if start is not None and used > floor:
+            break
+        start = item
+    return start
 
 
 def _contexts(
@@ -210,15 +309,24 @@ def prompt_build(
         for key, value in context.preferences.items():
             preferences.setdefault(key, value)
     recalled = [(item, context) for context in contexts for item in context.recalled]
+    summaries = sorted(
+        (summary for context in contexts for summary in context.summaries),
+        key=lambda summary: (summary.last_at, summary.first_at),
+    )
+    recent = tuple(item for context in contexts for item in context.recent)
     persona_name = _cut_chars(persona.name, limits.PERSONA_NAME_MAX_CHARS)
     past = [
-        (item.role, _cut(item.content, message_max))
-        for item in selectors.message_recent(user=user, conversation=conversation, before=message)
+        (item.role, _cut(item.content, message_max), item.created_at)
+        for item in selectors.message_recent(
+            user=user, conversation=conversation, before=message, limit=HISTORY_MESSAGES
+        )
     ]
+    now = message.created_at
+    last_talked_at = selectors.message_last_from_user_at(user=user, persona=persona, before=message)
 
     # Share what the message, the fixed text and the least history leave among the rest.
-    before, after = _header(persona_name, user_name)
-    history_need = sum(estimate_tokens(content) for _role, content in past)
+    before, after = _header(persona_name, user_name, time_line(now, last_talked_at))
+    history_need = sum(estimate_tokens(content) for _role, content, _at in past)
     profile = _profile(persona, persona_name=persona_name, user_name=user_name)
     preference_lines = _preference_lines(preferences)
     parts_overhead = 2 * 3  # the blank lines between the parts
@@ -233,14 +341,19 @@ def prompt_build(
     needs = [
         sum(len(label) + len(value) + 1 for label, value in profile) // 4 + 1,
         sum(len(line) + 2 for _key, line in preference_lines) // 4 + 10 if preference_lines else 0,
-        sum(len(item.content) + 3 for item, _context in recalled) // 4 + 20 if recalled else 0,
+        sum(len(item.content) + len(_said(item)) + 3 for item, _context in recalled) // 4 + 20
+        if recalled
+        else 0,
+        sum(len(_summary_label(s)) + len(s.content) + 1 for s in summaries) // 4 + 20
+        if summaries
+        else 0,
     ]
     cap = _level(needs, available)
-    profile_tokens, preference_tokens, recall_tokens = (
+    profile_tokens, preference_tokens, recall_tokens, summary_tokens = (
         needs if cap is None else [min(need, cap) for need in needs]
     )
     preferences_part, kept_keys = _preferences_text(preference_lines, preference_tokens)
-    recalled_texts = _recalled_texts(recalled, recall_tokens)
+    recalled_texts, dated = _recalled_texts(recalled, recall_tokens)
     kept_recalled = [
         replace(item, content=content)
         for (item, _context), content in zip(recalled, recalled_texts, strict=True)
@@ -248,22 +361,49 @@ def prompt_build(
     ]
     parts = [before + _profile_text(profile, profile_tokens) + after, preferences_part]
     if kept_recalled:
-        parts.append(RECALL_INTRO + "\n" + "\n".join(f"- {item.content}" for item in kept_recalled))
-    # The estimates above are rough: this cut is what guarantees the budget.
-    system = _cut("\n\n".join(part for part in parts if part), budget - estimate_tokens(text))
+        parts.append(
+            RECALL_INTRO
+            + "\n"
+            + "\n".join(f"- {item.content}{_said(item) if dated else ''}" for item in kept_recalled)
+        )
+    summary_lines = _summary_texts(summaries, summary_tokens) if summaries else []
 
+    def system_text(lines: list[str]) -> str:
+        # The estimates above are rough: this cut is what guarantees the budget.
+        return _cut(
+            "\n\n".join(part for part in [*parts, _summaries_part(lines)] if part),
+            budget - estimate_tokens(text),
+        )
+
+    system = system_text(summary_lines)
     remaining = budget - estimate_tokens(system) - estimate_tokens(text)
     history: list[dict[str, str]] = []
-    for role, content in past:
+    oldest_shown: datetime | None = None
+    for role, content, created_at in past:
         cost = estimate_tokens(content)
         if cost > remaining:
             if not history and remaining >= MIN_HISTORY_TOKENS:
                 # The message just before always shows, cut if it must be.
                 history.append({"role": role, "content": _cut(content, remaining)})
+                oldest_shown = created_at
             break
         remaining -= cost
         history.append({"role": role, "content": content})
+        oldest_shown = created_at
     history.reverse()
+    # A summary of messages the history shows whole says nothing new: leave it out (the
+    # system text only gets shorter, so the budget still holds).
+    shown = [
+        line
+        for summary, line in zip(summaries if summary_lines else [], summary_lines, strict=True)
+        if not (
+            oldest_shown is not None
+            and summary.conversation_id == conversation.pk
+            and summary.first_at >= oldest_shown
+        )
+    ]
+    if len(shown) < len(summary_lines):
+        system = system_text(shown)
     return Prompt(
         messages=[
             {"role": "system", "content": system},
@@ -283,4 +423,7 @@ def prompt_build(
         recalled=tuple(kept_recalled),
         turn=sum(1 for m in history if m["role"] == ChatMessage.Role.USER),
         max_tokens=reply_max_tokens(preferences.get("reply_length", "")),
+        now=now,
+        last_talked_at=last_talked_at,
+        recent=recent,
     )

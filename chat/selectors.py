@@ -4,6 +4,7 @@ The apps above chat (memory) read messages only through these functions too.
 """
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from functools import reduce
 from operator import or_
 
@@ -150,6 +151,56 @@ def message_recent(
         # takes `id < ?` for a cheap rowid range and walks every user's messages.
         messages = messages.filter(created_at__lte=before.created_at).exclude(pk=before.pk)
     return list(messages.order_by("-created_at", "-id")[:limit])
+
+
+def message_last_from_user_at(
+    *, user: User, persona: PersonaProfile, before: ChatMessage
+) -> datetime | None:
+    """Return when `user` last wrote to `persona` before `before`, in any conversation.
+
+    One query, bounded by the pair's (user, persona, created_at) index.
+    """
+    return (
+        ChatMessage.objects.filter(
+            user=user,
+            persona=persona,
+            role=ChatMessage.Role.USER,
+            created_at__lte=before.created_at,
+        )
+        .exclude(pk=before.pk)
+        .order_by("-created_at", "-id")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+
+
+def message_stretch(
+    *, conversation: Conversation, after: ChatMessage | None, limit: int
+) -> list[ChatMessage]:
+    """Return up to `limit` of a conversation's good messages after `after`, oldest first.
+
+    Good: finished, not empty, said by the user or the persona, and not the persona's
+    greeting. For background work handed a conversation id (`chat.context`), so not
+    scoped to a caller again; the conversation's own pair is the scope.
+    """
+    messages = ChatMessage.objects.filter(
+        conversation=conversation,
+        user_id=conversation.user_id,
+        persona_id=conversation.persona_id,
+        status=ChatMessage.Status.OK,
+        role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
+    ).exclude(content="")
+    messages = messages.exclude(provider="greeting")
+    if after is not None:
+        messages = messages.filter(
+            Q(created_at__gt=after.created_at) | Q(created_at=after.created_at, id__gt=after.id)
+        )
+    return list(messages.order_by("created_at", "id")[:limit])
+
+
+def conversation_get(*, pk: int) -> Conversation | None:
+    """Return conversation `pk` with its user and persona, for background work handed its id."""
+    return Conversation.objects.select_related("user", "persona").filter(pk=pk).first()
 
 
 def message_recall_candidates(

@@ -27,6 +27,8 @@ def export(user: User) -> dict[str, Any]:
             "kind",
             "importance",
             "pinned",
+            "covers_from",
+            "covers_to",
             "created_at",
             "updated_at",
         ),

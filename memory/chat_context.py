@@ -7,16 +7,22 @@ connected to `user_messages_saved`, both in `memory.receivers`.
 from functools import partial
 from typing import Any
 
-from chat.context import PromptContext
+from chat.context import HistorySummary, PromptContext
 from chat.models import ChatMessage
 from memory import selectors, services
+from memory.models import ConversationMemory
 from memory.recall import recall, snippet
-from memory.tasks import extract_imported_memories, extract_memories
+from memory.tasks import extract_imported_memories, extract_memories, summarise_conversation
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
 from mybella.users.models import User
 from personas.models import PersonaProfile
 
 RECALL_K = 5
+SUMMARIES_IN_PROMPT = 5  # the newest summaries of history before the message
+RECENT_IN_PROMPT = 3  # the newest memories, for the offline engine after a long gap
+# Memories looked at to find them: a bound, since a long import may just have added a run
+# of summaries (which are no news about the user's life).
+RECENT_SCAN = 20
 
 
 def _query_embedding(provider: ChatProvider | None, text: str) -> list[float] | None:
@@ -66,7 +72,10 @@ def prompt_context(
     return PromptContext(
         user_name=user_name,
         preferences=preferences,
-        recalled=tuple(RecalledItem(kind=item.kind, content=item.content) for item in recalled),
+        recalled=tuple(
+            RecalledItem(kind=item.kind, content=item.content, said_at=item.created_at)
+            for item in recalled
+        ),
         # A recalled text that must be cut keeps the part around the words of the message.
         cut_recalled=partial(_cut_around, text),
     )
@@ -89,3 +98,48 @@ def on_user_messages_saved(
         extract_imported_memories.enqueue(conversation_id)
     elif message_ids:
         extract_memories.enqueue(message_ids)
+
+
+def timeline_context(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    message: ChatMessage,
+    text: str,
+    provider: ChatProvider | None,
+) -> PromptContext:
+    """Return, unless remembering is off, the pair's newest summaries of history before
+    `message` (oldest first) and its newest memories (newest first). Three bounded queries.
+    """
+    if not selectors.memory_enabled(user=user, persona=persona):
+        return PromptContext()
+    summaries = selectors.summary_list_before(
+        user=user, persona=persona, before=message.created_at, limit=SUMMARIES_IN_PROMPT
+    )
+    recent = [
+        memory
+        for memory in selectors.memory_recent(user=user, persona=persona, limit=RECENT_SCAN)
+        if memory.kind != ConversationMemory.Kind.SUMMARY
+    ][:RECENT_IN_PROMPT]
+    return PromptContext(
+        summaries=tuple(
+            HistorySummary(
+                content=summary.content,
+                first_at=summary.covers_from,
+                last_at=summary.covers_to,
+                conversation_id=summary.covers_conversation_id,
+            )
+            for summary in reversed(summaries)
+        ),
+        recent=tuple(
+            RecalledItem(kind="memory", content=memory.content, said_at=memory.created_at)
+            for memory in recent
+        ),
+    )
+
+
+def on_messages_saved_summarise(
+    sender: Any, *, conversation_id: int, message_ids: list[int], **kwargs: Any
+) -> None:
+    """Queue folding the conversation's older stretches into summaries (when any are due)."""
+    summarise_conversation.enqueue(conversation_id)

@@ -66,6 +66,39 @@ class ConversationMemory(BaseModel):
         blank=True,
         help_text=_("The configured model's embedding of the content, when it offers one."),
     )
+    # A summary's range: the first and last message of the stretch it folds, and their
+    # times (kept when the conversation is deleted). Set by memory.summaries alone.
+    covers_first_message = models.ForeignKey(
+        "chat.ChatMessage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("first message covered"),
+    )
+    covers_last_message = models.ForeignKey(
+        "chat.ChatMessage",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last message covered"),
+    )
+    covers_conversation = models.ForeignKey(
+        "chat.Conversation",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("conversation covered"),
+    )
+    covers_from = models.DateTimeField(_("covers from"), null=True, blank=True)
+    covers_to = models.DateTimeField(
+        _("covers to"),
+        null=True,
+        blank=True,
+        help_text=_("A summary covers the messages sent from 'covers from' to this time."),
+    )
 
     class Meta:
         verbose_name = _("memory")
@@ -81,6 +114,7 @@ class ConversationMemory(BaseModel):
         ]
         indexes = [
             models.Index(fields=["user", "persona", "created_at"], name="memory_pair_created_idx"),
+            models.Index(fields=["user", "persona", "covers_to"], name="memory_pair_covers_idx"),
         ]
 
     def __str__(self) -> str:
@@ -233,3 +267,44 @@ class MessageExtraction(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.message_id} extracted"
+
+
+class SummarisedStretch(models.Model):
+    """The mark that a stretch of a conversation was folded into a summary: once per stretch.
+
+    Written in the same transaction as the summary, keyed by the stretch's first message,
+    so two runs can't both summarise it; it outlives the summary, so a summary the user
+    deleted (or forgot with everything else) is not written again.
+    """
+
+    first_message = models.OneToOneField(
+        "chat.ChatMessage",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="summarised_stretch",
+        verbose_name=_("first message"),
+    )
+    last_message = models.ForeignKey(
+        "chat.ChatMessage",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("last message"),
+    )
+    conversation = models.ForeignKey(
+        "chat.Conversation",
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("conversation"),
+    )
+    last_at = models.DateTimeField(_("last message sent"))
+    summarised_at = models.DateTimeField(_("summarised at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("summarised stretch")
+        verbose_name_plural = _("summarised stretches")
+        indexes = [
+            models.Index(fields=["conversation", "last_at"], name="stretch_conversation_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"messages {self.first_message_id}–{self.last_message_id} summarised"

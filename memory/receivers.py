@@ -13,8 +13,12 @@ from memory import chat_context, services, tasks
 from memory.signals import memory_content_changed
 
 prompt_contributors.register(chat_context.prompt_context)
+prompt_contributors.register(chat_context.timeline_context)
 user_messages_saved.connect(
     chat_context.on_user_messages_saved, dispatch_uid="memory.extract_from_saved_messages"
+)
+user_messages_saved.connect(
+    chat_context.on_messages_saved_summarise, dispatch_uid="memory.summarise_long_conversations"
 )
 
 

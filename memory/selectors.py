@@ -6,6 +6,7 @@ user can no longer see: all three read the same.
 """
 
 from collections.abc import Collection, Iterable, Sequence
+from datetime import datetime
 from functools import reduce
 from operator import or_
 
@@ -13,8 +14,14 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Left
 
 from chat import selectors as chat_selectors
-from chat.models import ChatMessage
-from memory.models import ConversationMemory, MemoryEvent, MemorySettings, UserPreference
+from chat.models import ChatMessage, Conversation
+from memory.models import (
+    ConversationMemory,
+    MemoryEvent,
+    MemorySettings,
+    SummarisedStretch,
+    UserPreference,
+)
 from mybella.core.errors import NotFound
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -146,6 +153,44 @@ def memories_from_messages(
         ConversationMemory.objects.filter(
             user=user, persona=persona, source_messages__in=list(message_ids)
         ).distinct()
+    )
+
+
+def summary_list_before(
+    *, user: User, persona: PersonaProfile, before: datetime, limit: int
+) -> list[ConversationMemory]:
+    """Return the pair's newest `limit` summaries of messages sent before `before`, newest
+    first, in one query bounded by the (user, persona, covers_to) index."""
+    return list(
+        ConversationMemory.objects.filter(
+            user=user,
+            persona=persona,
+            kind=ConversationMemory.Kind.SUMMARY,
+            covers_to__lt=before,
+            covers_from__isnull=False,
+        )
+        .only("id", "content", "covers_from", "covers_to", "covers_conversation_id")
+        .order_by("-covers_to", "-id")[:limit]
+    )
+
+
+def memory_recent(*, user: User, persona: PersonaProfile, limit: int) -> list[ConversationMemory]:
+    """Return the pair's newest `limit` memories of any kind, newest first, in one query
+    bounded by the (user, persona, created_at) index."""
+    return list(
+        ConversationMemory.objects.filter(user=user, persona=persona)
+        .only("id", "content", "kind", "created_at")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def stretch_last(*, conversation: Conversation) -> SummarisedStretch | None:
+    """Return the conversation's latest summarised stretch, with its last message."""
+    return (
+        SummarisedStretch.objects.filter(conversation=conversation)
+        .select_related("last_message")
+        .order_by("-last_at", "-last_message_id")
+        .first()
     )
 
 

@@ -13,7 +13,7 @@ from django_tasks import task
 
 from chat import selectors as chat_selectors
 from chat.models import ChatMessage
-from memory import selectors, services
+from memory import selectors, services, summaries
 from memory.extraction import (
     MemoryOp,
     extract_offline,
@@ -155,3 +155,28 @@ def enqueue_embedding(memory_ids: list[int]) -> None:
     """Queue embeddings for these memories when the configured engine offers them."""
     if memory_ids and not get_provider().offline:
         embed_memories.enqueue(memory_ids)
+
+
+# Due stretches one task summarises before it queues the rest (each may be a model call).
+SUMMARY_STRETCHES_PER_TASK = 5
+
+
+@task(priority=IMPORT_PRIORITY)
+def summarise_conversation(conversation_id: int) -> int:
+    """Fold the conversation's stretches older than what a prompt holds into summaries.
+
+    At most SUMMARY_STRETCHES_PER_TASK per run, then the rest is queued, so a long import
+    takes turns with other work. Safe to run twice, or at once: a stretch is marked in the
+    same transaction as its summary, once. Return how many summaries were written.
+    """
+    conversation = chat_selectors.conversation_get(pk=conversation_id)
+    if conversation is None:
+        return 0
+    written, more = summaries.conversation_summarise(
+        conversation=conversation,
+        provider=get_provider(),
+        max_stretches=SUMMARY_STRETCHES_PER_TASK,
+    )
+    if more:
+        summarise_conversation.enqueue(conversation_id)
+    return written

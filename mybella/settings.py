@@ -369,6 +369,12 @@ LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=30.0)  # seconds
 LLM_MAX_TOKENS = env.int("LLM_MAX_TOKENS", default=512)
 LLM_EXTRACTION_MAX_TOKENS = env.int("LLM_EXTRACTION_MAX_TOKENS", default=400)
 LLM_TEMPERATURE = env.float("LLM_TEMPERATURE", default=0.8)
+# Long conversations: stretches older than what a prompt holds are folded into summaries,
+# by the model (at most this many tokens each) or, offline, extractively.
+LLM_SUMMARY_MAX_TOKENS = env.int("LLM_SUMMARY_MAX_TOKENS", default=300)
+# The offline engine remarks on a gap of at least this many days since the user last
+# wrote (0: never).
+OFFLINE_GAP_DAYS = env.int("OFFLINE_GAP_DAYS", default=7)
 # --- end of LLM reply engines ------------------------------------------------------------
 
 # Voices

@@ -29,10 +29,22 @@ class MemorySerializer(serializers.ModelSerializer):
             "pinned",
             "source_message_ids",
             "last_recalled_at",
+            "covers_first_message",
+            "covers_last_message",
+            "covers_from",
+            "covers_to",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "covers_first_message": {
+                "help_text": "A summary's first message covered (null for other kinds)."
+            },
+            "covers_last_message": {"help_text": "A summary's last message covered."},
+            "covers_from": {"help_text": "When a summary's first message was sent."},
+            "covers_to": {"help_text": "When a summary's last message was sent."},
+        }
 
     def get_source_message_ids(self, memory: ConversationMemory) -> list[int]:
         return sorted(message.id for message in memory.source_messages.all())

@@ -13,7 +13,12 @@ from chat.prompts import prompt_build
 from chat.services import history_import, message_send
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from chat.tests.test_isolation import QUERY, build, foreign, world
-from memory.chat_context import on_user_messages_saved, prompt_context
+from memory.chat_context import (
+    on_messages_saved_summarise,
+    on_user_messages_saved,
+    prompt_context,
+    timeline_context,
+)
 from memory.models import ConversationMemory, MemorySettings, MessageExtraction, UserPreference
 from mybella.providers.llm import RecalledItem
 from personas.models import PersonaProfile
@@ -47,11 +52,14 @@ def test_memory_is_wired_into_chat_once():
     """`MemoryConfig.ready()` registered the contributor and connected the receiver, once,
     however often the wiring module is imported."""
     importlib.reload(importlib.import_module("memory.receivers"))
-    assert list(prompt_contributors) == [prompt_context]
+    assert list(prompt_contributors) == [prompt_context, timeline_context]
     responses = user_messages_saved.send(
         sender=ChatMessage, conversation_id=0, message_ids=[], imported=False
     )
-    assert [receiver for receiver, _response in responses] == [on_user_messages_saved]
+    assert [receiver for receiver, _response in responses] == [
+        on_user_messages_saved,
+        on_messages_saved_summarise,
+    ]
 
 
 def test_preferences_name_the_user_and_shape_the_reply(user, luna, message):
@@ -86,8 +94,12 @@ def test_recall_brings_the_pairs_memories_and_messages_and_stamps_the_memories(
     theirs = MemoryFactory(user=other_user, persona=luna, content="Also loves jasmine tea")
     context = _context(message)
     assert context.recalled == (
-        RecalledItem(kind="memory", content="Loves jasmine tea"),
-        RecalledItem(kind="message", content="We talked about jasmine tea before."),
+        RecalledItem(kind="memory", content="Loves jasmine tea", said_at=mine.created_at),
+        RecalledItem(
+            kind="message",
+            content="We talked about jasmine tea before.",
+            said_at=message.conversation.messages.first().created_at,
+        ),
     )
     mine.refresh_from_db()
     theirs.refresh_from_db()

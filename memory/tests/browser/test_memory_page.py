@@ -288,3 +288,47 @@ def test_a_refused_edit_reopens_with_its_error(open_page, screenshot) -> None:
     form.get_by_role("button", name="Cancel").click()
     expect(lisbon.locator(".memory-content")).to_have_text("Lives in Lisbon")
     assert ConversationMemory.objects.get(user=user).content == "Lives in Lisbon"
+
+
+def test_summaries_of_a_long_imported_history_show_what_they_cover(open_page, screenshot) -> None:
+    """A long history, imported through the API, is folded into summaries in the background;
+    the page shows them as summaries with the days they cover, on a desktop and a phone."""
+    page = open_page("/users/signup/")
+    user = sign_up(page, "robin")
+    luna = persona("luna")
+    items = [
+        {
+            "role": "user" if n % 2 == 0 else "assistant",
+            "content": (
+                "I'm moving to Porto in March with my sister Ana."
+                if n == 4
+                else f"Today I walked {n} blocks to the market."
+                if n % 2 == 0
+                else f"Lovely, {n}!"
+            ),
+            "created_at": f"2026-10-{1 + n // 24:02d}T{n % 24:02d}:00:00Z",
+        }
+        for n in range(80)
+    ]
+    token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
+    response = page.request.post(
+        f"/api/v1/personas/{luna.pk}/history/import/",
+        data=items,
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status == 201, response.text()
+    assert ConversationMemory.objects.filter(user=user, persona=luna, kind="summary").count() == 2
+
+    page.goto(f"/users/memory/?persona={luna.pk}")
+    summaries = memories(page).filter(has=page.locator(".kind", has_text="Summary"))
+    expect(summaries).to_have_count(2)
+    porto = summaries.filter(has_text="Porto")
+    expect(porto.locator(".covers")).to_have_text("Covers 1 Oct 2026")  # 00:00 to 19:00
+    expect(summaries.filter(has_text="walked 20 blocks").locator(".covers")).to_have_text(
+        "Covers 1 Oct 2026 – 2 Oct 2026"
+    )
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, "memory-summaries-desktop")
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    assert scroll_width(page) <= PHONE_WIDTH
+    screenshot(page, "memory-summaries-phone")

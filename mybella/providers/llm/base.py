@@ -3,6 +3,7 @@
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from mybella.core.errors import UpstreamError
 
@@ -13,6 +14,7 @@ class RecalledItem:
 
     kind: str  # "memory" | "message"
     content: str
+    said_at: datetime | None = None  # when it was said (a memory: when it was remembered)
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,10 @@ class Prompt:
     turn: int = 0  # how many user messages this pair has sent before this one
     max_tokens: int | None = None  # the reply's length limit; None: the configured ceiling
     variant: int = 0  # which answer to the same message this is: 1, 2, … when regenerated
+    # When the message being answered was sent, and when the user last wrote before it.
+    now: datetime | None = None
+    last_talked_at: datetime | None = None
+    recent: tuple[RecalledItem, ...] = ()  # the newest things remembered, newest first
 
 
 class ProviderError(UpstreamError):

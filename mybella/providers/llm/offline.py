@@ -8,6 +8,9 @@ import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
 
 from mybella.providers.llm.base import ChatProvider, Prompt, RecalledItem
 
@@ -354,6 +357,56 @@ def _relevant_memory(prompt: Prompt) -> RecalledItem | None:
     return best
 
 
+# Capitalised words that name no place, person or thing worth asking about after a gap.
+NOT_NAMES = frozenset(
+    """i i'm i've i'll i'd january february march april may june july august september october
+    november december monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+)
+
+
+def _gap_topic(content: str) -> str:
+    """Return what a memory is about, to ask after ("your sister's wedding", "Porto"), or ""."""
+    text = _sentences(content)[0]
+    for prefix in ("the user's ", "user's "):
+        if text.lower().startswith(prefix):
+            text = "my " + text[len(prefix) :]
+    words = _words(text)
+    if "my" in (word.lower() for word in words):
+        topic = _topic(text)
+        if topic.startswith("your "):
+            return topic
+    names: list[str] = []
+    for word in words[1:]:
+        if word[0].isupper() and word.lower() not in NOT_NAMES:
+            names.append(word)
+        elif names:
+            break
+    return " ".join(names)
+
+
+def _long_gap(prompt: Prompt) -> bool:
+    """Return whether the user last wrote at least OFFLINE_GAP_DAYS before this message."""
+    days = settings.OFFLINE_GAP_DAYS
+    if days <= 0 or prompt.now is None or prompt.last_talked_at is None:
+        return False
+    return prompt.now - prompt.last_talked_at >= timedelta(days=days)
+
+
+def gap_line(prompt: Prompt) -> tuple[str, RecalledItem | None]:
+    """Return what the offline engine says after a long gap, and the memory it asks about.
+
+    Empty when the gap is short. It asks after the newest memory that names something
+    ("It's been a while! Last time you told me about Porto; how did that go?").
+    """
+    if not _long_gap(prompt):
+        return "", None
+    for item in prompt.recent:
+        topic = _gap_topic(item.content)
+        if topic:
+            return f"It's been a while! Last time you told me about {topic}; how did that go?", item
+    return "It's been a while; it's really good to hear from you again.", None
+
+
 def _with_name(sentence: str, name: str) -> str:
     body = sentence.rstrip(".!?")
     return f"{body}, {name}{sentence[len(body) :] or '.'}"
@@ -384,14 +437,18 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.ack, "open")
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic or "that")
-    sentences = [opener]
+    gap, asked_about = gap_line(prompt)
+    sentences = [opener, gap] if gap else [opener]
+    if gap and intent == "greet":
+        sentences = [gap]  # the gap line is the hello: a greeting would ask a second question
     memory = _relevant_memory(prompt)
-    if memory is not None:
+    if memory is not None and (asked_about is None or memory.content != asked_about.content):
         sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
     length = prompt.preferences.get("reply_length", "").strip().lower()
     if length == "long":
         sentences.append(pick(voice.extra, "extra"))
-    if length != "short" and intent != "greet":  # greetings already end on a question
+    # Greetings already end on a question, and so does a gap line asking about a memory.
+    if length != "short" and intent != "greet" and asked_about is None:
         sentences.append(pick(voice.follow, "follow"))
     if name and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
