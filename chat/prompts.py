@@ -16,6 +16,8 @@ from chat.models import ChatMessage, Conversation
 from mybella.core import limits
 from mybella.providers.llm import ChatProvider, Prompt, RecalledItem
 from mybella.users.models import User
+from personas.lorebook import lorebook_prompt
+from personas.macros import fill_macros
 from personas.models import PersonaProfile
 
 USER_NAME_MAX_CHARS = 100
@@ -79,11 +81,6 @@ def _fair_cut(texts: list[str], max_chars: int) -> list[str]:
     return texts if cap is None else [_cut_chars(text, cap) for text in texts]
 
 
-def _fill_names(text: str, *, persona_name: str, user_name: str) -> str:
-    # Plain replacement, never str.format: the text is user-written data.
-    return text.replace("{{char}}", persona_name).replace("{{user}}", user_name or "you")
-
-
 def _header(persona_name: str, user_name: str) -> tuple[str, str]:
     """Return the fixed text before the profile and after it (with the user's name)."""
     before = "\n\n".join(
@@ -102,10 +99,14 @@ def _header(persona_name: str, user_name: str) -> tuple[str, str]:
 
 
 def _profile(
-    persona: PersonaProfile, *, persona_name: str, user_name: str
+    persona: PersonaProfile, *, persona_name: str, user_name: str, lore: tuple[str, str]
 ) -> list[tuple[str, str]]:
-    """Return the profile's lines: (label, text) for each field that says something."""
+    """Return the profile's lines: (label, text) for each field that says something.
+
+    `lore` is the lorebook's text to put before and after the persona's own fields.
+    """
     fields = [
+        ("World info:\n", lore[0]),
         ("Name: ", persona_name),
         ("Tagline: ", persona.tagline),
         ("Bio: ", persona.bio),
@@ -113,12 +114,14 @@ def _profile(
         ("Communication style: ", str(persona.get_communication_style_display())),
         ("Style notes: ", persona.communication_notes),
         ("Instructions from the persona's author: ", persona.system_prompt),
-        (
-            "Example dialogue:\n",
-            _fill_names(persona.example_dialogue, persona_name=persona_name, user_name=user_name),
-        ),
+        ("Example dialogue:\n", persona.example_dialogue),
+        ("More world info:\n", lore[1]),
     ]
-    return [(label, text) for label, text in fields if text]
+    return [
+        (label, fill_macros(text, char=persona_name, user=user_name))
+        for label, text in fields
+        if text
+    ]
 
 
 def _profile_text(lines: list[tuple[str, str]], tokens: int) -> str:
@@ -219,7 +222,13 @@ def prompt_build(
     # Share what the message, the fixed text and the least history leave among the rest.
     before, after = _header(persona_name, user_name)
     history_need = sum(estimate_tokens(content) for _role, content in past)
-    profile = _profile(persona, persona_name=persona_name, user_name=user_name)
+    lore = lorebook_prompt(
+        persona=persona,
+        recent=[text, *(content for _role, content in past)],
+        char=persona_name,
+        user=user_name,
+    )
+    profile = _profile(persona, persona_name=persona_name, user_name=user_name, lore=lore)
     preference_lines = _preference_lines(preferences)
     parts_overhead = 2 * 3  # the blank lines between the parts
     available = (
@@ -274,7 +283,7 @@ def prompt_build(
         user_message=text,
         communication_style=persona.communication_style,
         traits=tuple(persona.traits),
-        greeting=persona.greeting,
+        greeting=fill_macros(persona.greeting, char=persona_name, user=user_name),
         user_name=user_name,
         preferences={
             **({"preferred_name": user_name} if named else {}),

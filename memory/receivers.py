@@ -4,8 +4,9 @@
 from typing import Any
 
 from chat.context import prompt_contributors, user_messages_saved
-from memory import chat_context, tasks
+from memory import chat_context, selectors, tasks
 from memory.signals import memory_content_changed
+from personas.macros import user_name_sources
 
 prompt_contributors.register(chat_context.prompt_context)
 user_messages_saved.connect(
@@ -19,3 +20,5 @@ def on_memory_content_changed(sender: Any, *, memory_ids: list[int], **kwargs: A
 
 
 memory_content_changed.connect(on_memory_content_changed, dispatch_uid="memory.embed_new_content")
+
+user_name_sources.register(selectors.preferred_name_get)
