@@ -131,7 +131,7 @@ class LorebookSerializer(serializers.Serializer):
 
 def represent(persona: PersonaProfile) -> dict[str, Any]:
     """Return the persona's lorebook for the API (prefetched `lorebook_entries` are used)."""
-    entries = sorted(persona.lorebook_entries.all(), key=lambda e: (e.insertion_order, e.pk))
+    entries = sorted(persona.lorebook_entries.all(), key=lambda entry: entry.pk)
     return {"lorebook": {"entries": LorebookEntrySerializer(entries, many=True).data}}
 
 

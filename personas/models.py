@@ -348,10 +348,7 @@ class LorebookEntry(BaseModel):
     class Meta:
         verbose_name = _("lorebook entry")
         verbose_name_plural = _("lorebook entries")
-        ordering = ["persona", "insertion_order", "id"]
-        indexes = [
-            models.Index(fields=["persona", "insertion_order"], name="lorebook_persona_order_idx")
-        ]
+        ordering = ["persona", "id"]  # the order the book lists them in
 
     def __str__(self) -> str:
         return self.comment or ", ".join(self.keys) or _("(no keywords)")

@@ -101,12 +101,10 @@ def persona_get_current(*, user: User) -> PersonaProfile | None:
 
 
 def lorebook_entry_list(*, persona: PersonaProfile) -> QuerySet[LorebookEntry]:
-    """Return the lorebook entries of `persona` (already resolved for the caller), in order."""
-    return LorebookEntry.objects.filter(persona=persona).order_by("insertion_order", "id")
+    """Return the lorebook entries of `persona` (resolved for the caller), in the book's order."""
+    return LorebookEntry.objects.filter(persona=persona).order_by("id")
 
 
 def lorebook_entry_list_for(*, personas: list[int]) -> QuerySet[LorebookEntry]:
     """Return the lorebook entries of the personas with the ids `personas` (resolved already)."""
-    return LorebookEntry.objects.filter(persona_id__in=personas).order_by(
-        "persona_id", "insertion_order", "id"
-    )
+    return LorebookEntry.objects.filter(persona_id__in=personas).order_by("persona_id", "id")

@@ -7,6 +7,7 @@ from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
 from mybella.core.services import service
 from mybella.users.models import User
+from personas.macros import fill_macros, user_name_for
 from personas.models import PersonaProfile
 
 
@@ -26,14 +27,18 @@ def conversation_open(*, user: User, persona: PersonaProfile, title: str = "") -
     """Start a conversation of a resolved pair, opening with the persona's greeting."""
     conversation = conversation_new(user=user, persona=persona, title=title)
     if persona.greeting:
+        # Said with the names filled in, as SillyTavern does; the persona's text stays raw.
+        greeting = fill_macros(
+            persona.greeting, char=persona.name, user=user_name_for(user=user, persona=persona)
+        )
         ChatMessage.objects.create(
             conversation=conversation,
             user=user,
             persona=persona,
             role=ChatMessage.Role.ASSISTANT,
-            content=persona.greeting,
+            content=greeting,
             provider="greeting",
-            token_estimate=estimate_tokens(persona.greeting),
+            token_estimate=estimate_tokens(greeting),
         )
     return conversation
 
