@@ -138,6 +138,8 @@ def represent(persona: PersonaProfile) -> dict[str, Any]:
 def save(*, persona: PersonaProfile, user: User, data: dict[str, Any]) -> None:
     if "entries" in data:
         lorebook.lorebook_set(persona=persona, user=user, entries=data["entries"])
+        # What the caller shows next is the new lorebook, not one read before.
+        getattr(persona, "_prefetched_objects_cache", {}).pop("lorebook_entries", None)
 
 
 LOREBOOK_SECTION = PersonaSection(
