@@ -179,9 +179,7 @@ def test_api_shows_and_replaces_the_lorebook(auth_api_client, persona):
         "not a list",
     ],
 )
-def test_api_refuses_bad_entries_with_a_400_and_changes_nothing(
-    auth_api_client, persona, entries
-):
+def test_api_refuses_bad_entries_with_a_400_and_changes_nothing(auth_api_client, persona, entries):
     entry(persona, content="Kept.")
     response = auth_api_client.patch(
         f"/api/v1/personas/{persona.pk}/", {"lorebook": {"entries": entries}}, format="json"
@@ -214,7 +212,8 @@ def modal_data(persona, rows: list[dict]) -> dict:
     }
     defaults = {"enabled": "on", "insertion_order": "100", "position": "before_char"}
     for index, row in enumerate(rows):
-        data.update({f"lorebook-{index}-{key}": value for key, value in {**defaults, **row}.items()})
+        fields = {**defaults, **row}
+        data.update({f"lorebook-{index}-{key}": value for key, value in fields.items()})
     return data
 
 
