@@ -356,7 +356,7 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
     _check_length(notes, "creator_notes", f"{where}creator_notes")
     fields["alternate_greetings"] = _alternate_greetings(data, where)
     book = data.get("character_book")
-    lorebook = _lorebook(book, f"{where}character_book.") if book is not None else []
+    lorebook = lorebook_from_card(book, f"{where}character_book.") if book is not None else []
     card_extensions = dict(data.get("extensions") or {})
     mybella = card_extensions.pop("mybella", None)
     stored = {
@@ -411,7 +411,7 @@ def _alternate_greetings(data: dict[str, Any], where: str) -> list[str]:
     return greetings
 
 
-def _lorebook(book: dict[str, Any], where: str) -> list[dict[str, Any]]:
+def lorebook_from_card(book: dict[str, Any], where: str = "") -> list[dict[str, Any]]:
     """Return a card's lorebook entries as LorebookEntry fields; raise CardError if one is bad."""
     entries = book.get("entries") or []
     if not isinstance(entries, list):

@@ -2,9 +2,99 @@
 
 import django.core.validators
 import django.db.models.deletion
+from django.core.exceptions import ValidationError
 from django.db import migrations, models
 
 import mybella.core.limits
+
+# The card codec works on plain dicts; what it reads of the models is their choices.
+from mybella.core import limits
+from personas import cards, rules
+
+
+def _card(persona) -> dict:
+    extensions = persona.extensions if isinstance(persona.extensions, dict) else {}
+    card = extensions.get("card")
+    return card if isinstance(card, dict) else {}
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0].strip()[: rules.field_max_chars("tagline")]
+
+
+def card_fields_forward(apps, schema_editor):
+    """Move what card imports kept in `extensions` into the new fields and entries.
+
+    Creator notes become "About this card" and, where the tagline was their first line, the
+    tagline becomes the description's first sentence; alternate greetings get their field;
+    lorebook entries become LorebookEntry rows (the book's settings stay). Anything that
+    does not fit the new fields is left where it was.
+    """
+    Persona = apps.get_model("personas", "PersonaProfile")
+    Entry = apps.get_model("personas", "LorebookEntry")
+    for persona in Persona.objects.exclude(extensions={}).iterator():
+        card = _card(persona)
+        changed = False
+        notes = card.get("creator_notes")
+        if isinstance(notes, str) and len(notes) <= limits.PERSONA_CREATOR_NOTES_MAX_CHARS:
+            persona.creator_notes = card.pop("creator_notes")
+            if notes.strip() and persona.tagline == _first_line(notes):
+                persona.tagline = cards.tagline_from(persona.bio, name=persona.name)
+            changed = True
+        greetings = card.get("alternate_greetings")
+        try:
+            limits.validate_alternate_greetings(greetings)
+        except ValidationError:
+            pass
+        else:
+            persona.alternate_greetings = card.pop("alternate_greetings")
+            changed = True
+        book = card.get("character_book")
+        if isinstance(book, dict) and "entries" in book:
+            try:
+                entries = cards.lorebook_from_card(book)
+            except cards.CardError:
+                entries = None
+            if entries is not None:
+                Entry.objects.bulk_create(Entry(persona=persona, **entry) for entry in entries)
+                card["character_book"] = {k: v for k, v in book.items() if k != "entries"}
+                changed = True
+        if changed:
+            persona.save(
+                update_fields=["extensions", "creator_notes", "alternate_greetings", "tagline"]
+            )
+
+
+def card_fields_backward(apps, schema_editor):
+    """Put the new fields and entries back into `extensions`, as card imports kept them."""
+    Persona = apps.get_model("personas", "PersonaProfile")
+    Entry = apps.get_model("personas", "LorebookEntry")
+    names = cards.ENTRY_FIELDS
+    for persona in Persona.objects.all().iterator():
+        entries = list(Entry.objects.filter(persona=persona).order_by("id"))
+        if not (entries or persona.creator_notes or persona.alternate_greetings):
+            continue
+        extensions = persona.extensions if isinstance(persona.extensions, dict) else {}
+        card = extensions.setdefault("card", {})
+        if persona.creator_notes:
+            card["creator_notes"] = persona.creator_notes
+            if persona.tagline == cards.tagline_from(persona.bio, name=persona.name):
+                persona.tagline = _first_line(persona.creator_notes)
+        if persona.alternate_greetings:
+            card["alternate_greetings"] = persona.alternate_greetings
+        if entries:
+            book = (
+                card.get("character_book") if isinstance(card.get("character_book"), dict) else {}
+            )
+            book["entries"] = [
+                cards.entry_to_card(
+                    {**{name: getattr(entry, name) for name in names}, "extra": entry.extra}
+                )
+                for entry in entries
+            ]
+            card["character_book"] = book
+        persona.extensions = extensions
+        persona.save(update_fields=["extensions", "tagline"])
 
 
 class Migration(migrations.Migration):
@@ -168,4 +258,5 @@ class Migration(migrations.Migration):
                 "ordering": ["persona", "id"],
             },
         ),
+        migrations.RunPython(card_fields_forward, card_fields_backward),
     ]
