@@ -57,7 +57,7 @@ class LorebookEntryForm(forms.ModelForm):
         model = LorebookEntry
         fields = lorebook.ENTRY_EDITABLE_FIELDS
         widgets = {"content": forms.Textarea(attrs={"rows": 3})}
-        help_texts = {"secondary_keys": "", "insertion_order": ""}
+        help_texts = {"comment": "", "secondary_keys": "", "insertion_order": ""}
 
 
 LorebookFormSet = forms.formset_factory(
