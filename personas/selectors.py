@@ -1,5 +1,7 @@
 """Reads of personas: every query a user's request makes goes through here."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
@@ -105,6 +107,9 @@ def lorebook_entry_list(*, persona: PersonaProfile) -> QuerySet[LorebookEntry]:
     return LorebookEntry.objects.filter(persona=persona).order_by("id")
 
 
-def lorebook_entry_list_for(*, personas: list[int]) -> QuerySet[LorebookEntry]:
-    """Return the lorebook entries of the personas with the ids `personas` (resolved already)."""
+def lorebook_entry_list_for(*, personas: Iterable[int] | QuerySet) -> QuerySet[LorebookEntry]:
+    """Return the lorebook entries of the personas with the ids `personas` (resolved already).
+
+    `personas` may be a queryset of ids, read as a subquery.
+    """
     return LorebookEntry.objects.filter(persona_id__in=personas).order_by("persona_id", "id")

@@ -12,13 +12,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from chat.models import ChatMessage
-from memory.models import UserPreference
-from personas.models import LorebookEntry, PersonaProfile
+from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-SEND = "/api/v1/chat/messages/"
 
 
 def seraphina_card() -> dict:
@@ -136,16 +132,6 @@ def test_edited_lorebook_is_exported_with_the_card_fields_it_kept(auth_api_clien
     assert (entries[0]["name"], entries[0]["priority"], entries[0]["id"]) == ("Eldoria", 10, 0)
 
 
-def test_the_greeting_of_a_new_conversation_has_the_names_filled_in(
-    auth_api_client, user, seraphina
-):
-    UserPreference.objects.create(user=user, persona=seraphina, key="preferred_name", value="Rin")
-    response = auth_api_client.post(SEND, {"message": "Hello?", "persona": seraphina.pk})
-    assert response.status_code == 201, response.json()
-    greeting = ChatMessage.objects.get(persona=seraphina, provider="greeting")
-    assert greeting.content == "*Seraphina smiles at Rin.* Welcome back, Rin. I am Seraphina."
-
-
 def test_the_pages_show_the_card_filled_in_and_formatted(client, user, seraphina):
     """The persona page: names filled in, W++ readable, no <START>, "About this card"."""
     user.display_name = "Kai"
@@ -163,46 +149,3 @@ def test_the_pages_show_the_card_filled_in_and_formatted(client, user, seraphina
 
     chat = client.get(reverse("chat:page")).content.decode()
     assert "*Seraphina smiles at Kai.* Welcome back, Kai. I am Seraphina." in chat
-
-
-@pytest.fixture
-def llm(fake_llm, settings):
-    settings.LLM_EMBEDDING_MODEL = ""
-    return fake_llm
-
-
-def _system_prompt(llm) -> str:
-    chats = [body for path, body, _headers in llm.requests if path == "/v1/chat/completions"]
-    return chats[-1]["messages"][0]["content"]
-
-
-def test_the_prompt_has_a_lorebook_entry_only_when_its_key_was_mentioned(
-    auth_api_client, user, seraphina, llm
-):
-    """Keys match case-insensitively in the latest messages (the book's scan depth of 2);
-    another persona's entries never reach the prompt."""
-    other = PersonaProfile.objects.get(slug="luna")
-    LorebookEntry.objects.create(persona=other, keys=["forest"], content="LUNA'S SECRET LORE")
-
-    first = auth_api_client.post(SEND, {"message": "Hi there.", "persona": seraphina.pk})
-    assert first.status_code == 201, first.json()
-    system = _system_prompt(llm)
-    assert "You are Seraphina; never speak for" in system
-    assert "{{char}}" not in system and "{{user}}" not in system
-    assert "ancient forest" not in system and "found" not in system
-
-    conversation = first.json()["conversation"]
-    payload = {"message": "Tell me about ELDORIA.", "persona": seraphina.pk}
-    assert auth_api_client.post(SEND, {**payload, "conversation": conversation}).status_code == 201
-    system = _system_prompt(llm)
-    assert "Eldoria is an ancient forest that Seraphina has guarded for centuries." in system
-    assert "The glade is where" not in system
-    assert "LUNA'S SECRET LORE" not in system
-
-    # Two user messages and a reply later the mention is past the scan depth.
-    for text in ("Nice weather.", "What's for dinner?"):
-        response = auth_api_client.post(
-            SEND, {"message": text, "persona": seraphina.pk, "conversation": conversation}
-        )
-        assert response.status_code == 201
-    assert "ancient forest" not in _system_prompt(llm)
