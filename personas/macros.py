@@ -54,3 +54,9 @@ def user_name_for(*, user: "User", persona: "PersonaProfile") -> str:
         if name:
             return name
     return user.preferred_name
+
+
+def greetings_for(*, user: "User", persona: "PersonaProfile") -> list[str]:
+    """Return the greetings a new conversation may open with, names filled in, main one first."""
+    name = user_name_for(user=user, persona=persona)
+    return [fill_macros(text, char=persona.name, user=name) for text in persona.greetings]

@@ -7,7 +7,7 @@ from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
 from mybella.core.services import service
 from mybella.users.models import User
-from personas.macros import fill_macros, user_name_for
+from personas.macros import greetings_for
 from personas.models import PersonaProfile
 
 
@@ -26,11 +26,10 @@ def conversation_new(*, user: User, persona: PersonaProfile, title: str) -> Conv
 def conversation_open(*, user: User, persona: PersonaProfile, title: str = "") -> Conversation:
     """Start a conversation of a resolved pair, opening with the persona's greeting."""
     conversation = conversation_new(user=user, persona=persona, title=title)
-    if persona.greeting:
+    if persona.greeting.strip():
         # Said with the names filled in, as SillyTavern does; the persona's text stays raw.
-        greeting = fill_macros(
-            persona.greeting, char=persona.name, user=user_name_for(user=user, persona=persona)
-        )
+        # greetings_for() puts the main greeting first, the alternate greetings after it.
+        greeting = greetings_for(user=user, persona=persona)[0]
         ChatMessage.objects.create(
             conversation=conversation,
             user=user,

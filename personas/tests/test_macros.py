@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from personas.macros import fill_macros, user_name_for, user_name_sources
+from personas.macros import fill_macros, greetings_for, user_name_for, user_name_sources
 from personas.models import PersonaProfile
 from personas.templatetags.persona_cards import description_html, shares_system_name
 from personas.tests.factories import PersonaFactory
@@ -79,3 +79,20 @@ def test_the_switcher_marks_it(client, user):
     client.force_login(user)
     html = client.get("/chat/").content.decode()
     assert html.count('<span class="switcher-own">(yours)</span>') == 1
+
+
+@pytest.mark.django_db
+def test_greetings_are_the_main_one_then_the_alternates_filled_in(user):
+    persona = PersonaFactory(
+        owner=user,
+        name="Mira",
+        greeting="Hi {{user}}.",
+        alternate_greetings=["", "{{char}} waves.", "Back, <USER>?"],
+    )
+    user.display_name = "Sam"
+    with user_name_sources.override():
+        assert greetings_for(user=user, persona=persona) == [
+            "Hi Sam.",
+            "Mira waves.",
+            "Back, Sam?",
+        ]
