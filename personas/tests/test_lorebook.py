@@ -296,3 +296,11 @@ def test_admin_inline_edits_a_system_personas_lorebook_through_the_service(
     assert response.status_code == 302, response.content.decode()[:3000]
     assert calls and calls[0][0]["keys"] == ["moon", "tides"]
     assert [e.content for e in luna.lorebook_entries.all()] == ["The moon pulls the tides."]
+
+
+def test_admin_change_page_shows_the_entries_keywords_as_a_line(admin_client):
+    luna = PersonaProfile.objects.get(slug="luna")
+    entry(luna, keys=["moon", "tides"], content="Lore.")
+    page = admin_client.get(reverse("admin:personas_personaprofile_change", args=[luna.pk]))
+    assert page.status_code == 200
+    assert 'value="moon, tides"' in page.content.decode()
