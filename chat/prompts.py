@@ -18,6 +18,8 @@ from chat.models import ChatMessage, Conversation
 from mybella.core import limits
 from mybella.providers.llm import ChatProvider, Prompt, RecalledItem
 from mybella.users.models import User
+from personas.lorebook import lorebook_prompt
+from personas.macros import fill_macros
 from personas.models import PersonaProfile
 
 USER_NAME_MAX_CHARS = 100
@@ -82,11 +84,6 @@ def _fair_cut(texts: list[str], max_chars: int) -> list[str]:
     return texts if cap is None else [_cut_chars(text, cap) for text in texts]
 
 
-def _fill_names(text: str, *, persona_name: str, user_name: str) -> str:
-    # Plain replacement, never str.format: the text is user-written data.
-    return text.replace("{{char}}", persona_name).replace("{{user}}", user_name or "you")
-
-
 def _ago(days: int) -> str:
     """Return a gap of `days` calendar days in words ("3 weeks ago")."""
     if days == 1:
@@ -140,10 +137,14 @@ def _header(persona_name: str, user_name: str, time: str) -> tuple[str, str]:
 
 
 def _profile(
-    persona: PersonaProfile, *, persona_name: str, user_name: str
+    persona: PersonaProfile, *, persona_name: str, user_name: str, lore: tuple[str, str]
 ) -> list[tuple[str, str]]:
-    """Return the profile's lines: (label, text) for each field that says something."""
+    """Return the profile's lines: (label, text) for each field that says something.
+
+    `lore` is the lorebook's text to put before and after the persona's own fields.
+    """
     fields = [
+        ("World info:\n", lore[0]),
         ("Name: ", persona_name),
         ("Tagline: ", persona.tagline),
         ("Bio: ", persona.bio),
@@ -151,12 +152,14 @@ def _profile(
         ("Communication style: ", str(persona.get_communication_style_display())),
         ("Style notes: ", persona.communication_notes),
         ("Instructions from the persona's author: ", persona.system_prompt),
-        (
-            "Example dialogue:\n",
-            _fill_names(persona.example_dialogue, persona_name=persona_name, user_name=user_name),
-        ),
+        ("Example dialogue:\n", persona.example_dialogue),
+        ("More world info:\n", lore[1]),
     ]
-    return [(label, text) for label, text in fields if text]
+    return [
+        (label, fill_macros(text, char=persona_name, user=user_name))
+        for label, text in fields
+        if text
+    ]
 
 
 def _profile_text(lines: list[tuple[str, str]], tokens: int) -> str:
@@ -327,7 +330,13 @@ def prompt_build(
     # Share what the message, the fixed text and the least history leave among the rest.
     before, after = _header(persona_name, user_name, time_line(now, last_talked_at))
     history_need = sum(estimate_tokens(content) for _role, content, _at in past)
-    profile = _profile(persona, persona_name=persona_name, user_name=user_name)
+    lore = lorebook_prompt(
+        persona=persona,
+        recent=[text, *(content for _role, content, _at in past)],
+        char=persona_name,
+        user=user_name,
+    )
+    profile = _profile(persona, persona_name=persona_name, user_name=user_name, lore=lore)
     preference_lines = _preference_lines(preferences)
     parts_overhead = 2 * 3  # the blank lines between the parts
     available = (
@@ -414,7 +423,7 @@ def prompt_build(
         user_message=text,
         communication_style=persona.communication_style,
         traits=tuple(persona.traits),
-        greeting=persona.greeting,
+        greeting=fill_macros(persona.greeting, char=persona_name, user=user_name),
         user_name=user_name,
         preferences={
             **({"preferred_name": user_name} if named else {}),

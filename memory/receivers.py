@@ -9,8 +9,9 @@ from chat.context import (
     user_messages_edited,
     user_messages_saved,
 )
-from memory import chat_context, services, tasks
+from memory import chat_context, selectors, services, tasks
 from memory.signals import memory_content_changed
+from personas.macros import user_name_sources
 
 prompt_contributors.register(chat_context.prompt_context)
 prompt_contributors.register(chat_context.timeline_context)
@@ -49,3 +50,6 @@ def on_user_messages_edited(
 
 
 user_messages_edited.connect(on_user_messages_edited, dispatch_uid="memory.reextract_edited")
+
+
+user_name_sources.register(selectors.preferred_name_get)

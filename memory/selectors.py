@@ -251,3 +251,13 @@ def preference_list_for_user(*, user: User) -> QuerySet[UserPreference]:
 def memory_settings_list_for_user(*, user: User) -> QuerySet[MemorySettings]:
     """Return all of `user`'s memory settings rows, for every persona."""
     return MemorySettings.objects.filter(user=user)
+
+
+def preferred_name_get(*, user: User, persona: PersonaProfile) -> str | None:
+    """Return the name the user asked `persona` to call them (a preference), if any."""
+    return (
+        preference_list(user=user, persona=persona)
+        .filter(key="preferred_name")
+        .values_list("value", flat=True)
+        .first()
+    )

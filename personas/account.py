@@ -7,13 +7,24 @@ from typing import Any
 
 from mybella.users.hooks import AccountHook, account_hooks, delete_files_on_commit, export_rows
 from mybella.users.models import User
-from personas.models import PersonaProfile
-from personas.selectors import persona_list_owned
+from personas.lorebook import ENTRY_EDITABLE_FIELDS
+from personas.models import LorebookEntry, PersonaProfile
+from personas.selectors import lorebook_entry_list_for, persona_list_owned
 
 
 def export(user: User) -> dict[str, Any]:
-    """Return the personas the user made (avatars as their stored names)."""
+    """Return the personas the user made (avatars as their stored names), with their lorebooks."""
+    own = persona_list_owned(user=user).values("id")  # a subquery: one query in all
     return {
+        "lorebook_entries": export_rows(
+            lorebook_entry_list_for(personas=own),
+            "id",
+            "persona_id",
+            *ENTRY_EDITABLE_FIELDS,
+            "extra",
+            "created_at",
+            "updated_at",
+        ),
         "personas": export_rows(
             persona_list_owned(user=user),
             "id",
@@ -23,7 +34,7 @@ def export(user: User) -> dict[str, Any]:
             "extensions",
             "created_at",
             "updated_at",
-        )
+        ),
     }
 
 
@@ -39,5 +50,7 @@ def delete(user: User) -> None:
 
 
 account_hooks.register(
-    AccountHook(name="personas", models=(PersonaProfile,), export=export, delete=delete)
+    AccountHook(
+        name="personas", models=(PersonaProfile, LorebookEntry), export=export, delete=delete
+    )
 )

@@ -9,10 +9,11 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mybella.core.admin import BoundedSearchAdmin
-from personas import services
+from personas import lorebook, services
 from personas.avatars import AvatarError, avatar_process
-from personas.forms import TraitsTextField, bound_text_lengths
-from personas.models import PersonaProfile
+from personas.forms import GreetingsTextField, TraitsTextField, bound_text_lengths
+from personas.lorebook_section import KeysField
+from personas.models import LorebookEntry, PersonaProfile
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -49,6 +50,7 @@ class PersonaAdminForm(forms.ModelForm):
     # A plain file field: the avatar is checked by avatar_process, with its clearer messages.
     avatar = forms.FileField(label=_("avatar"), required=False, widget=forms.ClearableFileInput)
     traits = TraitsListField(label=_("Personality traits"))
+    alternate_greetings = GreetingsTextField(label=_("Alternate greetings"))
 
     class Meta:
         model = PersonaProfile
@@ -64,8 +66,10 @@ class PersonaAdminForm(forms.ModelForm):
             "communication_style",
             "communication_notes",
             "greeting",
+            "alternate_greetings",
             "system_prompt",
             "example_dialogue",
+            "creator_notes",
             "extensions",
         ]
 
@@ -101,6 +105,32 @@ class PersonaAdminForm(forms.ModelForm):
         }
 
 
+class LorebookEntryAdminForm(forms.ModelForm):
+    keys = KeysField(label=_("keywords"), help_text=_("Separated by commas."))
+    secondary_keys = KeysField(label=_("secondary keywords"), help_text=_("Separated by commas."))
+
+    class Meta:
+        model = LorebookEntry
+        fields = lorebook.ENTRY_EDITABLE_FIELDS
+
+
+class LorebookEntryInline(admin.StackedInline):
+    """A system persona's lorebook; saved through `lorebook_set` with the persona."""
+
+    model = LorebookEntry
+    form = LorebookEntryAdminForm
+    extra = 0
+    classes = ["collapse"]
+    fields = [
+        ("comment", "enabled"),
+        "keys",
+        "content",
+        ("constant", "selective", "case_sensitive"),
+        "secondary_keys",
+        ("insertion_order", "position"),
+    ]
+
+
 @admin.register(PersonaProfile)
 class PersonaProfileAdmin(BoundedSearchAdmin):
     """Staff curate system personas here; users' own personas are shown read-only."""
@@ -123,6 +153,7 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
     ordering = ["is_custom", "position", "name"]
     readonly_fields = ["thumbnail", "owner", "created_at", "updated_at"]
     actions = ["activate", "deactivate", "duplicate"]
+    inlines = [LorebookEntryInline]
     fieldsets = [
         (
             None,
@@ -130,12 +161,21 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
         ),
         (
             _("Personality"),
-            {"fields": ["bio", "traits", "communication_style", "communication_notes", "greeting"]},
+            {
+                "fields": [
+                    "bio",
+                    "traits",
+                    "communication_style",
+                    "communication_notes",
+                    "greeting",
+                    "alternate_greetings",
+                ]
+            },
         ),
         (
             _("Advanced"),
             {
-                "fields": ["system_prompt", "example_dialogue", "extensions"],
+                "fields": ["system_prompt", "example_dialogue", "creator_notes", "extensions"],
                 "classes": ["collapse"],
             },
         ),
@@ -193,6 +233,32 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
         obj.pk = persona.pk
         obj.refresh_from_db()
         obj._state.adding = False
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.Form, formset: forms.BaseFormSet, change: bool
+    ) -> None:
+        # The lorebook inline is written by its service, like the persona itself.
+        entries, kept, deleted = [], [], []
+        for row in formset.forms:
+            if not row.has_changed() and row.instance.pk is None:
+                continue
+            if formset.can_delete and formset._should_delete_form(row):
+                if row.instance.pk is not None:
+                    deleted.append(row.instance)
+                continue
+            data = {name: row.cleaned_data[name] for name in lorebook.ENTRY_EDITABLE_FIELDS}
+            entries.append({**data, "id": row.instance.pk} if row.instance.pk else data)
+            kept.append(row)
+        saved = lorebook.lorebook_set(persona=form.instance, user=request.user, entries=entries)
+        # What the admin's history message reports.
+        pairs = list(zip(kept, saved, strict=True))
+        formset.new_objects = [entry for row, entry in pairs if row.instance.pk is None]
+        formset.changed_objects = [
+            (entry, row.changed_data)
+            for row, entry in pairs
+            if row.instance.pk is not None and row.has_changed()
+        ]
+        formset.deleted_objects = deleted
 
     def delete_model(self, request: HttpRequest, obj: PersonaProfile) -> None:
         services.persona_delete(persona=obj, user=request.user)

@@ -13,8 +13,9 @@ import logging
 import re
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -23,7 +24,8 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
 from personas import rules
-from personas.models import CommunicationStyle, PersonaProfile
+from personas.macros import fill_macros
+from personas.models import CommunicationStyle, LorebookEntry, PersonaProfile
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +65,40 @@ MAPPED_KEYS = {
     "system_prompt": "system_prompt",
 }
 # Card keys MyBella generates on export; kept in extensions only when they say something else.
-GENERATED_KEYS = ("personality", "tags", "creator_notes")
+GENERATED_KEYS = ("personality", "tags")
+# Card keys with a MyBella field or model of their own (besides MAPPED_KEYS).
+OWN_KEYS = ("creator_notes", "alternate_greetings", "character_book")
+
+# A lorebook entry's fields (V2 spec) that LorebookEntry models, with their defaults.
+ENTRY_FIELDS: dict[str, Any] = {
+    "keys": [],
+    "content": "",
+    "enabled": True,
+    "insertion_order": 100,
+    "comment": "",
+    "secondary_keys": [],
+    "selective": False,
+    "constant": False,
+    "case_sensitive": False,
+    "position": LorebookEntry.Position.BEFORE_CHAR.value,
+}
+# Where an entry's `extra` notes the fields the card left out, so the export leaves them out.
+ABSENT_KEY = "mybella_absent"
+ENTRY_TYPES: dict[str, type | tuple[type, ...]] = {
+    "keys": list,
+    "content": str,
+    "enabled": bool,
+    "insertion_order": int,
+    "comment": str,
+    "secondary_keys": list,
+    "selective": bool,
+    "constant": bool,
+    "case_sensitive": bool,
+    "position": str,
+}
+SENTENCE_END = re.compile(r"(?<=[.!?…])[\"')\]]*\s")
+# W++ blocks ([character("X") { Key("a" + "b") }]) and bracketed lists ([Likes: a, b]).
+WPP_BLOCK = re.compile(r"\[[^\[\]]*\]|\{[^{}]*\}")
 
 
 class CardError(ValueError):
@@ -78,15 +113,24 @@ class ParsedCard:
     extensions: dict[str, Any]  # For PersonaProfile.extensions; empty parts are left out.
     image: bytes | None  # The PNG file itself when the card was a PNG.
     spec: str  # chara_card_v1, chara_card_v2 or chara_card_v3.
+    # The lorebook's entries as LorebookEntry fields (`extra`: the card fields it has no use for).
+    lorebook: list[dict[str, Any]] = dataclass_field(default_factory=list)
 
 
 # Export
 
 
 def card_build(
-    fields: Mapping[str, Any], extensions: Mapping[str, Any], *, version: int = 2
+    fields: Mapping[str, Any],
+    extensions: Mapping[str, Any],
+    *,
+    version: int = 2,
+    lorebook: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """Return the card (V2 or V3) for a persona's fields and stored extensions."""
+    """Return the card (V2 or V3) for a persona's fields, stored extensions and lorebook.
+
+    `lorebook` holds the entries as LorebookEntry fields, in their order.
+    """
     if version not in (2, 3):
         raise ValueError(f"Unsupported card version {version}: expected 2 or 3")
     extensions = _exportable(extensions)
@@ -98,9 +142,15 @@ def card_build(
     data.update(
         {key: fields.get(field) or "" for key, field in MAPPED_KEYS.items()},
         personality=stored.get("personality", ", ".join(traits)),
-        creator_notes=stored.get("creator_notes", tagline),
+        creator_notes=fields.get("creator_notes") or tagline,
+        alternate_greetings=list(fields.get("alternate_greetings") or []),
         tags=stored.get("tags", traits),
     )
+    book = stored.get("character_book")
+    if lorebook or isinstance(book, Mapping):
+        book = dict(book) if isinstance(book, Mapping) else {"extensions": {}}
+        book["entries"] = [entry_to_card(entry) for entry in lorebook]
+        data["character_book"] = book
     data["extensions"] = {
         **copy.deepcopy(dict(extensions.get("extensions") or {})),
         "mybella": {
@@ -132,14 +182,38 @@ def _exportable(extensions: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def card_to_json(fields: Mapping[str, Any], extensions: Mapping[str, Any]) -> bytes:
+def entry_to_card(entry: Mapping[str, Any]) -> dict[str, Any]:
+    """Return a lorebook entry (LorebookEntry fields) as a V2 card's entry."""
+    extra = copy.deepcopy(dict(entry.get("extra") or {}))
+    absent = set(extra.pop(ABSENT_KEY, []))
+    card = {**extra, "extensions": extra.get("extensions", {})}
+    for key, default in ENTRY_FIELDS.items():
+        value = entry.get(key, default)
+        # A field the card left out, or had but MyBella couldn't model (a null, say), goes
+        # back as it was unless it was changed since.
+        if (key in extra or key in absent) and value == default:
+            continue
+        card[key] = list(value) if isinstance(value, list) else value
+    return card
+
+
+def card_to_json(
+    fields: Mapping[str, Any],
+    extensions: Mapping[str, Any],
+    *,
+    lorebook: Sequence[Mapping[str, Any]] = (),
+) -> bytes:
     """Return the V2 card as indented UTF-8 JSON."""
-    card = card_build(fields, extensions, version=2)
+    card = card_build(fields, extensions, version=2, lorebook=lorebook)
     return json.dumps(card, indent=2, ensure_ascii=False).encode()
 
 
 def card_to_png(
-    fields: Mapping[str, Any], extensions: Mapping[str, Any], *, image: bytes | None
+    fields: Mapping[str, Any],
+    extensions: Mapping[str, Any],
+    *,
+    image: bytes | None,
+    lorebook: Sequence[Mapping[str, Any]] = (),
 ) -> bytes:
     """Return a PNG of `image` (or a placeholder) carrying the card in `chara` and `ccv3` chunks."""
     picture = Image.open(io.BytesIO(image)) if image else _placeholder(fields.get("name") or "")
@@ -147,7 +221,9 @@ def card_to_png(
         picture = picture.convert("RGBA" if picture.has_transparency_data else "RGB")
     info = PngImagePlugin.PngInfo()
     for keyword, version in (("chara", 2), ("ccv3", 3)):
-        card = json.dumps(card_build(fields, extensions, version=version), ensure_ascii=False)
+        card = json.dumps(
+            card_build(fields, extensions, version=version, lorebook=lorebook), ensure_ascii=False
+        )
         info.add_text(keyword, base64.b64encode(card.encode()).decode("ascii"))
     out = io.BytesIO()
     picture.save(out, format="PNG", pnginfo=info)
@@ -276,6 +352,11 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
     fields = {field: (data.get(key) or "").strip() for key, field in MAPPED_KEYS.items()}
     for key, field in MAPPED_KEYS.items():
         _check_length(fields[field], field, f"{where}{key}")
+    notes = data.get("creator_notes") or ""
+    _check_length(notes, "creator_notes", f"{where}creator_notes")
+    fields["alternate_greetings"] = _alternate_greetings(data, where)
+    book = data.get("character_book")
+    lorebook = lorebook_from_card(book, f"{where}character_book.") if book is not None else []
     card_extensions = dict(data.get("extensions") or {})
     mybella = card_extensions.pop("mybella", None)
     stored = {
@@ -283,22 +364,26 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
         for key, value in data.items()
         if key not in MAPPED_KEYS
         and key not in GENERATED_KEYS
+        and key not in OWN_KEYS
         and key != "extensions"
         and not (key in V3_DEFAULTS and value == V3_DEFAULTS[key])
     }
     stored.update({key: data[key] for key in GENERATED_KEYS if key in data})
+    if book is not None:  # The book's own settings; its entries are LorebookEntry rows.
+        stored["character_book"] = {key: v for key, v in book.items() if key != "entries"}
 
     if isinstance(mybella, dict):
         fields.update(_from_mybella(mybella, f"{where}extensions.mybella."))
+        # A MyBella card writes the tagline as the notes when there are none.
+        fields["creator_notes"] = "" if notes.strip() == fields["tagline"] else notes
     else:
         foreign, traits_from_personality = _from_foreign(data)
-        fields.update(foreign)
+        fields.update(foreign, creator_notes=notes)
         if traits_from_personality:  # The traits now stand for the personality.
             stored.pop("personality", None)
     generated = {
         "personality": ", ".join(fields["traits"]),
         "tags": fields["traits"],
-        "creator_notes": fields["tagline"],
     }
     for key, value in generated.items():
         if key in stored and stored[key] == value:
@@ -310,7 +395,102 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
         extensions={key: value for key, value in extensions.items() if value},
         image=image,
         spec=spec,
+        lorebook=lorebook,
     )
+
+
+def _alternate_greetings(data: dict[str, Any], where: str) -> list[str]:
+    greetings = list(data.get("alternate_greetings") or [])
+    if len(greetings) > limits.PERSONA_ALTERNATE_GREETINGS_MAX:
+        raise CardError(
+            f"{where}alternate_greetings has more than "
+            f"{limits.PERSONA_ALTERNATE_GREETINGS_MAX} greetings"
+        )
+    for index, greeting in enumerate(greetings):
+        _check_length(greeting, "greeting", f"{where}alternate_greetings[{index}]")
+    return greetings
+
+
+def lorebook_from_card(book: dict[str, Any], where: str = "") -> list[dict[str, Any]]:
+    """Return a card's lorebook entries as LorebookEntry fields; raise CardError if one is bad."""
+    entries = book.get("entries") or []
+    if not isinstance(entries, list):
+        raise CardError(f"{where}entries must be a list")
+    if len(entries) > limits.LOREBOOK_ENTRIES_MAX:
+        raise CardError(f"{where}entries has more than {limits.LOREBOOK_ENTRIES_MAX} entries")
+    return [
+        entry_from_card(entry, f"{where}entries[{index}].") for index, entry in enumerate(entries)
+    ]
+
+
+def entry_from_card(entry: object, where: str = "") -> dict[str, Any]:
+    """Return a card's lorebook entry as LorebookEntry fields; raise CardError if it is bad.
+
+    A field left out takes its default; a null is kept in `extra` (so it goes back out
+    as it came) and taken as absent.
+    """
+    if not isinstance(entry, dict):
+        raise CardError(f"{where.rstrip('.')} must be an object")
+    fields: dict[str, Any] = {}
+    for key, default in ENTRY_FIELDS.items():
+        value = entry.get(key)
+        if value is None:
+            fields[key] = copy.deepcopy(default)
+            continue
+        kind = ENTRY_TYPES[key]
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise CardError(f"{where}{key} must be {_type_name(kind)}")
+        fields[key] = value
+    for key in ("keys", "secondary_keys"):
+        if not _is_string_list(fields[key]):
+            raise CardError(f"{where}{key} must be a list of strings")
+        if len(fields[key]) > limits.LOREBOOK_KEYS_MAX:
+            raise CardError(f"{where}{key} has more than {limits.LOREBOOK_KEYS_MAX} keys")
+        if any(len(key_) > limits.LOREBOOK_KEY_MAX_CHARS for key_ in fields[key]):
+            raise CardError(
+                f"{where}{key} has a key longer than {limits.LOREBOOK_KEY_MAX_CHARS} characters"
+            )
+    if fields["position"] not in LorebookEntry.Position.values:
+        raise CardError(f"{where}position must be before_char or after_char")
+    if abs(fields["insertion_order"]) > 1_000_000:
+        raise CardError(f"{where}insertion_order must be between -1000000 and 1000000")
+    for key, limit in (
+        ("content", limits.LOREBOOK_CONTENT_MAX_CHARS),
+        ("comment", limits.LOREBOOK_COMMENT_MAX_CHARS),
+    ):
+        if len(fields[key]) > limit:
+            raise CardError(f"{where}{key} is longer than {limit} characters")
+    extensions = entry.get("extensions")
+    if extensions is not None and not isinstance(extensions, dict):
+        raise CardError(f"{where}extensions must be an object")
+    extra = {key: value for key, value in entry.items() if key not in ENTRY_FIELDS or value is None}
+    if extra.get("extensions") == {}:
+        del extra["extensions"]
+    absent = [key for key in ENTRY_FIELDS if key not in entry]
+    if absent:
+        extra[ABSENT_KEY] = absent
+    fields["extra"] = extra
+    return fields
+
+
+def _type_name(kind: type | tuple[type, ...]) -> str:
+    return {list: "a list", str: "a string", bool: "true or false", int: "a whole number"}[kind]
+
+
+def tagline_from(description: str, *, name: str) -> str:
+    """Return the first sentence of a card's description, to stand as its tagline.
+
+    Bracketed W++ blocks are left out and the names filled in; cut to the tagline's length.
+    """
+    text = WPP_BLOCK.sub(" ", fill_macros(description, char=name, user=""))
+    text = " ".join(word for word in text.split() if word.upper() != "<START>")
+    if not text:
+        return ""
+    first = SENTENCE_END.split(text, maxsplit=1)[0].strip()
+    limit = rules.field_max_chars("tagline") or len(first)
+    if len(first) <= limit:
+        return first
+    return first[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
 def _check_length(value: str, field: str, where: str) -> None:
@@ -373,10 +553,10 @@ def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     traits = rules.clean_traits(
         pieces if from_personality else data.get("tags") or [], mode="lenient"
     )
-    notes = (data.get("creator_notes") or "").strip()
-    tagline_max = rules.field_max_chars("tagline")
     fields = {
-        "tagline": notes.splitlines()[0].strip()[:tagline_max] if notes else "",
+        "tagline": tagline_from(
+            data.get("description") or "", name=(data.get("name") or "").strip()
+        ),
         "traits": traits,
         "communication_style": WARM,
         "communication_notes": "",

@@ -1,3 +1,5 @@
+import re
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
@@ -46,6 +48,36 @@ class TraitsTextField(forms.CharField):
         return None
 
 
+class GreetingsTextField(forms.CharField):
+    """Alternate greetings typed in one box, each separated from the next by a line of ---."""
+
+    SEPARATOR = "---"
+
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3}))
+        kwargs.setdefault(
+            "help_text",
+            _("Other ways they may open a new conversation. Put a line of --- between two."),
+        )
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list | tuple):
+            return f"\n{self.SEPARATOR}\n".join(str(item) for item in value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list | tuple):  # the stored value, when Django compares
+            return list(value)
+        text = super().to_python(value)
+        greetings = re.split(rf"(?m)^[ \t]*{re.escape(self.SEPARATOR)}[ \t]*$", text)
+        return [greeting.strip() for greeting in greetings if greeting.strip()]
+
+    def run_validators(self, value: object) -> None:
+        limits.validate_alternate_greetings(value)
+
+
 def bound_text_lengths(form: forms.BaseForm) -> None:
     """Put each persona text field's limit on its widget, read from the model field.
 
@@ -69,6 +101,7 @@ class PersonaForm(forms.ModelForm):
     """
 
     traits = TraitsTextField(label=_("Personality traits"))
+    alternate_greetings = GreetingsTextField(label=_("Alternate greetings"))
     avatar = forms.FileField(
         label=_("Avatar"),
         required=False,
@@ -122,6 +155,7 @@ class PersonaForm(forms.ModelForm):
             "example_dialogue": _(
                 "A few lines in their voice. Use {{user}} and {{char}} for the speakers."
             ),
+            "creator_notes": _("Notes for people using this character; the AI never sees them."),
         }
         widgets = {
             "bio": forms.Textarea(attrs={"rows": 4}),
@@ -129,6 +163,7 @@ class PersonaForm(forms.ModelForm):
             "greeting": forms.Textarea(attrs={"rows": 2}),
             "system_prompt": forms.Textarea(attrs={"rows": 3}),
             "example_dialogue": forms.Textarea(attrs={"rows": 3}),
+            "creator_notes": forms.Textarea(attrs={"rows": 2}),
         }
 
     def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
@@ -177,6 +212,8 @@ class PersonaForm(forms.ModelForm):
             "greeting": persona.greeting,
             "system_prompt": persona.system_prompt,
             "example_dialogue": persona.example_dialogue,
+            "creator_notes": persona.creator_notes,
+            "alternate_greetings": GreetingsTextField().prepare_value(persona.alternate_greetings),
             "voice_preset": persona.voice_preset_id or "",
             "custom_voice": persona.custom_voice_id or "",
             "voice_speed": persona.voice_speed,

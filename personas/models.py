@@ -1,7 +1,7 @@
 import uuid
 
 from django.conf import settings
-from django.core.validators import MaxLengthValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
@@ -52,6 +52,9 @@ class PersonaProfile(BaseModel):
         "greeting",
         "example_dialogue",
         "system_prompt",
+        # Character card fields (issue 11).
+        "creator_notes",
+        "alternate_greetings",
     )
     NAME_MAX_LENGTH = limits.PERSONA_NAME_MAX_CHARS
     TRAITS_MAX = limits.PERSONA_TRAITS_MAX
@@ -137,6 +140,22 @@ class PersonaProfile(BaseModel):
             limits.validate_storable_text,
         ],
         help_text=_("Extra instructions for the language model."),
+    )
+    creator_notes = models.TextField(
+        _("about this card"),
+        blank=True,
+        validators=[
+            MaxLengthValidator(limits.PERSONA_CREATOR_NOTES_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
+        help_text=_("The card creator's notes for people using it; never sent to the model."),
+    )
+    alternate_greetings = models.JSONField(
+        _("alternate greetings"),
+        default=list,
+        blank=True,
+        validators=[limits.validate_alternate_greetings],
+        help_text=_("Other first messages a new conversation can open with."),
     )
     avatar = models.ImageField(_("avatar"), upload_to=avatar_upload_to, blank=True)
     extensions = models.JSONField(
@@ -245,3 +264,91 @@ class PersonaProfile(BaseModel):
     def avatar_hue(self) -> int:
         """Return a stable hue for the placeholder avatar of a persona without a picture."""
         return sum(ord(c) * (i + 1) for i, c in enumerate(self.slug or self.name)) % 360
+
+    @property
+    def greetings(self) -> list[str]:
+        """Return every greeting a new conversation may open with, the main one first."""
+        return [text for text in [self.greeting, *self.alternate_greetings] if text.strip()]
+
+
+class LorebookEntry(BaseModel):
+    """One World Info entry of a persona's lorebook (a character card's `character_book`).
+
+    Its content joins the prompt when one of its keys is in the recent messages (or always,
+    when constant). The card's entry fields MyBella has no use for are kept in `extra`.
+    """
+
+    class Position(models.TextChoices):
+        BEFORE_CHAR = "before_char", _("Before the character")
+        AFTER_CHAR = "after_char", _("After the character")
+
+    persona = models.ForeignKey(
+        PersonaProfile,
+        on_delete=models.CASCADE,
+        related_name="lorebook_entries",
+        verbose_name=_("persona"),
+    )
+    comment = models.CharField(
+        _("title"),
+        max_length=limits.LOREBOOK_COMMENT_MAX_CHARS,
+        blank=True,
+        validators=[limits.validate_storable_text],
+        help_text=_("A name for the entry, for you; never sent to the model."),
+    )
+    keys = models.JSONField(
+        _("keywords"),
+        default=list,
+        blank=True,
+        validators=[limits.validate_lorebook_keys],
+        help_text=_("The entry joins the prompt when one of these is in the recent messages."),
+    )
+    secondary_keys = models.JSONField(
+        _("secondary keywords"),
+        default=list,
+        blank=True,
+        validators=[limits.validate_lorebook_keys],
+        help_text=_("With “selective”, one of these must be there too."),
+    )
+    content = models.TextField(
+        _("content"),
+        validators=[
+            MaxLengthValidator(limits.LOREBOOK_CONTENT_MAX_CHARS),
+            limits.validate_storable_text,
+        ],
+        help_text=_("What the persona gets to know when the entry is triggered."),
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    constant = models.BooleanField(
+        _("always included"), default=False, help_text=_("Joins every prompt, keywords or not.")
+    )
+    selective = models.BooleanField(
+        _("selective"), default=False, help_text=_("Needs a secondary keyword as well.")
+    )
+    case_sensitive = models.BooleanField(_("case-sensitive keywords"), default=False)
+    insertion_order = models.IntegerField(
+        _("insertion order"),
+        default=100,
+        validators=[MinValueValidator(-1_000_000), MaxValueValidator(1_000_000)],
+        help_text=_("Lower comes first in the prompt; higher is kept first when space runs out."),
+    )
+    position = models.CharField(
+        _("position"), max_length=20, choices=Position.choices, default=Position.BEFORE_CHAR
+    )
+    extra = models.JSONField(
+        _("other card fields"),
+        default=dict,
+        blank=True,
+        validators=[
+            limits.validate_json_object,
+            limits.JSONDocumentValidator(limits.LOREBOOK_EXTRA_MAX_BYTES),
+        ],
+        help_text=_("The card entry's fields MyBella has no use for, kept to export them again."),
+    )
+
+    class Meta:
+        verbose_name = _("lorebook entry")
+        verbose_name_plural = _("lorebook entries")
+        ordering = ["persona", "id"]  # the order the book lists them in
+
+    def __str__(self) -> str:
+        return self.comment or ", ".join(self.keys) or _("(no keywords)")

@@ -1,4 +1,9 @@
-"""Connect personas to the registries and signals of the apps below it (none yet).
+"""Connect personas to its registries and to those of the apps below it.
 
 Imported once, from the app's `AppConfig.ready()`.
 """
+
+from personas.lorebook_section import LOREBOOK_SECTION
+from personas.sections import persona_sections
+
+persona_sections.register(LOREBOOK_SECTION)

@@ -1,11 +1,13 @@
 """Reads of personas: every query a user's request makes goes through here."""
 
+from collections.abc import Iterable
+
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from mybella.core.errors import NotFound
 from mybella.users.models import User, UserSettings
-from personas.models import PersonaProfile, PersonaQuerySet
+from personas.models import LorebookEntry, PersonaProfile, PersonaQuerySet
 
 
 def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
@@ -98,3 +100,16 @@ def persona_get_current(*, user: User) -> PersonaProfile | None:
     ):
         return current
     return persona_get_default()
+
+
+def lorebook_entry_list(*, persona: PersonaProfile) -> QuerySet[LorebookEntry]:
+    """Return the lorebook entries of `persona` (resolved for the caller), in the book's order."""
+    return LorebookEntry.objects.filter(persona=persona).order_by("id")
+
+
+def lorebook_entry_list_for(*, personas: Iterable[int] | QuerySet) -> QuerySet[LorebookEntry]:
+    """Return the lorebook entries of the personas with the ids `personas` (resolved already).
+
+    `personas` may be a queryset of ids, read as a subquery.
+    """
+    return LorebookEntry.objects.filter(persona_id__in=personas).order_by("persona_id", "id")

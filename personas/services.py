@@ -328,7 +328,11 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
     fields["name"] = _free_name(owner=owner, name=fields["name"])
     try:
         return persona_create(
-            owner=owner, fields=fields, avatar=parsed.image, extensions=parsed.extensions
+            owner=owner,
+            fields=fields,
+            avatar=parsed.image,
+            extensions=parsed.extensions,
+            sections={"lorebook": {"entries": parsed.lorebook}},
         )
     except ValidationError as error:
         if not hasattr(error, "error_dict"):  # the persona count, say
@@ -353,15 +357,20 @@ def persona_export_card(*, persona: PersonaProfile, fmt: str) -> tuple[bytes, st
     if fmt not in CARD_FORMATS:
         raise ValidationError({"format": _("Choose json or png.")}, code="invalid_choice")
     fields = {field: getattr(persona, field) for field in cards.MYBELLA_FIELDS}
+    lorebook = [
+        {**{name: getattr(entry, name) for name in cards.ENTRY_FIELDS}, "extra": entry.extra}
+        for entry in selectors.lorebook_entry_list(persona=persona)
+    ]
     stem = slugify(persona.name) or "persona"
     if fmt == "png":
         image = None
         if persona.avatar:
             with persona.avatar.open("rb") as avatar:
                 image = avatar.read()
-        content = cards.card_to_png(fields, persona.extensions, image=image)
+        content = cards.card_to_png(fields, persona.extensions, image=image, lorebook=lorebook)
         return content, "image/png", f"{stem}.card.png"
-    return cards.card_to_json(fields, persona.extensions), "application/json", f"{stem}.card.json"
+    content = cards.card_to_json(fields, persona.extensions, lorebook=lorebook)
+    return content, "application/json", f"{stem}.card.json"
 
 
 @service

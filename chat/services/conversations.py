@@ -13,6 +13,7 @@ from chat.prompts import estimate_tokens
 from mybella.core import limits
 from mybella.core.services import model_update, service
 from mybella.users.models import User
+from personas.macros import greetings_for
 from personas.models import PersonaProfile
 
 
@@ -31,15 +32,21 @@ def conversation_new(*, user: User, persona: PersonaProfile, title: str) -> Conv
 def conversation_open(*, user: User, persona: PersonaProfile, title: str = "") -> Conversation:
     """Start a conversation of a resolved pair, opening with the persona's greeting."""
     conversation = conversation_new(user=user, persona=persona, title=title)
-    if persona.greeting:
+    if persona.greeting.strip():
+        # Said with the names filled in, as SillyTavern does; the persona's text stays raw.
+        # greetings_for() puts the main greeting first, the alternate greetings after it:
+        # they are the greeting's alternatives, to swipe through like a regenerated reply.
+        greetings = greetings_for(user=user, persona=persona)
         ChatMessage.objects.create(
             conversation=conversation,
             user=user,
             persona=persona,
             role=ChatMessage.Role.ASSISTANT,
-            content=persona.greeting,
+            content=greetings[0],
+            alternatives=greetings if len(greetings) > 1 else [],
+            selected=0,
             provider="greeting",
-            token_estimate=estimate_tokens(persona.greeting),
+            token_estimate=estimate_tokens(greetings[0]),
         )
     return conversation
 

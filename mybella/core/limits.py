@@ -27,6 +27,15 @@ PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS = 20_000
 PERSONA_SYSTEM_PROMPT_MAX_CHARS = 10_000
 PERSONA_TRAITS_MAX = 12
 PERSONA_TRAIT_MAX_CHARS = 40
+PERSONA_CREATOR_NOTES_MAX_CHARS = 10_000
+PERSONA_ALTERNATE_GREETINGS_MAX = 30
+# Lorebook (World Info) entries of a persona's character card.
+LOREBOOK_ENTRIES_MAX = 200
+LOREBOOK_KEYS_MAX = 50
+LOREBOOK_KEY_MAX_CHARS = 200
+LOREBOOK_CONTENT_MAX_CHARS = 10_000
+LOREBOOK_COMMENT_MAX_CHARS = 200
+LOREBOOK_EXTRA_MAX_BYTES = 64 * 1024
 # Card fields MyBella keeps only to export them again (lorebooks can be long).
 PERSONA_EXTENSIONS_MAX_BYTES = 1024 * 1024
 PERSONA_FIELD_MAX_CHARS = {
@@ -37,6 +46,7 @@ PERSONA_FIELD_MAX_CHARS = {
     "greeting": PERSONA_GREETING_MAX_CHARS,
     "example_dialogue": PERSONA_EXAMPLE_DIALOGUE_MAX_CHARS,
     "system_prompt": PERSONA_SYSTEM_PROMPT_MAX_CHARS,
+    "creator_notes": PERSONA_CREATOR_NOTES_MAX_CHARS,
 }
 
 # Memory.
@@ -164,3 +174,40 @@ def validate_traits(value: object) -> None:
                 code="max_length",
             )
         validate_storable_text(trait)
+
+
+def validate_string_list(
+    value: object, *, max_items: int, max_chars: int, what: str = "item"
+) -> None:
+    """Refuse a value that isn't a list of at most `max_items` storable strings of `max_chars`."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError(_("This must be a list of texts."), code="invalid")
+    if len(value) > max_items:
+        raise ValidationError(
+            _("Give at most %(max)d of them.") % {"max": max_items}, code="too_many"
+        )
+    for item in value:
+        if len(item) > max_chars:
+            raise ValidationError(
+                _("Keep each %(what)s to at most %(max)d characters.")
+                % {"what": what, "max": max_chars},
+                code="max_length",
+            )
+        validate_storable_text(item)
+
+
+def validate_alternate_greetings(value: object) -> None:
+    """Refuse alternate greetings that aren't a list of greetings within the limits."""
+    validate_string_list(
+        value,
+        max_items=PERSONA_ALTERNATE_GREETINGS_MAX,
+        max_chars=PERSONA_GREETING_MAX_CHARS,
+        what=_("greeting"),
+    )
+
+
+def validate_lorebook_keys(value: object) -> None:
+    """Refuse lorebook keys that aren't a list of short keywords."""
+    validate_string_list(
+        value, max_items=LOREBOOK_KEYS_MAX, max_chars=LOREBOOK_KEY_MAX_CHARS, what=_("key")
+    )

@@ -78,7 +78,8 @@ class PersonaViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self, user: object) -> PersonaQuerySet:
-        return selectors.persona_list_visible(user=user)
+        # The lorebook section shows each persona's entries.
+        return selectors.persona_list_visible(user=user).prefetch_related("lorebook_entries")
 
     @cached_property
     def current_persona(self) -> PersonaProfile | None:

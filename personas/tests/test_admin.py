@@ -51,6 +51,7 @@ def test_add_makes_a_system_persona_with_a_checked_avatar(admin_client):
             "traits": "bright, Bright , kind",
             "communication_style": "warm",
             "extensions": "{}",
+            **NO_LOREBOOK,
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -71,6 +72,7 @@ def test_admin_rejects_a_bad_avatar(admin_client):
             "traits": "",
             "communication_style": "warm",
             "extensions": "{}",
+            **NO_LOREBOOK,
         },
     )
     assert response.status_code == 200
@@ -128,6 +130,10 @@ def test_duplicate_makes_an_inactive_copy(admin_client):
 # ---------------------------------------------------------------- through the services
 
 
+# The lorebook inline's empty management form, as the admin's add and change pages post it.
+NO_LOREBOOK = {"lorebook_entries-TOTAL_FORMS": "0", "lorebook_entries-INITIAL_FORMS": "0"}
+
+
 def change_data(persona: PersonaProfile, **overrides) -> dict:
     """The admin change form as a browser posts it back, with `overrides`."""
     data = {
@@ -144,6 +150,7 @@ def change_data(persona: PersonaProfile, **overrides) -> dict:
         "system_prompt": persona.system_prompt,
         "example_dialogue": persona.example_dialogue,
         "extensions": json.dumps(persona.extensions),
+        **NO_LOREBOOK,
     }
     data.update(overrides)
     return {key: value for key, value in data.items() if value != ""}
@@ -165,6 +172,7 @@ def nora(admin_client):
         "traits": "bright",
         "communication_style": "warm",
         "extensions": "{}",
+        **NO_LOREBOOK,
     }
     response = admin_client.post(reverse("admin:personas_personaprofile_add"), with_avatar)
     assert response.status_code == 302, response.content.decode()[:2000]
@@ -264,6 +272,7 @@ def test_a_system_name_taken_is_a_form_error(admin_client):
             "traits": "",
             "communication_style": "warm",
             "extensions": "{}",
+            **NO_LOREBOOK,
         },
     )
     assert response.status_code == 200

@@ -29,14 +29,14 @@ FIELDS = {
     "greeting": "Oh, hello! Come in out of the rain.",
     "example_dialogue": "<START>\n{{user}}: Hi\n{{char}}: Hi yourself!",
     "system_prompt": "Stay in character.",
+    "creator_notes": "Made for rainy days.\nSecond line.",
+    "alternate_greetings": ["Back again?"],
 }
 EXTENSIONS = {
     "card": {
         "scenario": "A bookshop at dusk.",
-        "alternate_greetings": ["Back again?"],
         "creator": "someone",
-        "character_book": {"entries": [{"keys": ["shop"], "content": "The shop is old."}]},
-        "creator_notes": "Made for rainy days.\nSecond line.",
+        "character_book": {"name": "Shop lore", "extensions": {}},
         "x_unknown": {"kept": True},
     },
     "extensions": {"depth_prompt": {"prompt": "Be kind.", "depth": 4}, "talkativeness": "0.5"},
@@ -97,7 +97,7 @@ def test_json_round_trip_is_exact():
 
 @pytest.mark.parametrize("extensions", [{}, {"card": {"personality": "Moody."}}])
 def test_round_trip_of_minimal_extensions(extensions):
-    fields = {**FIELDS, "tagline": "", "traits": []}
+    fields = {**FIELDS, "tagline": "", "traits": [], "creator_notes": "", "alternate_greetings": []}
     parsed = card_parse(card_to_json(fields, extensions))
     assert (parsed.fields, parsed.extensions) == (fields, extensions)
 
@@ -191,7 +191,7 @@ def test_card_from_another_tool_keeps_everything_on_export():
 
     assert parsed.fields == {
         "name": "Seraphina",
-        "tagline": "My best card.",
+        "tagline": "A guardian of the forest.",
         "bio": data["description"],
         "traits": ["Fantasy", "female"],
         "communication_style": "warm",
@@ -199,8 +199,11 @@ def test_card_from_another_tool_keeps_everything_on_export():
         "greeting": data["first_mes"],
         "example_dialogue": data["mes_example"],
         "system_prompt": "",
+        "creator_notes": data["creator_notes"],
+        "alternate_greetings": data["alternate_greetings"],
     }
-    exported = card_build(parsed.fields, parsed.extensions)["data"]
+    assert [entry["keys"] for entry in parsed.lorebook] == [["tavern"]]
+    exported = card_build(parsed.fields, parsed.extensions, lorebook=parsed.lorebook)["data"]
     mybella = exported["extensions"].pop("mybella")
     assert mybella["traits"] == ["Fantasy", "female"]
     assert exported == {**data, "name": "Seraphina"}
@@ -209,8 +212,8 @@ def test_card_from_another_tool_keeps_everything_on_export():
 def test_foreign_personality_becomes_traits():
     parsed = _parse_json(_v2(personality="shy; clever,\nKind ,kind", creator_notes="x" * 200))
     assert parsed.fields["traits"] == ["shy", "clever", "Kind"]
-    assert parsed.fields["tagline"] == "x" * 140
-    assert parsed.extensions == {"card": {"creator_notes": "x" * 200}}
+    assert parsed.fields["creator_notes"] == "x" * 200
+    assert parsed.extensions == {}
     assert card_build(parsed.fields, parsed.extensions)["data"]["personality"] == (
         "shy, clever, Kind"
     )
@@ -280,7 +283,7 @@ def test_v1_json():
     assert parsed.spec == "chara_card_v1"
     assert parsed.fields == {
         "name": "Old",
-        "tagline": "",
+        "tagline": "An old card.",  # the description's first sentence
         "bio": "An old card.",
         "traits": ["grumpy", "loyal"],
         "communication_style": "warm",
@@ -288,6 +291,8 @@ def test_v1_json():
         "greeting": "Get off my lawn.",
         "example_dialogue": "<START>",
         "system_prompt": "",
+        "creator_notes": "",
+        "alternate_greetings": [],
     }
     assert parsed.extensions == {"card": {"scenario": "A porch."}}
 

@@ -12,6 +12,7 @@ from personas.api import urls as api_urls
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
 from personas.tests.images import image_bytes
+from personas.tests.test_admin import NO_LOREBOOK
 
 pytestmark = pytest.mark.django_db
 
@@ -68,6 +69,7 @@ def admin_form(**overrides) -> dict:
         "traits": "bright",
         "communication_style": "warm",
         "extensions": "{}",
+        **NO_LOREBOOK,
         **overrides,
     }
 

@@ -14,6 +14,7 @@ from chat.models import ChatMessage
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from memory.models import ConversationMemory, MemoryEvent
 from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -366,3 +367,23 @@ def test_editing_a_reply_leaves_memories_alone(auth_api_client, user, committed)
         format="json",
     )
     assert list(ConversationMemory.objects.values_list("id", "content")) == before
+
+
+def test_a_new_conversation_offers_the_alternate_greetings_as_alternatives(auth_api_client, user):
+    """A card's alternate greetings are the first message's alternatives, names filled in."""
+    persona = PersonaFactory(
+        owner=user,
+        name="Seraphina",
+        greeting="Welcome, {{user}}.",
+        alternate_greetings=["{{char}} smiles at you.", "Rest now."],
+    )
+
+    started = auth_api_client.post(f"/api/v1/personas/{persona.pk}/conversations/", format="json")
+    assert started.status_code == 201, started.content
+    greeting = ChatMessage.objects.get(conversation_id=started.json()["id"])
+    assert greeting.content.startswith("Welcome, ")
+    assert greeting.alternatives[1:] == ["Seraphina smiles at you.", "Rest now."]
+
+    picked = auth_api_client.post(message_url(greeting.pk, "select"), {"index": 2}, format="json")
+    assert picked.status_code == 200, picked.content
+    assert ChatMessage.objects.get(pk=greeting.pk).content == "Rest now."

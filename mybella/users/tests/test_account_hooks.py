@@ -34,6 +34,7 @@ EXPORT_KEYS = {
     "user",
     "api_tokens",
     "personas",
+    "lorebook_entries",
     "conversations",
     "messages",
     "memories",

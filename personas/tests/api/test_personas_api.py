@@ -156,7 +156,7 @@ def test_list_query_count_is_constant(auth_api_client, user, django_assert_max_n
     SystemPersonaFactory.create_batch(extra // 2)
     PersonaFactory.create_batch(extra // 2, owner=user)
     UserFactory.create_batch(3)
-    with django_assert_max_num_queries(4):
+    with django_assert_max_num_queries(5):  # one of them: every persona's lorebook
         response = auth_api_client.get("/api/v1/personas/?page_size=100")
     assert response.status_code == 200
     assert response.json()["count"] == 6 + extra

@@ -214,7 +214,9 @@ def test_import_foreign_json_card_then_export_keeps_every_field(auth_api_client,
     assert body["bio"] == "A guardian of the glade."
     assert body["traits"] == ["caring", "protective", "wise"]
     assert body["greeting"] == "*Seraphina smiles.* Welcome, traveler."
-    assert body["tagline"] == "Made with love."
+    # The creator's notes are "About this card"; the tagline is the description's first sentence.
+    assert body["tagline"] == "A guardian of the glade."
+    assert body["creator_notes"] == card["data"]["creator_notes"]
     persona = PersonaProfile.objects.get(pk=body["id"])
     assert (persona.owner, persona.is_custom) == (user, True)
 

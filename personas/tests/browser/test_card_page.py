@@ -1,0 +1,48 @@
+"""An imported SillyTavern card as a reader sees it, at desktop and phone widths."""
+
+import json
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect
+
+from mybella.tests.browser.steps import sign_up
+from personas.tests.browser.test_personas_page import submit
+from personas.tests.test_character_cards import seraphina_card
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("system_personas"),
+]
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, viewport) -> None:
+    card_file = tmp_path / "seraphina.json"
+    card_file.write_text(json.dumps(seraphina_card()))
+    page = open_page("/users/signup/", viewport=viewport)
+    sign_up(page, f"reader_{viewport}")
+
+    page.locator(".page-actions").get_by_role("button", name="Import card").click()
+    page.locator("#import-modal input[name=card]").set_input_files(card_file)
+    submit(page, page.locator("#import-modal").get_by_role("button", name="Import", exact=True))
+    mine = page.locator("#my-personas").get_by_role("article", name="Seraphina", exact=True)
+    expect(mine.locator(".tagline")).to_have_text("Seraphina is a guardian elf of the forest.")
+    submit(page, mine.get_by_role("button", name="Select Seraphina"))
+
+    current = page.get_by_test_id("current-persona")
+    current.get_by_text("Description").click()
+    bio = page.get_by_test_id("current-bio")
+    expect(bio.locator("dl.card-attrs dt").first).to_have_text("Species")
+    expect(bio).to_contain_text(f"reader_{viewport}: Where am I?")
+    expect(bio).not_to_contain_text("<START>")
+    expect(bio).not_to_contain_text("{{")
+    current.get_by_text("About this card").click()
+    expect(page.get_by_test_id("about-card")).to_contain_text("summer card contest")
+    screenshot(page, f"card-current-{viewport}")
+
+    page.goto("/chat/")
+    greeting = page.locator(".chat-log [data-preview] .bubble")
+    expect(greeting).to_contain_text(f"Welcome back, reader_{viewport}. I am Seraphina.")
+    screenshot(page, f"card-chat-{viewport}")
