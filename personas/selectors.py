@@ -6,14 +6,22 @@ from django.db.models import Q
 from mybella.core.errors import NotFound
 from mybella.users.models import User, UserSettings
 from personas.models import PersonaProfile, PersonaQuerySet
+from personas.sections import section_select_related
 
 
-def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
-    """Return the personas `user` may see: the active system ones and the user's own."""
+def _with_sections(queryset: PersonaQuerySet, with_sections: bool) -> PersonaQuerySet:
+    return queryset.select_related(*section_select_related()) if with_sections else queryset
+
+
+def persona_list_visible(*, user: User | None, with_sections: bool = False) -> PersonaQuerySet:
+    """Return the personas `user` may see: the active system ones and the user's own.
+
+    `with_sections` selects what the registered persona sections show with each.
+    """
     visible = Q(is_custom=False, is_active=True)
     if user is not None and user.is_authenticated:
         visible |= Q(is_custom=True, owner=user)
-    return PersonaProfile.objects.filter(visible)
+    return _with_sections(PersonaProfile.objects.filter(visible), with_sections)
 
 
 def _valid_pk(pk: object) -> int:
@@ -55,9 +63,10 @@ def persona_list_system() -> PersonaQuerySet:
     return PersonaProfile.objects.system().active()
 
 
-def persona_list_owned(*, user: User) -> PersonaQuerySet:
-    """Return the custom personas `user` made, newest first."""
-    return PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+def persona_list_owned(*, user: User, with_sections: bool = False) -> PersonaQuerySet:
+    """Return the custom personas `user` made, newest first (`with_sections`: as above)."""
+    owned = PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+    return _with_sections(owned, with_sections)
 
 
 def persona_slug_taken(*, slug: str) -> bool:

@@ -13,7 +13,14 @@ from voices.services.custom_voices import (
     custom_voice_provider_delete,
     custom_voice_retry,
 )
-from voices.services.persona_voice import UNSET, VOICE_SETTING_FIELDS, persona_set_voice
+from voices.services.persona_voice import (
+    UNSET,
+    VOICE_SETTING_FIELDS,
+    persona_voice_copy,
+    persona_voice_set,
+    persona_voice_set_from_input,
+    voice_differs_from_defaults,
+)
 from voices.services.presets import (
     SyncResult,
     preset_delete,
@@ -52,7 +59,9 @@ __all__ = [
     "custom_voice_provider_delete",
     "custom_voice_retry",
     "default_line",
-    "persona_set_voice",
+    "persona_voice_copy",
+    "persona_voice_set",
+    "persona_voice_set_from_input",
     "preset_delete",
     "preset_preview",
     "preset_preview_text",
@@ -67,4 +76,5 @@ __all__ = [
     "speech_stream_for_persona",
     "speech_synthesize",
     "speech_text_for_persona",
+    "voice_differs_from_defaults",
 ]

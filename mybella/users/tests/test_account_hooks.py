@@ -24,7 +24,7 @@ from mybella.users.services import (
     user_update_profile,
 )
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -98,17 +98,18 @@ def test_export_holds_custom_voices_and_voice_settings_never_the_sample(
     voice = CustomVoiceFactory(owner=user, name="Grandma", duration=42.5)
     CustomVoiceFactory(owner=other_user, name="Not mine")
     preset = VoicePresetFactory(name="Rachel")
-    persona = PersonaFactory(
-        owner=user,
-        voice_preset=preset,
+    persona = PersonaFactory(owner=user)
+    PersonaVoiceFactory(
+        persona=persona,
+        preset=preset,
         custom_voice=voice,
-        voice_stability=0.3,
-        voice_similarity=0.9,
-        voice_style=0.2,
-        voice_speed=1.1,
+        stability=0.3,
+        similarity=0.9,
+        style=0.2,
+        speed=1.1,
     )
     plain = PersonaFactory(owner=user)
-    PersonaFactory(owner=other_user, voice_stability=0.1)
+    PersonaVoiceFactory(persona=PersonaFactory(owner=other_user), stability=0.1)
 
     response = auth_api_client.get("/api/v1/me/export/")
 
@@ -194,9 +195,12 @@ def test_export_holds_everything_of_mine_and_nothing_else(auth_api_client, user,
 def test_export_reads_each_section_once(user, django_assert_max_num_queries):
     """No query per persona, conversation or voice: one per section."""
     for _ in range(3):
-        persona = PersonaFactory(owner=user, voice_preset=VoicePresetFactory())
-        persona.custom_voice = CustomVoiceFactory(owner=user)
-        persona.save()
+        persona = PersonaFactory(owner=user)
+        PersonaVoiceFactory(
+            persona=persona,
+            preset=VoicePresetFactory(),
+            custom_voice=CustomVoiceFactory(owner=user),
+        )
         ChatMessageFactory(conversation=ConversationFactory(user=user, persona=persona))
         MemoryFactory(user=user, persona=persona)
     with django_assert_max_num_queries(len(EXPORT_KEYS)):
