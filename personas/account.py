@@ -7,13 +7,16 @@ from typing import Any
 
 from mybella.users.hooks import AccountHook, account_hooks, delete_files_on_commit, export_rows
 from mybella.users.models import User
-from personas.models import PersonaProfile
-from personas.selectors import persona_list_owned
+from personas.models import PersonaProfile, PersonaSelection
+from personas.selectors import persona_list_owned, persona_selection_get
 
 
 def export(user: User) -> dict[str, Any]:
-    """Return the personas the user made (avatars as their stored names)."""
+    """Return the personas the user made (avatars as their stored names) and the one the
+    user is talking to (None: the default persona)."""
+    selection = persona_selection_get(user=user)
     return {
+        "current_persona": selection.persona_id if selection is not None else None,
         "personas": export_rows(
             persona_list_owned(user=user),
             "id",
@@ -23,7 +26,7 @@ def export(user: User) -> dict[str, Any]:
             "extensions",
             "created_at",
             "updated_at",
-        )
+        ),
     }
 
 
@@ -39,5 +42,7 @@ def delete(user: User) -> None:
 
 
 account_hooks.register(
-    AccountHook(name="personas", models=(PersonaProfile,), export=export, delete=delete)
+    AccountHook(
+        name="personas", models=(PersonaProfile, PersonaSelection), export=export, delete=delete
+    )
 )

@@ -206,3 +206,28 @@ class PersonaProfile(BaseModel):
     def avatar_hue(self) -> int:
         """Return a stable hue for the placeholder avatar of a persona without a picture."""
         return sum(ord(c) * (i + 1) for i, c in enumerate(self.slug or self.name)) % 360
+
+
+class PersonaSelection(BaseModel):
+    """The persona a user is talking to; without a row, the default persona."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="persona_selection",
+        verbose_name=_("user"),
+    )
+    persona = models.ForeignKey(
+        PersonaProfile,
+        on_delete=models.CASCADE,  # a deleted persona leaves the user with the default
+        related_name="selections",
+        verbose_name=_("persona"),
+    )
+
+    class Meta:
+        verbose_name = _("persona selection")
+        verbose_name_plural = _("persona selections")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} talks to {self.persona_id}"

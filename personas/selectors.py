@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db.models import Q
 
 from mybella.core.errors import NotFound
-from mybella.users.models import User, UserSettings
-from personas.models import PersonaProfile, PersonaQuerySet
+from mybella.users.models import User
+from personas.models import PersonaProfile, PersonaQuerySet, PersonaSelection
 from personas.sections import section_select_related
 
 
@@ -85,12 +85,9 @@ def persona_get_default() -> PersonaProfile | None:
     return system.filter(slug=settings.DEFAULT_PERSONA_SLUG).first() or system.first()
 
 
-def user_settings_get(*, user: User) -> UserSettings:
-    """Return the user's settings row, creating it if an old account lacks one."""
-    user_settings, _ = UserSettings.objects.select_related("current_persona").get_or_create(
-        user=user
-    )
-    return user_settings
+def persona_selection_get(*, user: User) -> PersonaSelection | None:
+    """Return the user's choice of persona (with the persona), or None if they made none."""
+    return PersonaSelection.objects.select_related("persona").filter(user=user).first()
 
 
 def persona_get_current(*, user: User) -> PersonaProfile | None:
@@ -99,7 +96,8 @@ def persona_get_current(*, user: User) -> PersonaProfile | None:
     A current persona that was deleted, deactivated or is no longer visible to the
     user counts as none.
     """
-    current = user_settings_get(user=user).current_persona
+    selection = persona_selection_get(user=user)
+    current = selection.persona if selection is not None else None
     if (
         current is not None
         and current.is_active

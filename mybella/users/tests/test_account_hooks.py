@@ -15,7 +15,7 @@ from django.urls import reverse
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from mybella.core.services import service_calls
 from mybella.users.hooks import account_hooks
-from mybella.users.models import ApiToken, User, UserSettings
+from mybella.users.models import ApiToken, User
 from mybella.users.services import (
     api_token_create,
     own_account,
@@ -23,6 +23,7 @@ from mybella.users.services import (
     user_export,
     user_update_profile,
 )
+from personas.models import PersonaSelection
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
@@ -34,6 +35,7 @@ EXPORT_KEYS = {
     "user",
     "api_tokens",
     "personas",
+    "current_persona",
     "conversations",
     "messages",
     "memories",
@@ -80,7 +82,7 @@ def _files(settings) -> set[str]:
 def test_every_model_holding_a_user_is_covered_by_an_account_hook():
     pointing = _models_pointing_at_the_user()
     # Not an empty check: the models known today are found.
-    known = {"usersettings", "apitoken", "personaprofile", "conversation", "chatmessage"}
+    known = {"personaselection", "apitoken", "personaprofile", "conversation", "chatmessage"}
     known |= {"conversationmemory", "memoryevent", "userpreference", "memorysettings"}
     known |= {"customvoice", "speechclip"}
     assert known <= {model._meta.model_name for model in pointing}
@@ -174,12 +176,12 @@ def test_export_holds_everything_of_mine_and_nothing_else(auth_api_client, user,
     auth_api_client.put(settings_url, {"remember": False}, format="json")
     api_token_create(user=user, name="laptop")
     api_token_create(user=other_user, name="their phone")
-    UserSettings.objects.filter(user=user).update(current_persona=mine)
+    PersonaSelection.objects.create(user=user, persona=mine)
 
     data = auth_api_client.get("/api/v1/me/export/").json()
 
     assert data["user"]["username"] == "alice"
-    assert data["user"]["current_persona"] == mine.pk
+    assert data["current_persona"] == mine.pk
     assert [row["name"] for row in data["personas"]] == ["Mine"]
     assert [row["persona_id"] for row in data["conversations"]] == [retired.pk]
     assert [row["content"] for row in data["messages"]] == ["hi"]
