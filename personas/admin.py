@@ -72,11 +72,11 @@ class PersonaAdminForm(forms.ModelForm):
             for name, field in section_form.fields.items():
                 self.fields[name] = field
             if self.instance.pk and section.initial is not None:
-                self.initial.update(
-                    (name, value)
+                self.initial |= {
+                    name: value
                     for name, value in section.initial(self.instance).items()
                     if name in section_form.fields
-                )
+                }
 
     def _bound(self) -> tuple:
         return (self.data, self.files) if self.is_bound else ()

@@ -10,6 +10,7 @@ from personas.models import PersonaProfile
 from voices import rules, selectors
 from voices.audio import sample_help_text
 from voices.models import CustomVoice, VoicePreset
+from voices.services import default_line, preset_preview_text
 
 
 class VoiceUploadForm(forms.Form):
@@ -90,6 +91,12 @@ class PersonaVoiceForm(forms.Form):
             del self.fields["custom_voice"]  # system personas speak with presets only
 
     @property
+    def preset_options(self) -> list[tuple[VoicePreset, str]]:
+        """Return each preset offered with the line its preview says (the browser says it
+        when the server cannot)."""
+        return [(preset, preset_preview_text(preset)) for preset in self.presets]
+
+    @property
     def speech_available(self) -> bool:
         """Whether the server speaks at all (else the page tests voices in the browser)."""
         return speech_available()
@@ -103,6 +110,8 @@ class PersonaVoiceForm(forms.Form):
             "custom_voice": voice.custom_voice_id or "",
             "voice_speed": voice.speed,
             "voice_stability": voice.stability,
+            # Not a field: what "Test voice" says, for the browser when the server can't.
+            "voice_test_line": default_line(persona),
         }
 
     def clean(self) -> dict[str, Any]:

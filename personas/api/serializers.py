@@ -88,7 +88,7 @@ class PersonaOutputSerializer(serializers.ModelSerializer):
     def to_representation(self, persona: PersonaProfile) -> dict:
         data = super().to_representation(persona)
         for section in persona_sections:
-            data.update(section.represent(persona))
+            data |= section.represent(persona)
         return data
 
 

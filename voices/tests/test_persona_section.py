@@ -53,6 +53,7 @@ def test_modal_offers_presets_and_only_own_voices(signed_in, user, other_user):
     html = signed_in.get(PAGE).content.decode()
     assert "data-voice-section" in html
     assert "Rachel" in html and "Preview Rachel" in html
+    assert 'data-fallback-text="Hi, I&#x27;m Rachel. This is how I sound."' in html
     assert "My cloned voice" in html
     assert "Their cloned voice" not in html
     assert "Test voice" in html
@@ -65,6 +66,8 @@ def test_page_fills_the_edit_modal_with_the_voice(signed_in, user):
     response = signed_in.get(PAGE)
     editable = response.context["editable"][persona.pk]
     assert (editable["voice_preset"], editable["voice_speed"]) == (preset.pk, 0.8)
+    # What "Test voice" says in the browser when the server can't: the server's own line.
+    assert editable["voice_test_line"] == persona.greeting
 
 
 def test_create_saves_a_preset_and_voice_settings(signed_in, user):
