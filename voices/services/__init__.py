@@ -19,7 +19,6 @@ from voices.services.persona_voice import (
     persona_voice_copy,
     persona_voice_set,
     persona_voice_set_from_input,
-    voice_differs_from_defaults,
 )
 from voices.services.presets import (
     SyncResult,
@@ -76,5 +75,4 @@ __all__ = [
     "speech_stream_for_persona",
     "speech_synthesize",
     "speech_text_for_persona",
-    "voice_differs_from_defaults",
 ]

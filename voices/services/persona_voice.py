@@ -78,7 +78,7 @@ def persona_voice_set(
         # No row yet: make one only when something differs from the defaults.
         for name, value in data.items():
             setattr(voice, name, value)
-        if voice_differs_from_defaults(voice):
+        if _differs_from_defaults(voice):
             voice.full_clean(exclude=["persona"])
             voice.save()
         return voice
@@ -99,14 +99,19 @@ def persona_voice_set_from_input(
     )
 
 
-def voice_differs_from_defaults(voice: PersonaVoice) -> bool:
-    """Return whether `voice` says anything a persona without a voice row would not."""
-    blank = PersonaVoice()
-    return any(
-        getattr(voice, field.attname) != getattr(blank, field.attname)
+def _chosen_fields() -> list[str]:
+    """Return the columns of what was chosen for a voice (not its persona, not its dates)."""
+    return [
+        field.attname
         for field in PersonaVoice._meta.concrete_fields
         if field.name not in {"persona", "created_at", "updated_at"}
-    )
+    ]
+
+
+def _differs_from_defaults(voice: PersonaVoice) -> bool:
+    """Return whether `voice` says anything a persona without a voice row would not."""
+    blank = PersonaVoice()
+    return any(getattr(voice, name) != getattr(blank, name) for name in _chosen_fields())
 
 
 @service
@@ -116,12 +121,7 @@ def persona_voice_copy(*, source: PersonaProfile, target: PersonaProfile) -> Per
     voice = selectors.persona_voice_of(source)
     if voice._state.adding:
         return None
-    fields = [
-        field.attname
-        for field in PersonaVoice._meta.concrete_fields
-        if field.name not in {"persona", "created_at", "updated_at"}
-    ]
-    copy = PersonaVoice(persona=target, **{name: getattr(voice, name) for name in fields})
+    copy = PersonaVoice(persona=target, **{name: getattr(voice, name) for name in _chosen_fields()})
     if not target.is_custom:
         copy.custom_voice = None  # a cloned voice stays with its owner's own persona
     copy.save()
