@@ -233,6 +233,15 @@ def test_api_a_refused_voice_creates_no_persona(auth_api_client, user, other_use
     assert not PersonaProfile.objects.filter(owner=user).exists()
 
 
+@pytest.mark.parametrize("pk", [2**63, 2**70, -1, 0])
+def test_api_a_voice_id_beyond_any_row_is_404_not_500(auth_api_client, user, pk):
+    response = auth_api_client.post(
+        "/api/v1/personas/", {"name": "Nova", "voice": {"custom_voice": pk}}, format="json"
+    )
+    assert response.status_code in (400, 404)
+    assert not PersonaProfile.objects.filter(owner=user).exists()
+
+
 def test_api_update_saves_voice_and_fields_together(auth_api_client, user):
     persona = PersonaFactory(owner=user, tagline="Before")
     response = auth_api_client.patch(
