@@ -24,7 +24,7 @@ def _create_system_personas() -> None:
     importlib.import_module("personas.migrations.0002_system_personas").create_system_personas(
         apps, None
     )
-    importlib.import_module("voices.migrations.0002_classic_presets").load(apps, None)
+    importlib.import_module("voices.migrations.0005_personavoice").load_classic_voices(apps, None)
 
 
 @pytest.fixture(scope="session")

@@ -333,8 +333,8 @@ def _pair_messages(pair: _Pair, corpus: Corpus) -> Iterator[tuple]:
 def _seed(scale: Scale) -> dict[str, int]:
     from chat.models import ChatMessage, Conversation
     from memory.models import ConversationMemory, MemoryEvent, UserPreference
-    from mybella.users.models import User, UserSettings
-    from personas.models import PersonaProfile
+    from mybella.users.models import User
+    from personas.models import PersonaProfile, PersonaSelection
 
     if User.objects.exists():
         raise SystemExit("bench: refusing to seed a database that already has users")
@@ -370,13 +370,13 @@ def _seed(scale: Scale) -> dict[str, int]:
             )  # fmt: skip
 
     step("users", User, user_fields, users())
-    # bulk writes skip the post_save signal that gives every user a settings row.
+    # Each user talks to the persona of their first pair.
     first_persona = {pair.user_id: pair.persona_id for pair in reversed(pairs)}
     step(
-        "user settings",
-        UserSettings,
-        ["id", "user", "current_persona", "created_at", "updated_at"],
-        ((u, u, first_persona[u], at(start), at(start)) for u in range(1, scale.users + 1)),
+        "persona selections",
+        PersonaSelection,
+        ["user", "persona", "created_at", "updated_at"],
+        ((u, first_persona[u], at(start), at(start)) for u in range(1, scale.users + 1)),
     )
 
     def conversations() -> Iterator[tuple]:
@@ -551,10 +551,11 @@ def _fast_seeding_connection() -> None:
 def _reset_sequences() -> None:
     from chat.models import ChatMessage, Conversation
     from memory.models import ConversationMemory, MemoryEvent, UserPreference
-    from mybella.users.models import User, UserSettings
+    from mybella.users.models import User
 
+    # PersonaSelection's key is the user's: no sequence of its own.
     seeded = [
-        User, UserSettings, Conversation, ChatMessage, ConversationMemory,
+        User, Conversation, ChatMessage, ConversationMemory,
         ConversationMemory.source_messages.through, MemoryEvent, UserPreference,
     ]  # fmt: skip
     with connection.cursor() as cursor:

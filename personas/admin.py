@@ -14,6 +14,7 @@ from personas.avatars import AvatarError, avatar_process
 from personas.forms import GreetingsTextField, TraitsTextField, bound_text_lengths
 from personas.lorebook_section import KeysField
 from personas.models import LorebookEntry, PersonaProfile
+from personas.sections import PersonaSection, persona_sections
 
 
 class KindFilter(admin.SimpleListFilter):
@@ -73,9 +74,39 @@ class PersonaAdminForm(forms.ModelForm):
             "extensions",
         ]
 
+    # Set by `PersonaProfileAdmin.get_form`: the persona sections shown with the persona.
+    user = None
+    sections: tuple[PersonaSection, ...] = ()
+
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         bound_text_lengths(self)
+        # Each section validates its part of the same data with its own form.
+        persona = self.instance if self.instance.pk else PersonaProfile(is_custom=False)
+        self.section_forms = [
+            (section, section.form_class(*self._bound(), user=self.user, persona=persona))
+            for section in self.sections
+        ]
+        for section, section_form in self.section_forms:
+            for name, field in section_form.fields.items():
+                self.fields[name] = field
+            if self.instance.pk and section.initial is not None:
+                self.initial |= {
+                    name: value
+                    for name, value in section.initial(self.instance).items()
+                    if name in section_form.fields
+                }
+
+    def _bound(self) -> tuple:
+        return (self.data, self.files) if self.is_bound else ()
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        for _section, section_form in self.section_forms:
+            if not section_form.is_valid():
+                for name, errors in section_form.errors.items():
+                    self.add_error(None if name == "__all__" else name, errors)
+        return cleaned
 
     def _get_validation_exclusions(self) -> set[str]:
         # The form has no owner field, yet the constraints on names depend on it: check them
@@ -98,6 +129,10 @@ class PersonaAdminForm(forms.ModelForm):
         data = self.cleaned_data
         avatar = data.get("avatar") if "avatar" in self.changed_data else None
         return {
+            "sections": {
+                section.name: section_form.cleaned_data
+                for section, section_form in self.section_forms
+            },
             "fields": {name: data[name] for name in PersonaProfile.EDITABLE_FIELDS},
             "staff_fields": {name: data[name] for name in services.STAFF_FIELDS},
             "avatar": avatar or None,
@@ -184,6 +219,36 @@ class PersonaProfileAdmin(BoundedSearchAdmin):
 
     class Media:
         css = {"all": ["css/hues.css", "css/admin.css"]}
+
+    def _sections_for(self, obj: PersonaProfile | None) -> tuple[PersonaSection, ...]:
+        # Users' personas are shown read-only, their sections not at all.
+        return () if obj is not None and obj.is_custom else tuple(persona_sections)
+
+    def get_form(
+        self, request: HttpRequest, obj: PersonaProfile | None = None, **kwargs: object
+    ) -> type[forms.ModelForm]:
+        sections = self._sections_for(obj)
+        persona = obj or PersonaProfile(is_custom=False)
+        # The sections' fields are declared on the form class, so the admin may place them.
+        declared = {
+            name: field
+            for section in sections
+            for name, field in section.form_class(user=request.user, persona=persona).fields.items()
+        }
+        kwargs["form"] = type(
+            "PersonaAdminForm",
+            (self.form,),
+            {**declared, "user": request.user, "sections": sections},
+        )
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fieldsets(self, request: HttpRequest, obj: PersonaProfile | None = None) -> list:
+        fieldsets = list(super().get_fieldsets(request, obj))
+        persona = obj or PersonaProfile(is_custom=False)
+        for section in self._sections_for(obj):
+            names = list(section.form_class(user=request.user, persona=persona).fields)
+            fieldsets.insert(-1, (section.name.capitalize(), {"fields": names}))
+        return fieldsets
 
     @admin.display(description=_("avatar"))
     def thumbnail(self, persona: PersonaProfile) -> str:

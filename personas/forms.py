@@ -5,13 +5,8 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from mybella.core import limits
-from mybella.users.models import User
 from personas import rules
 from personas.models import PersonaProfile
-from voices.models import CustomVoice, VoicePreset
-from voices.selectors import custom_voice_list, preset_list
-
-VOICE_FIELDS = ("voice_preset", "custom_voice", "voice_speed", "voice_stability")
 
 
 class TraitsTextField(forms.CharField):
@@ -110,38 +105,6 @@ class PersonaForm(forms.ModelForm):
     )
     remove_avatar = forms.BooleanField(label=_("Remove the current avatar"), required=False)
 
-    voice_preset = forms.ModelChoiceField(
-        label=_("Preset voice"),
-        queryset=VoicePreset.objects.none(),
-        required=False,
-        empty_label=_("Default voice"),
-        help_text=_("Who speaks when no cloned voice of yours is ready."),
-    )
-    custom_voice = forms.ModelChoiceField(
-        label=_("Your voice"),
-        queryset=CustomVoice.objects.none(),
-        required=False,
-        empty_label=_("None: use the preset"),
-        error_messages={"invalid_choice": _("Choose one of your own voices.")},
-    )
-    voice_speed = forms.FloatField(
-        label=_("Speed"),
-        min_value=0.7,
-        max_value=1.2,
-        required=False,
-        initial=1.0,
-        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
-    )
-    voice_stability = forms.FloatField(
-        label=_("Stability"),
-        min_value=0,
-        max_value=1,
-        required=False,
-        initial=0.5,
-        widget=forms.NumberInput(attrs={"type": "range", "step": "0.05"}),
-        help_text=_("Lower is more expressive, higher more even."),
-    )
-
     class Meta:
         model = PersonaProfile
         fields = PersonaProfile.EDITABLE_FIELDS
@@ -166,39 +129,15 @@ class PersonaForm(forms.ModelForm):
             "creator_notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args: object, user: User | None = None, **kwargs: object) -> None:
+    def __init__(self, *args: object, **kwargs: object) -> None:
         if kwargs.get("instance") is not None:
             raise TypeError("PersonaForm validates a copy: pass no instance.")
         super().__init__(*args, **kwargs)
         bound_text_lengths(self)
-        # Only the presets on offer and the user's own cloned voices are valid choices:
-        # anyone else's voice id fails validation like an unknown one.
-        self.fields["voice_preset"].queryset = preset_list()
-        self.fields["custom_voice"].queryset = custom_voice_list(user=user)
-
-    def clean_custom_voice(self) -> CustomVoice | None:
-        voice = self.cleaned_data["custom_voice"]
-        if voice is not None and voice.status == CustomVoice.Status.FAILED:
-            raise forms.ValidationError(_("This voice failed to clone; try it again first."))
-        return voice
 
     def persona_fields(self) -> dict:
         """Return the cleaned values the persona services take as `fields`."""
         return {name: self.cleaned_data[name] for name in PersonaProfile.EDITABLE_FIELDS}
-
-    def voice_fields(self) -> dict:
-        """Return the voice choices `persona_set_voice` takes; fields not sent stay as they are."""
-        sent = set(self.data) if self.is_bound else set()
-        data, changes = self.cleaned_data, {}
-        if "voice_preset" in sent:
-            changes["preset"] = data["voice_preset"]
-        if "custom_voice" in sent:
-            changes["custom_voice"] = data["custom_voice"]
-        if data.get("voice_speed") is not None:
-            changes["speed"] = data["voice_speed"]
-        if data.get("voice_stability") is not None:
-            changes["stability"] = data["voice_stability"]
-        return changes
 
     @classmethod
     def initial_for(cls, persona: PersonaProfile) -> dict:
@@ -214,10 +153,6 @@ class PersonaForm(forms.ModelForm):
             "example_dialogue": persona.example_dialogue,
             "creator_notes": persona.creator_notes,
             "alternate_greetings": GreetingsTextField().prepare_value(persona.alternate_greetings),
-            "voice_preset": persona.voice_preset_id or "",
-            "custom_voice": persona.custom_voice_id or "",
-            "voice_speed": persona.voice_speed,
-            "voice_stability": persona.voice_stability,
         }
 
 

@@ -150,4 +150,5 @@ LOREBOOK_SECTION = PersonaSection(
     represent=represent,
     save=save,
     copy=lorebook.lorebook_copy,
+    prefetch_related=("lorebook_entries",),
 )

@@ -168,30 +168,6 @@ class PersonaProfile(BaseModel):
         ],
         help_text=_("Character card fields MyBella has no use for, kept to export them again."),
     )
-    voice_preset = models.ForeignKey(
-        "voices.VoicePreset",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="personas",
-        verbose_name=_("voice preset"),
-    )
-    custom_voice = models.ForeignKey(
-        "voices.CustomVoice",
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="personas",
-        verbose_name=_("custom voice"),
-        help_text=_("One of the owner's own cloned voices; used before the preset when ready."),
-    )
-    voice_stability = models.FloatField(_("voice stability"), default=0.5)
-    voice_similarity = models.FloatField(_("voice similarity"), default=0.75)
-    voice_style = models.FloatField(_("voice style"), default=0.0)
-    voice_speed = models.FloatField(_("voice speed"), default=1.0)
-    voice_model_id = models.CharField(
-        _("voice model"), max_length=50, default="eleven_multilingual_v2"
-    )
     is_active = models.BooleanField(
         _("active"), default=True, help_text=_("Inactive personas are hidden from users.")
     )
@@ -224,21 +200,6 @@ class PersonaProfile(BaseModel):
                 condition=Q(owner__isnull=True),
                 name="persona_unique_system_name",
                 violation_error_message=_("A system persona with this name already exists."),
-            ),
-            models.CheckConstraint(
-                condition=Q(voice_stability__gte=0, voice_stability__lte=1)
-                & Q(voice_similarity__gte=0, voice_similarity__lte=1)
-                & Q(voice_style__gte=0, voice_style__lte=1)
-                & Q(voice_speed__gte=0.7, voice_speed__lte=1.2),
-                name="persona_voice_settings_in_range",
-                violation_error_message=_(
-                    "Stability, similarity and style go from 0 to 1; speed from 0.7 to 1.2."
-                ),
-            ),
-            models.CheckConstraint(
-                condition=Q(custom_voice__isnull=True) | Q(is_custom=True),
-                name="persona_custom_voice_only_on_custom",
-                violation_error_message=_("Only a user's own persona can use a cloned voice."),
             ),
         ]
         indexes = [
@@ -352,3 +313,28 @@ class LorebookEntry(BaseModel):
 
     def __str__(self) -> str:
         return self.comment or ", ".join(self.keys) or _("(no keywords)")
+
+
+class PersonaSelection(BaseModel):
+    """The persona a user is talking to; without a row, the default persona."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="persona_selection",
+        verbose_name=_("user"),
+    )
+    persona = models.ForeignKey(
+        PersonaProfile,
+        on_delete=models.CASCADE,  # a deleted persona leaves the user with the default
+        related_name="selections",
+        verbose_name=_("persona"),
+    )
+
+    class Meta:
+        verbose_name = _("persona selection")
+        verbose_name_plural = _("persona selections")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} talks to {self.persona_id}"

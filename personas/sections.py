@@ -28,7 +28,10 @@ class PersonaSection:
     output, merged into the persona's own (flat keys).
     `save(*, persona, user, data)` runs inside the transaction saving the persona.
     `copy(source, target)`, if any, carries the section over to a duplicated persona.
-    `select_related` names the relations `represent` reads, for the persona querysets.
+    `initial(persona)`, if any, returns the form's values for an existing persona (the
+    page fills its edit modal with them).
+    `select_related` and `prefetch_related` name the relations `represent` reads, for the
+    persona querysets.
     """
 
     name: str
@@ -38,7 +41,28 @@ class PersonaSection:
     represent: Callable[[PersonaProfile], dict[str, Any]]
     save: Callable[..., None]
     copy: Callable[[PersonaProfile, PersonaProfile], None] | None = None
+    initial: Callable[[PersonaProfile], dict[str, Any]] | None = None
     select_related: tuple[str, ...] = ()
+    prefetch_related: tuple[str, ...] = ()
 
 
 persona_sections: Registry[PersonaSection] = Registry("persona_sections")
+
+
+def section_select_related() -> tuple[str, ...]:
+    """Return the relations every registered section reads, for the persona querysets."""
+    return tuple(name for section in persona_sections for name in section.select_related)
+
+
+def section_prefetch_related() -> tuple[str, ...]:
+    """Return the many-valued relations every registered section reads (prefetched)."""
+    return tuple(name for section in persona_sections for name in section.prefetch_related)
+
+
+def section_initial(persona: PersonaProfile) -> dict[str, Any]:
+    """Return the page form's values of every registered section for `persona`."""
+    values: dict[str, Any] = {}
+    for section in persona_sections:
+        if section.initial is not None:
+            values.update(section.initial(persona))
+    return values

@@ -6,16 +6,28 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 
 from mybella.core.errors import NotFound
-from mybella.users.models import User, UserSettings
-from personas.models import LorebookEntry, PersonaProfile, PersonaQuerySet
+from mybella.users.models import User
+from personas.models import LorebookEntry, PersonaProfile, PersonaQuerySet, PersonaSelection
+from personas.sections import section_prefetch_related, section_select_related
 
 
-def persona_list_visible(*, user: User | None) -> PersonaQuerySet:
-    """Return the personas `user` may see: the active system ones and the user's own."""
+def _with_sections(queryset: PersonaQuerySet, with_sections: bool) -> PersonaQuerySet:
+    if not with_sections:
+        return queryset
+    return queryset.select_related(*section_select_related()).prefetch_related(
+        *section_prefetch_related()
+    )
+
+
+def persona_list_visible(*, user: User | None, with_sections: bool = False) -> PersonaQuerySet:
+    """Return the personas `user` may see: the active system ones and the user's own.
+
+    `with_sections` selects what the registered persona sections show with each.
+    """
     visible = Q(is_custom=False, is_active=True)
     if user is not None and user.is_authenticated:
         visible |= Q(is_custom=True, owner=user)
-    return PersonaProfile.objects.filter(visible)
+    return _with_sections(PersonaProfile.objects.filter(visible), with_sections)
 
 
 def _valid_pk(pk: object) -> int:
@@ -57,9 +69,10 @@ def persona_list_system() -> PersonaQuerySet:
     return PersonaProfile.objects.system().active()
 
 
-def persona_list_owned(*, user: User) -> PersonaQuerySet:
-    """Return the custom personas `user` made, newest first."""
-    return PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+def persona_list_owned(*, user: User, with_sections: bool = False) -> PersonaQuerySet:
+    """Return the custom personas `user` made, newest first (`with_sections`: as above)."""
+    owned = PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
+    return _with_sections(owned, with_sections)
 
 
 def persona_slug_taken(*, slug: str) -> bool:
@@ -78,12 +91,9 @@ def persona_get_default() -> PersonaProfile | None:
     return system.filter(slug=settings.DEFAULT_PERSONA_SLUG).first() or system.first()
 
 
-def user_settings_get(*, user: User) -> UserSettings:
-    """Return the user's settings row, creating it if an old account lacks one."""
-    user_settings, _ = UserSettings.objects.select_related("current_persona").get_or_create(
-        user=user
-    )
-    return user_settings
+def persona_selection_get(*, user: User) -> PersonaSelection | None:
+    """Return the user's choice of persona (with the persona), or None if they made none."""
+    return PersonaSelection.objects.select_related("persona").filter(user=user).first()
 
 
 def persona_get_current(*, user: User) -> PersonaProfile | None:
@@ -92,7 +102,8 @@ def persona_get_current(*, user: User) -> PersonaProfile | None:
     A current persona that was deleted, deactivated or is no longer visible to the
     user counts as none.
     """
-    current = user_settings_get(user=user).current_persona
+    selection = persona_selection_get(user=user)
+    current = selection.persona if selection is not None else None
     if (
         current is not None
         and current.is_active

@@ -21,7 +21,7 @@ from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas import cards, rules, selectors
 from personas.avatars import AvatarError, avatar_process
-from personas.models import PersonaProfile
+from personas.models import PersonaProfile, PersonaSelection
 from personas.sections import persona_sections
 
 # What staff may set on a system persona, besides what owners set on theirs.
@@ -292,12 +292,13 @@ def persona_select(*, user: User, persona: PersonaProfile) -> PersonaProfile:
     if not persona.is_active or (persona.is_custom and persona.owner_id != user.pk):
         raise PermissionDenied(_("This persona can't be selected."))
     # No savepoint of its own: after the permission check it only writes one row, and a
-    # caller already in a transaction (chat's page, in tests) would pay two more queries.
+    # caller already in a transaction would pay two more queries.
     with transaction.atomic(savepoint=False):
-        user_settings = selectors.user_settings_get(user=user)
-        if user_settings.current_persona_id != persona.pk:
-            user_settings.current_persona = persona
-            user_settings.save(update_fields=["current_persona", "updated_at"])
+        selection = selectors.persona_selection_get(user=user)
+        if selection is None:
+            PersonaSelection.objects.create(user=user, persona=persona)
+        else:
+            model_update(instance=selection, fields=["persona"], data={"persona": persona})
     return persona
 
 

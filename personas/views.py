@@ -8,7 +8,6 @@ raise `NotFound`, which `DomainErrorMiddleware` answers.
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -17,13 +16,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mybella.core.forms import add_domain_error, error_message
-from mybella.providers.speech import speech_available
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
-from personas.sections import PersonaSection, persona_sections
-from voices import selectors as voice_selectors
-from voices import services as voice_services
+from personas.sections import PersonaSection, persona_sections, section_initial
 
 SectionForms = list[tuple[PersonaSection, BaseForm]]
 
@@ -48,7 +44,7 @@ def _render_page(
 ) -> HttpResponse:
     user = request.user
     current = selectors.persona_get_current(user=user)
-    own = list(selectors.persona_list_owned(user=user))
+    own = list(selectors.persona_list_owned(user=user, with_sections=True))
     context = {
         "settings_section": "personas",
         "current": current,
@@ -56,14 +52,12 @@ def _render_page(
         "own_personas": own,
         "editable": {
             persona.pk: PersonaForm.initial_for(persona)
+            | section_initial(persona)
             | {"avatar_url": persona.avatar.url if persona.avatar else ""}
             for persona in own
         },
-        "persona_form": persona_form or PersonaForm(user=user),
+        "persona_form": persona_form or PersonaForm(),
         "section_forms": section_forms if section_forms is not None else _section_forms(request),
-        "presets": list(voice_selectors.preset_list()),
-        "custom_voices": list(voice_selectors.custom_voice_list(user=user)),
-        "speech_available": speech_available(),
         "editing": editing,
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),
@@ -100,21 +94,16 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def persona_create(request: HttpRequest) -> HttpResponse:
-    form = PersonaForm(request.POST, request.FILES, user=request.user)
+    form = PersonaForm(request.POST, request.FILES)
     section_forms = _section_forms(request)
     if _valid(form, section_forms):
         try:
-            # The voice moves into a persona section (WP-10); until then, one transaction.
-            with transaction.atomic():
-                persona = services.persona_create(
-                    owner=request.user,
-                    fields=form.persona_fields(),
-                    avatar=form.cleaned_data["avatar"],
-                    sections=_sections_data(section_forms),
-                )
-                voice_services.persona_set_voice(
-                    persona=persona, user=request.user, **form.voice_fields()
-                )
+            persona = services.persona_create(
+                owner=request.user,
+                fields=form.persona_fields(),
+                avatar=form.cleaned_data["avatar"],
+                sections=_sections_data(section_forms),
+            )
         except ValidationError as error:
             _add_error(form, section_forms, error)
         else:
@@ -127,22 +116,18 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 @require_POST
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
     persona = selectors.persona_get_owned(user=request.user, pk=pk)
-    form = PersonaForm(request.POST, request.FILES, user=request.user)
+    form = PersonaForm(request.POST, request.FILES)
     section_forms = _section_forms(request, persona)
     if _valid(form, section_forms):
         try:
-            with transaction.atomic():
-                persona = services.persona_update(
-                    persona=persona,
-                    user=request.user,
-                    fields=form.persona_fields(),
-                    avatar=form.cleaned_data["avatar"],
-                    remove_avatar=form.cleaned_data["remove_avatar"],
-                    sections=_sections_data(section_forms),
-                )
-                voice_services.persona_set_voice(
-                    persona=persona, user=request.user, **form.voice_fields()
-                )
+            persona = services.persona_update(
+                persona=persona,
+                user=request.user,
+                fields=form.persona_fields(),
+                avatar=form.cleaned_data["avatar"],
+                remove_avatar=form.cleaned_data["remove_avatar"],
+                sections=_sections_data(section_forms),
+            )
         except ValidationError as error:
             _add_error(form, section_forms, error)
         else:

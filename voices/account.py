@@ -10,8 +10,8 @@ from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_owned
-from voices.models import CustomVoice, SpeechClip
-from voices.selectors import custom_voice_list, voice_settings_for_persona
+from voices.models import CustomVoice, PersonaVoice, SpeechClip
+from voices.selectors import PERSONA_VOICE_RELATED, custom_voice_list, persona_voice_of
 from voices.services import custom_voice_delete_all, speech_clips_delete
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 def export(user: User) -> dict[str, Any]:
     """Return the user's cloned voices (never their samples) and their personas' voices."""
-    personas = persona_list_owned(user=user).select_related("voice_preset")
+    personas = persona_list_owned(user=user).select_related(*PERSONA_VOICE_RELATED)
     return {
         "custom_voices": export_rows(
             custom_voice_list(user=user), "id", "name", "status", "format", "duration", "created_at"
@@ -29,17 +29,17 @@ def export(user: User) -> dict[str, Any]:
 
 
 def _persona_voice(persona: PersonaProfile) -> dict[str, Any]:
-    shape = voice_settings_for_persona(persona)
+    voice = persona_voice_of(persona)  # the defaults when it has no voice row
     return {
         "persona_id": persona.pk,
-        "voice_preset_id": persona.voice_preset_id,
-        "voice_preset": persona.voice_preset.name if persona.voice_preset_id else None,
-        "custom_voice_id": persona.custom_voice_id,
-        "stability": shape.stability,
-        "similarity": shape.similarity,
-        "style": shape.style,
-        "speed": shape.speed,
-        "model_id": shape.model_id,
+        "voice_preset_id": voice.preset_id,
+        "voice_preset": voice.preset.name if voice.preset_id else None,
+        "custom_voice_id": voice.custom_voice_id,
+        "stability": voice.stability,
+        "similarity": voice.similarity,
+        "style": voice.style,
+        "speed": voice.speed,
+        "model_id": voice.model_id,
     }
 
 
@@ -55,5 +55,10 @@ def delete(user: User) -> None:
 
 
 account_hooks.register(
-    AccountHook(name="voices", models=(CustomVoice, SpeechClip), export=export, delete=delete)
+    AccountHook(
+        name="voices",
+        models=(CustomVoice, SpeechClip, PersonaVoice),
+        export=export,
+        delete=delete,
+    )
 )

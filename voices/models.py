@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mybella.core.models import BaseModel
 from mybella.core.storage import private_storage
+from voices import rules
 
 
 class VoicePreset(BaseModel):
@@ -138,3 +139,64 @@ class SpeechClip(BaseModel):
 
     def __str__(self) -> str:
         return self.key
+
+
+def _setting(name: str, label: str) -> models.FloatField:
+    return models.FloatField(
+        label, default=rules.VOICE_SETTINGS[name][2], validators=rules.setting_validators(name)
+    )
+
+
+class PersonaVoice(BaseModel):
+    """How a persona sounds: its preset, its owner's cloned voice, and how both are shaped.
+
+    A persona without a row speaks with the defaults (`voices.rules`). That a cloned voice
+    is only on its owner's custom persona, and never one whose cloning failed, is the
+    rule of `persona_voice_set`: a check constraint cannot look across tables.
+    """
+
+    persona = models.OneToOneField(
+        "personas.PersonaProfile",
+        on_delete=models.CASCADE,
+        primary_key=True,
+        related_name="voice",
+        verbose_name=_("persona"),
+    )
+    preset = models.ForeignKey(
+        VoicePreset,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="persona_voices",
+        verbose_name=_("voice preset"),
+    )
+    custom_voice = models.ForeignKey(
+        CustomVoice,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="persona_voices",
+        verbose_name=_("custom voice"),
+        help_text=_("One of the owner's own cloned voices; used before the preset when ready."),
+    )
+    stability = _setting("stability", _("stability"))
+    similarity = _setting("similarity", _("similarity"))
+    style = _setting("style", _("style"))
+    speed = _setting("speed", _("speed"))
+    model_id = models.CharField(
+        _("voice model"), max_length=rules.MODEL_ID_MAX_CHARS, default=rules.DEFAULT_MODEL_ID
+    )
+
+    class Meta:
+        verbose_name = _("persona voice")
+        verbose_name_plural = _("persona voices")
+        constraints = [
+            models.CheckConstraint(
+                condition=rules.settings_in_range(),
+                name="personavoice_settings_in_range",
+                violation_error_message=rules.RANGES_MESSAGE,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Voice of {self.persona_id}"

@@ -1,13 +1,13 @@
 """Reads of voices: presets, a user's own cloned voices, and the voice a persona speaks with."""
 
 from django.conf import settings
-from django.db.models import QuerySet, Sum
+from django.db.models import Q, QuerySet, Sum
 
 from mybella.core.errors import NotFound
 from mybella.providers.speech import VoiceChoice, VoiceSettings
 from mybella.users.models import User
 from personas.models import PersonaProfile
-from voices.models import CustomVoice, SpeechClip, VoicePreset
+from voices.models import CustomVoice, PersonaVoice, SpeechClip, VoicePreset
 
 # Presets ---------------------------------------------------------------------------------
 
@@ -24,7 +24,22 @@ def presets_of(*, provider: str) -> dict[str, VoicePreset]:
 
 def presets_in_use() -> QuerySet[VoicePreset]:
     """Return the presets some persona speaks with, each once."""
-    return VoicePreset.objects.filter(personas__isnull=False).distinct()
+    return VoicePreset.objects.filter(persona_voices__isnull=False).distinct()
+
+
+def preset_choices(
+    *, user: User | None, persona: PersonaProfile | None = None
+) -> QuerySet[VoicePreset]:
+    """Return the presets a persona's voice form offers: the active ones, and the ones
+    already chosen (by `persona`, or when there is none, by any of `user`'s personas),
+    which may stay though they are no longer offered."""
+    if persona is not None:  # unsaved (a new system persona in the admin): none chosen
+        chosen = VoicePreset.objects.filter(persona_voices__persona_id=persona.pk)
+    elif user is not None and user.is_authenticated:
+        chosen = VoicePreset.objects.filter(persona_voices__persona__owner=user)
+    else:
+        chosen = VoicePreset.objects.none()
+    return VoicePreset.objects.filter(Q(is_active=True) | Q(pk__in=chosen.values("pk")))
 
 
 # Cloned voices ---------------------------------------------------------------------------
@@ -68,6 +83,20 @@ def cloned_provider_ids() -> set[str]:
 
 # A persona's voice -----------------------------------------------------------------------
 
+# What to select with a persona whose voice is read.
+PERSONA_VOICE_RELATED = ("voice__preset", "voice__custom_voice")
+
+
+def persona_voice_of(persona: PersonaProfile) -> PersonaVoice:
+    """Return `persona`'s voice row, or an unsaved one with the defaults when it has none.
+
+    Reads `persona.voice` (select it with the persona: `voice__preset`, `voice__custom_voice`).
+    """
+    try:
+        return persona.voice
+    except PersonaVoice.DoesNotExist:
+        return PersonaVoice(persona=persona)
+
 
 def voice_for_persona(persona: PersonaProfile) -> VoiceChoice:
     """Return the voice `persona` speaks with now.
@@ -76,10 +105,11 @@ def voice_for_persona(persona: PersonaProfile) -> VoiceChoice:
     when active, else the default voice (DEFAULT_VOICE_ID). A custom voice still cloning,
     or one that failed, leaves the persona speaking with its preset meanwhile.
     """
-    preset = persona.voice_preset if persona.voice_preset_id else None
+    voice = persona_voice_of(persona)
+    preset = voice.preset if voice.preset_id else None
     if preset is not None and not preset.is_active:
         preset = None
-    custom = persona.custom_voice if persona.custom_voice_id else None
+    custom = voice.custom_voice if voice.custom_voice_id else None
     if (
         custom is not None
         and custom.status == CustomVoice.Status.READY
@@ -104,13 +134,14 @@ def preset_voice(preset: VoicePreset) -> VoiceChoice:
 
 
 def voice_settings_for_persona(persona: PersonaProfile) -> VoiceSettings:
-    """Return how `persona`'s voice is shaped."""
+    """Return how `persona`'s voice is shaped (the defaults when it has no voice row)."""
+    voice = persona_voice_of(persona)
     return VoiceSettings(
-        stability=persona.voice_stability,
-        similarity=persona.voice_similarity,
-        style=persona.voice_style,
-        speed=persona.voice_speed,
-        model_id=persona.voice_model_id,
+        stability=voice.stability,
+        similarity=voice.similarity,
+        style=voice.style,
+        speed=voice.speed,
+        model_id=voice.model_id,
     )
 
 

@@ -10,11 +10,13 @@ def backfill_persona(apps, schema_editor, *, app_label: str, model_names: list[s
     A current persona counts only when it is active and the user may see it (a system
     persona, or one of the user's own). Rows are updated in a few set-based statements.
     """
-    persona_model = apps.get_model("personas", "PersonaProfile")
-    settings_model = apps.get_model("users", "UserSettings")
     models = [apps.get_model(app_label, name) for name in model_names]
     if not any(model.objects.filter(persona__isnull=True).exists() for model in models):
         return
+    # Looked up only when there is work: users 0004 deletes UserSettings after the
+    # migrations calling this, so it is in their state, never in a later one.
+    persona_model = apps.get_model("personas", "PersonaProfile")
+    settings_model = apps.get_model("users", "UserSettings")
 
     by_persona: dict[int, list[int]] = {}
     rows = settings_model.objects.filter(

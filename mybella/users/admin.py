@@ -5,14 +5,7 @@ from django.contrib.auth.models import Group
 from django.utils.translation import gettext_lazy as _
 
 from mybella.core.admin import BoundedSearchAdmin
-from mybella.users.models import ApiToken, User, UserSettings
-
-
-class UserSettingsInline(admin.StackedInline):
-    model = UserSettings
-    can_delete = False
-    autocomplete_fields = ["current_persona"]
-
+from mybella.users.models import ApiToken, User
 
 admin.site.unregister(Group)
 
@@ -24,7 +17,6 @@ class GroupAdmin(BoundedSearchAdmin, DjangoGroupAdmin):
 
 @admin.register(User)
 class UserAdmin(BoundedSearchAdmin, DjangoUserAdmin):
-    inlines = [UserSettingsInline]
     fieldsets = [
         *DjangoUserAdmin.fieldsets,
         (_("MyBella"), {"fields": ["display_name"]}),

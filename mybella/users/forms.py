@@ -44,7 +44,7 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields.update(fields_for_model(User, fields=PROFILE_FIELDS))
+        self.fields |= fields_for_model(User, fields=PROFILE_FIELDS)
 
 
 class ApiTokenForm(forms.Form):

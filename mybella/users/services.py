@@ -13,16 +13,14 @@ from django.utils.translation import gettext as _
 
 from mybella.core.services import model_update, service
 from mybella.users.hooks import AccountHook, account_hooks, export_rows
-from mybella.users.models import ApiToken, User, UserSettings
+from mybella.users.models import ApiToken, User
 
 
 @service
 @transaction.atomic
 def user_create(*, username: str, password: str, email: str = "") -> User:
-    """Create an account with its settings row."""
-    user = User.objects.create_user(username=username, email=email, password=password)
-    UserSettings.objects.get_or_create(user=user)
-    return user
+    """Create an account."""
+    return User.objects.create_user(username=username, email=email, password=password)
 
 
 # The fields a user changes on their profile page; everything else is not theirs to set here.
@@ -41,7 +39,6 @@ def user_update_profile(*, user: User, data: Mapping[str, object]) -> tuple[User
 
 def _export_own(user: User) -> dict[str, Any]:
     """Return the user's own fields and API tokens (never their keys, only kept hashed)."""
-    settings_row = UserSettings.objects.filter(user=user).values("current_persona_id").first()
     return {
         "user": {
             "username": user.username,
@@ -50,7 +47,6 @@ def _export_own(user: User) -> dict[str, Any]:
             "first_name": user.first_name,
             "last_name": user.last_name,
             "date_joined": user.date_joined.isoformat(),
-            "current_persona": (settings_row or {}).get("current_persona_id"),
         },
         "api_tokens": export_rows(
             ApiToken.objects.filter(user=user),
@@ -64,14 +60,14 @@ def _export_own(user: User) -> dict[str, Any]:
 
 
 def _delete_own(user: User) -> None:
-    """Leave the settings row and the API tokens to the user's CASCADE: they keep no files."""
+    """Leave the API tokens to the user's CASCADE: they keep no files."""
 
 
 # The users app's own part of an account. Not registered: the users app runs the hooks,
 # and its part comes first whatever the order the other apps are loaded in.
 own_account = AccountHook(
     name="users",
-    models=(UserSettings, ApiToken),
+    models=(ApiToken,),
     export=_export_own,
     delete=_delete_own,
 )

@@ -69,13 +69,6 @@ class PersonaOutputSerializer(serializers.ModelSerializer):
             "is_current",
             *PersonaProfile.EDITABLE_FIELDS,
             "avatar_url",
-            "voice_preset",
-            "custom_voice",
-            "voice_stability",
-            "voice_similarity",
-            "voice_style",
-            "voice_speed",
-            "voice_model_id",
             "is_active",
             "created_at",
             "updated_at",
@@ -95,7 +88,7 @@ class PersonaOutputSerializer(serializers.ModelSerializer):
     def to_representation(self, persona: PersonaProfile) -> dict:
         data = super().to_representation(persona)
         for section in persona_sections:
-            data.update(section.represent(persona))
+            data |= section.represent(persona)
         return data
 
 

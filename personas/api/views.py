@@ -78,8 +78,7 @@ class PersonaViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self, user: object) -> PersonaQuerySet:
-        # The lorebook section shows each persona's entries.
-        return selectors.persona_list_visible(user=user).prefetch_related("lorebook_entries")
+        return selectors.persona_list_visible(user=user, with_sections=True)
 
     @cached_property
     def current_persona(self) -> PersonaProfile | None:

@@ -3,8 +3,8 @@
 import pytest
 
 from mybella.core.errors import NotFound
-from personas import selectors
-from personas.models import PersonaProfile
+from personas import selectors, services
+from personas.models import PersonaProfile, PersonaSelection
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 
 pytestmark = pytest.mark.django_db
@@ -34,10 +34,9 @@ def test_owned_is_only_own(user, other_user):
 
 
 def test_current_ignores_someone_elses_persona(user, other_user):
-    """A settings row pointing at another user's persona (set by staff, say) falls back."""
+    """A selection of another user's persona (set by staff, say) falls back."""
     theirs = PersonaFactory(owner=other_user)
-    user.settings.current_persona = theirs
-    user.settings.save()
+    PersonaSelection.objects.create(user=user, persona=theirs)
     assert selectors.persona_get_current(user=user).slug == "isabella"
 
 
@@ -48,10 +47,18 @@ def test_default_falls_back_to_first_active_system_persona(user, settings):
     assert selectors.persona_get_current(user=user).slug == "alex"
 
 
-def test_current_with_no_settings_row(user):
-    user.settings.delete()
-    user.refresh_from_db()
+def test_current_without_a_selection_is_the_default(user, django_assert_num_queries):
+    """No row until the user picks a persona; then the pick, in one query."""
+    assert not PersonaSelection.objects.filter(user=user).exists()
     assert selectors.persona_get_current(user=user).slug == "isabella"
+    luna = PersonaProfile.objects.get(slug="luna")
+    services.persona_select(user=user, persona=luna)
+    with django_assert_num_queries(1):
+        assert selectors.persona_get_current(user=user) == luna
+    with django_assert_num_queries(1):  # the same again: read, nothing written
+        services.persona_select(user=user, persona=luna)
+    PersonaProfile.objects.filter(pk=luna.pk).delete()
+    assert not PersonaSelection.objects.filter(user=user).exists()  # back to the default
 
 
 def test_get_visible_raises_not_found(user, other_user):

@@ -59,8 +59,7 @@ voiceSection.addEventListener("input", (event) => {
 
 testButton.addEventListener("click", async () => {
   if (!editingId) return;
-  const data = personaData[editingId] || {};
-  const greeting = (data.greeting || "").trim() || `Hi, I'm ${data.name || "here"}.`;
+  const greeting = personaData[editingId]?.voice_test_line || "";
   testButton.disabled = true;
   testNote.textContent = "Getting their voice…";
   try {

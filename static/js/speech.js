@@ -68,17 +68,3 @@ export function setUpPlayButtons(root, audio, onError) {
     }
   });
 }
-
-/** Return the ▶ icon the templates draw, with the class `className`. */
-export function playIcon(className) {
-  const ns = "http://www.w3.org/2000/svg";
-  const svg = document.createElementNS(ns, "svg");
-  svg.setAttribute("class", className);
-  svg.setAttribute("viewBox", "0 0 20 20");
-  svg.setAttribute("aria-hidden", "true");
-  const path = document.createElementNS(ns, "path");
-  path.setAttribute("d", "M6 4v12l10-6z");
-  path.setAttribute("fill", "currentColor");
-  svg.append(path);
-  return svg;
-}

@@ -1,13 +1,13 @@
 from django.urls import reverse
 from django.utils.functional import lazy
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from mybella.core.schema import ErrorSerializer as ErrorSerializer  # the API's one error shape
 from personas.models import PersonaProfile
+from voices import rules
 from voices.audio import sample_help_text
 from voices.models import CustomVoice, VoicePreset
-from voices.selectors import voice_for_persona
+from voices.selectors import persona_voice_of, voice_for_persona
 
 
 class BlankAsNullURLField(serializers.URLField):
@@ -68,34 +68,35 @@ class VoiceChoiceSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
-class PersonaVoiceSerializer(serializers.ModelSerializer):
-    """A persona's voice: what was chosen, how it is shaped, and what it speaks with now."""
+class PersonaVoiceSerializer(serializers.Serializer):
+    """A persona's voice: what was chosen, how it is shaped, and what it speaks with now.
 
-    stability = serializers.FloatField(source="voice_stability")
-    similarity = serializers.FloatField(source="voice_similarity")
-    style = serializers.FloatField(source="voice_style")
-    speed = serializers.FloatField(source="voice_speed")
-    model_id = serializers.CharField(source="voice_model_id")
-    speaking_with = serializers.SerializerMethodField()
+    Serializes a persona (its voice row is `persona.voice`; without one, the defaults).
+    """
 
-    class Meta:
-        model = PersonaProfile
-        fields = [
-            "voice_preset",
-            "custom_voice",
-            "stability",
-            "similarity",
-            "style",
-            "speed",
-            "model_id",
-            "speaking_with",
-        ]
-        read_only_fields = fields
+    voice_preset = serializers.IntegerField(source="preset_id", allow_null=True, read_only=True)
+    custom_voice = serializers.IntegerField(
+        source="custom_voice_id", allow_null=True, read_only=True
+    )
+    stability = serializers.FloatField(read_only=True)
+    similarity = serializers.FloatField(read_only=True)
+    style = serializers.FloatField(read_only=True)
+    speed = serializers.FloatField(read_only=True)
+    model_id = serializers.CharField(read_only=True)
+    speaking_with = VoiceChoiceSerializer(read_only=True)
 
-    @extend_schema_field(VoiceChoiceSerializer)
-    def get_speaking_with(self, persona: PersonaProfile) -> dict:
-        choice = voice_for_persona(persona)
-        return {"kind": choice.kind, "name": choice.name}
+    def to_representation(self, persona: PersonaProfile) -> dict:
+        voice, choice = persona_voice_of(persona), voice_for_persona(persona)
+        return {
+            "voice_preset": voice.preset_id,
+            "custom_voice": voice.custom_voice_id,
+            "stability": voice.stability,
+            "similarity": voice.similarity,
+            "style": voice.style,
+            "speed": voice.speed,
+            "model_id": voice.model_id,
+            "speaking_with": {"kind": choice.kind, "name": choice.name},
+        }
 
 
 class PersonaVoiceInputSerializer(serializers.Serializer):
@@ -109,11 +110,13 @@ class PersonaVoiceInputSerializer(serializers.Serializer):
         required=False,
         help_text="One of your own cloned voices, not one whose cloning failed.",
     )
-    stability = serializers.FloatField(min_value=0, max_value=1, required=False)
-    similarity = serializers.FloatField(min_value=0, max_value=1, required=False)
-    style = serializers.FloatField(min_value=0, max_value=1, required=False)
-    speed = serializers.FloatField(min_value=0.7, max_value=1.2, required=False)
-    model_id = serializers.RegexField(r"^[a-z0-9_]+$", max_length=50, required=False)
+    stability = serializers.FloatField(required=False, **rules.setting_bounds("stability"))
+    similarity = serializers.FloatField(required=False, **rules.setting_bounds("similarity"))
+    style = serializers.FloatField(required=False, **rules.setting_bounds("style"))
+    speed = serializers.FloatField(required=False, **rules.setting_bounds("speed"))
+    model_id = serializers.RegexField(
+        rules.MODEL_ID_PATTERN, max_length=rules.MODEL_ID_MAX_CHARS, required=False
+    )
 
 
 class SpeakInputSerializer(serializers.Serializer):

@@ -240,7 +240,7 @@ class CustomVoiceViewSet(
 class PersonaVoiceViewSet(PersonaScopedMixin, viewsets.ViewSet):
     """The voice a persona speaks with."""
 
-    persona_select_related = ("voice_preset", "custom_voice")
+    persona_select_related = selectors.PERSONA_VOICE_RELATED
 
     def retrieve(self, request: Request, persona_id: int) -> Response:
         return Response(PersonaVoiceSerializer(self.persona).data)
@@ -248,13 +248,11 @@ class PersonaVoiceViewSet(PersonaScopedMixin, viewsets.ViewSet):
     def update(self, request: Request, persona_id: int) -> Response:
         serializer = PersonaVoiceInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        changes = dict(serializer.validated_data)
-        if "voice_preset" in changes:
-            changes["preset"] = changes.pop("voice_preset")
-        if "custom_voice" in changes:
-            changes["custom_voice_id"] = changes.pop("custom_voice")
-        persona = services.persona_set_voice(persona=self.persona, user=request.user, **changes)
-        return Response(PersonaVoiceSerializer(persona).data)
+        # The same input, saved the same way, as the persona's own "voice" section.
+        services.persona_voice_set_from_input(
+            persona=self.persona, user=request.user, data=serializer.validated_data
+        )
+        return Response(PersonaVoiceSerializer(self.persona).data)
 
 
 class PersonaSpeechViewSet(PersonaScopedMixin, viewsets.ViewSet):
@@ -262,7 +260,7 @@ class PersonaSpeechViewSet(PersonaScopedMixin, viewsets.ViewSet):
 
     throttle_scope = "speech"
     content_negotiation_class = AudioNegotiation
-    persona_select_related = ("voice_preset", "custom_voice")
+    persona_select_related = selectors.PERSONA_VOICE_RELATED
 
     @extend_schema(
         summary="Hear a persona say something",

@@ -13,7 +13,13 @@ from voices.services.custom_voices import (
     custom_voice_provider_delete,
     custom_voice_retry,
 )
-from voices.services.persona_voice import UNSET, VOICE_SETTING_FIELDS, persona_set_voice
+from voices.services.persona_voice import (
+    UNSET,
+    VOICE_SETTING_FIELDS,
+    persona_voice_copy,
+    persona_voice_set,
+    persona_voice_set_from_input,
+)
 from voices.services.presets import (
     SyncResult,
     preset_delete,
@@ -52,7 +58,9 @@ __all__ = [
     "custom_voice_provider_delete",
     "custom_voice_retry",
     "default_line",
-    "persona_set_voice",
+    "persona_voice_copy",
+    "persona_voice_set",
+    "persona_voice_set_from_input",
     "preset_delete",
     "preset_preview",
     "preset_preview_text",

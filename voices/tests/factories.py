@@ -2,7 +2,7 @@ import factory
 from django.core.files.base import ContentFile
 
 from personas.tests.factories import UserFactory
-from voices.models import CustomVoice, VoicePreset
+from voices.models import CustomVoice, PersonaVoice, VoicePreset
 from voices.tests.audio_files import wav_bytes
 
 
@@ -31,3 +31,11 @@ class CustomVoiceFactory(factory.django.DjangoModelFactory):
     sample = factory.LazyFunction(lambda: ContentFile(wav_bytes(12), name="sample.wav"))
     status = CustomVoice.Status.READY
     provider_voice_id = factory.Sequence(lambda n: f"cloned{n:04d}")
+
+
+class PersonaVoiceFactory(factory.django.DjangoModelFactory):
+    """A persona's voice row; `persona` is required (`PersonaVoiceFactory(persona=...)`)."""
+
+    class Meta:
+        model = PersonaVoice
+        django_get_or_create = ["persona"]

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from personas.tests.factories import PersonaFactory
 from voices.models import SpeechClip, VoicePreset
 from voices.services.speech import _store
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -96,5 +96,7 @@ def test_trim_speech_cache(settings):
 def test_persona_using_a_withdrawn_preset_speaks_with_the_default(fake_elevenlabs):
     from voices.selectors import voice_for_persona
 
-    persona = PersonaFactory(voice_preset=VoicePresetFactory(is_active=False))
+    persona = PersonaVoiceFactory(
+        persona=PersonaFactory(), preset=VoicePresetFactory(is_active=False)
+    ).persona
     assert voice_for_persona(persona).kind == "default"

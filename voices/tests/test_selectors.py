@@ -8,7 +8,7 @@ from mybella.core.errors import NotFound
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 from voices import selectors
 from voices.models import CustomVoice
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -32,20 +32,21 @@ def test_priority_custom_then_preset_then_default(custom, preset, settings):
     """Only a ready voice of the owner's wins; else an active preset; else the default."""
     settings.DEFAULT_VOICE_ID = RACHEL
     persona = PersonaFactory()
-    persona.custom_voice = _custom_voice(custom, persona.owner)
-    persona.voice_preset = (
-        None
+    # Someone else's voice only gets here by a bug; it must still not be used.
+    voice = PersonaVoiceFactory(
+        persona=persona,
+        custom_voice=_custom_voice(custom, persona.owner),
+        preset=None
         if preset == "none"
-        else VoicePresetFactory(provider_voice_id="p1", is_active=preset == "active")
+        else VoicePresetFactory(provider_voice_id="p1", is_active=preset == "active"),
     )
-    persona.save()  # someone else's voice only gets here by a bug; it must still not be used
     choice = selectors.voice_for_persona(persona)
     if custom == "ready":
         assert (choice.kind, choice.provider_voice_id) == ("custom", "mine")
-        assert choice.name == persona.custom_voice.name
+        assert choice.name == voice.custom_voice.name
     elif preset == "active":
         assert (choice.kind, choice.provider_voice_id) == ("preset", "p1")
-        assert choice.name == persona.voice_preset.name
+        assert choice.name == voice.preset.name
     else:
         assert (choice.kind, choice.provider_voice_id) == ("default", RACHEL)
         assert choice.name == "Default"
@@ -68,7 +69,7 @@ def test_default_voice_is_a_setting_and_lends_its_labels(settings):
 
 def test_system_personas_speak_with_their_presets():
     """The classic presets the migration loaded are what the system personas use."""
-    choice = selectors.voice_for_persona(SystemPersonaFactory.build(voice_preset=None))
+    choice = selectors.voice_for_persona(SystemPersonaFactory.build())
     assert choice.kind == "default"
     from personas.models import PersonaProfile
 
@@ -83,8 +84,12 @@ def test_system_personas_speak_with_their_presets():
 
 def test_custom_voice_keeps_the_preset_labels_for_espeak():
     """A ready clone speaks on espeak-ng with its persona's preset gender."""
-    persona = PersonaFactory(voice_preset=VoicePresetFactory(labels={"gender": "female"}))
-    persona.custom_voice = CustomVoiceFactory(owner=persona.owner)
+    persona = PersonaFactory()
+    PersonaVoiceFactory(
+        persona=persona,
+        preset=VoicePresetFactory(labels={"gender": "female"}),
+        custom_voice=CustomVoiceFactory(owner=persona.owner),
+    )
     assert selectors.voice_for_persona(persona).labels == {"gender": "female"}
 
 
@@ -122,8 +127,8 @@ def test_what_a_preset_sync_reads(django_assert_num_queries):
     CustomVoiceFactory(provider_voice_id="clone1")
     CustomVoiceFactory(status=CustomVoice.Status.PENDING, provider_voice_id="")
     used, unused = VoicePresetFactory(), VoicePresetFactory(provider="other")
-    PersonaFactory(voice_preset=used)
-    PersonaFactory(voice_preset=used)
+    PersonaVoiceFactory(persona=PersonaFactory(), preset=used)
+    PersonaVoiceFactory(persona=PersonaFactory(), preset=used)
     with django_assert_num_queries(1):
         assert selectors.cloned_provider_ids() == {"clone1"}
     with django_assert_num_queries(1):

@@ -15,13 +15,14 @@ from django.utils import timezone
 from mybella.core.errors import NotFound
 from mybella.providers.speech import SpeechError
 from mybella.providers.speech.elevenlabs import ElevenLabsEngine
+from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
 from voices import selectors, services, tasks
-from voices.models import CustomVoice, SpeechClip, VoicePreset
+from voices.models import CustomVoice, PersonaVoice, SpeechClip, VoicePreset
 from voices.services import speech
 from voices.tests.audio_files import wav_bytes
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 Status = CustomVoice.Status
@@ -248,14 +249,15 @@ def test_delete_removes_it_everywhere(
 ):
     """Deleted at ElevenLabs, here, and on storage; its persona speaks with its preset."""
     voice = create_voice(user)
-    persona = PersonaFactory(owner=user, custom_voice=voice, voice_preset=VoicePresetFactory())
+    persona = PersonaFactory(owner=user)
+    PersonaVoiceFactory(persona=persona, custom_voice=voice, preset=VoicePresetFactory())
     with django_capture_on_commit_callbacks(execute=True):
         services.custom_voice_delete(voice=voice, user=user)
     assert fake_elevenlabs.counts["DELETE /v1/voices/cloned0001"] == 1
     assert not CustomVoice.objects.exists()
     assert media_files(settings) == []
-    persona.refresh_from_db()
-    assert persona.custom_voice is None and persona.voice_preset is not None
+    kept = PersonaVoice.objects.get(persona=persona)
+    assert kept.custom_voice is None and kept.preset is not None
 
 
 def test_delete_never_waits_for_elevenlabs(
@@ -263,14 +265,13 @@ def test_delete_never_waits_for_elevenlabs(
 ):
     """ElevenLabs down: the voice goes here at once; its deletion there is queued (D10)."""
     voice = CustomVoiceFactory(owner=user, provider_voice_id="premade0000")
-    persona = PersonaFactory(owner=user, custom_voice=voice)
+    persona = PersonaVoiceFactory(persona=PersonaFactory(owner=user), custom_voice=voice).persona
     fake_elevenlabs.fail_next("server_error", times=5)
     with django_capture_on_commit_callbacks(execute=True):
         services.custom_voice_delete(voice=voice, user=user)
     assert not CustomVoice.objects.exists()
     assert media_files(settings) == []
-    persona.refresh_from_db()
-    assert persona.custom_voice is None
+    assert PersonaVoice.objects.get(persona=persona).custom_voice is None
     assert fake_elevenlabs.requests == []  # nothing asked of ElevenLabs during the request
     assert queued_tasks(DELETE_TASK) == [{"args": ["premade0000"], "kwargs": {}}]
 
@@ -358,7 +359,7 @@ def test_only_the_owner_deletes_or_retries(user, other_user):
 def test_owner_sets_preset_clone_and_settings(user):
     persona = PersonaFactory(owner=user)
     preset, clone = VoicePresetFactory(), CustomVoiceFactory(owner=user)
-    services.persona_set_voice(
+    services.persona_voice_set(
         persona=persona,
         user=user,
         preset=preset,
@@ -369,24 +370,23 @@ def test_owner_sets_preset_clone_and_settings(user):
         speed=0.8,
         model_id="eleven_turbo_v2_5",
     )
-    persona.refresh_from_db()
-    assert (persona.voice_preset, persona.custom_voice) == (preset, clone)
-    assert (
-        persona.voice_stability,
-        persona.voice_similarity,
-        persona.voice_style,
-        persona.voice_speed,
-        persona.voice_model_id,
-    ) == (0.1, 0.2, 0.3, 0.8, "eleven_turbo_v2_5")
-    services.persona_set_voice(persona=persona, user=user, custom_voice=None)
-    persona.refresh_from_db()
-    assert (persona.voice_preset, persona.custom_voice) == (preset, None)  # preset kept
+    voice = voice_of(persona)
+    assert (voice.preset, voice.custom_voice) == (preset, clone)
+    assert (voice.stability, voice.similarity, voice.style, voice.speed, voice.model_id) == (
+        0.1,
+        0.2,
+        0.3,
+        0.8,
+        "eleven_turbo_v2_5",
+    )
+    services.persona_voice_set(persona=persona, user=user, custom_voice=None)
+    assert (voice_of(persona).preset, voice_of(persona).custom_voice) == (preset, None)
 
 
 def test_someone_elses_clone_does_not_exist(user, other_user):
     persona = PersonaFactory(owner=user)
     with pytest.raises(NotFound):
-        services.persona_set_voice(
+        services.persona_voice_set(
             persona=persona, user=user, custom_voice=CustomVoiceFactory(owner=other_user)
         )
 
@@ -397,16 +397,14 @@ def test_a_failed_clone_is_refused(user):
     failed = CustomVoiceFactory(owner=user, status=Status.FAILED, provider_voice_id="")
     for given in ({"custom_voice": failed}, {"custom_voice_id": failed.pk}):
         with pytest.raises(ValidationError) as caught:
-            services.persona_set_voice(persona=persona, user=user, **given)
+            services.persona_voice_set(persona=persona, user=user, **given)
         assert caught.value.message_dict == {
             "custom_voice": ["This voice failed to clone; try it again first."]
         }
-    persona.refresh_from_db()
-    assert persona.custom_voice is None
+    assert not PersonaVoice.objects.filter(persona=persona).exists()
     pending = CustomVoiceFactory(owner=user, status=Status.PENDING, provider_voice_id="")
-    services.persona_set_voice(persona=persona, user=user, custom_voice_id=pending.pk)
-    persona.refresh_from_db()
-    assert persona.custom_voice == pending  # it speaks with its preset until it is ready
+    services.persona_voice_set(persona=persona, user=user, custom_voice_id=pending.pk)
+    assert voice_of(persona).custom_voice == pending  # it speaks with its preset until it is ready
 
 
 def test_custom_voice_id_is_looked_up_among_the_callers_voices(user, other_user):
@@ -414,49 +412,54 @@ def test_custom_voice_id_is_looked_up_among_the_callers_voices(user, other_user)
     theirs = CustomVoiceFactory(owner=other_user)
     for missing in (theirs.pk, 999_999):
         with pytest.raises(NotFound):
-            services.persona_set_voice(persona=persona, user=user, custom_voice_id=missing)
+            services.persona_voice_set(persona=persona, user=user, custom_voice_id=missing)
     mine = CustomVoiceFactory(owner=user)
-    services.persona_set_voice(persona=persona, user=user, custom_voice_id=mine.pk)
-    persona.refresh_from_db()
-    assert persona.custom_voice == mine
-    services.persona_set_voice(persona=persona, user=user, custom_voice_id=None)
-    persona.refresh_from_db()
-    assert persona.custom_voice is None
+    services.persona_voice_set(persona=persona, user=user, custom_voice_id=mine.pk)
+    assert voice_of(persona).custom_voice == mine
+    services.persona_voice_set(persona=persona, user=user, custom_voice_id=None)
+    assert voice_of(persona).custom_voice is None
     with pytest.raises(TypeError):
-        services.persona_set_voice(
+        services.persona_voice_set(
             persona=persona, user=user, custom_voice=mine, custom_voice_id=mine.pk
         )
 
 
 def test_an_unchanged_voice_is_not_written(user):
     preset = VoicePresetFactory()
-    persona = PersonaFactory(owner=user, voice_preset=preset, voice_speed=1.1)
+    persona = PersonaVoiceFactory(
+        persona=PersonaFactory(owner=user), preset=preset, speed=1.1
+    ).persona
     with CaptureQueriesContext(connection) as queries:
-        services.persona_set_voice(persona=persona, user=user, preset=preset, speed=1.1)
+        services.persona_voice_set(persona=persona, user=user, preset=preset, speed=1.1)
     assert [q["sql"] for q in queries if "SAVEPOINT" not in q["sql"]] == []
+    fresh = PersonaFactory(owner=user)
+    with CaptureQueriesContext(connection) as queries:  # the defaults: no row is made
+        services.persona_voice_set(persona=fresh, user=user, preset=None, speed=1.0)
+    assert not PersonaVoice.objects.filter(persona=fresh).exists()
+    assert not [q for q in queries if "INSERT" in q["sql"] or "UPDATE" in q["sql"]]
 
 
 def test_system_personas_staff_only_and_no_clones(user, staff_user):
     isabella = PersonaProfile.objects.get(slug="isabella")
     with pytest.raises(PermissionDenied):
-        services.persona_set_voice(persona=isabella, user=user, stability=0.2)
+        services.persona_voice_set(persona=isabella, user=user, stability=0.2)
     with pytest.raises(ValidationError, match="Only a user's own persona"):
-        services.persona_set_voice(
+        services.persona_voice_set(
             persona=isabella, user=staff_user, custom_voice=CustomVoiceFactory(owner=staff_user)
         )
-    services.persona_set_voice(persona=isabella, user=staff_user, speed=1.1)
-    isabella.refresh_from_db()
-    assert isabella.voice_speed == 1.1
+    services.persona_voice_set(persona=isabella, user=staff_user, speed=1.1)
+    assert voice_of(isabella).speed == 1.1
 
 
 def test_inactive_presets_are_not_offered_but_may_stay(user):
     persona = PersonaFactory(owner=user)
     retired = VoicePresetFactory(is_active=False)
     with pytest.raises(ValidationError, match="no longer offered"):
-        services.persona_set_voice(persona=persona, user=user, preset=retired)
-    PersonaProfile.objects.filter(pk=persona.pk).update(voice_preset=retired)
+        services.persona_voice_set(persona=persona, user=user, preset=retired)
+    PersonaVoiceFactory(persona=persona, preset=retired)
     persona.refresh_from_db()
-    services.persona_set_voice(persona=persona, user=user, preset=retired, speed=0.9)
+    services.persona_voice_set(persona=persona, user=user, preset=retired, speed=0.9)
+    assert (voice_of(persona).preset, voice_of(persona).speed) == (retired, 0.9)
 
 
 # Speech and its cache -------------------------------------------------------------------
@@ -464,7 +467,8 @@ def test_inactive_presets_are_not_offered_but_may_stay(user):
 
 def test_second_identical_request_makes_no_provider_call(fake_elevenlabs, user, settings):
     """The same text, voice and settings come from the cache; anything different doesn't."""
-    persona = PersonaFactory(owner=user, voice_preset=VoicePresetFactory(provider_voice_id="p1"))
+    persona = PersonaFactory(owner=user)
+    voice = PersonaVoiceFactory(persona=persona, preset=VoicePresetFactory(provider_voice_id="p1"))
     fake_elevenlabs.voices["p1"] = fake_elevenlabs.voices["premade0000"]
     first = services.speech_for_persona(persona, "Hello")
     second = services.speech_for_persona(persona, "Hello")
@@ -473,12 +477,12 @@ def test_second_identical_request_makes_no_provider_call(fake_elevenlabs, user, 
     assert second.audio.read() == first.audio.read()
     services.speech_for_persona(persona, "Hello again")
     assert fake_elevenlabs.tts_calls() == 2
-    persona.voice_stability = 0.9
+    voice.stability = 0.9
     services.speech_for_persona(persona, "Hello")
     assert fake_elevenlabs.tts_calls() == 3
-    persona.voice_model_id = "eleven_flash_v2_5"
+    voice.model_id = "eleven_flash_v2_5"
     services.speech_for_persona(persona, "Hello")
-    persona.voice_preset = None  # the default voice now
+    voice.preset = None  # the default voice now
     services.speech_for_persona(persona, "Hello")
     assert fake_elevenlabs.tts_calls() == 5
     assert SpeechClip.objects.count() == 5
@@ -602,3 +606,28 @@ def test_preset_set_active_changes_only_what_differs():
     assert services.preset_set_active(presets=both, active=True) == 0
     assert services.preset_set_active(presets=both, active=False) == 2
     assert not VoicePreset.objects.filter(pk__in=[offered.pk, withdrawn.pk], is_active=True)
+
+
+def voice_of(persona: PersonaProfile) -> PersonaVoice:
+    return PersonaVoice.objects.get(persona=persona)
+
+
+def test_a_cloned_voice_only_on_its_owners_custom_persona(user, other_user):
+    """The rule a check constraint cannot hold (it spans tables) is the service's."""
+    system = PersonaProfile.objects.get(slug="luna")
+    mine = CustomVoiceFactory(owner=user)
+    with pytest.raises(ValidationError, match="Only a user's own persona"):
+        services.persona_voice_set(persona=system, user=User(is_staff=True), custom_voice=mine)
+    theirs_persona = PersonaFactory(owner=other_user)
+    with pytest.raises(NotFound):  # a voice given as a row, of someone else's persona
+        services.persona_voice_set(persona=theirs_persona, user=other_user, custom_voice=mine)
+    assert not PersonaVoice.objects.filter(custom_voice=mine).exists()
+
+
+def test_a_duplicated_system_persona_gets_the_voice_without_a_clone(staff_user):
+    luna = PersonaProfile.objects.get(slug="luna")
+    copy = PersonaFactory.build(owner=None, is_custom=False, name="Copy", slug="copy")
+    copy.save()
+    services.persona_voice_copy(source=luna, target=copy)
+    assert voice_of(copy).preset == voice_of(luna).preset
+    assert services.persona_voice_copy(source=PersonaFactory(), target=copy) is None

@@ -13,7 +13,7 @@ from django.urls import reverse
 
 from mybella.core.services import service_calls
 from personas.tests.factories import PersonaFactory
-from voices.models import CustomVoice, SpeechClip, VoicePreset
+from voices.models import CustomVoice, PersonaVoice, SpeechClip, VoicePreset
 from voices.tests.audio_files import wav_bytes
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
@@ -64,7 +64,7 @@ def api_persona_voice(c) -> tuple:
     persona = PersonaFactory(owner=c.user)
     url = reverse("api:persona-voice", kwargs={"persona_id": persona.pk})
     response = c.api.put(url, {"speed": 0.8}, format="json")
-    return response, 200, lambda: type(persona).objects.get(pk=persona.pk).voice_speed == 0.8
+    return response, 200, PersonaVoice.objects.filter(persona=persona, speed=0.8).exists
 
 
 def api_speak(c) -> tuple:

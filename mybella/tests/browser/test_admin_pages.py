@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from personas.models import PersonaProfile
+from voices.models import PersonaVoice
 
 pytestmark = [
     pytest.mark.browser,
@@ -36,11 +37,16 @@ def test_staff_curate_personas_and_voices(open_page, django_user_model, screensh
     page.locator("summary").filter(has_text="Advanced").click()  # the collapsed fieldset
     expect(page.locator("#id_system_prompt")).to_be_visible()
     page.locator("#id_tagline").fill("Warm and curious, now curated")
+    # The persona's voice is its own fieldset (the voices app's persona section).
+    expect(page.locator("#id_voice_preset")).to_have_value(str(isabella.voice.preset_id))
+    page.locator("#id_voice_preset").select_option(label="Adam")
+    screenshot(page, "admin-persona-voice")
     with page.expect_navigation():
         page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
     isabella.refresh_from_db()
     assert isabella.tagline == "Warm and curious, now curated"
+    assert PersonaVoice.objects.get(persona=isabella).preset.name == "Adam"
 
     page.goto("/admin/personas/personaprofile/add/")
     page.locator("#id_name").press_sequentially("Nova Star")

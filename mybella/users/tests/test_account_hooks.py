@@ -15,7 +15,7 @@ from django.urls import reverse
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from mybella.core.services import service_calls
 from mybella.users.hooks import account_hooks
-from mybella.users.models import ApiToken, User, UserSettings
+from mybella.users.models import ApiToken, User
 from mybella.users.services import (
     api_token_create,
     own_account,
@@ -23,8 +23,9 @@ from mybella.users.services import (
     user_export,
     user_update_profile,
 )
+from personas.models import PersonaSelection
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -35,6 +36,7 @@ EXPORT_KEYS = {
     "api_tokens",
     "personas",
     "lorebook_entries",
+    "current_persona",
     "conversations",
     "messages",
     "memories",
@@ -81,7 +83,7 @@ def _files(settings) -> set[str]:
 def test_every_model_holding_a_user_is_covered_by_an_account_hook():
     pointing = _models_pointing_at_the_user()
     # Not an empty check: the models known today are found.
-    known = {"usersettings", "apitoken", "personaprofile", "conversation", "chatmessage"}
+    known = {"personaselection", "apitoken", "personaprofile", "conversation", "chatmessage"}
     known |= {"conversationmemory", "memoryevent", "userpreference", "memorysettings"}
     known |= {"customvoice", "speechclip"}
     assert known <= {model._meta.model_name for model in pointing}
@@ -99,17 +101,18 @@ def test_export_holds_custom_voices_and_voice_settings_never_the_sample(
     voice = CustomVoiceFactory(owner=user, name="Grandma", duration=42.5)
     CustomVoiceFactory(owner=other_user, name="Not mine")
     preset = VoicePresetFactory(name="Rachel")
-    persona = PersonaFactory(
-        owner=user,
-        voice_preset=preset,
+    persona = PersonaFactory(owner=user)
+    PersonaVoiceFactory(
+        persona=persona,
+        preset=preset,
         custom_voice=voice,
-        voice_stability=0.3,
-        voice_similarity=0.9,
-        voice_style=0.2,
-        voice_speed=1.1,
+        stability=0.3,
+        similarity=0.9,
+        style=0.2,
+        speed=1.1,
     )
     plain = PersonaFactory(owner=user)
-    PersonaFactory(owner=other_user, voice_stability=0.1)
+    PersonaVoiceFactory(persona=PersonaFactory(owner=other_user), stability=0.1)
 
     response = auth_api_client.get("/api/v1/me/export/")
 
@@ -174,12 +177,12 @@ def test_export_holds_everything_of_mine_and_nothing_else(auth_api_client, user,
     auth_api_client.put(settings_url, {"remember": False}, format="json")
     api_token_create(user=user, name="laptop")
     api_token_create(user=other_user, name="their phone")
-    UserSettings.objects.filter(user=user).update(current_persona=mine)
+    PersonaSelection.objects.create(user=user, persona=mine)
 
     data = auth_api_client.get("/api/v1/me/export/").json()
 
     assert data["user"]["username"] == "alice"
-    assert data["user"]["current_persona"] == mine.pk
+    assert data["current_persona"] == mine.pk
     assert [row["name"] for row in data["personas"]] == ["Mine"]
     assert [row["persona_id"] for row in data["conversations"]] == [retired.pk]
     assert [row["content"] for row in data["messages"]] == ["hi"]
@@ -195,9 +198,12 @@ def test_export_holds_everything_of_mine_and_nothing_else(auth_api_client, user,
 def test_export_reads_each_section_once(user, django_assert_max_num_queries):
     """No query per persona, conversation or voice: one per section."""
     for _ in range(3):
-        persona = PersonaFactory(owner=user, voice_preset=VoicePresetFactory())
-        persona.custom_voice = CustomVoiceFactory(owner=user)
-        persona.save()
+        persona = PersonaFactory(owner=user)
+        PersonaVoiceFactory(
+            persona=persona,
+            preset=VoicePresetFactory(),
+            custom_voice=CustomVoiceFactory(owner=user),
+        )
         ChatMessageFactory(conversation=ConversationFactory(user=user, persona=persona))
         MemoryFactory(user=user, persona=persona)
     with django_assert_max_num_queries(len(EXPORT_KEYS)):

@@ -3,7 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from mybella.users.models import User, UserSettings
+from mybella.users.models import User
+from personas.models import PersonaSelection
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +22,7 @@ def test_sign_up_creates_account_with_settings_and_logs_in(client):
     assert response.status_code == 302
     assert response["Location"] == reverse("personas:settings")
     carol = User.objects.get(username="carol")
-    assert UserSettings.objects.filter(user=carol, current_persona=None).exists()
+    assert not PersonaSelection.objects.filter(user=carol).exists()  # the default persona
     assert client.get(reverse("personas:settings")).status_code == 200
 
 
@@ -33,12 +34,6 @@ def test_sign_up_with_mismatched_passwords_shows_errors(client):
     assert response.status_code == 200
     assert "The two password fields" in response.content.decode()
     assert not User.objects.filter(username="carol").exists()
-
-
-def test_any_new_user_gets_settings(django_user_model):
-    """Users made outside sign-up (admin, shell) get their settings row too."""
-    admin = django_user_model.objects.create_superuser("root", "r@example.com", "pw-long-enough")
-    assert UserSettings.objects.filter(user=admin).exists()
 
 
 def test_log_in_and_out(client, user):

@@ -4,7 +4,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from rest_framework.test import APIClient
 
-from personas.models import PersonaProfile
+from personas.models import PersonaProfile, PersonaSelection
 from personas.tests.factories import PersonaFactory
 from personas.tests.images import image_bytes
 
@@ -177,5 +177,4 @@ def test_selecting_another_users_persona_leaves_settings_alone(clients, custom_p
     """Trying to select someone else's persona changes nothing."""
     response = call(clients("other"), "select", custom_persona)
     assert response.status_code == 404
-    other_user.settings.refresh_from_db()
-    assert other_user.settings.current_persona is None
+    assert not PersonaSelection.objects.filter(user=other_user).exists()

@@ -9,10 +9,10 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
-from voices.models import CustomVoice, SpeechClip
+from voices.models import CustomVoice, PersonaVoice, SpeechClip
 from voices.services import NO_ENGINE
 from voices.tests.audio_files import encoded, wav_bytes
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 Status = CustomVoice.Status
@@ -85,7 +85,7 @@ def test_presets_need_a_login(api_client):
 
 
 def test_preview_with_espeak_is_cached(auth_api_client, espeak):
-    bella = PersonaProfile.objects.get(slug="isabella").voice_preset
+    bella = PersonaProfile.objects.get(slug="isabella").voice.preset
     first = auth_api_client.get(f"{PRESETS}{bella.pk}/preview/", HTTP_ACCEPT="audio/*")
     assert first.status_code == 200
     assert first["Content-Type"] == "audio/wav"
@@ -108,7 +108,7 @@ def test_preview_of_an_inactive_preset_is_404(auth_api_client, espeak):
 
 
 def test_preview_without_an_engine_is_503_json(auth_api_client):
-    bella = PersonaProfile.objects.get(slug="isabella").voice_preset
+    bella = PersonaProfile.objects.get(slug="isabella").voice.preset
     response = auth_api_client.get(f"{PRESETS}{bella.pk}/preview/", HTTP_ACCEPT="audio/mpeg")
     assert response.status_code == 503
     assert response.json() == {"detail": NO_ENGINE}
@@ -270,8 +270,7 @@ def test_put_someone_elses_clone_is_404(auth_api_client, user, other_user):
     theirs = CustomVoiceFactory(owner=other_user)
     response = auth_api_client.put(voice_url(persona), {"custom_voice": theirs.pk}, format="json")
     assert response.status_code == 404
-    persona.refresh_from_db()
-    assert persona.custom_voice is None
+    assert not PersonaVoice.objects.filter(persona=persona).exists()
 
 
 def test_put_a_failed_clone_is_400(auth_api_client, user):
@@ -281,14 +280,14 @@ def test_put_a_failed_clone_is_400(auth_api_client, user):
     response = auth_api_client.put(voice_url(persona), {"custom_voice": failed.pk}, format="json")
     assert response.status_code == 400
     assert response.json() == {"custom_voice": ["This voice failed to clone; try it again first."]}
-    persona.refresh_from_db()
-    assert persona.custom_voice is None
+    assert not PersonaVoice.objects.filter(persona=persona).exists()
 
 
 def test_persona_voice_queries(auth_api_client, user, django_assert_max_num_queries):
     """The persona is read once, with its preset and cloned voice."""
     clone = CustomVoiceFactory(owner=user)
-    persona = PersonaFactory(owner=user, voice_preset=VoicePresetFactory(), custom_voice=clone)
+    persona = PersonaFactory(owner=user)
+    PersonaVoiceFactory(persona=persona, preset=VoicePresetFactory(), custom_voice=clone)
     with django_assert_max_num_queries(1):
         assert auth_api_client.get(voice_url(persona)).status_code == 200
     # The persona, the cloned voice, then model_update validating the persona's constraints
@@ -368,7 +367,7 @@ def test_speak_streams_when_asked(auth_api_client, user, fake_elevenlabs):
 
 def test_speak_with_a_ready_clone(auth_api_client, user, fake_elevenlabs):
     clone = CustomVoiceFactory(owner=user, provider_voice_id="premade0002")
-    persona = PersonaFactory(owner=user, custom_voice=clone)
+    persona = PersonaVoiceFactory(persona=PersonaFactory(owner=user), custom_voice=clone).persona
     assert auth_api_client.post(speak_url(persona), {}, format="json").status_code == 200
     assert fake_elevenlabs.counts["POST /v1/text-to-speech/premade0002"] == 1
 

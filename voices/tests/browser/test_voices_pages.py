@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 
 from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
-from voices.models import CustomVoice
+from voices.models import CustomVoice, PersonaVoice
 from voices.tasks import clone_custom_voice
 from voices.tests.audio_files import require_tool, wav_bytes
 
@@ -88,8 +88,7 @@ def test_clone_a_voice_in_the_modal_and_hear_it(open_page, screenshot, eleven, t
 
     voice = CustomVoice.objects.get(owner=user)
     assert voice.status == CustomVoice.Status.READY
-    persona.refresh_from_db()
-    assert persona.custom_voice == voice
+    assert PersonaVoice.objects.get(persona=persona).custom_voice == voice
 
     # Reopen: the voice is still chosen; Test voice plays the greeting in an <audio>.
     page.get_by_role("button", name="Edit Echo").click()
