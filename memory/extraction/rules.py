@@ -377,8 +377,8 @@ _RULES = (
     _Rule(re.compile(_I + r"grew\s+up\s+in\s+)"), _about("Grew up in", FACT, 6)),
     _Rule(
         re.compile(
-            r"(?i:\bmy\s+(?:(?P<who>best\s+friend|[a-z]+)['’]s\s+)?birthday\s+"
-            r"(?:is|was|['’]s|falls)\s+|\bi\s+was\s+born\s+(?=on\b|in\s+[a-z]+\s+\d))"
+            r"(?i:\bmy\s+(?:(?P<who>best\s+friend|[a-z]+)['’]s\s+)?birthday"
+            r"(?:\s+(?:is|was|falls)|['’]s)\s+|\bi\s+was\s+born\s+(?=on\b|in\s+[a-z]+\s+\d))"
         ),
         _birthday,
     ),

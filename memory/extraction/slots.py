@@ -52,6 +52,11 @@ _PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
             _OWNER + r"(?P<noun>[a-z]+(?:\s+[a-z]+)?)(?:['’]s\s+name\s+is|\s+is\s+(?:called|named))"
             r"\s+(?P<value>.+)",
         ),
+        (
+            "called",
+            _SUBJECT + r"(?:has|have|owns|own)\s+(?:a|an|one)\s+(?P<noun>[a-z]+(?:\s+pig)?)"
+            r"\s+(?:called|named)\s+(?P<value>.+)",
+        ),
         ("lives_in", _SUBJECT + r"(?:lives|live|is\s+living|are\s+living)\s+in\s+(?P<value>.+)"),
         ("is_from", _SUBJECT + r"(?:is|are|comes|come)\s+(?:originally\s+)?from\s+(?P<value>.+)"),
         ("works_at", _SUBJECT + r"(?:works|work|is\s+working)\s+(?:at|for)\s+(?P<value>.+)"),
@@ -124,11 +129,22 @@ def claim(content: str, slot: str = "") -> Claim:
     return Claim(slot[:SLOT_MAX_CHARS], normalise(content))
 
 
+def _within(short: str, long: str) -> bool:
+    return f" {short} " in f" {long} "
+
+
 def same_claim(a: Claim, b: Claim) -> bool:
-    """Return whether two claims say the same thing (a near-duplicate)."""
-    return a.slot == b.slot and a.value == b.value
+    """Return whether two claims say the same thing (a near-duplicate).
+
+    In a slot, a value said within the other counts as the same ("porto", "porto now").
+    """
+    if a.slot != b.slot:
+        return False
+    if a.value == b.value:
+        return True
+    return bool(a.slot) and (_within(a.value, b.value) or _within(b.value, a.value))
 
 
 def contradicts(new: Claim, old: Claim) -> bool:
     """Return whether `new` replaces `old`: the same slot, something else in it."""
-    return bool(new.slot) and new.slot == old.slot and new.value != old.value
+    return bool(new.slot) and new.slot == old.slot and not same_claim(new, old)
