@@ -394,7 +394,8 @@ def _answer_keys(text: str) -> set[str]:
         word = word.removesuffix("'s")
         if word in _ANSWER_STOP or len(word) < 2:
             continue
-        keys |= _SYNONYMS.get(word, set()) | {_key(word)}
+        singular = word[:-1] if word.endswith("s") and len(word) > 3 else word
+        keys |= _SYNONYMS.get(singular, set()) | {_key(word), singular}
     return keys
 
 
