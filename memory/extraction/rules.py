@@ -261,6 +261,18 @@ def _birthday(match: re.Match, sentence: str, today: date) -> _Found:
     return _Proposal(whose, content, content, FACT, 8, happened_on=found.day), end
 
 
+def _my_dated(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "my exam is on Friday", "my sister's wedding is next month"."""
+    raw, _obj, end = _phrase(sentence, match.end())
+    found = find_date(raw, today)
+    if found is None or found.start > 3:  # "on", "the": nothing else before the date
+        return None
+    noun = " ".join(match["noun"].lower().split()).replace("’", "'")
+    verb = "was" if match["verb"].lower() == "was" else "is"
+    content = f"Their {noun} {verb} {found.words()}"
+    return _Proposal(f"Their {noun}", content, content, EVENT, 6, happened_on=found.day), end
+
+
 def _favourite(match: re.Match, sentence: str, today: date) -> _Found:
     _raw, obj, end = _phrase(sentence, match.end())
     if not _plain_object(obj):
@@ -381,6 +393,12 @@ _RULES = (
             r"(?:\s+(?:is|was|falls)|['’]s)\s+|\bi\s+was\s+born\s+(?=on\b|in\s+[a-z]+\s+\d))"
         ),
         _birthday,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\bmy\s+(?P<noun>(?:[a-z]+['’]s\s+)?[a-z]+)(?:\s+(?P<verb>is|was)|['’]s)\s+)"
+        ),
+        _my_dated,
     ),
     _Rule(
         re.compile(r"(?i:\bmy\s+fav(?:ou?rite)?\s+(?P<what>[a-z]+(?:\s+[a-z]+)?)\s+(?:is|are)\s+)"),

@@ -63,6 +63,9 @@ def contents(text: str) -> list[str]:
         ("I'm starting a new job in two weeks", ["They're starting a new job on 11 December 2026"]),
         ("I went to the dentist last Monday", ["They went to the dentist on 23 November 2026"]),
         ("I'm flying to Berlin tomorrow!", ["They're flying to Berlin on 28 November 2026"]),
+        ("My exam is on Friday", ["Their exam is on 4 December 2026"]),
+        ("my sister's wedding is next month", ["Their sister's wedding is in December 2026"]),
+        ("My interview was yesterday", ["Their interview was on 26 November 2026"]),
         # work
         ("I'm a nurse", ["Works as a nurse"]),
         ("I work as a teacher", ["Works as a teacher"]),
