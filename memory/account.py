@@ -27,6 +27,8 @@ def export(user: User) -> dict[str, Any]:
             "kind",
             "importance",
             "pinned",
+            "happened_on",
+            "superseded_by_id",
             "created_at",
             "updated_at",
         ),

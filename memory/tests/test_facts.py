@@ -387,3 +387,14 @@ def test_the_events_of_a_superseded_memory_are_listed_newest_first(user, luna):
         MemoryEvent.Action.CREATED,
     ]
     assert old.updated_at > old.created_at - timedelta(seconds=1)
+
+
+def test_the_account_export_keeps_the_link_and_the_date(user, luna):
+    from memory.account import export
+
+    _tell(user, luna, "I live in Lisbon")
+    _tell(user, luna, "I moved to Porto. My exam is on 4 December 2026")
+    rows = {row["content"]: row for row in export(user)["memories"]}
+    porto = ConversationMemory.objects.get(user=user, content="Lives in Porto")
+    assert rows["Lives in Lisbon"]["superseded_by_id"] == porto.pk
+    assert rows["Their exam is on 4 December 2026"]["happened_on"] == "2026-12-04"
