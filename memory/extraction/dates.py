@@ -2,7 +2,10 @@
 to absolute dates from the day the message was written, and said back in words.
 
 A memory must not say "tomorrow": read a week later, it would be wrong. The rules write
-the resolved date instead ("on 4 December 2026") and keep it as the memory's `happened_on`.
+the resolved date instead ("on 4 December") and keep it, with its year, as the memory's
+`happened_on`. The year is written only when it is not the year the message was written
+in: a year in every memory would match every question that names one ("in May 2023") far
+better than the messages that answer it.
 """
 
 import re
@@ -35,6 +38,8 @@ _PATTERNS = tuple(
         ("iso", r"(?:on\s+)?(?P<year>(?:19|20)\d\d)-(?P<month>[01]\d)-(?P<day>[0-3]\d)"),
         ("day_month", r"(?:on\s+)?(?:the\s+)?" + _DAY + r"\s+(?:of\s+)?" + _MONTH + _YEAR),
         ("month_day", r"(?:on\s+)?" + _MONTH + r"\s+(?:the\s+)?" + _DAY + _YEAR),
+        ("month_year", r"(?:in\s+)?" + _MONTH + r",?\s+(?P<year>(?:19|20)\d\d)"),
+        ("in_month", r"(?:in|this|next|last)\s+" + _MONTH + r"(?!\s+(?:the\s+)?\d)"),
         ("relative_day", r"(?:the\s+day\s+(?P<shift>after|before)\s+)?(?P<word>today|tonight"
             r"|tomorrow|yesterday)(?:\s+(?:morning|afternoon|evening|night))?"),
         ("in", r"in\s+" + _COUNT + r"\s+" + _UNIT + r"(?:\s+time)?"),
@@ -55,19 +60,22 @@ class FoundDate:
     end: int
     day: date
     precision: str  # "day" | "week" | "month" | "year" | "yearless" (a birthday: day and month)
+    said_on: date  # the day the text was written
 
     def words(self) -> str:
-        """Return the date as a memory says it: "on 4 December 2026", "in March 2027", …"""
+        """Return the date as a memory says it: "on 4 December", "in the week of 30 November",
+        "in March 2027" (said in 2026), "in 2027", …"""
         month = MONTHS[self.day.month - 1].capitalize()
+        year = "" if self.day.year == self.said_on.year else f" {self.day.year}"
         if self.precision == "yearless":
             return f"on {self.day.day} {month}"
         if self.precision == "week":
-            return f"in the week of {self.day.day} {month} {self.day.year}"
+            return f"in the week of {self.day.day} {month}{year}"
         if self.precision == "month":
-            return f"in {month} {self.day.year}"
+            return f"in {month}{year}"
         if self.precision == "year":
             return f"in {self.day.year}"
-        return f"on {self.day.day} {month} {self.day.year}"
+        return f"on {self.day.day} {month}{year}"
 
 
 def _month(name: str) -> int:
@@ -103,6 +111,14 @@ def _resolve(name: str, found: re.Match, today: date) -> tuple[date, str] | None
         except ValueError:
             return None
         return day, "day" if groups["year"] else "yearless"
+    if name == "month_year":
+        return date(int(groups["year"]), _month(groups["month"]), 1), "month"
+    if name == "in_month":
+        month, which = _month(groups["month"]), found[0].split()[0].lower()
+        year = today.year + {"next": 1, "last": -1}.get(which, 0)
+        if which == "in" and month < today.month:
+            year += 1  # "in March", said in November: next March
+        return date(year, month, 1), "month"
     if name == "relative_day":
         offset = {"today": 0, "tonight": 0, "tomorrow": 1, "yesterday": -1}[groups["word"]]
         offset += {"after": 1, "before": -1, "": 0}[groups["shift"]]
@@ -142,7 +158,7 @@ def find_date(text: str, today: date) -> FoundDate | None:
                 break
             resolved = _resolve(name, found, today)
             if resolved is not None:
-                best = FoundDate(found.start(), found.end(), *resolved)
+                best = FoundDate(found.start(), found.end(), *resolved, said_on=today)
                 break
     return best
 

@@ -36,8 +36,8 @@ class _Proposal:
 
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _CLAUSE_END = (
-    r"[!?;…()\[\]]|[.:](?=\s|$)|\s[-–—]+\s"
-    r"|(?i:\s+(?:but|because|cause|cuz|though|although|while|since|unless|whereas|except)\b)"
+    r"[!?;…()\[\]]|[.:](?=\s|$)|\s?[-–—]+\s"
+    r"|(?i:\s+(?:but|because|cause|cuz|though|although|while|since|unless|whereas|except|if)\b)"
     r"|(?i:\s+(?:and|so|or|then)\s+(?=(?:i|im|i['’]m|ive|i['’]ve|id|i['’]d|i['’]ll|you|he|she"
     r"|it|it['’]s|we|they|my|our|that|this|there)\b))"
 )
@@ -212,6 +212,7 @@ _KIN_WORD = r"(?P<noun>" + "|".join(re.escape(word).replace(r"\ ", r"\s+") for w
 
 def _called(noun: str, name: str, *, importance: int = 7) -> _Proposal:
     noun = re.sub(r"\s+", " ", noun.lower())
+    name = re.sub(r"['’]s?$", "", name)  # "my daughter Sara's birthday": Sara
     name = " ".join(word[0].upper() + word[1:] for word in name.split())
     return _Proposal(f"Their {noun}", name, f"Their {noun} is called {name}", FACT, importance)
 
@@ -285,6 +286,8 @@ def _favourite(match: re.Match, sentence: str, today: date) -> _Found:
 def _event(match: re.Match, sentence: str, today: date) -> _Found:
     """A plan or an event with its date: "I'm going to Porto next week", "I have an exam on
     Friday", "I moved here two weeks ago"."""
+    if not _CLAUSE_START.search(sentence[: match.start()]):
+        return None  # "here's what I got from my walk last week"
     rest = sentence[match.start() :]
     found_end = _REMEMBER_BOUNDARY.search(rest)
     clause = rest[: found_end.start() if found_end else len(rest)]
@@ -302,6 +305,10 @@ def _event(match: re.Match, sentence: str, today: date) -> _Found:
     )
 
 
+_CLAUSE_START = re.compile(
+    r"(?:^|[,;:!?.…-]|(?i:\b(?:and|so|but|then|also|oh|well|yeah|yes|yep|hey|actually|btw"
+    r"|anyway|guess\s+what|now|and\s+now|finally)))\W*$"
+)
 _PROFESSIONS = """nurse teacher doctor developer programmer engineer designer lawyer chef cook
     baker writer journalist artist musician photographer accountant architect pharmacist
     dentist vet veterinarian scientist researcher librarian electrician plumber carpenter

@@ -76,7 +76,7 @@ def dislikes(obj):
             "Luna, remember that I have an exam on Friday and I'm nervous",
             [
                 add(
-                    "They have an exam on 4 December 2026",
+                    "They have an exam on 4 December",
                     importance=9,
                     happened_on=date(2026, 12, 4),
                 )

@@ -57,15 +57,20 @@ def contents(text: str) -> list[str]:
         # plans and events, with their dates written out
         (
             "I'm going to Porto next week",
-            ["They're going to Porto in the week of 30 November 2026"],
+            ["They're going to Porto in the week of 30 November"],
         ),
-        ("I have an exam next Friday", ["They have an exam on 4 December 2026"]),
-        ("I'm starting a new job in two weeks", ["They're starting a new job on 11 December 2026"]),
-        ("I went to the dentist last Monday", ["They went to the dentist on 23 November 2026"]),
-        ("I'm flying to Berlin tomorrow!", ["They're flying to Berlin on 28 November 2026"]),
-        ("My exam is on Friday", ["Their exam is on 4 December 2026"]),
-        ("my sister's wedding is next month", ["Their sister's wedding is in December 2026"]),
-        ("My interview was yesterday", ["Their interview was on 26 November 2026"]),
+        ("I have an exam next Friday", ["They have an exam on 4 December"]),
+        ("I'm starting a new job in two weeks", ["They're starting a new job on 11 December"]),
+        ("I went to the dentist last Monday", ["They went to the dentist on 23 November"]),
+        ("I'm flying to Berlin tomorrow!", ["They're flying to Berlin on 28 November"]),
+        ("My exam is on Friday", ["Their exam is on 4 December"]),
+        ("my sister's wedding is next month", ["Their sister's wedding is in December"]),
+        ("My interview was yesterday", ["Their interview was on 26 November"]),
+        # another year than the message's is written out
+        ("I'm moving to Rome next year", ["They're moving to Rome in 2027"]),
+        ("I'm moving to Rome in March", ["They're moving to Rome in March 2027"]),
+        ("My wedding is on 5 June 2027", ["Their wedding is on 5 June 2027"]),
+        ("I graduated in June 2019", ["They graduated in June 2019"]),
         # work
         ("I'm a nurse", ["Works as a nurse"]),
         ("I work as a teacher", ["Works as a teacher"]),
@@ -80,7 +85,7 @@ def contents(text: str) -> list[str]:
         ("My favourite food is sushi", ["Their favourite food is sushi"]),
         # remember that …
         ("Remember that I'm allergic to peanuts", ["They're allergic to peanuts"]),
-        ("Don't forget that my exam is on Monday", ["Their exam is on 30 November 2026"]),
+        ("Don't forget that my exam is on Monday", ["Their exam is on 30 November"]),
         # several at once
         (
             "My name is Robin, I live in Lisbon, and I have a dog called Pixel",
@@ -139,6 +144,10 @@ def test_questions_and_small_talk_are_no_facts(text):
         ("3 March 1990", date(1990, 3, 3), "day"),
         ("Dec 25, 2026", date(2026, 12, 25), "day"),
         ("2027-01-15", date(2027, 1, 15), "day"),
+        ("in March", date(2027, 3, 1), "month"),
+        ("in December", date(2026, 12, 1), "month"),
+        ("last March", date(2025, 3, 1), "month"),
+        ("June 2019", date(2019, 6, 1), "month"),
     ],
 )
 def test_relative_dates_resolve_from_the_day_of_the_message(said, resolved, precision):
@@ -161,7 +170,7 @@ def test_an_event_keeps_when_it_happens_as_well_as_when_it_was_said(user, luna):
     ChatMessageFactory._meta.model.objects.filter(pk=message.pk).update(created_at=written)
     extract_memories.call([message.id])
     memory = ConversationMemory.objects.get(user=user, persona=luna)
-    assert memory.content == "They have a job interview on 3 March 2026"
+    assert memory.content == "They have a job interview on 3 March"
     assert memory.happened_on == date(2026, 3, 3)
     assert memory.kind == "event"
     assert memory.created_at.date() != memory.happened_on
@@ -323,7 +332,7 @@ def test_deleting_the_replacement_brings_the_old_memory_back(user, luna):
         ("Dislikes coffee", "taste:coffee"),
         ("Has two cats", "has:cat"),
         ("Works as a nurse", "works_as"),
-        ("They have an exam on 4 December 2026", ""),
+        ("They have an exam on 4 December", ""),
         ("Plays the cello", ""),
     ],
 )
@@ -397,4 +406,4 @@ def test_the_account_export_keeps_the_link_and_the_date(user, luna):
     rows = {row["content"]: row for row in export(user)["memories"]}
     porto = ConversationMemory.objects.get(user=user, content="Lives in Porto")
     assert rows["Lives in Lisbon"]["superseded_by_id"] == porto.pk
-    assert rows["Their exam is on 4 December 2026"]["happened_on"] == "2026-12-04"
+    assert rows["Their exam is on 4 December"]["happened_on"] == "2026-12-04"
