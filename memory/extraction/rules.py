@@ -19,13 +19,11 @@ from memory.extraction.ops import EVENT, FACT, PREFERENCE, MemoryOp
 
 # A memory the rules write is one short clause (well under `limits.MEMORY_MAX_CHARS`).
 MAX_LENGTH = 120
-UPDATE_PREFIXES = ("Their name is", "Lives in", "Is from", "Works at", "Works as")
 
 
 @dataclass(frozen=True)
 class _Proposal:
-    prefix: str
-    obj: str
+    obj: str  # what a like is about, for "I don't like X anymore"
     content: str
     kind: str
     importance: int
@@ -135,7 +133,6 @@ def _name(match: re.Match, sentence: str, *, announced: bool) -> _Found:
         return None
     name = " ".join(word[0].upper() + word[1:] for word in name.split())
     return _Proposal(
-        "Their name is",
         name,
         f"Their name is {name}",
         FACT,
@@ -156,7 +153,7 @@ def _about(prefix: str, kind: str, importance: int) -> Callable:
         if not _plain_object(obj):
             return None
         obj = _third_person(obj)
-        return _Proposal(prefix, obj, f"{prefix} {obj}", kind, importance), end
+        return _Proposal(obj, f"{prefix} {obj}", kind, importance), end
 
     return handle
 
@@ -166,15 +163,15 @@ def _dont_like(match: re.Match, sentence: str, today: date) -> _Found:
     if not _plain_object(obj):
         return None
     if _ANYMORE.search(re.sub(r"[^\w\s]+$", "", raw)):
-        return _Proposal("Likes", obj, "", PREFERENCE, 5, delete=True), end
-    return _Proposal("Dislikes", obj, f"Dislikes {obj}", PREFERENCE, 5), end
+        return _Proposal(obj, "", PREFERENCE, 5, delete=True), end
+    return _Proposal(obj, f"Dislikes {obj}", PREFERENCE, 5), end
 
 
 def _no_longer(match: re.Match, sentence: str, today: date) -> _Found:
     _raw, obj, end = _phrase(sentence, match.end())
     if not _plain_object(obj):
         return None
-    return _Proposal("Likes", obj, "", PREFERENCE, 5, delete=True), end
+    return _Proposal(obj, "", PREFERENCE, 5, delete=True), end
 
 
 def _third_person(text: str) -> str:
@@ -196,7 +193,7 @@ def _remember(match: re.Match, sentence: str, today: date) -> _Found:
     found = find_date(obj, today)
     obj = with_date(obj, found) if found else obj
     day = found.day if found else None
-    return _Proposal("", obj, obj[0].upper() + obj[1:], FACT, 9, happened_on=day), end
+    return _Proposal(obj, obj[0].upper() + obj[1:], FACT, 9, happened_on=day), end
 
 
 _NAMED = re.compile(
@@ -214,7 +211,7 @@ def _called(noun: str, name: str, *, importance: int = 7) -> _Proposal:
     noun = re.sub(r"\s+", " ", noun.lower())
     name = re.sub(r"['’]s?$", "", name)  # "my daughter Sara's birthday": Sara
     name = " ".join(word[0].upper() + word[1:] for word in name.split())
-    return _Proposal(f"Their {noun}", name, f"Their {noun} is called {name}", FACT, importance)
+    return _Proposal(name, f"Their {noun} is called {name}", FACT, importance)
 
 
 def _a_name(name: str) -> bool:
@@ -232,7 +229,7 @@ def _have(match: re.Match, sentence: str, today: date) -> _Found:
         return _called(named["noun"], named["name"]), end
     counted = _COUNTED.match(obj)
     if counted and slots.claim(f"Has {obj}").slot.startswith("has:"):
-        return _Proposal("Has", obj, f"Has {obj}", FACT, 6), end
+        return _Proposal(obj, f"Has {obj}", FACT, 6), end
     return None
 
 
@@ -259,7 +256,7 @@ def _birthday(match: re.Match, sentence: str, today: date) -> _Found:
     whose = "Their " + (" ".join(who.lower().split()) + "'s" if who else "").strip()
     month = MONTHS[found.day.month - 1].capitalize()
     content = f"{whose.strip()} birthday is on {found.day.day} {month}"
-    return _Proposal(whose, content, content, FACT, 8, happened_on=found.day), end
+    return _Proposal(content, content, FACT, 8, happened_on=found.day), end
 
 
 def _my_dated(match: re.Match, sentence: str, today: date) -> _Found:
@@ -271,7 +268,7 @@ def _my_dated(match: re.Match, sentence: str, today: date) -> _Found:
     noun = " ".join(match["noun"].lower().split()).replace("’", "'")
     verb = "was" if match["verb"].lower() == "was" else "is"
     content = f"Their {noun} {verb} {found.words()}"
-    return _Proposal(f"Their {noun}", content, content, EVENT, 6, happened_on=found.day), end
+    return _Proposal(content, content, EVENT, 6, happened_on=found.day), end
 
 
 def _favourite(match: re.Match, sentence: str, today: date) -> _Found:
@@ -280,7 +277,7 @@ def _favourite(match: re.Match, sentence: str, today: date) -> _Found:
         return None
     what = re.sub(r"\s+", " ", match["what"].lower())
     content = f"Their favourite {what} is {obj}"
-    return _Proposal(f"Their favourite {what}", obj, content, PREFERENCE, 5), end
+    return _Proposal(obj, content, PREFERENCE, 5), end
 
 
 def _event(match: re.Match, sentence: str, today: date) -> _Found:
@@ -300,7 +297,7 @@ def _event(match: re.Match, sentence: str, today: date) -> _Found:
     if len(text) > MAX_LENGTH:
         return None
     content = text[0].upper() + text[1:]
-    return _Proposal("", content, content, EVENT, 6, happened_on=found.day), (
+    return _Proposal(content, content, EVENT, 6, happened_on=found.day), (
         match.start() + len(clause)
     )
 
