@@ -29,6 +29,8 @@ def export(user: User) -> dict[str, Any]:
             "pinned",
             "covers_from",
             "covers_to",
+            "happened_on",
+            "superseded_by_id",
             "created_at",
             "updated_at",
         ),

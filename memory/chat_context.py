@@ -11,7 +11,7 @@ from chat.context import HistorySummary, PromptContext
 from chat.models import ChatMessage
 from memory import selectors, services
 from memory.models import ConversationMemory
-from memory.recall import recall, snippet
+from memory.recall import Recalled, recall, snippet
 from memory.tasks import extract_imported_memories, extract_memories, summarise_conversation
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
 from mybella.users.models import User
@@ -23,6 +23,8 @@ RECENT_IN_PROMPT = 3  # the newest memories, for the offline engine after a long
 # Memories looked at to find them: a bound, since a long import may just have added a run
 # of summaries (which are no news about the user's life).
 RECENT_SCAN = 20
+# Recalled items dropped before the prompt (see `_worth_recalling`) leave room for more.
+RECALL_SPARE = 5
 
 
 def _query_embedding(provider: ChatProvider | None, text: str) -> list[float] | None:
@@ -39,6 +41,26 @@ def _cut_around(query: str, text: str, max_chars: int) -> str:
     return snippet(text, query, max_chars)
 
 
+def _worth_recalling(
+    items: list[Recalled], *, user: User, persona: PersonaProfile, message: ChatMessage
+) -> list[Recalled]:
+    """Return the recalled items a reply may bring up as remembered.
+
+    Not a memory a newer one superseded, and not a memory learnt from the very message
+    being answered alone (with the immediate task backend it is already stored): telling
+    the user what they said a second ago is no remembering.
+    """
+    superseded = selectors.memory_superseded_ids(
+        user=user, persona=persona, ids=[item.id for item in items if item.kind == "memory"]
+    )
+    return [
+        item
+        for item in items
+        if item.kind != "memory"
+        or (item.id not in superseded and set(item.source_message_ids) != {message.id})
+    ]
+
+
 def prompt_context(
     *,
     user: User,
@@ -50,20 +72,22 @@ def prompt_context(
     """Return the pair's preferences and, unless remembering is off, what bears on `text`.
 
     The name the user asked to be called (the `preferred_name` preference) is the
-    context's `user_name`. Recalled memories are stamped as recalled.
+    context's `user_name`. Recalled memories (see `_worth_recalling`) are stamped as
+    recalled.
     """
     preferences = selectors.preference_dict(user=user, persona=persona)
     user_name = preferences.pop("preferred_name", None)
     recalled = []
     if selectors.memory_enabled(user=user, persona=persona):
-        recalled = recall(
+        found = recall(
             user=user,
             persona=persona,
             query=text,
-            k=RECALL_K,
+            k=RECALL_K + RECALL_SPARE,
             exclude_message_ids=[message.id],
             query_embedding=_query_embedding(provider, text),
         )
+        recalled = _worth_recalling(found, user=user, persona=persona, message=message)[:RECALL_K]
         services.memory_mark_recalled(
             user=user,
             persona=persona,

@@ -99,6 +99,30 @@ class ConversationMemory(BaseModel):
         blank=True,
         help_text=_("A summary covers the messages sent from 'covers from' to this time."),
     )
+    slot = models.CharField(
+        _("about"),
+        max_length=rules.SLOT_MAX_CHARS,
+        blank=True,
+        help_text=_(
+            "What the memory is a fact about (where they live, their dog's name, …): a newer "
+            "fact about the same thing replaces it. Empty when nothing can replace it."
+        ),
+    )
+    happened_on = models.DateField(
+        _("happened on"),
+        null=True,
+        blank=True,
+        help_text=_("When what it tells happened or will happen, when it says so."),
+    )
+    superseded_by = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="supersedes",
+        verbose_name=_("superseded by"),
+        help_text=_("The newer memory that replaced this one; a replaced memory is not recalled."),
+    )
 
     class Meta:
         verbose_name = _("memory")
@@ -119,6 +143,11 @@ class ConversationMemory(BaseModel):
 
     def __str__(self) -> str:
         return self.content[:60]
+
+    @property
+    def is_active(self) -> bool:
+        """Whether the memory still counts: not replaced by a newer one."""
+        return self.superseded_by_id is None
 
 
 class UserPreference(BaseModel):
@@ -164,6 +193,8 @@ class MemoryEvent(models.Model):
     class Action(models.TextChoices):
         CREATED = "created", _("Created")
         UPDATED = "updated", _("Updated")
+        CONFIRMED = "confirmed", _("Heard again")
+        SUPERSEDED = "superseded", _("Replaced by a newer memory")
         DELETED = "deleted", _("Deleted")
 
     class Actor(models.TextChoices):

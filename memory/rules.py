@@ -6,6 +6,8 @@ importance scale, and what each known preference accepts. A preference key not l
 allowed too (the API keeps it) under the generic caps alone.
 """
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -18,6 +20,34 @@ from mybella.core import limits
 IMPORTANCE_MIN = 1  # trivia
 IMPORTANCE_MAX = 10  # never forget
 IMPORTANCE_DEFAULT = 5
+
+# A slot names what a fact is about ("lives_in", "called:dog", "taste:coffee").
+SLOT_MAX_CHARS = 80
+
+# Fewer words than this say nothing worth remembering ("...", "Tea", "Likes tea" from a model).
+MIN_WORDS = 3
+_WORD = re.compile(r"\w+")
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(_WORD.findall(text.casefold()))
+
+
+def is_junk(
+    content: str, persona_lines: Collection[str] = (), *, subject_implied: bool = False
+) -> bool:
+    """Return whether `content` is not worth storing as a memory, whoever proposes it.
+
+    Junk: empty, punctuation only, under `MIN_WORDS` words, or a copy of one of the
+    persona's own lines (the same words, whatever the case and punctuation). The offline
+    rules write from templates whose subject is the user, left out ("Likes tea" is "they
+    like tea"): with `subject_implied` that subject counts as a word. A model's free text
+    gets no such allowance.
+    """
+    words = _words(content) if isinstance(content, str) else ()
+    if len(words) + (1 if subject_implied and words else 0) < MIN_WORDS:
+        return True
+    return any(words == _words(line) for line in persona_lines)
 
 
 @dataclass(frozen=True)

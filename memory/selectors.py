@@ -40,20 +40,31 @@ def _with_history(memories: QuerySet[ConversationMemory], *, user: User) -> Quer
     return memories.prefetch_related(Prefetch("events", queryset=history, to_attr="history"))
 
 
-def memory_list(*, user: User, persona: PersonaProfile) -> QuerySet[ConversationMemory]:
-    """Return what `persona` remembers about `user`, pinned and important first."""
-    return _with_sources(ConversationMemory.objects.filter(user=user, persona=persona))
+def memory_list(
+    *, user: User, persona: PersonaProfile, superseded: bool = False
+) -> QuerySet[ConversationMemory]:
+    """Return what `persona` remembers about `user`, pinned and important first.
+
+    Only the memories that still count, unless `superseded`: then only those a newer
+    memory replaced (each with its replacement's id, `superseded_by_id`).
+    """
+    memories = ConversationMemory.objects.filter(
+        user=user, persona=persona, superseded_by__isnull=not superseded
+    )
+    return _with_sources(memories)
 
 
 def memory_list_with_history(
-    *, user: User, persona: PersonaProfile
+    *, user: User, persona: PersonaProfile, superseded: bool = False
 ) -> QuerySet[ConversationMemory]:
-    """Return the pair's memories, each with its recent history as `.history`, newest first."""
-    return _with_history(memory_list(user=user, persona=persona), user=user)
+    """Return the pair's memories (as `memory_list`), each with its recent history as
+    `.history`, newest first."""
+    return _with_history(memory_list(user=user, persona=persona, superseded=superseded), user=user)
 
 
 def memory_by_id(*, user: User, persona: PersonaProfile) -> dict[int, ConversationMemory]:
-    """Return the pair's memories by id (without their sources), in one query."""
+    """Return the pair's memories by id (without their sources), superseded ones too, in one
+    query."""
     return {m.id: m for m in ConversationMemory.objects.filter(user=user, persona=persona)}
 
 
@@ -82,6 +93,19 @@ def memory_get_visible(*, user: User, pk: object, with_history: bool = False) ->
     if memory is None:
         raise NotFound
     return memory
+
+
+def memory_superseded_ids(*, user: User, persona: PersonaProfile, ids: Iterable[int]) -> set[int]:
+    """Return which of the pair's memories among `ids` a newer memory replaced (one query,
+    none without ids)."""
+    ids = list(ids)
+    if not ids:
+        return set()
+    return set(
+        ConversationMemory.objects.filter(
+            user=user, persona=persona, id__in=ids, superseded_by__isnull=False
+        ).values_list("id", flat=True)
+    )
 
 
 def memories_by_ids(*, ids: Iterable[int]) -> list[ConversationMemory]:

@@ -6,6 +6,7 @@ sent on commit; the services never import the tasks (`memory.receivers` wires th
 
 import logging
 from collections.abc import Iterable, Mapping
+from datetime import date
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -15,6 +16,7 @@ from django.utils.translation import gettext as _
 from chat import selectors as chat_selectors
 from chat.models import ChatMessage
 from memory import rules, selectors
+from memory.extraction import slots
 from memory.extraction.ops import MemoryOp
 from memory.models import (
     ConversationMemory,
@@ -72,15 +74,24 @@ def memory_create(
     pinned: bool = False,
     actor: str = Actor.USER,
     source_message_ids: Iterable[int] = (),
+    slot: str = "",
+    happened_on: date | None = None,
 ) -> ConversationMemory:
-    """Remember something about `user` for `persona` alone."""
+    """Remember something about `user` for `persona` alone.
+
+    The memory's slot (what it is a fact about) is `slot`, else read from its content
+    (`memory.extraction.slots`), so that a newer fact about the same thing can replace it.
+    """
+    content = content.strip() if isinstance(content, str) else content
     memory = ConversationMemory(
         user=user,
         persona=persona,
-        content=content.strip() if isinstance(content, str) else content,
+        content=content,
         kind=kind,
         importance=importance,
         pinned=pinned,
+        slot=slots.claim(content, slot).slot if isinstance(content, str) else slot,
+        happened_on=happened_on,
     )
     memory.full_clean()
     memory.save()
@@ -103,7 +114,8 @@ def memory_update(
 
     Return `(memory, changed)`. Fields equal to what is stored are no change: when none
     differs, nothing is written, no event is recorded and no query runs. A new content
-    drops the old embedding and asks for a new one (on commit).
+    drops the old embedding and asks for a new one (on commit), and is read for its slot
+    again.
     """
     unknown = set(fields) - set(MEMORY_EDITABLE_FIELDS)
     if unknown:
@@ -125,8 +137,8 @@ def memory_update(
             after=memory.content,
         )
         if memory.content != before:
-            ConversationMemory.objects.filter(pk=memory.pk).update(embedding=None)
-            memory.embedding = None
+            memory.embedding, memory.slot = None, slots.claim(memory.content).slot
+            ConversationMemory.objects.filter(pk=memory.pk).update(embedding=None, slot=memory.slot)
             _content_changed_on_commit(memory)
     return memory, True
 
@@ -166,11 +178,17 @@ def memory_apply_ops(
     actor: str,
     source_message_ids: Iterable[int] = (),
 ) -> list[ConversationMemory]:
-    """Apply proposed add/update/delete operations to this pair's memories only.
+    """Apply an extractor's proposed add/update/delete operations to this pair's memories only.
 
-    Return the memories created or changed. A proposal the rules refuse (too long, text
-    that can't be stored, a preference value a key does not take, one preference too
-    many) is skipped and logged: it is no reason to lose the others.
+    Return the memories created or changed. What a memory says is its claim
+    (`memory.extraction.slots`): a proposal saying what an active memory already says
+    (a near-duplicate) confirms that memory instead (its importance goes up by one and
+    the message joins its sources); one that contradicts active memories (the same slot,
+    something else in it: another city, another name for the dog) is stored as a new
+    memory that supersedes them, each keeping its history and a link to its replacement.
+    An update of a memory is such a replacement too. A proposal the rules refuse (too
+    long, text that can't be stored, a preference value a key does not take, one
+    preference too many) is skipped and logged: it is no reason to lose the others.
     """
     sources = list(source_message_ids)
     own = selectors.memory_by_id(user=user, persona=persona)
@@ -190,7 +208,7 @@ def memory_apply_ops(
         except ValidationError as error:
             _skipped(f"{op.op} of a memory", error)
             continue
-        if memory is not None:
+        if memory is not None and memory not in changed:
             changed.append(memory)
     return changed
 
@@ -205,27 +223,92 @@ def _apply_op(
     sources: list[int],
 ) -> ConversationMemory | None:
     """Apply one operation; return the memory it created or changed, if any."""
-    if op.op == "add" and op.content:
-        return memory_create(
-            user=user,
-            persona=persona,
-            content=op.content,
-            kind=op.kind,
-            importance=op.importance,
-            actor=actor,
-            source_message_ids=sources,
-        )
-    if op.op == "update" and op.memory_id in own and op.content:
-        memory, changed = memory_update(memory=own[op.memory_id], actor=actor, content=op.content)
-        if not changed:
-            return None
-        memory.source_messages.add(
-            *chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=sources)
-        )
-        return memory
     if op.op == "delete" and op.memory_id in own:
         memory_delete(memory=own.pop(op.memory_id), actor=actor)
-    return None
+        return None
+    if not op.content or op.op not in ("add", "update"):
+        return None
+    replaced = []
+    if op.op == "update":
+        if op.memory_id not in own or not own[op.memory_id].is_active:
+            return None
+        replaced = [own[op.memory_id]]
+    new = slots.claim(op.content, op.slot)
+    active = [memory for memory in own.values() if memory.is_active]
+    for memory in [*replaced, *active]:
+        if slots.same_claim(slots.claim(memory.content, memory.slot), new):
+            return _confirm(
+                memory, importance=op.importance, happened_on=op.happened_on, actor=actor,
+                sources=sources, user=user, persona=persona,
+            )  # fmt: skip
+    replaced += [
+        memory
+        for memory in active
+        if memory not in replaced
+        and slots.contradicts(new, slots.claim(memory.content, memory.slot))
+    ]
+    memory = memory_create(
+        user=user,
+        persona=persona,
+        content=op.content,
+        kind=op.kind,
+        importance=max([op.importance, *(old.importance for old in replaced)]),
+        pinned=any(old.pinned for old in replaced),
+        actor=actor,
+        source_message_ids=sources,
+        slot=new.slot,
+        happened_on=op.happened_on,
+    )
+    own[memory.pk] = memory
+    for old in replaced:
+        _supersede(old, by=memory, actor=actor)
+    return memory
+
+
+def _confirm(
+    memory: ConversationMemory,
+    *,
+    importance: int,
+    happened_on: date | None,
+    actor: str,
+    sources: list[int],
+    user: User,
+    persona: PersonaProfile,
+) -> ConversationMemory:
+    """Count a near-duplicate as hearing `memory` again, not as a new memory."""
+    data: dict[str, object] = {
+        "importance": min(max(memory.importance, importance) + 1, rules.IMPORTANCE_MAX)
+    }
+    if memory.happened_on is None and happened_on is not None:
+        data["happened_on"] = happened_on
+    memory, _changed = model_update(
+        instance=memory, fields=["importance", "happened_on"], data=data
+    )
+    memory.source_messages.add(
+        *chat_selectors.message_ids_of_pair(user=user, persona=persona, ids=sources)
+    )
+    _record(
+        memory,
+        action=MemoryEvent.Action.CONFIRMED,
+        actor=actor,
+        before=memory.content,
+        after=memory.content,
+    )
+    return memory
+
+
+def _supersede(old: ConversationMemory, *, by: ConversationMemory, actor: str) -> None:
+    """Mark `old` replaced by `by`: kept, with its history and the link, but no longer recalled."""
+    old.superseded_by = by
+    old.updated_at = timezone.now()
+    ConversationMemory.objects.filter(pk=old.pk).update(superseded_by=by, updated_at=old.updated_at)
+    _record(
+        old,
+        action=MemoryEvent.Action.SUPERSEDED,
+        actor=actor,
+        before=old.content,
+        after=by.content,
+    )
 
 
 @service

@@ -9,6 +9,7 @@ import logging
 from itertools import groupby
 
 from django.conf import settings
+from django.utils import timezone
 from django_tasks import task
 
 from chat import selectors as chat_selectors
@@ -18,10 +19,10 @@ from memory.extraction import (
     MemoryOp,
     extract_offline,
     extraction_messages,
-    is_junk,
     parse_model_ops,
 )
 from memory.models import MemoryEvent
+from memory.rules import is_junk
 from mybella.providers.llm import ChatProvider, ProviderError, get_provider
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def _extract(message_ids: list[int], *, imported: bool) -> int:
                 selectors.memory_list(user=user, persona=persona).values_list("id", "content")
             )
             # The model is asked outside any transaction: a slow answer holds no lock.
-            ops, actor = _propose(provider, message.content, existing, _persona_lines(message))
+            ops, actor = _propose(provider, message, existing, _persona_lines(message))
             if imported:
                 actor = MemoryEvent.Actor.IMPORT
             # Marked in the same transaction as its memories; skipped if another run did it.
@@ -104,26 +105,26 @@ def _persona_lines(message: ChatMessage) -> list[str]:
 
 def _propose(
     provider: ChatProvider,
-    text: str,
+    message: ChatMessage,
     existing: list[tuple[int, str]],
     persona_lines: list[str],
 ) -> tuple[list[MemoryOp], str]:
     """Ask the language model for operations; the offline rules answer when there is none.
 
-    Junk is dropped (see `is_junk`), copies of `persona_lines` too; the rules' memories
-    may be shorter than three words.
+    Junk is dropped by one rule (`memory.rules.is_junk`), copies of `persona_lines` too.
+    Dates the message says ("tomorrow") count from the day it was written.
     """
+    text, today = message.content, timezone.localdate(message.created_at)
     try:
-        raw = provider.complete(extraction_messages(text, existing), json=True)
+        raw = provider.complete(extraction_messages(text, existing, today=today), json=True)
     except ProviderError as error:
         logger.info("Model extraction failed (%s); using the offline rules.", error.message)
         raw = None
     if raw is None:
-        # The rules' short memories ("Likes tea") are meant; a copy of the persona is not.
         ops = [
             op
-            for op in extract_offline(text, existing)
-            if op.op == "delete" or not is_junk(op.content, persona_lines, min_words=1)
+            for op in extract_offline(text, existing, today=today)
+            if op.op == "delete" or not is_junk(op.content, persona_lines, subject_implied=True)
         ]
         return ops, MemoryEvent.Actor.EXTRACTOR
     ids = [memory_id for memory_id, _ in existing]

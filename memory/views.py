@@ -53,7 +53,9 @@ def _render_page(
 ) -> HttpResponse:
     user = request.user
     personas = persona_list_visible(user=user).annotate(
-        memory_count=Count("memories", filter=Q(memories__user=user))
+        memory_count=Count(
+            "memories", filter=Q(memories__user=user, memories__superseded_by__isnull=True)
+        )
     )
     context: dict[str, object] = {
         "settings_section": "memory",
@@ -77,8 +79,12 @@ def _render_page(
         preferences_form = PreferencesForm(
             initial=selectors.preference_dict(user=user, persona=persona)
         )
+    replaced = selectors.memory_list_with_history(
+        user=user, persona=persona, superseded=True
+    ).select_related("superseded_by")
     context |= {
         "items": items,
+        "replaced": replaced,
         "editing_id": editing.pk if editing is not None else None,
         "remember": selectors.memory_enabled(user=user, persona=persona),
         "add_form": add_form or MemoryForm(auto_id="add-%s"),

@@ -27,6 +27,8 @@ class MemorySerializer(serializers.ModelSerializer):
             "kind",
             "importance",
             "pinned",
+            "happened_on",
+            "superseded_by",
             "source_message_ids",
             "last_recalled_at",
             "covers_first_message",
@@ -64,6 +66,14 @@ class MemoryInputSerializer(serializers.ModelSerializer):
     class Meta:
         model = ConversationMemory
         fields = ["content", "kind", "importance", "pinned"]
+
+
+class MemoryListQuerySerializer(serializers.Serializer):
+    superseded = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true: list the memories newer ones replaced, instead of those that count.",
+    )
 
 
 class RecallSerializer(serializers.Serializer):

@@ -20,6 +20,7 @@ from memory.api import schema  # noqa: F401 (registers the schema extension)
 from memory.api.serializers import (
     MemoryDetailSerializer,
     MemoryInputSerializer,
+    MemoryListQuerySerializer,
     MemorySerializer,
     MemorySettingsSerializer,
     PreferenceMapSerializer,
@@ -45,12 +46,24 @@ class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = MemorySerializer
     pagination_class = MemoryPagination
+    superseded = False  # list those newer memories replaced (`?superseded=true`)
 
     def scoped_queryset(self, user: object, parent: object = None) -> QuerySet:
-        return selectors.memory_list(user=user, persona=parent)
+        return selectors.memory_list(user=user, persona=parent, superseded=self.superseded)
 
-    @extend_schema(summary="List what a persona remembers about you")
+    @extend_schema(
+        summary="List what a persona remembers about you",
+        description=(
+            "The memories that count. With `?superseded=true`, those a newer memory replaced "
+            "instead (a new home, another name for the dog): kept with their history, each "
+            "with `superseded_by`, the id of its replacement."
+        ),
+        parameters=[MemoryListQuerySerializer],
+    )
     def list(self, request: Request, persona_id: int) -> Response:
+        query = MemoryListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        self.superseded = query.validated_data["superseded"]
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(self.get_serializer(page, many=True).data)
 

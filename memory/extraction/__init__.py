@@ -8,7 +8,7 @@ them to one (user, persona) pair alone.
 from memory.extraction.model_output import MODEL_MAX_LENGTH, is_junk, parse_model_ops
 from memory.extraction.ops import FACT, PREFERENCE, Kind, MemoryOp
 from memory.extraction.prompts import EXTRACTION_INSTRUCTIONS, extraction_messages
-from memory.extraction.rules import MAX_LENGTH, UPDATE_PREFIXES, extract_offline
+from memory.extraction.rules import MAX_LENGTH, extract_offline
 
 __all__ = [
     "EXTRACTION_INSTRUCTIONS",
@@ -16,7 +16,6 @@ __all__ = [
     "MAX_LENGTH",
     "MODEL_MAX_LENGTH",
     "PREFERENCE",
-    "UPDATE_PREFIXES",
     "Kind",
     "MemoryOp",
     "extract_offline",

@@ -3,32 +3,19 @@
 import json
 import re
 from collections.abc import Collection
+from datetime import date
 
 from memory.extraction.ops import FACT, Kind, MemoryOp
-from memory.rules import IMPORTANCE_DEFAULT, IMPORTANCE_MAX, IMPORTANCE_MIN
+from memory.rules import (
+    IMPORTANCE_DEFAULT,
+    IMPORTANCE_MAX,
+    IMPORTANCE_MIN,
+    SLOT_MAX_CHARS,
+    is_junk,
+)
 
 # A model's memory is cut to this (well under `limits.MEMORY_MAX_CHARS`).
 MODEL_MAX_LENGTH = 500
-# Fewer words than this say nothing worth remembering ("...", "Likes tea" from a model).
-MIN_WORDS = 3
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(re.findall(r"\w+", text.casefold()))
-
-
-def is_junk(
-    content: str, persona_lines: Collection[str] = (), *, min_words: int = MIN_WORDS
-) -> bool:
-    """Return whether `content` is not worth storing as a memory.
-
-    Junk: empty, punctuation only, under `min_words` words, or a copy of one of the
-    persona's own lines (the same words, whatever the case and punctuation).
-    """
-    words = _words(content)
-    if len(words) < max(min_words, 1):
-        return True
-    return any(words == _words(line) for line in persona_lines)
 
 
 def _as_int(value: object) -> int | None:
@@ -41,6 +28,22 @@ def _as_int(value: object) -> int | None:
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
     return None
+
+
+def _as_slot(value: object) -> str:
+    if not isinstance(value, str):
+        return ""
+    slot = re.sub(r"[^\w:]+", "_", value.strip().lower()).strip("_")
+    return slot[:SLOT_MAX_CHARS]
+
+
+def _as_date(value: object) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _model_op(
@@ -61,14 +64,15 @@ def _model_op(
         else min(max(importance, IMPORTANCE_MIN), IMPORTANCE_MAX)
     )
     memory_id = _as_int(item.get("id", item.get("memory_id")))
+    extra = {"slot": _as_slot(item.get("slot")), "happened_on": _as_date(item.get("happened_on"))}
     if item["op"] == "add":
-        return MemoryOp("add", content, kind, importance) if content else None
+        return MemoryOp("add", content, kind, importance, **extra) if content else None
     # The model must never reach a memory it was not shown: another pair's, or none at all.
     if memory_id is None or memory_id not in existing_ids:
         return None
     if item["op"] == "update" and not content:
         return None
-    return MemoryOp(item["op"], content, kind, importance, memory_id)
+    return MemoryOp(item["op"], content, kind, importance, memory_id, **extra)
 
 
 def parse_model_ops(
@@ -80,7 +84,8 @@ def parse_model_ops(
     Drop malformed items, unknown operations, adds and updates whose content is junk
     (see is_junk; `persona_lines` are the persona's own lines the model may copy), and
     updates or deletes of ids not in `existing_ids`; fall back to the kind "fact" and
-    clamp importance to 1..10.
+    clamp importance to 1..10. An optional "slot" (what the fact is about) and
+    "happened_on" (an ISO date) are kept when they read as such.
     """
     if not isinstance(raw, str):
         return []

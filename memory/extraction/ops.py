@@ -2,12 +2,13 @@
 language model alike propose `MemoryOp` values; `memory.services.memory_apply_ops` applies them."""
 
 from dataclasses import dataclass
+from datetime import date
 
 from memory.models import ConversationMemory
 from memory.rules import IMPORTANCE_DEFAULT
 
 Kind = ConversationMemory.Kind
-FACT, PREFERENCE = Kind.FACT.value, Kind.PREFERENCE.value
+FACT, PREFERENCE, EVENT = Kind.FACT.value, Kind.PREFERENCE.value, Kind.EVENT.value
 
 
 @dataclass(frozen=True)
@@ -20,3 +21,5 @@ class MemoryOp:
     importance: int = IMPORTANCE_DEFAULT
     memory_id: int | None = None  # for update/delete
     preference: tuple[str, str] | None = None  # (key, value) to set as a UserPreference
+    slot: str = ""  # what the fact is about, when the proposer says; else read from the content
+    happened_on: date | None = None  # when what it tells happened or will happen

@@ -1,36 +1,41 @@
 """The offline rules: notice what the plain statements of a user's message say about them.
 
 They prefer missing a fact to inventing one: questions, conditionals ("if I lived in…") and
-sentences about the persona ("I love talking to you") are left alone.
+sentences about the persona ("I love talking to you") are left alone. Each memory is one
+short clause about the user in the third person, from a template the slot reader
+(`memory.extraction.slots`) knows: "Lives in Lisbon", "Their dog is called Pixel",
+"Their birthday is on 3 March". Dates ("tomorrow", "next Friday") are written out from
+the day the message was written (`memory.extraction.dates`).
 """
 
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
-from memory.extraction.ops import FACT, PREFERENCE, MemoryOp
-from memory.recall import terms
+from memory.extraction import slots
+from memory.extraction.dates import MONTHS, find_date, with_date
+from memory.extraction.ops import EVENT, FACT, PREFERENCE, MemoryOp
 
 # A memory the rules write is one short clause (well under `limits.MEMORY_MAX_CHARS`).
 MAX_LENGTH = 120
-UPDATE_PREFIXES = ("Their name is", "Lives in", "Is from", "Works at", "Works as")
 
 
 @dataclass(frozen=True)
 class _Proposal:
-    prefix: str
-    obj: str
+    obj: str  # what a like is about, for "I don't like X anymore"
     content: str
     kind: str
     importance: int
     preference: tuple[str, str] | None = None
     delete: bool = False
+    happened_on: date | None = None
 
 
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _CLAUSE_END = (
-    r"[!?;…()\[\]]|[.:](?=\s|$)|\s[-–—]+\s"
-    r"|(?i:\s+(?:but|because|cause|cuz|though|although|while|since|unless|whereas|except)\b)"
+    r"[!?;…()\[\]]|[.:](?=\s|$)|\s?[-–—]+\s"
+    r"|(?i:\s+(?:but|because|cause|cuz|though|although|while|since|unless|whereas|except|if)\b)"
     r"|(?i:\s+(?:and|so|or|then)\s+(?=(?:i|im|i['’]m|ive|i['’]ve|id|i['’]d|i['’]ll|you|he|she"
     r"|it|it['’]s|we|they|my|our|that|this|there)\b))"
 )
@@ -80,7 +85,9 @@ _NOT_NAMES = set(
     norwegian hungarian serious kidding joking curious sleepy hungover drunk high well better
     worse fantastic amazing awesome cool nice bad terrible okey alright gonna about almost
     secret later tomorrow tonight today anytime maybe crazy whatever anything something if
-    when whenever sometime soon now again baby babe honey""".split()  # noqa: SIM905
+    when whenever sometime soon now again baby babe honey and or is was the monday tuesday
+    wednesday thursday
+    friday saturday sunday""".split()  # noqa: SIM905
 )
 _MOMENTS = set(
     """time day night evening morning afternoon weekend week summer winter trip song movie
@@ -112,7 +119,10 @@ def _plain_object(obj: str) -> bool:
     return bool(words) and words[0] not in _VAGUE_OBJECTS and not _ABOUT_PERSONA & set(words)
 
 
-def _name(match: re.Match, sentence: str, *, announced: bool) -> tuple[_Proposal, int] | None:
+_Found = tuple[_Proposal, int] | None
+
+
+def _name(match: re.Match, sentence: str, *, announced: bool) -> _Found:
     """Read a name; unless announced ("my name is"), it must end its clause and look like one."""
     name = match["name"]
     first = name.split()[0]
@@ -123,7 +133,6 @@ def _name(match: re.Match, sentence: str, *, announced: bool) -> tuple[_Proposal
         return None
     name = " ".join(word[0].upper() + word[1:] for word in name.split())
     return _Proposal(
-        "Their name is",
         name,
         f"Their name is {name}",
         FACT,
@@ -132,57 +141,190 @@ def _name(match: re.Match, sentence: str, *, announced: bool) -> tuple[_Proposal
     ), (match.end() if announced else end)
 
 
-def _call_me(match: re.Match, sentence: str) -> tuple[_Proposal, int] | None:
+def _call_me(match: re.Match, sentence: str, today: date) -> _Found:
     if re.search(r"(?i:\b(?:don['’]?t|do\s+not|never|not|stop)\s+$)", sentence[: match.start()]):
         return None
     return _name(match, sentence, announced=False)
 
 
 def _about(prefix: str, kind: str, importance: int) -> Callable:
-    def handle(match: re.Match, sentence: str) -> tuple[_Proposal, int] | None:
+    def handle(match: re.Match, sentence: str, today: date) -> _Found:
         _raw, obj, end = _phrase(sentence, match.end())
         if not _plain_object(obj):
             return None
-        return _Proposal(prefix, obj, f"{prefix} {obj}", kind, importance), end
+        obj = _third_person(obj)
+        return _Proposal(obj, f"{prefix} {obj}", kind, importance), end
 
     return handle
 
 
-def _dont_like(match: re.Match, sentence: str) -> tuple[_Proposal, int] | None:
+def _dont_like(match: re.Match, sentence: str, today: date) -> _Found:
     raw, obj, end = _phrase(sentence, match.end())
     if not _plain_object(obj):
         return None
     if _ANYMORE.search(re.sub(r"[^\w\s]+$", "", raw)):
-        return _Proposal("Likes", obj, "", PREFERENCE, 5, delete=True), end
-    return _Proposal("Dislikes", obj, f"Dislikes {obj}", PREFERENCE, 5), end
+        return _Proposal(obj, "", PREFERENCE, 5, delete=True), end
+    return _Proposal(obj, f"Dislikes {obj}", PREFERENCE, 5), end
 
 
-def _no_longer(match: re.Match, sentence: str) -> tuple[_Proposal, int] | None:
+def _no_longer(match: re.Match, sentence: str, today: date) -> _Found:
     _raw, obj, end = _phrase(sentence, match.end())
     if not _plain_object(obj):
         return None
-    return _Proposal("Likes", obj, "", PREFERENCE, 5, delete=True), end
+    return _Proposal(obj, "", PREFERENCE, 5, delete=True), end
 
 
-def _remember(match: re.Match, sentence: str) -> tuple[_Proposal, int] | None:
+def _third_person(text: str) -> str:
+    return _PRONOUN.sub(
+        lambda m: _PRONOUNS[re.sub(r"\s+", " ", m[0].lower().replace("’", "'"))], text
+    )
+
+
+def _remember(match: re.Match, sentence: str, today: date) -> _Found:
     # "Remember that day?" recalls a moment; "can you remember that …?" is a request.
     if sentence.endswith("?") and not re.search(r"(?i:\byou\b)", match[0]):
         return None
     _raw, obj, end = _phrase(sentence, match.end(), _REMEMBER_BOUNDARY)
     if obj.split(" ", 1)[0].lower() in _MOMENTS:
         return None
-    obj = _PRONOUN.sub(
-        lambda m: _PRONOUNS[re.sub(r"\s+", " ", m[0].lower().replace("’", "'"))], obj
-    )
+    obj = _third_person(obj)
     if not re.search(r"\w", obj):
         return None
-    return _Proposal("", obj, obj[0].upper() + obj[1:], FACT, 9), end
+    found = find_date(obj, today)
+    obj = with_date(obj, found) if found else obj
+    day = found.day if found else None
+    return _Proposal(obj, obj[0].upper() + obj[1:], FACT, 9, happened_on=day), end
+
+
+_NAMED = re.compile(
+    r"(?i:(?P<count>a|an|one)\s+(?:(?P<adj>[a-z]+)\s+)??(?P<noun>guinea\s+pig|[a-z]+)"
+    r"(?:\s*,\s*|\s+(?:called|named)\s+))(?P<name>" + _NAME + r")$"
+)
+_COUNTED = re.compile(
+    r"(?i:(?:a|an|one|two|three|four|five|\d+)\s+(?:[a-z]+\s+)??(?P<noun>guinea\s+pigs?|[a-z]+))$"
+)
+_KIN = sorted(slots.ONE_OF | slots.MANY_OF | slots.PETS, key=len, reverse=True)
+_KIN_WORD = r"(?P<noun>" + "|".join(re.escape(word).replace(r"\ ", r"\s+") for word in _KIN) + ")"
+
+
+def _called(noun: str, name: str, *, importance: int = 7) -> _Proposal:
+    noun = re.sub(r"\s+", " ", noun.lower())
+    name = re.sub(r"['’]s?$", "", name)  # "my daughter Sara's birthday": Sara
+    name = " ".join(word[0].upper() + word[1:] for word in name.split())
+    return _Proposal(name, f"Their {noun} is called {name}", FACT, importance)
+
+
+def _a_name(name: str) -> bool:
+    first = name.split()[0]
+    return len(first) > 1 and first.lower().strip("'’") not in _NOT_NAMES | slots.PETS
+
+
+def _have(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "I have a dog called Pixel", "I've got a car named Betsy", "I have two cats"."""
+    _raw, obj, end = _phrase(sentence, match.end())
+    named = _NAMED.match(obj)
+    if named and (named["name"][0].isupper() or not obj[named.start("name") - 2].isspace()):
+        if not _a_name(named["name"]) or named["noun"].lower() in _VAGUE_OBJECTS:
+            return None
+        return _called(named["noun"], named["name"]), end
+    counted = _COUNTED.match(obj)
+    if counted and slots.claim(f"Has {obj}").slot.startswith("has:"):
+        return _Proposal(obj, f"Has {obj}", FACT, 6), end
+    return None
+
+
+def _my_named(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "my dog's name is Pixel", "my sister is called Ana", "my best friend is Tom", "my sister
+    Ana"."""
+    name = match["name"]
+    if not _a_name(name):
+        return None
+    _raw, rest, _end = _phrase(sentence, match.end())
+    if match["how"].strip() == "is" and rest:
+        return None  # "my dog is Rex's best friend"
+    return _called(match["noun"], name), match.end()
+
+
+def _birthday(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "my birthday is on March 3rd", "my sister's birthday is tomorrow", "I was born on …"."""
+    raw, _obj, end = _phrase(sentence, match.end())
+    found = find_date(raw, today)
+    # Nothing but "on" or "the" before the date, and a day in it ("next month" is none).
+    if found is None or found.start > 3 or found.precision not in ("day", "yearless"):
+        return None
+    who = match.groupdict().get("who")
+    whose = "Their " + (" ".join(who.lower().split()) + "'s" if who else "").strip()
+    month = MONTHS[found.day.month - 1].capitalize()
+    content = f"{whose.strip()} birthday is on {found.day.day} {month}"
+    return _Proposal(content, content, FACT, 8, happened_on=found.day), end
+
+
+def _my_dated(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "my exam is on Friday", "my sister's wedding is next month"."""
+    raw, _obj, end = _phrase(sentence, match.end())
+    found = find_date(raw, today)
+    if found is None or found.start > 3:  # "on", "the": nothing else before the date
+        return None
+    noun = " ".join(match["noun"].lower().split()).replace("’", "'")
+    verb = "was" if match["verb"].lower() == "was" else "is"
+    content = f"Their {noun} {verb} {found.words()}"
+    return _Proposal(content, content, EVENT, 6, happened_on=found.day), end
+
+
+def _favourite(match: re.Match, sentence: str, today: date) -> _Found:
+    _raw, obj, end = _phrase(sentence, match.end())
+    if not _plain_object(obj):
+        return None
+    what = re.sub(r"\s+", " ", match["what"].lower())
+    content = f"Their favourite {what} is {obj}"
+    return _Proposal(obj, content, PREFERENCE, 5), end
+
+
+def _event(match: re.Match, sentence: str, today: date) -> _Found:
+    """A plan or an event with its date: "I'm going to Porto next week", "I have an exam on
+    Friday", "I moved here two weeks ago"."""
+    if not _CLAUSE_START.search(sentence[: match.start()]):
+        return None  # "here's what I got from my walk last week"
+    rest = sentence[match.start() :]
+    found_end = _REMEMBER_BOUNDARY.search(rest)
+    clause = rest[: found_end.start() if found_end else len(rest)]
+    clause = re.sub(r"[^\w)]+$", "", clause)
+    found = find_date(clause, today)
+    said = set(re.findall(r"[\w'’]+", clause[match.end() - match.start() :].lower()))
+    if found is None or _ABOUT_PERSONA & said:
+        return None
+    text = _third_person(with_date(clause, found))
+    if len(text) > MAX_LENGTH:
+        return None
+    content = text[0].upper() + text[1:]
+    return _Proposal(content, content, EVENT, 6, happened_on=found.day), (
+        match.start() + len(clause)
+    )
+
+
+_CLAUSE_START = re.compile(
+    r"(?:^|[,;:!?.…-]|(?i:\b(?:and|so|but|then|also|oh|well|yeah|yes|yep|hey|actually|btw"
+    r"|anyway|guess\s+what|now|and\s+now|finally)))\W*$"
+)
+_PROFESSIONS = """nurse teacher doctor developer programmer engineer designer lawyer chef cook
+    baker writer journalist artist musician photographer accountant architect pharmacist
+    dentist vet veterinarian scientist researcher librarian electrician plumber carpenter
+    mechanic pilot firefighter paramedic therapist psychologist translator barista waiter
+    waitress cashier farmer consultant manager professor lecturer surgeon midwife tailor
+    hairdresser painter sculptor actor actress dancer singer""".split()  # noqa: SIM905
+_EVENT_VERBS = """go going went fly flying flew travel traveling travelling travelled traveled
+    visit visiting visited move moving moved start starting started leave leaving left meet
+    meeting met see seeing saw have having had get getting got begin beginning began finish
+    finishing finished graduate graduating graduated marry marrying married run running ran
+    take taking took return returning returned come coming came head heading headed quit
+    quitting join joining joined celebrate celebrating celebrated host hosting hosted attend
+    attending attended book booked""".split()  # noqa: SIM905
 
 
 @dataclass(frozen=True)
 class _Rule:
     pattern: re.Pattern
-    handle: Callable[[re.Match, str], tuple[_Proposal, int] | None]
+    handle: Callable[[re.Match, str, date], _Found]
     in_questions: bool = False
 
 
@@ -208,11 +350,11 @@ _RULES = (
     _Rule(re.compile(_I + r"(?:like|love|enjoy|adore)\s+)"), _about("Likes", PREFERENCE, 5)),
     _Rule(
         re.compile(r"(?i:\bmy\s+name(?:\s+is|['’]s)\s+)(?P<name>" + _FULL_NAME + ")"),
-        lambda match, sentence: _name(match, sentence, announced=True),
+        lambda match, sentence, today: _name(match, sentence, announced=True),
     ),
     _Rule(
         re.compile(_I_AM + r")(?P<name>[A-Z][\w'’-]*)"),
-        lambda match, sentence: _name(match, sentence, announced=False),
+        lambda match, sentence, today: _name(match, sentence, announced=False),
     ),
     _Rule(re.compile(r"(?i:\bcall\s+me\s+)(?P<name>" + _NAME + ")"), _call_me),
     _Rule(
@@ -241,10 +383,64 @@ _RULES = (
         re.compile(r"(?:" + _I + r"work\s+as\s+)|" + _I_AM + r"working\s+as\s+))(?=(?i:an?)\s)"),
         _about("Works as", FACT, 6),
     ),
+    _Rule(
+        re.compile(
+            r"(?:" + _I + r"work\s+as\s+)|" + _I_AM + r"working\s+as\s+)|" + _I_AM + r"))"
+            r"(?=(?i:an?)\s(?:[a-z]+\s)?(?i:" + "|".join(_PROFESSIONS) + r")\b)"
+        ),
+        _about("Works as", FACT, 6),
+    ),
+    _Rule(re.compile(_I + r"grew\s+up\s+in\s+)"), _about("Grew up in", FACT, 6)),
+    _Rule(
+        re.compile(
+            r"(?i:\bmy\s+(?:(?P<who>best\s+friend|[a-z]+)['’]s\s+)?birthday"
+            r"(?:\s+(?:is|was|falls)|['’]s)\s+|\bi\s+was\s+born\s+(?=on\b|in\s+[a-z]+\s+\d))"
+        ),
+        _birthday,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\bmy\s+(?P<noun>(?:[a-z]+['’]s\s+)?[a-z]+)(?:\s+(?P<verb>is|was)|['’]s)\s+)"
+        ),
+        _my_dated,
+    ),
+    _Rule(
+        re.compile(r"(?i:\bmy\s+fav(?:ou?rite)?\s+(?P<what>[a-z]+(?:\s+[a-z]+)?)\s+(?:is|are)\s+)"),
+        _favourite,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\bmy\s+)(?P<noun>(?i:best\s+friend|guinea\s+pig|[a-z]+))"
+            r"(?P<how>(?i:['’]s\s+name\s+is|\s+is\s+(?:called|named))\s+)(?P<name>" + _NAME + ")"
+        ),
+        _my_named,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\bmy\s+)" + _KIN_WORD + r"(?P<how>\s+is\s+|\s*,\s*|\s+)"
+            r"(?P<name>[A-Z][\w'’-]*(?:\s+[A-Z][a-z][\w'’-]*)?)"
+        ),
+        _my_named,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\b(?:i|we)(?:['’]ve|\s+have)\s+(?:got\s+)?|\b(?:i|we)\s+(?:own|got)\s+)"
+            r"(?=(?i:a|an|one|two|three|four|five|\d+)\s)"
+        ),
+        _have,
+    ),
+    _Rule(
+        re.compile(
+            r"(?i:\bi(?:['’]m|\s+am|['’]ll|\s+will|\s+was|['’]ve|\s+have|\s+had|['’]d)?"
+            r"(?:\s+(?:be|been|just|finally|also|really|probably|definitely|gonna|going\s+to"
+            r"|planning\s+to|about\s+to|hoping\s+to))*\s+(?:" + "|".join(_EVENT_VERBS) + r")\b)"
+        ),
+        _event,
+    ),
 )
 
 
-def _scan(sentence: str) -> list[_Proposal]:
+def _scan(sentence: str, today: date) -> list[_Proposal]:
     question = sentence.endswith("?")
     taken: list[tuple[int, int]] = []
     found: list[tuple[int, _Proposal]] = []
@@ -255,72 +451,58 @@ def _scan(sentence: str) -> list[_Proposal]:
             start = match.start()
             if any(a <= start < b for a, b in taken) or _CONDITIONAL.search(sentence[:start]):
                 continue
-            result = rule.handle(match, sentence)
+            result = rule.handle(match, sentence, today)
             if result:
                 taken.append((start, result[1]))
                 found.append((start, result[0]))
     return [proposal for _start, proposal in sorted(found, key=lambda item: item[0])]
 
 
-def _key(content: str) -> tuple[str, ...]:
-    return tuple(terms(content)) or (content.strip().lower(),)
-
-
-def _find(existing: list[tuple[int, str]], prefix: str, obj: str | None = None) -> int | None:
+def _find(existing: list[tuple[int, str]], prefix: str, obj: str) -> int | None:
     for memory_id, content in existing:
         head, rest = content[: len(prefix)], content[len(prefix) :]
-        matches = obj is None or terms(rest) == terms(obj)
-        if head.lower() == prefix.lower() and rest[:1].isspace() and matches:
+        if (
+            head.lower() == prefix.lower()
+            and rest[:1].isspace()
+            and slots.normalise(rest) == slots.normalise(obj)
+        ):
             return memory_id
     return None
 
 
-def extract_offline(text: str, existing: list[tuple[int, str]]) -> list[MemoryOp]:
+def extract_offline(
+    text: str, existing: list[tuple[int, str]], *, today: date | None = None
+) -> list[MemoryOp]:
     """Return the memory operations the plain statements of a user's message call for.
 
-    `existing` is the pair's memories as (id, content). A statement already remembered is
-    skipped; a new name, home, origin or job updates the memory it replaces; a like turning
-    into a dislike (or back) updates it; "I don't like X anymore" deletes "Likes X".
+    `existing` is the pair's memories as (id, content); `today` the day the message was
+    written, from which "tomorrow" or "next Friday" are resolved (default: today). Every
+    statement is proposed as an addition, once, the last one about a slot winning
+    ("I live in Oslo. Well, I moved to Bergen"); the memory services merge what is already
+    remembered and let a new fact supersede the one it contradicts. "I don't like X
+    anymore" deletes "Likes X".
     """
-    proposals = [p for s in _SENTENCE.split(text.strip()) if s.strip() for p in _scan(s.strip())]
-    known = {_key(content) for _id, content in existing}
-    contents = {memory_id: content for memory_id, content in existing}
+    today = today or date.today()
+    proposals = [
+        p for s in _SENTENCE.split(text.strip()) if s.strip() for p in _scan(s.strip(), today)
+    ]
+    contents = dict(existing)
     ops: list[MemoryOp] = []
-    slots: dict[str, int] = {}  # update prefix -> its op, so the last statement wins
-    touched: set[int] = set()
+    claims: dict[tuple[str, str], int] = {}  # a claim, or a slot -> the op that says it
     for p in proposals:
         if p.delete:
             target = _find(existing, "Likes", p.obj)
-            if target is not None and target not in touched:
-                touched.add(target)
+            if target is not None and all(op.memory_id != target for op in ops):
                 ops.append(MemoryOp("delete", contents[target], p.kind, p.importance, target))
             continue
-        key = _key(p.content)
-        if key in known:
-            continue
-        known.add(key)
-        if p.prefix in UPDATE_PREFIXES:
-            target = _find(existing, p.prefix)
-        elif p.prefix in ("Likes", "Dislikes"):
-            target = _find(existing, "Dislikes" if p.prefix == "Likes" else "Likes", p.obj)
-        else:
-            target = None
-        if target in touched and p.prefix not in slots:
-            target = None
+        claim = slots.claim(p.content)
+        key = (claim.slot, "") if claim.slot else ("", claim.value)
         op = MemoryOp(
-            "update" if target is not None else "add",
-            p.content,
-            p.kind,
-            p.importance,
-            target,
-            p.preference,
+            "add", p.content, p.kind, p.importance, None, p.preference, happened_on=p.happened_on
         )
-        if p.prefix in slots:
-            ops[slots[p.prefix]] = op
+        if key in claims:
+            ops[claims[key]] = op
             continue
-        if p.prefix in UPDATE_PREFIXES:
-            slots[p.prefix] = len(ops)
-        if target is not None:
-            touched.add(target)
+        claims[key] = len(ops)
         ops.append(op)
     return ops

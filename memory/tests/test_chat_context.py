@@ -107,6 +107,25 @@ def test_recall_brings_the_pairs_memories_and_messages_and_stamps_the_memories(
     assert theirs.last_recalled_at is None
 
 
+def test_a_superseded_memory_is_not_recalled(user, luna, message):
+    """Only the memory that replaced it counts; the old one stays on the memory page."""
+    newer = MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
+    MemoryFactory(user=user, persona=luna, content="Hates jasmine tea", superseded_by=newer)
+    assert [item.content for item in _context(message).recalled if item.kind == "memory"] == [
+        "Loves jasmine tea"
+    ]
+
+
+def test_a_memory_learnt_from_the_message_being_answered_is_not_recalled(user, luna, message):
+    """Told "I love jasmine tea" a second ago is no remembering; told before, it is."""
+    just_now = MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
+    just_now.source_messages.set([message])
+    assert [item.kind for item in _context(message).recalled] == ["message"]
+    earlier = ChatMessageFactory(conversation=message.conversation, content="jasmine!")
+    just_now.source_messages.add(earlier)
+    assert "Loves jasmine tea" in [item.content for item in _context(message).recalled]
+
+
 def test_with_remembering_off_nothing_is_recalled(user, luna, message):
     """The switch stops recall (and its stamps); preferences still count."""
     memory = MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
@@ -131,9 +150,10 @@ def test_a_long_recalled_text_is_cut_around_the_words_of_the_message(message):
 def test_the_context_costs_the_queries_it_did_inside_the_prompt(
     user, luna, message, django_assert_num_queries
 ):
-    """Preferences, the switch, recall (memories, messages, sources) and the stamp: six."""
+    """Preferences, the switch, recall (memories, messages, sources), which of the memories
+    were superseded, and the stamp: seven."""
     MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         _context(message)
     MemorySettings.objects.create(user=user, persona=luna, remember=False)
     with django_assert_num_queries(2):

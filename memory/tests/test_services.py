@@ -265,16 +265,20 @@ def test_apply_ops_skips_and_logs_a_proposal_the_rules_refuse(user, luna, memory
     assert sum("Skipped" in record.message for record in caplog.records) == 4
 
 
-def test_apply_ops_leaves_an_unchanged_memory_alone(user, luna, memory):
-    """An update proposing what is already remembered is no change (the service decides)."""
+def test_apply_ops_counts_an_unchanged_memory_as_heard_again(user, luna, memory):
+    """An update proposing what is already remembered is no new memory: the memory is
+    confirmed (importance up by one, the message among its sources), its content alone."""
     message = ChatMessageFactory(conversation=ConversationFactory(user=user, persona=luna))
-    ops = [MemoryOp(op="update", memory_id=memory.pk, content="Lives in Porto")]
+    ops = [MemoryOp(op="update", memory_id=memory.pk, content="lives in  Porto.")]
     changed = services.memory_apply_ops(
         user=user, persona=luna, ops=ops, actor="model", source_message_ids=[message.pk]
     )
-    assert changed == []
-    assert len(events(memory)) == 1
-    assert list(memory.source_messages.all()) == []
+    assert changed == [memory]
+    memory.refresh_from_db()
+    assert (memory.content, memory.importance, memory.superseded_by) == ("Lives in Porto", 7, None)
+    assert [action for action, _before, _after in events(memory)] == ["created", "confirmed"]
+    assert list(memory.source_messages.all()) == [message]
+    assert ConversationMemory.objects.filter(user=user).count() == 1
 
 
 # ---------------------------------------------------------------- writes moved out of reads

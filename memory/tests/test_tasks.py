@@ -36,7 +36,9 @@ def test_the_model_proposes_operations_for_this_pair_only(
     )
     assert extract_memories.call([message.id]) == 2
     mine.refresh_from_db()
-    assert mine.content == "Lives in Lisbon"
+    # The model's update supersedes the old memory: kept, with its content and a link.
+    assert mine.content == "Lives in Porto"
+    assert mine.superseded_by.content == "Lives in Lisbon"
     assert ConversationMemory.objects.filter(
         pk=theirs.pk, content="Secret of someone else"
     ).exists()

@@ -89,7 +89,10 @@ def test_each_message_is_marked_once_and_a_rerun_asks_the_model_nothing(user, lu
 
     assert extract_memories.call(ids) == 0
     assert len([r for r in fake_llm.requests if r[0] == "/v1/chat/completions"]) == 3
-    assert ConversationMemory.objects.filter(user=user).count() == 3
+    # Said three times, remembered once: the repeats confirm the first memory.
+    (memory,) = ConversationMemory.objects.filter(user=user)
+    assert memory.importance == 5 + 2
+    assert sorted(memory.source_messages.values_list("id", flat=True)) == sorted(ids)
 
 
 def test_a_paused_pair_is_marked_done_without_asking_the_model(user, luna, fake_llm):

@@ -324,32 +324,25 @@ def _base_verb(word: str) -> str:
 
 
 def _memory_sentence(item: RecalledItem, seed: int) -> str:
-    # Only the first sentence, and not too long: a recalled past message can be long.
+    # Only the first sentence, and not too long: a recalled memory can be long.
     words = _sentences(item.content)[0].split()
     text = " ".join(words[:25]).rstrip(".!?,;:") + ("…" if len(words) > 25 else "")
-    low = text.lower()
-    for prefix in ("the user's ", "user's "):
-        if low.startswith(prefix):
-            fact = "your " + text[len(prefix) :]
-            break
-    else:
-        for prefix in ("the user ", "user ", "they "):
-            if low.startswith(prefix):
-                fact = _second_person("you " + text[len(prefix) :])
-                break
-        else:
-            if low.split(maxsplit=1)[0] not in ("i", "i'm", "i've", "my"):
-                return f"Something I remember: {text}."
-            fact = _second_person(text)
+    fact = _to_you(text)
+    if fact is None:
+        return f"Something I remember: {text}."
     return MEMORY_LEADS[seed % len(MEMORY_LEADS)].format(fact=fact)
 
 
 def _relevant_memory(prompt: Prompt) -> RecalledItem | None:
-    """Return the recalled item sharing the most words with the message, if any does."""
+    """Return the recalled memory sharing the most words with the message, if any does.
+
+    Only memories: a past message may be the persona's own line or a question, nothing
+    to bring up as something remembered about the user.
+    """
     message = _content_keys(prompt.user_message)
     best, best_overlap = None, 0
     for item in prompt.recalled:
-        if not item.content.strip() or item.content.strip() == prompt.user_message.strip():
+        if item.kind != "memory" or item.content.strip() in ("", prompt.user_message.strip()):
             continue
         overlap = len(message & _content_keys(item.content))
         if overlap > best_overlap:
@@ -407,6 +400,175 @@ def gap_line(prompt: Prompt) -> tuple[str, RecalledItem | None]:
     return "It's been a while; it's really good to hear from you again.", None
 
 
+# Answers from memory: "What's my dog's name?" is answered from what the user said before,
+# in the second person, or with "You haven't told me … yet."
+
+# A memory's own words (third person, as the extractors write them) turned to the user.
+THEY_TO_YOU = {
+    "they": "you", "them": "you", "their": "your", "theirs": "yours", "themselves": "yourself",
+    "they're": "you're", "they've": "you've", "they'll": "you'll", "they'd": "you'd",
+}  # fmt: skip
+NOT_VERBS = {"always", "sometimes", "perhaps", "also", "still", "just", "really", "never"}
+PAST_VERBS = {"grew", "was", "were", "went", "moved", "had", "got", "met", "started", "used"}
+_FILLER = re.compile(
+    r"(?i)^(?:(?:and|so|also|oh|hey|ok|okay|but|then|btw|now|wait|um|hmm)\b[\s,]*)*"
+    r"(?:(?:do|did|can|could|would)\s+you\s+(?:still\s+|even\s+)?"
+    r"(?:remember|know|recall|tell\s+me)\s+|(?:tell|remind)\s+me\s+(?:of\s+|again\s+)?)?"
+)
+_WH = re.compile(
+    r"(?i)^(?:what|whats|which|where|wheres|who|whos|when|whens|how\s+old|how\s+many)\b"
+)
+_ADVICE = re.compile(r"(?i)\b(?:should|could|would|can|shall|might|must)\s+i\b")
+_FIRST_PERSON = re.compile(r"(?i)\b(?:my|mine|i|me|i['’]m)\b")
+_SYNONYMS = {
+    "living": {"live"}, "home": {"live"}, "city": {"live"}, "job": {"work"},
+    "working": {"work"}, "born": {"birthday", "born"}, "birthday": {"birthday", "born"},
+    "come": {"from"}, "love": {"like"}, "enjoy": {"like"}, "favorite": {"favourite", "like"},
+    "favourite": {"favourite", "like"}, "mum": {"mum", "mom", "mother"},
+    "mom": {"mum", "mom", "mother"}, "mother": {"mum", "mom", "mother"},
+    "dad": {"dad", "father"}, "father": {"dad", "father"},
+    "pet": {"dog", "cat", "puppy", "kitten", "bird", "parrot", "hamster", "rabbit", "bunny",
+            "fish", "horse", "turtle", "tortoise", "snake", "lizard", "ferret", "pony"},
+}  # fmt: skip
+_GENERIC = {"name", "called", "named"}
+_ANSWER_STOP = {
+    "what", "whats", "which", "where", "wheres", "who", "whos", "when", "whens", "how", "old",
+    "many", "is", "are", "am", "was", "were", "do", "does", "did", "my", "mine", "i", "i'm",
+    "me", "you", "your", "remember", "know", "recall", "tell", "again", "the", "a", "an", "and",
+    "in", "at", "as", "on", "to", "of", "for", "they", "their", "them", "they're", "user",
+    "user's", "has", "have", "still", "now", "yet", "please", "s",
+}  # fmt: skip
+
+
+def _answer_keys(text: str) -> set[str]:
+    keys: set[str] = set()
+    text = re.sub(r"\bdo (?:for (?:a living|work)|for a job)\b", "work", text.lower())
+    for word in _words(text.replace("'s ", " ")):
+        word = word.removesuffix("'s")
+        if word in _ANSWER_STOP or len(word) < 2:
+            continue
+        singular = word[:-1] if word.endswith("s") and len(word) > 3 else word
+        keys |= _SYNONYMS.get(singular, set()) | {_key(word), singular}
+    return keys
+
+
+def _to_you(fact: str) -> str | None:
+    """Return a memory about the user said to them ("Lives in Lisbon" -> "you live in
+    Lisbon"), or None when it does not read as one."""
+    text = fact.strip().rstrip(".!")
+    low = text.lower()
+    for prefix in ("the user's ", "user's "):
+        if low.startswith(prefix):
+            text, low = "their " + text[len(prefix) :], "their " + low[len(prefix) :]
+    for prefix in ("the user ", "user "):
+        if low.startswith(prefix):
+            text, low = "they " + text[len(prefix) :], "they " + low[len(prefix) :]
+    words = text.split()
+    if not words:
+        return None
+    first = words[0].lower().replace("’", "'")
+    if first in THEY_TO_YOU:
+        out = []
+        for i, word in enumerate(words):
+            low_word = word.lower().replace("’", "'")
+            if low_word in THEY_TO_YOU:
+                out.append(THEY_TO_YOU[low_word])
+            elif i > 0 and out[-1] == "you" and low_word not in NOT_VERBS:
+                out.append(VERB_FORMS.get(low_word) or _base_verb(word))
+            else:
+                out.append(word)
+        return " ".join(out)
+    if first in VERB_FORMS or first in PAST_VERBS or (first.endswith("s") and len(first) > 3):
+        verb = VERB_FORMS.get(first) or (first if first in PAST_VERBS else _base_verb(first))
+        rest = " ".join(THEY_TO_YOU.get(w.lower(), w) for w in words[1:])
+        return f"you {verb} {rest}".strip()
+    return None
+
+
+def _question_parts(text: str) -> list[str]:
+    """Return the questions about the user in `text` ("what's my dog's name", "where do I
+    live"), each without its filler ("and", "do you remember")."""
+    pieces = re.split(
+        r"[?!.;]+|,\s*|\s+(?:and|or)\s+(?=(?:what|where|who|when|which|how|do|did)\b)",
+        text,
+        flags=re.IGNORECASE,
+    )
+    parts = []
+    for piece in pieces:
+        piece = _FILLER.sub("", piece.strip()).strip()
+        about_you = re.search(r"(?i)\byou\b", piece)
+        if _WH.match(piece) and _FIRST_PERSON.search(piece) and not about_you:
+            if not _ADVICE.search(piece):
+                parts.append(piece)
+        elif re.match(r"(?i)^my\b", piece) and not about_you:
+            parts.append(piece)  # "do you remember my birthday"
+    return parts
+
+
+def _unknown(part: str) -> str:
+    """Return what a question asks for, said back ("where do I live" -> "where you live")."""
+    low = re.sub(r"\s+", " ", part.lower().replace("’", "'")).removesuffix(" again")
+    for pattern, template in (
+        (r"^(?:what|which)(?:'s| is| are| was|s) my (?P<x>.+)$", "your {x}"),
+        (r"^(?P<wh>who|when|where)(?:'s| is| was|s) my (?P<x>.+)$", "{wh} your {x} is"),
+        (r"^(?P<wh>where|what|when|who|how)\s+(?:do|did) i (?P<x>.+)$", "{wh} you {x}"),
+        (r"^(?P<wh>where|what|how old|who) am i(?P<x>.*)$", "{wh} you are{x}"),
+        (r"^my (?P<x>.+)$", "your {x}"),
+    ):
+        found = re.match(pattern, low)
+        if found:
+            parts = {k: _second_person(v) for k, v in found.groupdict().items()}
+            return template.format(**parts).strip()
+    return "that"
+
+
+def _join(items: list[str], word: str = "and") -> str:
+    if len(items) < 3:
+        return f", {word} ".join(items) if word == "and" else f" {word} ".join(items)
+    return ", ".join(items[:-1]) + f", {word} " + items[-1]
+
+
+def _answer_from_memory(prompt: Prompt) -> str | None:
+    """Return the answer to a question about the user from the recalled memories, or None
+    when the message asks nothing about them.
+
+    Only memories count: never a past message (the persona's own line, or a question).
+    """
+    parts = _question_parts(prompt.user_message)
+    if not parts:
+        return None
+    memories = [
+        item.content.strip()
+        for item in prompt.recalled
+        if item.kind == "memory" and item.content.strip()
+    ]
+    known: list[str] = []
+    unknown: list[str] = []
+    for part in parts:
+        wanted = _answer_keys(part)
+        strong = wanted - _GENERIC
+        scored = []
+        for memory in memories:
+            have = _answer_keys(memory)
+            if strong and not strong & have:
+                continue
+            score = 2 * len(strong & have) + len(wanted & _GENERIC & have)
+            if score:
+                scored.append((score, memory))
+        best = max((score for score, _memory in scored), default=0)
+        facts = [_to_you(memory) for score, memory in scored if score == best][:3]
+        facts = [fact for fact in facts if fact and fact not in known]
+        if facts:
+            known.extend(facts)
+        else:
+            unknown.append(_unknown(part))
+    answer = _join(known)
+    if unknown:
+        missing = f"you haven't told me {_join(unknown, 'or')} yet"
+        answer = f"{answer}, but {missing}" if answer else missing
+    return answer[0].upper() + answer[1:] + "."
+
+
 def _with_name(sentence: str, name: str) -> str:
     body = sentence.rstrip(".!?")
     return f"{body}, {name}{sentence[len(body) :] or '.'}"
@@ -437,13 +599,18 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.ack, "open")
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic or "that")
-    gap, asked_about = gap_line(prompt)
-    sentences = [opener, gap] if gap else [opener]
-    if gap and intent == "greet":
-        sentences = [gap]  # the gap line is the hello: a greeting would ask a second question
-    memory = _relevant_memory(prompt)
-    if memory is not None and (asked_about is None or memory.content != asked_about.content):
-        sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
+    answer = _answer_from_memory(prompt) if "?" in prompt.user_message else None
+    gap, asked_about = ("", None) if answer is not None else gap_line(prompt)
+    if answer is not None:
+        # The answer is the reply; only comfort or thanks come before it.
+        sentences = [opener, answer] if intent in ("comfort", "thanks") else [answer]
+    else:
+        sentences = [opener, gap] if gap else [opener]
+        if gap and intent == "greet":
+            sentences = [gap]  # the gap line is the hello: a greeting would ask a second question
+        memory = _relevant_memory(prompt)
+        if memory is not None and (asked_about is None or memory.content != asked_about.content):
+            sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
     length = prompt.preferences.get("reply_length", "").strip().lower()
     if length == "long":
         sentences.append(pick(voice.extra, "extra"))
