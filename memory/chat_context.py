@@ -57,6 +57,7 @@ def prompt_context(
             k=RECALL_K,
             exclude_message_ids=[message.id],
             query_embedding=_query_embedding(provider, text),
+            with_context=False,  # the prompt takes the recalled texts alone
         )
         services.memory_mark_recalled(
             user=user,

@@ -1,27 +1,30 @@
 """Recall what one (user, persona) pair has said and remembered that bears on a new message.
 
-Pure ranking: the candidates come from bounded SQL scoped to the pair, in the selectors
-(`memory.selectors.memory_recall_candidates`, `chat.selectors.message_recall_candidates`),
-and are ranked here in Python:
+The database finds the candidates: its full-text index (FTS5 on SQLite, a GIN-indexed
+`tsvector` on PostgreSQL) ranks the pair's whole history of messages, and separately its
+memories, for the words of the query and hands back the best `CANDIDATES` of each
+(`chat.selectors.message_recall_candidates`, `memory.selectors.memory_recall_candidates`).
 
-    score = BM25(query, item) * recency * weight
+The two lists are ranked on one scale here, because the indexes' own scores are not
+comparable (different corpora):
 
-BM25 (k1=1.2, b=0.75) runs over the candidate set. Recency is 0.5 + 0.5 * 2^(-age / half-life),
-so old items keep half their weight (half-life 30 days for memories, 7 for messages). The
-weight is 0.5 + importance / 10 for a memory (x1.25 when pinned) and 0.8 for a message. Only
-items sharing a term with the query count; pinned memories without any overlap fill the
-slots that are left, with score 0.0.
+    score = BM25(query, item) * weight
+
+BM25 (k1=1.2, b=0.75) runs over the candidates. The weight is 0.5 + importance / 10 for a
+memory (x1.25 when pinned) and 0.8 for a message. Recency only breaks ties. Pinned
+memories without any overlap fill the slots that are left, with score 0.0. A recalled
+message comes with the good turns around it (`before`, `after`), and every item with the
+date it was said (`said_at`: a message's own, a memory's first source's).
 """
 
 import math
 import re
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 from django.conf import settings
-from django.utils import timezone
 
 from chat import selectors as chat_selectors
 from memory import selectors
@@ -30,12 +33,12 @@ from mybella.users.models import User
 from personas.models import PersonaProfile
 
 K1, B = 1.2, 0.75
-MEMORY_HALF_LIFE = timedelta(days=30)
-MESSAGE_HALF_LIFE = timedelta(days=7)
 MESSAGE_WEIGHT = 0.8
 PINNED_BOOST = 1.25
-CANDIDATE_LIMIT = 400
-MAX_SQL_TERMS = 8
+# Of each index, at least this many of its best are ranked together (more when k is larger).
+CANDIDATES = 100
+PINNED_LIMIT = 400
+MAX_QUERY_WORDS = 12
 # Embeddings: a close memory counts like a strong lexical match.
 SIMILARITY_THRESHOLD = 0.5
 SEMANTIC_WEIGHT = 3.0
@@ -56,6 +59,17 @@ _VOWEL = re.compile(r"[aeiouy]")
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A message next to a recalled one, as context; `matches` if it shares a query word."""
+
+    id: int
+    role: str
+    content: str
+    created_at: datetime
+    matches: bool
+
+
+@dataclass(frozen=True)
 class Recalled:
     """A memory or a past message of the pair, with how well it fits the query."""
 
@@ -65,6 +79,13 @@ class Recalled:
     score: float
     source_message_ids: tuple[int, ...]  # a memory's sources; a message's own id
     created_at: datetime
+    said_at: datetime | None = None  # a message's time; a memory's first source's
+    before: Turn | None = None  # the message's previous good turn in its conversation
+    after: Turn | None = None  # and the next one
+    context: tuple[Turn, ...] = field(default=(), init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "context", tuple(t for t in (self.before, self.after) if t))
 
 
 def _stem(word: str) -> str:
@@ -97,6 +118,16 @@ def _needle(term: str) -> str:
     return term[:-1] if term.endswith("i") and len(term) > 3 else term
 
 
+def query_words(text: str) -> list[str]:
+    """Return the words of `text` for the full-text index: lowercase, no stop words, unstemmed.
+
+    The index stems them itself. Longest first, at most `MAX_QUERY_WORDS`.
+    """
+    words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+    unique = dict.fromkeys(word for word in words if word not in STOP_WORDS)
+    return sorted(unique, key=lambda word: (-len(word), word))[:MAX_QUERY_WORDS]
+
+
 def _scan_chars() -> int:
     # Anything stored within the limits is read whole; older, longer rows only this far.
     return max(settings.CHAT_MESSAGE_MAX_CHARS, limits.MEMORY_MAX_CHARS)
@@ -119,11 +150,6 @@ def snippet(text: str, query: str, max_chars: int = limits.SNIPPET_MAX_CHARS) ->
     head = "…" if start > 0 else ""
     tail = "…" if end < len(text) else ""
     return f"{head}{text[start:end].strip()}{tail}"
-
-
-def _recency(created_at: datetime, now: datetime, half_life: timedelta) -> float:
-    age = max((now - created_at) / half_life, 0.0)
-    return 0.5 + 0.5 * 0.5**age
 
 
 def _cosine(a: list[float] | None, b: list[float] | None) -> float:
@@ -149,6 +175,18 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     return scores
 
 
+def _turn(message: object, query_terms: set[str]) -> Turn | None:
+    if message is None:
+        return None
+    return Turn(
+        message.id,
+        message.role,
+        message.head,
+        message.created_at,
+        bool(query_terms & set(terms(message.head))),
+    )
+
+
 def recall(
     *,
     user: User,
@@ -157,36 +195,46 @@ def recall(
     k: int = 5,
     exclude_message_ids: Collection[int] = (),
     query_embedding: list[float] | None = None,
+    with_context: bool = True,
 ) -> list[Recalled]:
     """Return up to `k` of the pair's memories and past messages that bear on `query`, best first.
 
     With `query_embedding` (when the configured model offers embeddings), memories whose
     stored embedding is close to it count as relevant too, whatever their words.
-    Run at most three queries, however long the pair's history.
+    `with_context` adds the turns around each message (`before`, `after`): one query.
+    Run at most six queries, however long the pair's history: the words' counts, the
+    ranked memories and messages (each only when some hold a word), the pinned memories,
+    the memories' sources (only when memories are recalled), and the context.
     """
+    words = query_words(query)
     query_terms = set(terms(query))
-    if (not query_terms and not query_embedding) or k <= 0:
+    if (not words and not query_embedding) or k <= 0:
         return []
-    needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
-    needles = needles[:MAX_SQL_TERMS]
+    limit = max(CANDIDATES, 4 * k)
+    memory_counts, message_counts = selectors.recall_word_counts(
+        user=user, persona=persona, words=words
+    )
     memories = selectors.memory_recall_candidates(
+        user=user, persona=persona, counts=memory_counts, limit=limit, head_chars=_scan_chars()
+    )
+    extras = selectors.memory_recall_extras(
         user=user,
         persona=persona,
-        needles=needles,
+        exclude_ids=[memory.id for memory in memories],
         with_embeddings=bool(query_embedding),
-        limit=CANDIDATE_LIMIT,
+        limit=PINNED_LIMIT,
         head_chars=_scan_chars(),
     )
     messages = chat_selectors.message_recall_candidates(
         user=user,
         persona=persona,
-        needles=needles,
+        counts=message_counts,
         exclude_ids=exclude_message_ids,
-        limit=CANDIDATE_LIMIT,
+        limit=limit,
         head_chars=_scan_chars(),
     )
+    memories += extras
     relevance = _bm25(query_terms, [terms(item.head) for item in [*memories, *messages]])
-    now = timezone.now()
     ranked: list[Recalled] = []
     fallback: list[Recalled] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
@@ -194,29 +242,61 @@ def recall(
         if similarity >= SIMILARITY_THRESHOLD:
             bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
-        score = bm25 * _recency(memory.created_at, now, MEMORY_HALF_LIFE) * weight
-        item = Recalled("memory", memory.id, memory.head, score, (), memory.created_at)
+        item = Recalled("memory", memory.id, memory.head, bm25 * weight, (), memory.created_at)
         if bm25 > 0:
             ranked.append(item)
         elif memory.pinned:
             fallback.append(item)
     for message, bm25 in zip(messages, relevance[len(memories) :], strict=True):
         if bm25 > 0:
-            score = bm25 * _recency(message.created_at, now, MESSAGE_HALF_LIFE) * MESSAGE_WEIGHT
             ranked.append(
                 Recalled(
-                    "message", message.id, message.head, score, (message.id,), message.created_at
+                    "message",
+                    message.id,
+                    message.head,
+                    bm25 * MESSAGE_WEIGHT,
+                    (message.id,),
+                    message.created_at,
+                    said_at=message.created_at,
                 )
             )
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
-
-    sources = selectors.memory_source_ids(
-        user=user, persona=persona, memory_ids=[item.id for item in chosen if item.kind == "memory"]
+    return _sourced(
+        user=user,
+        persona=persona,
+        items=chosen,
+        query_terms=query_terms,
+        with_context=with_context,
     )
-    return [
-        replace(item, source_message_ids=sources.get(item.id, ()))
-        if item.kind == "memory"
-        else item
-        for item in chosen
-    ]
+
+
+def _sourced(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    items: list[Recalled],
+    query_terms: set[str],
+    with_context: bool,
+) -> list[Recalled]:
+    memory_ids = [item.id for item in items if item.kind == "memory"]
+    sources = selectors.memory_sources(user=user, persona=persona, memory_ids=memory_ids)
+    neighbours = {}
+    if with_context:
+        neighbours = chat_selectors.message_neighbours(
+            user=user,
+            persona=persona,
+            ids=[item.id for item in items if item.kind == "message"],
+            head_chars=_scan_chars(),
+        )
+    found = []
+    for item in items:
+        if item.kind == "memory":
+            ids, said_at = sources.get(item.id, ((), None))
+            found.append(replace(item, source_message_ids=ids, said_at=said_at))
+        else:
+            before, after = neighbours.get(item.id, (None, None))
+            found.append(
+                replace(item, before=_turn(before, query_terms), after=_turn(after, query_terms))
+            )
+    return found
