@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
@@ -175,7 +175,7 @@ def message_neighbours(
     """Return, by id, the good message before and after each of the pair's messages `ids`.
 
     Neighbours are taken in the message's own conversation; `head` is the first
-    `head_chars` characters of their content. One query (none without ids), each
+    `head_chars` characters of their content. Two queries (none without ids), each
     neighbour found through the thread index.
     """
     if not ids:
@@ -187,34 +187,30 @@ def message_neighbours(
         status=ChatMessage.Status.OK,
         role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
     ).exclude(content="")
-    sides = {
-        "before": good.filter(
-            Q(created_at__lt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), id__lt=OuterRef("id"))
-        ).order_by("-created_at", "-id"),
-        "after": good.filter(
-            Q(created_at__gt=OuterRef("created_at"))
-            | Q(created_at=OuterRef("created_at"), id__gt=OuterRef("id"))
-        ).order_by("created_at", "id"),
-    }
-    columns = {"id": F("id"), "role": F("role"), "created_at": F("created_at")}
-    columns["head"] = Left("content", head_chars)
-    rows = ChatMessage.objects.filter(user=user, persona=persona, id__in=list(ids)).annotate(
-        **{
-            f"{side}_{name}": Subquery(messages.annotate(value=value).values("value")[:1])
-            for side, messages in sides.items()
-            for name, value in columns.items()
-        }
+    # A range on the thread index, the messages of the same instant ordered by id.
+    same_instant = Q(created_at=OuterRef("created_at"))
+    before = good.filter(created_at__lte=OuterRef("created_at")).exclude(
+        same_instant & Q(id__gte=OuterRef("id"))
     )
-    found = {}
-    for row in rows.values("id", *(f"{side}_{name}" for side in sides for name in columns)):
-        found[row["id"]] = tuple(
-            Neighbour(**{name: row[f"{side}_{name}"] for name in columns})
-            if row[f"{side}_id"] is not None
-            else None
-            for side in sides
+    after = good.filter(created_at__gte=OuterRef("created_at")).exclude(
+        same_instant & Q(id__lte=OuterRef("id"))
+    )
+    links = list(
+        ChatMessage.objects.filter(user=user, persona=persona, id__in=list(ids))
+        .annotate(
+            before_id=Subquery(before.order_by("-created_at", "-id").values("id")[:1]),
+            after_id=Subquery(after.order_by("created_at", "id").values("id")[:1]),
         )
-    return found
+        .values_list("id", "before_id", "after_id")
+    )
+    wanted = {i for link in links for i in link[1:] if i is not None}
+    found = {
+        m.id: Neighbour(m.id, m.role, m.created_at, m.head)
+        for m in ChatMessage.objects.filter(user=user, persona=persona, id__in=wanted)
+        .annotate(head=Left("content", head_chars))
+        .only("id", "role", "created_at")
+    }
+    return {i: (found.get(b), found.get(a)) for i, b, a in links}
 
 
 def messages_for_extraction(*, ids: Iterable[int]) -> QuerySet[ChatMessage]:

@@ -12,9 +12,12 @@ comparable (different corpora):
 
 BM25 (k1=1.2, b=0.75) runs over the candidates. The weight is 0.5 + importance / 10 for a
 memory (x1.25 when pinned) and 0.8 for a message. Recency only breaks ties. Pinned
-memories without any overlap fill the slots that are left, with score 0.0. A recalled
-message comes with the good turns around it (`before`, `after`), and every item with the
-date it was said (`said_at`: a message's own, a memory's first source's).
+memories without any overlap fill the slots that are left, with score 0.0.
+
+A recalled message comes with the good turns around it in its conversation (`before`,
+`after`; a turn `matches` when it shares a word of the query or answers the recalled
+message's question), and every item with the date it was said (`said_at`: a message's
+own, a memory's first source's).
 """
 
 import math
@@ -60,7 +63,11 @@ _VOWEL = re.compile(r"[aeiouy]")
 
 @dataclass(frozen=True)
 class Turn:
-    """A message next to a recalled one, as context; `matches` if it shares a query word."""
+    """A message next to a recalled one, as context.
+
+    `matches`: it bears on the query too, by sharing a word of it, or by being the reply
+    to a recalled message that asks something.
+    """
 
     id: int
     role: str
@@ -175,16 +182,11 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     return scores
 
 
-def _turn(message: object, query_terms: set[str]) -> Turn | None:
+def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
     if message is None:
         return None
-    return Turn(
-        message.id,
-        message.role,
-        message.head,
-        message.created_at,
-        bool(query_terms & set(terms(message.head))),
-    )
+    matches = answers or bool(query_terms & set(terms(message.head)))
+    return Turn(message.id, message.role, message.head, message.created_at, matches)
 
 
 def recall(
@@ -262,41 +264,42 @@ def recall(
             )
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
-    return _sourced(
+    if with_context:
+        chosen = _with_context(user=user, persona=persona, items=chosen, query_terms=query_terms)
+    return _sourced(user=user, persona=persona, items=chosen)
+
+
+def _with_context(
+    *, user: User, persona: PersonaProfile, items: list[Recalled], query_terms: set[str]
+) -> list[Recalled]:
+    neighbours = chat_selectors.message_neighbours(
         user=user,
         persona=persona,
-        items=chosen,
-        query_terms=query_terms,
-        with_context=with_context,
+        ids=[item.id for item in items if item.kind == "message"],
+        head_chars=_scan_chars(),
     )
+    found = []
+    for item in items:
+        before, after = neighbours.get(item.id, (None, None))
+        # A recalled message that asks something: the turn after it is the answer.
+        answers = "?" in item.content
+        found.append(
+            replace(
+                item,
+                before=_turn(before, query_terms),
+                after=_turn(after, query_terms, answers=answers),
+            )
+        )
+    return found
 
 
-def _sourced(
-    *,
-    user: User,
-    persona: PersonaProfile,
-    items: list[Recalled],
-    query_terms: set[str],
-    with_context: bool,
-) -> list[Recalled]:
+def _sourced(*, user: User, persona: PersonaProfile, items: list[Recalled]) -> list[Recalled]:
     memory_ids = [item.id for item in items if item.kind == "memory"]
     sources = selectors.memory_sources(user=user, persona=persona, memory_ids=memory_ids)
-    neighbours = {}
-    if with_context:
-        neighbours = chat_selectors.message_neighbours(
-            user=user,
-            persona=persona,
-            ids=[item.id for item in items if item.kind == "message"],
-            head_chars=_scan_chars(),
-        )
     found = []
     for item in items:
         if item.kind == "memory":
             ids, said_at = sources.get(item.id, ((), None))
-            found.append(replace(item, source_message_ids=ids, said_at=said_at))
-        else:
-            before, after = neighbours.get(item.id, (None, None))
-            found.append(
-                replace(item, before=_turn(before, query_terms), after=_turn(after, query_terms))
-            )
+            item = replace(item, source_message_ids=ids, said_at=said_at)
+        found.append(item)
     return found

@@ -213,3 +213,16 @@ def test_the_index_exists_for_this_database():
             cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%search_idx'")
             expected = {"chat_message_search_idx", "memory_search_idx"}
         assert expected <= {name for (name,) in cursor.fetchall()}
+
+
+def test_the_reply_to_a_recalled_question_bears_on_the_query(user, luna):
+    conversation = _conversation(user, luna)
+    question, answer, _ = _bulk(
+        conversation,
+        ["Where did you go on that road trip?", "Up the coast to Oregon", "Fun!"],
+    )
+
+    items = recall(user=user, persona=luna, query="road trip", k=1)
+
+    assert items[0].id == question.id
+    assert (items[0].after.id, items[0].after.matches) == (answer.id, True)
