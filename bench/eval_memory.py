@@ -13,7 +13,8 @@ of categories 1-4 is then asked through `memory.recall.recall` for the pair, lik
 search API does, and the returned items are mapped back to LoCoMo turns through their
 `source_message_ids` and the turns of their `context` that bear on the question (`matches`:
 sharing a word of it, or answering a recalled question), as the API shows them. A question's
-evidence recall@k is the share of its evidence turns among the top k items; the table averages it over questions, per category.
+evidence recall@k is the share of its evidence turns among the top k items; the table
+averages it over questions, per category.
 
 The baseline, computed in the same run: plain Okapi BM25 over the pair's messages (lowercase
 words of two letters or more, no stemming, no stop words, no dates, no memories).
