@@ -11,8 +11,9 @@ comparable (different corpora):
     score = BM25(query, item) * weight
 
 BM25 (k1=1.2, b=0.75) runs over the candidates. The weight is 0.5 + importance / 10 for a
-memory (x1.25 when pinned) and 0.8 for a message. Recency only breaks ties. Pinned
-memories without any overlap fill the slots that are left, with score 0.0.
+memory (x1.25 when pinned) and 0.8 for a message, doubled for an item said in the period
+a date in the query names ("in June 2023", "on May 3, 2023"). Recency only breaks ties.
+Pinned memories without any overlap fill the slots that are left, with score 0.0.
 
 A recalled message comes with the good turns around it in its conversation (`before`,
 `after`; a turn `matches` when it shares a word of the query or answers the recalled
@@ -25,7 +26,7 @@ import re
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 
@@ -42,6 +43,7 @@ PINNED_BOOST = 1.25
 CANDIDATES = 100
 PINNED_LIMIT = 400
 MAX_QUERY_WORDS = 12
+DATE_BOOST = 2.0
 # Embeddings: a close memory counts like a strong lexical match.
 SIMILARITY_THRESHOLD = 0.5
 SEMANTIC_WEIGHT = 3.0
@@ -182,6 +184,71 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     return scores
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"((?:19|20)\d\d)"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DATE_FORMS = [
+    ("day", re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.I), (2, 1, 3)),
+    ("day", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.I), (1, 2, 3)),
+    ("month", re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?{_YEAR}\b", re.I), (None, 1, 2)),
+    ("year", re.compile(rf"\b(?:in|during|of)\s+{_YEAR}\b", re.I), (None, None, 1)),
+]
+
+
+def named_period(text: str) -> tuple[datetime, datetime] | None:
+    """Return the period a date in `text` names ("on May 3, 2023", "in June 2023", "in 2022").
+
+    A day stands for that day and the one on either side (time zones, "the day before"),
+    a month or a year for itself; [start, end) in UTC. None when `text` names no date.
+    """
+    for precision, pattern, (day_at, month_at, year_at) in _DATE_FORMS:
+        found = pattern.search(text)
+        if not found:
+            continue
+        year = int(found[year_at])
+        month = _MONTHS[found[month_at].lower()] if month_at else 1
+        try:
+            if precision == "day":
+                day = datetime(year, month, int(found[day_at]), tzinfo=UTC)
+                return day - timedelta(days=1), day + timedelta(days=2)
+        except ValueError:
+            continue  # "February 30"
+        if precision == "month":
+            start = datetime(year, month, 1, tzinfo=UTC)
+            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            return start, end
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return None
+
+
+def _dated(item: Recalled, window: tuple[datetime, datetime]) -> Recalled:
+    # Said in the period the query names: as strong a sign as a second matching word.
+    if window[0] <= item.created_at < window[1]:
+        return replace(item, score=item.score * DATE_BOOST)
+    return item
+
+
 def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
     if message is None:
         return None
@@ -262,6 +329,9 @@ def recall(
                     said_at=message.created_at,
                 )
             )
+    window = named_period(query)
+    if window is not None:
+        ranked = [_dated(item, window) for item in ranked]
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
     if with_context:

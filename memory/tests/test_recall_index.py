@@ -1,12 +1,14 @@
 """Recall searches the database's full-text index over a pair's whole history."""
 
+from datetime import UTC, datetime
+
 import pytest
 from django.db import connection
 from django.utils import timezone
 
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
-from memory.recall import recall
+from memory.recall import named_period, recall
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -226,3 +228,34 @@ def test_the_reply_to_a_recalled_question_bears_on_the_query(user, luna):
 
     assert items[0].id == question.id
     assert (items[0].after.id, items[0].after.matches) == (answer.id, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Who came on May 3, 2023?", (2023, 5, 2), (2023, 5, 5)),
+        ("what happened on 3 June, 2023", (2023, 6, 2), (2023, 6, 5)),
+        ("the week before August 3rd 2023", (2023, 8, 2), (2023, 8, 5)),
+        ("What did I start in December 2023?", (2023, 12, 1), (2024, 1, 1)),
+        ("Where did we go in 2022?", (2022, 1, 1), (2023, 1, 1)),
+    ],
+)
+def test_a_date_in_the_query_names_a_period(text, start, end):
+    assert named_period(text) == (datetime(*start, tzinfo=UTC), datetime(*end, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("text", ["What may I do?", "on February 30, 2023", "room 2023"])
+def test_no_date_no_period(text):
+    assert named_period(text) is None
+
+
+def test_what_was_said_in_the_period_a_question_names_comes_first(user, luna):
+    conversation = _conversation(user, luna)
+    june, december = _bulk(conversation, ["My pottery class"] * 2)
+    ChatMessage.objects.filter(pk=june.pk).update(created_at=datetime(2023, 6, 3, tzinfo=UTC))
+    ChatMessage.objects.filter(pk=december.pk).update(created_at=datetime(2023, 12, 9, tzinfo=UTC))
+
+    items = recall(user=user, persona=luna, query="Which class in June 2023?", k=2)
+    assert [item.id for item in items] == [june.id, december.id]
+    items = recall(user=user, persona=luna, query="Which class?", k=2)
+    assert [item.id for item in items] == [december.id, june.id]
