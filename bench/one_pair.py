@@ -273,6 +273,10 @@ def seed(scale: Scale) -> dict:
             )
         inserted = time.perf_counter() - started
         with connection.cursor() as cursor:
+            if indexes:
+                # The copied rows' deferred foreign-key checks, now: an index can't be
+                # built on a table with checks pending.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for _, definition in indexes:
                 cursor.execute(definition)
         rng = random.Random(SEED + 1)

@@ -133,7 +133,7 @@ def message_recall_candidates(
     *,
     user: User,
     persona: PersonaProfile,
-    counts: Mapping[str, int],
+    counts: Mapping[str, tuple[int, int]],
     exclude_ids: Collection[int] = (),
     limit: int,
     head_chars: int,

@@ -91,10 +91,11 @@ MEMORY_INDEX = FullTextIndex(table=ConversationMemory._meta.db_table, fts_table=
 
 def recall_word_counts(
     *, user: User, persona: PersonaProfile, words: Sequence[str]
-) -> tuple[dict[str, int], dict[str, int]]:
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
     """Return how many of the pair's memories, and of its messages, hold each of `words`.
 
-    Counted up to `mybella.core.fulltext.COMMON_AT` + 1, in one query (none without words).
+    Per word: (the pair's rows, all rows), each counted up to
+    `mybella.core.fulltext.COMMON_AT` + 1, in one query (none without words).
     """
     memories, messages = word_counts(
         [MEMORY_INDEX, chat_selectors.MESSAGE_INDEX],
@@ -109,7 +110,7 @@ def memory_recall_candidates(
     *,
     user: User,
     persona: PersonaProfile,
-    counts: Mapping[str, int],
+    counts: Mapping[str, tuple[int, int]],
     limit: int,
     head_chars: int,
 ) -> list[ConversationMemory]:

@@ -9,7 +9,9 @@ whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on
    would make ranking cost grow with the history;
 2. ranks the rows matching any rare word, best first, in the database (FTS5's `bm25()`;
    on PostgreSQL a sum of `ts_rank` per word weighted by the word's rarity), with
-   `ORDER BY ... LIMIT`;
+   `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too are matched without
+   the pair token (bm25() would count all the pair's rows for it) and the pair is kept by a
+   join;
 3. with common words only, takes the newest rows holding all of them (else any of them):
    the index walks its rows newest first and stops at the limit.
 
@@ -49,11 +51,13 @@ def _pair_token(user_id: int, persona_id: int) -> str:
 
 def word_counts(
     indexes: Sequence[FullTextIndex], *, user_id: int, persona_id: int, words: Sequence[str]
-) -> list[dict[str, int]]:
-    """Return, for each index, how many of the pair's rows hold each word (up to `COMMON_AT`+1).
+) -> list[dict[str, tuple[int, int]]]:
+    """Return, for each index and word, how many of the pair's rows and of all rows hold it.
 
-    One query for all indexes and words (none without words); each count reads at most
-    `COMMON_AT` + 1 entries of the index. Words are lowercased and deduplicated.
+    Each count stops at `COMMON_AT` + 1, so it reads at most that many entries of the index;
+    one query for all indexes and words (none without words). Words are lowercased and
+    deduplicated. PostgreSQL counts the pair's rows only (its ranking scans no more), and
+    gives that count twice.
     """
     words = list(dict.fromkeys(word.lower() for word in words if word))
     if not words or not indexes:
@@ -68,20 +72,28 @@ def word_counts(
                     f"AND {_PG_VECTOR} @@ plainto_tsquery('english', %s) LIMIT %s) c)"
                 )
                 params += [user_id, persona_id, word, COMMON_AT + 1]
+                parts.append("NULL")
             else:
-                parts.append(
+                count = (
                     f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
                     f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
                 )
-                match = f"{_pair_token(user_id, persona_id)} AND {_fts_phrase(word)}"
-                params += [match, COMMON_AT + 1]
+                parts += [count, count]
+                pair = _pair_token(user_id, persona_id)
+                params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
+                params += [_fts_phrase(word), COMMON_AT + 1]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
-        row = [int(count) for count in cursor.fetchone()]
-    return [
-        dict(zip(words, row[n * len(words) : (n + 1) * len(words)], strict=True))
-        for n in range(len(indexes))
-    ]
+        row = cursor.fetchone()
+    counts = iter(zip(row[::2], row[1::2], strict=True))
+    found = []
+    for _ in indexes:
+        by_word = {}
+        for word in words:
+            mine, everywhere = next(counts)
+            by_word[word] = (int(mine), int(mine if everywhere is None else everywhere))
+        found.append(by_word)
+    return found
 
 
 def search_sql(
@@ -89,7 +101,7 @@ def search_sql(
     *,
     user_id: int,
     persona_id: int,
-    counts: Mapping[str, int],
+    counts: Mapping[str, tuple[int, int]],
     limit: int,
     head_chars: int,
     exclude_ids: Collection[int] = (),
@@ -102,16 +114,19 @@ def search_sql(
     (higher is better; 0.0 for rows found by common words only) and `columns`, best first,
     at most `limit` rows, none of `exclude_ids`. None when no row holds any of the words.
     """
-    if not any(counts.values()) or limit <= 0:
+    if not any(mine for mine, _ in counts.values()) or limit <= 0:
         return None
     words = list(counts)
-    rare = {word: n for word, n in counts.items() if 0 < n <= COMMON_AT}
+    rare = {word: mine for word, (mine, _) in counts.items() if 0 < mine <= COMMON_AT}
+    rare_everywhere = all(counts[word][1] <= COMMON_AT for word in rare)
     exclude = [int(i) for i in exclude_ids]
     inner_limit = limit + len(exclude)
     if connection.vendor == "postgresql":
         sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit)
     else:
-        sql, params = _sqlite_ranked(index, user_id, persona_id, rare, words, inner_limit)
+        sql, params = _sqlite_ranked(
+            index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
+        )
     not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))})" if exclude else ""
     extra = "".join(f", t.{column}" for column in columns)
     outer = (
@@ -129,9 +144,22 @@ def _sqlite_ranked(
     rare: dict[str, int],
     words: list[str],
     limit: int,
+    *,
+    rare_everywhere: bool,
 ) -> tuple[str, list[object]]:
     pair = _pair_token(user_id, persona_id)
     fts = index.fts_table
+    if rare and rare_everywhere:
+        # bm25() counts the rows of every phrase of the query: with the pair token among
+        # them that is the pair's whole history. Words rare in the whole index are ranked
+        # alone, all their rows (a bounded few), and the pair is kept by the join.
+        sql = (
+            f"SELECT f.rowid AS id, -bm25({fts}, 1.0, 0.0) AS score FROM {fts} f "
+            f"JOIN {index.table} t ON t.id = f.rowid "
+            f"WHERE {fts} MATCH %s AND t.user_id = %s AND t.persona_id = %s "
+            f"ORDER BY bm25({fts}, 1.0, 0.0), f.rowid DESC LIMIT %s"
+        )
+        return sql, [" OR ".join(map(_fts_phrase, rare)), user_id, persona_id, limit]
     if rare:
         match = f"{pair} AND ({' OR '.join(map(_fts_phrase, rare))})"
         # Weights per column: the content counts, the pair token (in every row) does not.
