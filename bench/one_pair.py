@@ -295,12 +295,8 @@ def seed(scale: Scale) -> dict:
             ),
             batch_size=5_000,
         )
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(f"ANALYZE {table}")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
     return {
         "messages": scale.messages,
         "how": f"seeded in {time.perf_counter() - started:.0f} s (messages {inserted:.0f} s)",

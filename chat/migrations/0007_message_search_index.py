@@ -9,8 +9,10 @@ chat_chatmessage would stop SQLite from remaking that table in later migrations.
 A later migration that remakes chat_chatmessage on SQLite drops these triggers with it
 and must create them again (memory's test_the_index_exists_for_this_database checks).
 
-PostgreSQL: a GIN index on the messages' English `tsvector` (the expression recall
-queries with), which follows every write by itself.
+PostgreSQL: a stored generated column `search_vector` (the content's English `tsvector`;
+not a model field: the database fills it on every write, and no query of Django's names
+it) with a GIN index. Stored, so that checking a row against a query costs no
+`to_tsvector` (a search for common words walks the newest rows).
 
 Reversible: going back drops what was created. Other databases get no index.
 """
@@ -56,12 +58,16 @@ SQLITE_FORWARD = [
     SELECT id, content, 'p' || user_id || 'x' || persona_id FROM chat_chatmessage
     WHERE status = 'ok' AND role IN ('user', 'assistant') AND provider <> 'greeting'""",
 ]
-POSTGRESQL_FORWARD = [
+POSTGRESQL_BACKWARD = [
     "DROP INDEX IF EXISTS chat_message_search_idx",
-    "CREATE INDEX chat_message_search_idx ON chat_chatmessage "
-    "USING gin (to_tsvector('english'::regconfig, content))",
+    "ALTER TABLE chat_chatmessage DROP COLUMN IF EXISTS search_vector",
 ]
-POSTGRESQL_BACKWARD = ["DROP INDEX IF EXISTS chat_message_search_idx"]
+POSTGRESQL_FORWARD = [
+    *POSTGRESQL_BACKWARD,
+    "ALTER TABLE chat_chatmessage ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED",
+    "CREATE INDEX chat_message_search_idx ON chat_chatmessage USING gin (search_vector)",
+]
 
 
 def _run(statements: dict[str, list[str]]):

@@ -6,8 +6,8 @@ pair inside the index. Triggers keep it in step with inserts, edits and deletes;
 backfilled here. (Why contentless, and what a later migration remaking the table owes
 the triggers: see chat's 0007_message_search_index.)
 
-PostgreSQL: a GIN index on the memories' English `tsvector` (the expression recall
-queries with), which follows every write by itself.
+PostgreSQL: a stored generated column `search_vector` (the content's English `tsvector`,
+not a model field) with a GIN index, as for the messages.
 
 Reversible: going back drops what was created. Other databases get no index.
 """
@@ -45,12 +45,16 @@ SQLITE_FORWARD = [
     """INSERT INTO memory_fts(rowid, content, pair)
     SELECT id, content, 'p' || user_id || 'x' || persona_id FROM memory_conversationmemory""",
 ]
-POSTGRESQL_FORWARD = [
+POSTGRESQL_BACKWARD = [
     "DROP INDEX IF EXISTS memory_search_idx",
-    "CREATE INDEX memory_search_idx ON memory_conversationmemory "
-    "USING gin (to_tsvector('english'::regconfig, content))",
+    "ALTER TABLE memory_conversationmemory DROP COLUMN IF EXISTS search_vector",
 ]
-POSTGRESQL_BACKWARD = ["DROP INDEX IF EXISTS memory_search_idx"]
+POSTGRESQL_FORWARD = [
+    *POSTGRESQL_BACKWARD,
+    "ALTER TABLE memory_conversationmemory ADD COLUMN search_vector tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('english'::regconfig, content)) STORED",
+    "CREATE INDEX memory_search_idx ON memory_conversationmemory USING gin (search_vector)",
+]
 
 
 def _run(statements: dict[str, list[str]]):

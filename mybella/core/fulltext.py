@@ -1,8 +1,8 @@
 """Search one (user, persona) pair's rows in the database's own full-text index.
 
 The indexes are made by the apps' migrations: on SQLite an FTS5 table (porter stemming)
-whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on
-`to_tsvector('english', content)`. Each search:
+whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on a stored
+generated column `search_vector` (`to_tsvector('english', content)`). Each search:
 
 1. counts, per word, the pair's matching rows up to `COMMON_AT` (`word_counts`, one
    bounded query for several indexes): a word matching more is common, says little, and
@@ -28,8 +28,8 @@ from django.db import connection
 
 # A word held by more of a pair's rows than this is common: it is not ranked by.
 COMMON_AT = 2000
-# tsvector of this exact expression is what the PostgreSQL GIN indexes are built on.
-_PG_VECTOR = "to_tsvector('english'::regconfig, t.content)"
+# The stored tsvector column (to_tsvector('english', content)) the GIN indexes are on.
+_PG_VECTOR = "t.search_vector"
 
 
 @dataclass(frozen=True)
