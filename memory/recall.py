@@ -270,10 +270,10 @@ def recall(
 
     With `query_embedding` (when the configured model offers embeddings), memories whose
     stored embedding is close to it count as relevant too, whatever their words.
-    `with_context` adds the turns around each message (`before`, `after`): one query.
-    Run at most six queries, however long the pair's history: the words' counts, the
+    `with_context` adds the turns around each message (`before`, `after`).
+    Run at most seven queries, however long the pair's history: the words' counts, the
     ranked memories and messages (each only when some hold a word), the pinned memories,
-    the memories' sources (only when memories are recalled), and the context.
+    the memories' sources (only when memories are recalled), and the context (two).
     """
     words = query_words(query)
     query_terms = set(terms(query))

@@ -223,7 +223,7 @@ def test_the_number_of_queries_does_not_grow_with_history(
     for n in range(5):
         _memory(user, luna, f"Grows tomatoes in bed {n}", sources=messages[n : n + 2])
 
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(7):
         items = recall(user=user, persona=luna, query="how are the tomatoes growing?", k=8)
 
     assert len(items) == 8
