@@ -11,8 +11,10 @@ runs it, as the task the import enqueues (the immediate tasks backend runs it at
 same history goes into a second persona without extraction ("messages only"). Each question
 of categories 1-4 is then asked through `memory.recall.recall` for the pair, like the memory
 search API does, and the returned items are mapped back to LoCoMo turns through their
-`source_message_ids`. A question's evidence recall@k is the share of its evidence turns among
-the top k items; the table averages it over questions, per category.
+`source_message_ids` and the turns of their `context` that bear on the question (`matches`:
+sharing a word of it, or answering a recalled question), as the API shows them. A question's
+evidence recall@k is the share of its evidence turns among the top k items; the table
+averages it over questions, per category.
 
 The baseline, computed in the same run: plain Okapi BM25 over the pair's messages (lowercase
 words of two letters or more, no stemming, no stop words, no dates, no memories).
@@ -394,12 +396,20 @@ def import_dialogue(dialogue: Dialogue, *, user: Any, persona_name: str, extract
 
 
 def ask(pair: Pair, question: str, k: int) -> list[tuple[str, ...]]:
-    """Ask the recall selector for the pair's top `k`; return each item's LoCoMo turns."""
+    """Ask the recall selector for the pair's top `k`; return each item's LoCoMo turns.
+
+    An item's turns: its sources (a message stands for itself) and the turns shown around
+    it that bear on the question (`Turn.matches`).
+    """
     from memory.recall import recall
 
     items = recall(user=pair.user, persona=pair.persona, query=question, k=k)
     return [
-        tuple(pair.turn_of[i] for i in item.source_message_ids if i in pair.turn_of)
+        tuple(
+            pair.turn_of[i]
+            for i in (*item.source_message_ids, *(turn.id for turn in item.context if turn.matches))
+            if i in pair.turn_of
+        )
         for item in items
     ]
 
@@ -505,7 +515,8 @@ def report(run: Run, *, data: Path, total_seconds: float, model: str) -> str:
         f"{'' if dialogues == 1 else 's'}, {c.get('turns', 0):,} turns, "
         f"{c.get('questions', 0):,} questions (categories 1-4).",
         "Evidence recall@k: the share of a question's evidence turns among the top k results",
-        "(a message stands for itself, a memory for its source messages), averaged over questions.",
+        "(a message stands for itself and the turns of its context that bear on the question,",
+        "a memory for its source messages), averaged over questions.",
         "",
         format_table(summarize(run.results, run.methods, run.ks), run.methods, run.ks),
         "",

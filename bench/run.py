@@ -5,6 +5,10 @@
     make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench
                                    # PostgreSQL: databases mybella_bench_10k and mybella_bench_1m
     .venv/bin/python -m bench.run --scales 10k --requests 50 --rounds 1   # a quick look
+    make bench BENCH_ARGS="--shapes one-pair"   # only one pair with a long history (1k, 1M)
+
+Two shapes: many pairs with the same history (here), and one pair whose history grows
+(`bench.one_pair`, printed after).
 
 Django reads its settings once, from the environment, so every database gets its own
 processes: one to migrate and seed (or reuse) it, then measuring rounds that alternate
@@ -234,6 +238,11 @@ def report(prepared: dict[str, dict], measured: dict[str, dict], *, rounds: int)
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark at every scale and print the table; return 0 whatever it shows."""
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--shapes",
+        default="pairs,one-pair",
+        help="comma-separated: pairs (many pairs, same history), one-pair (one long history)",
+    )
     parser.add_argument("--scales", default=",".join(SCALE_ORDER), help="comma-separated")
     parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
     parser.add_argument("--rounds", type=int, default=4, help="alternating measuring rounds")
@@ -254,13 +263,41 @@ def main(argv: list[str] | None = None) -> int:
             round_no=args.round,
         )
 
+    shapes = set(args.shapes.lower().replace(" ", "").split(","))
+    if not shapes or shapes - {"pairs", "one-pair"}:
+        parser.error("--shapes: pairs, one-pair or both")
+    rounds = max(1, min(args.rounds, args.requests))
+    incoming = os.environ.get("DATABASE_URL", "").strip()
+    if "pairs" in shapes:
+        _many_pairs(args, incoming=incoming, rounds=rounds, fresh=fresh, parser=parser)
+    if "one-pair" in shapes:
+        from bench import one_pair
+
+        print(
+            one_pair.run(
+                incoming=incoming,
+                scales=list(one_pair.SCALES),
+                requests=args.requests,
+                rounds=rounds,
+                fresh=fresh,
+            )
+        )
+    return 0
+
+
+def _many_pairs(
+    args: argparse.Namespace,
+    *,
+    incoming: str,
+    rounds: int,
+    fresh: bool,
+    parser: argparse.ArgumentParser,
+) -> None:
     scales = [s for s in SCALE_ORDER if s in args.scales.lower().replace(" ", "").split(",")]
     if not scales:
         parser.error(f"--scales: choose among {', '.join(SCALE_ORDER)}")
-    rounds = max(1, min(args.rounds, args.requests))
     DATA_DIR.mkdir(exist_ok=True)
     (DATA_DIR / ".gitignore").write_text("*\n")
-    incoming = os.environ.get("DATABASE_URL", "").strip()
     urls = {scale: database_url(scale, incoming) for scale in scales}
 
     prepared = {}
@@ -294,7 +331,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     if max(load_before, load_after) > cores / 2:
         print("Other work was running: the tails (p95, p99) are noisier than on an idle machine.")
-    return 0
 
 
 def _redacted(url: str) -> str:

@@ -3,16 +3,16 @@
 The apps above chat (memory) read messages only through these functions too.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
-from functools import reduce
-from operator import or_
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
+from mybella.core.fulltext import FullTextIndex, search_sql
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -203,36 +203,95 @@ def conversation_get(*, pk: int) -> Conversation | None:
     return Conversation.objects.select_related("user", "persona").filter(pk=pk).first()
 
 
+MESSAGE_INDEX = FullTextIndex(
+    table=ChatMessage._meta.db_table,
+    fts_table="chat_message_fts",
+    where="t.status = 'ok' AND t.role IN ('user', 'assistant') AND t.provider <> 'greeting'",
+)
+
+
 def message_recall_candidates(
     *,
     user: User,
     persona: PersonaProfile,
-    needles: Sequence[str],
+    counts: Mapping[str, tuple[int, int]],
     exclude_ids: Collection[int] = (),
     limit: int,
     head_chars: int,
 ) -> list[ChatMessage]:
-    """Return the pair's newest good messages containing any of `needles`, up to `limit`.
+    """Return up to `limit` of the pair's good messages that hold any of the words, best first.
 
-    Good: finished, said by the user or the persona, and not the persona's greeting (its
-    own opening line is nothing to recall). Each carries only `id`, `created_at` and
-    `head`, the first `head_chars` characters of its content. No needles, no query.
+    `counts` are the words' matches in `MESSAGE_INDEX` (`mybella.core.fulltext.word_counts`).
+    Ranked by the database's full-text index over the pair's whole history (see
+    `mybella.core.fulltext`; words are stemmed by the index). Good: finished, said by the
+    user or the persona, and not the persona's greeting (its own opening line is nothing
+    to recall). Each carries `id`, `created_at`, `score` and `head`, the first
+    `head_chars` characters of its content. No matches, no query.
     """
-    matches = reduce(or_, (Q(content__icontains=needle) for needle in needles), Q(pk__in=[]))
-    return list(
-        ChatMessage.objects.filter(
-            matches,
-            user=user,
-            persona=persona,
-            status=ChatMessage.Status.OK,
-            role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
-        )
-        .exclude(id__in=list(exclude_ids))
-        .exclude(provider="greeting")
-        .annotate(head=Left("content", head_chars))
-        .only("id", "created_at")
-        .order_by("-created_at", "-id")[:limit]
+    query = search_sql(
+        MESSAGE_INDEX,
+        user_id=user.pk,
+        persona_id=persona.pk,
+        counts=counts,
+        limit=limit,
+        head_chars=head_chars,
+        exclude_ids=exclude_ids,
     )
+    return list(ChatMessage.objects.raw(*query)) if query else []
+
+
+@dataclass(frozen=True)
+class Neighbour:
+    """A good message next to another one in its conversation."""
+
+    id: int
+    role: str
+    created_at: datetime
+    head: str
+
+
+def message_neighbours(
+    *, user: User, persona: PersonaProfile, ids: Collection[int], head_chars: int
+) -> dict[int, tuple[Neighbour | None, Neighbour | None]]:
+    """Return, by id, the good message before and after each of the pair's messages `ids`.
+
+    Neighbours are taken in the message's own conversation; `head` is the first
+    `head_chars` characters of their content. Two queries (none without ids), each
+    neighbour found through the thread index.
+    """
+    if not ids:
+        return {}
+    good = ChatMessage.objects.filter(
+        user=user,
+        persona=persona,
+        conversation_id=OuterRef("conversation_id"),
+        status=ChatMessage.Status.OK,
+        role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
+    ).exclude(content="")
+    # A range on the thread index, the messages of the same instant ordered by id.
+    same_instant = Q(created_at=OuterRef("created_at"))
+    before = good.filter(created_at__lte=OuterRef("created_at")).exclude(
+        same_instant & Q(id__gte=OuterRef("id"))
+    )
+    after = good.filter(created_at__gte=OuterRef("created_at")).exclude(
+        same_instant & Q(id__lte=OuterRef("id"))
+    )
+    links = list(
+        ChatMessage.objects.filter(user=user, persona=persona, id__in=list(ids))
+        .annotate(
+            before_id=Subquery(before.order_by("-created_at", "-id").values("id")[:1]),
+            after_id=Subquery(after.order_by("created_at", "id").values("id")[:1]),
+        )
+        .values_list("id", "before_id", "after_id")
+    )
+    wanted = {i for link in links for i in link[1:] if i is not None}
+    found = {
+        m.id: Neighbour(m.id, m.role, m.created_at, m.head)
+        for m in ChatMessage.objects.filter(user=user, persona=persona, id__in=wanted)
+        .annotate(head=Left("content", head_chars))
+        .only("id", "role", "created_at")
+    }
+    return {i: (found.get(b), found.get(a)) for i, b, a in links}
 
 
 def messages_for_extraction(*, ids: Iterable[int]) -> QuerySet[ChatMessage]:

@@ -41,23 +41,17 @@ def _cut_around(query: str, text: str, max_chars: int) -> str:
     return snippet(text, query, max_chars)
 
 
-def _worth_recalling(
-    items: list[Recalled], *, user: User, persona: PersonaProfile, message: ChatMessage
-) -> list[Recalled]:
+def _worth_recalling(items: list[Recalled], *, message: ChatMessage) -> list[Recalled]:
     """Return the recalled items a reply may bring up as remembered.
 
-    Not a memory a newer one superseded, and not a memory learnt from the very message
-    being answered alone (with the immediate task backend it is already stored): telling
-    the user what they said a second ago is no remembering.
+    Not a memory learnt from the very message being answered alone (with the immediate
+    task backend it is already stored): telling the user what they said a second ago is no
+    remembering. (Recall never returns a memory a newer one superseded.)
     """
-    superseded = selectors.memory_superseded_ids(
-        user=user, persona=persona, ids=[item.id for item in items if item.kind == "memory"]
-    )
     return [
         item
         for item in items
-        if item.kind != "memory"
-        or (item.id not in superseded and set(item.source_message_ids) != {message.id})
+        if item.kind != "memory" or set(item.source_message_ids) != {message.id}
     ]
 
 
@@ -86,8 +80,9 @@ def prompt_context(
             k=RECALL_K + RECALL_SPARE,
             exclude_message_ids=[message.id],
             query_embedding=_query_embedding(provider, text),
+            with_context=False,  # the prompt takes the recalled texts alone
         )
-        recalled = _worth_recalling(found, user=user, persona=persona, message=message)[:RECALL_K]
+        recalled = _worth_recalling(found, message=message)[:RECALL_K]
         services.memory_mark_recalled(
             user=user,
             persona=persona,

@@ -1,27 +1,34 @@
 """Recall what one (user, persona) pair has said and remembered that bears on a new message.
 
-Pure ranking: the candidates come from bounded SQL scoped to the pair, in the selectors
-(`memory.selectors.memory_recall_candidates`, `chat.selectors.message_recall_candidates`),
-and are ranked here in Python:
+The database finds the candidates: its full-text index (FTS5 on SQLite, a GIN-indexed
+`tsvector` on PostgreSQL) ranks the pair's whole history of messages, and separately its
+memories, for the words of the query and hands back the best `CANDIDATES` of each
+(`chat.selectors.message_recall_candidates`, `memory.selectors.memory_recall_candidates`).
 
-    score = BM25(query, item) * recency * weight
+The two lists are ranked on one scale here, because the indexes' own scores are not
+comparable (different corpora):
 
-BM25 (k1=1.2, b=0.75) runs over the candidate set. Recency is 0.5 + 0.5 * 2^(-age / half-life),
-so old items keep half their weight (half-life 30 days for memories, 7 for messages). The
-weight is 0.5 + importance / 10 for a memory (x1.25 when pinned) and 0.8 for a message. Only
-items sharing a term with the query count; pinned memories without any overlap fill the
-slots that are left, with score 0.0.
+    score = BM25(query, item) * weight
+
+BM25 (k1=1.2, b=0.75) runs over the candidates. The weight is 0.5 + importance / 10 for a
+memory (x1.25 when pinned) and 0.8 for a message, doubled for an item said in the period
+a date in the query names ("in June 2023", "on May 3, 2023"). Recency only breaks ties.
+Pinned memories without any overlap fill the slots that are left, with score 0.0.
+
+A recalled message comes with the good turns around it in its conversation (`before`,
+`after`; a turn `matches` when it shares a word of the query or answers the recalled
+message's question), and every item with the date it was said (`said_at`: a message's
+own, a memory's first source's).
 """
 
 import math
 import re
 from collections import Counter
 from collections.abc import Collection
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
-from django.utils import timezone
 
 from chat import selectors as chat_selectors
 from memory import selectors
@@ -30,12 +37,13 @@ from mybella.users.models import User
 from personas.models import PersonaProfile
 
 K1, B = 1.2, 0.75
-MEMORY_HALF_LIFE = timedelta(days=30)
-MESSAGE_HALF_LIFE = timedelta(days=7)
 MESSAGE_WEIGHT = 0.8
 PINNED_BOOST = 1.25
-CANDIDATE_LIMIT = 400
-MAX_SQL_TERMS = 8
+# Of each index, at least this many of its best are ranked together (more when k is larger).
+CANDIDATES = 100
+PINNED_LIMIT = 400
+MAX_QUERY_WORDS = 12
+DATE_BOOST = 2.0
 # Embeddings: a close memory counts like a strong lexical match.
 SIMILARITY_THRESHOLD = 0.5
 SEMANTIC_WEIGHT = 3.0
@@ -56,6 +64,21 @@ _VOWEL = re.compile(r"[aeiouy]")
 
 
 @dataclass(frozen=True)
+class Turn:
+    """A message next to a recalled one, as context.
+
+    `matches`: it bears on the query too, by sharing a word of it, or by being the reply
+    to a recalled message that asks something.
+    """
+
+    id: int
+    role: str
+    content: str
+    created_at: datetime
+    matches: bool
+
+
+@dataclass(frozen=True)
 class Recalled:
     """A memory or a past message of the pair, with how well it fits the query."""
 
@@ -65,6 +88,13 @@ class Recalled:
     score: float
     source_message_ids: tuple[int, ...]  # a memory's sources; a message's own id
     created_at: datetime
+    said_at: datetime | None = None  # a message's time; a memory's first source's
+    before: Turn | None = None  # the message's previous good turn in its conversation
+    after: Turn | None = None  # and the next one
+    context: tuple[Turn, ...] = field(default=(), init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "context", tuple(t for t in (self.before, self.after) if t))
 
 
 def _stem(word: str) -> str:
@@ -97,6 +127,16 @@ def _needle(term: str) -> str:
     return term[:-1] if term.endswith("i") and len(term) > 3 else term
 
 
+def query_words(text: str) -> list[str]:
+    """Return the words of `text` for the full-text index: lowercase, no stop words, unstemmed.
+
+    The index stems them itself. Longest first, at most `MAX_QUERY_WORDS`.
+    """
+    words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+    unique = dict.fromkeys(word for word in words if word not in STOP_WORDS)
+    return sorted(unique, key=lambda word: (-len(word), word))[:MAX_QUERY_WORDS]
+
+
 def _scan_chars() -> int:
     # Anything stored within the limits is read whole; older, longer rows only this far.
     return max(settings.CHAT_MESSAGE_MAX_CHARS, limits.MEMORY_MAX_CHARS)
@@ -119,11 +159,6 @@ def snippet(text: str, query: str, max_chars: int = limits.SNIPPET_MAX_CHARS) ->
     head = "…" if start > 0 else ""
     tail = "…" if end < len(text) else ""
     return f"{head}{text[start:end].strip()}{tail}"
-
-
-def _recency(created_at: datetime, now: datetime, half_life: timedelta) -> float:
-    age = max((now - created_at) / half_life, 0.0)
-    return 0.5 + 0.5 * 0.5**age
 
 
 def _cosine(a: list[float] | None, b: list[float] | None) -> float:
@@ -149,6 +184,78 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     return scores
 
 
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("january", "jan"),
+            ("february", "feb"),
+            ("march", "mar"),
+            ("april", "apr"),
+            ("may",),
+            ("june", "jun"),
+            ("july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("october", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+_YEAR = r"((?:19|20)\d\d)"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_DATE_FORMS = [
+    ("day", re.compile(rf"\b{_MONTH}\s+{_DAY},?\s+{_YEAR}\b", re.I), (2, 1, 3)),
+    ("day", re.compile(rf"\b{_DAY}\s+(?:of\s+)?{_MONTH},?\s+{_YEAR}\b", re.I), (1, 2, 3)),
+    ("month", re.compile(rf"\b{_MONTH},?\s+(?:of\s+)?{_YEAR}\b", re.I), (None, 1, 2)),
+    ("year", re.compile(rf"\b(?:in|during|of)\s+{_YEAR}\b", re.I), (None, None, 1)),
+]
+
+
+def named_period(text: str) -> tuple[datetime, datetime] | None:
+    """Return the period a date in `text` names ("on May 3, 2023", "in June 2023", "in 2022").
+
+    A day stands for that day and the one on either side (time zones, "the day before"),
+    a month or a year for itself; [start, end) in UTC. None when `text` names no date.
+    """
+    for precision, pattern, (day_at, month_at, year_at) in _DATE_FORMS:
+        found = pattern.search(text)
+        if not found:
+            continue
+        year = int(found[year_at])
+        month = _MONTHS[found[month_at].lower()] if month_at else 1
+        try:
+            if precision == "day":
+                day = datetime(year, month, int(found[day_at]), tzinfo=UTC)
+                return day - timedelta(days=1), day + timedelta(days=2)
+        except ValueError:
+            continue  # "February 30"
+        if precision == "month":
+            start = datetime(year, month, 1, tzinfo=UTC)
+            end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+            return start, end
+        return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
+    return None
+
+
+def _dated(item: Recalled, window: tuple[datetime, datetime]) -> Recalled:
+    # Said in the period the query names: as strong a sign as a second matching word.
+    if window[0] <= item.created_at < window[1]:
+        return replace(item, score=item.score * DATE_BOOST)
+    return item
+
+
+def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
+    if message is None:
+        return None
+    matches = answers or bool(query_terms & set(terms(message.head)))
+    return Turn(message.id, message.role, message.head, message.created_at, matches)
+
+
 def recall(
     *,
     user: User,
@@ -157,36 +264,46 @@ def recall(
     k: int = 5,
     exclude_message_ids: Collection[int] = (),
     query_embedding: list[float] | None = None,
+    with_context: bool = True,
 ) -> list[Recalled]:
     """Return up to `k` of the pair's memories and past messages that bear on `query`, best first.
 
     With `query_embedding` (when the configured model offers embeddings), memories whose
     stored embedding is close to it count as relevant too, whatever their words.
-    Run at most three queries, however long the pair's history.
+    `with_context` adds the turns around each message (`before`, `after`).
+    Run at most seven queries, however long the pair's history: the words' counts, the
+    ranked memories and messages (each only when some hold a word), the pinned memories,
+    the memories' sources (only when memories are recalled), and the context (two).
     """
+    words = query_words(query)
     query_terms = set(terms(query))
-    if (not query_terms and not query_embedding) or k <= 0:
+    if (not words and not query_embedding) or k <= 0:
         return []
-    needles = sorted({_needle(t) for t in query_terms}, key=lambda n: (-len(n), n))
-    needles = needles[:MAX_SQL_TERMS]
+    limit = max(CANDIDATES, 4 * k)
+    memory_counts, message_counts = selectors.recall_word_counts(
+        user=user, persona=persona, words=words
+    )
     memories = selectors.memory_recall_candidates(
+        user=user, persona=persona, counts=memory_counts, limit=limit, head_chars=_scan_chars()
+    )
+    extras = selectors.memory_recall_extras(
         user=user,
         persona=persona,
-        needles=needles,
+        exclude_ids=[memory.id for memory in memories],
         with_embeddings=bool(query_embedding),
-        limit=CANDIDATE_LIMIT,
+        limit=PINNED_LIMIT,
         head_chars=_scan_chars(),
     )
     messages = chat_selectors.message_recall_candidates(
         user=user,
         persona=persona,
-        needles=needles,
+        counts=message_counts,
         exclude_ids=exclude_message_ids,
-        limit=CANDIDATE_LIMIT,
+        limit=limit,
         head_chars=_scan_chars(),
     )
+    memories += extras
     relevance = _bm25(query_terms, [terms(item.head) for item in [*memories, *messages]])
-    now = timezone.now()
     ranked: list[Recalled] = []
     fallback: list[Recalled] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
@@ -194,29 +311,65 @@ def recall(
         if similarity >= SIMILARITY_THRESHOLD:
             bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
-        score = bm25 * _recency(memory.created_at, now, MEMORY_HALF_LIFE) * weight
-        item = Recalled("memory", memory.id, memory.head, score, (), memory.created_at)
+        item = Recalled("memory", memory.id, memory.head, bm25 * weight, (), memory.created_at)
         if bm25 > 0:
             ranked.append(item)
         elif memory.pinned:
             fallback.append(item)
     for message, bm25 in zip(messages, relevance[len(memories) :], strict=True):
         if bm25 > 0:
-            score = bm25 * _recency(message.created_at, now, MESSAGE_HALF_LIFE) * MESSAGE_WEIGHT
             ranked.append(
                 Recalled(
-                    "message", message.id, message.head, score, (message.id,), message.created_at
+                    "message",
+                    message.id,
+                    message.head,
+                    bm25 * MESSAGE_WEIGHT,
+                    (message.id,),
+                    message.created_at,
+                    said_at=message.created_at,
                 )
             )
+    window = named_period(query)
+    if window is not None:
+        ranked = [_dated(item, window) for item in ranked]
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
+    if with_context:
+        chosen = _with_context(user=user, persona=persona, items=chosen, query_terms=query_terms)
+    return _sourced(user=user, persona=persona, items=chosen)
 
-    sources = selectors.memory_source_ids(
-        user=user, persona=persona, memory_ids=[item.id for item in chosen if item.kind == "memory"]
+
+def _with_context(
+    *, user: User, persona: PersonaProfile, items: list[Recalled], query_terms: set[str]
+) -> list[Recalled]:
+    neighbours = chat_selectors.message_neighbours(
+        user=user,
+        persona=persona,
+        ids=[item.id for item in items if item.kind == "message"],
+        head_chars=_scan_chars(),
     )
-    return [
-        replace(item, source_message_ids=sources.get(item.id, ()))
-        if item.kind == "memory"
-        else item
-        for item in chosen
-    ]
+    found = []
+    for item in items:
+        before, after = neighbours.get(item.id, (None, None))
+        # A recalled message that asks something: the turn after it is the answer.
+        answers = "?" in item.content
+        found.append(
+            replace(
+                item,
+                before=_turn(before, query_terms),
+                after=_turn(after, query_terms, answers=answers),
+            )
+        )
+    return found
+
+
+def _sourced(*, user: User, persona: PersonaProfile, items: list[Recalled]) -> list[Recalled]:
+    memory_ids = [item.id for item in items if item.kind == "memory"]
+    sources = selectors.memory_sources(user=user, persona=persona, memory_ids=memory_ids)
+    found = []
+    for item in items:
+        if item.kind == "memory":
+            ids, said_at = sources.get(item.id, ((), None))
+            item = replace(item, source_message_ids=ids, said_at=said_at)
+        found.append(item)
+    return found

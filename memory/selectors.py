@@ -5,10 +5,8 @@ Raise `NotFound` for a memory that is missing, someone else's or held by a perso
 user can no longer see: all three read the same.
 """
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
-from functools import reduce
-from operator import or_
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.functions import Left
@@ -23,6 +21,7 @@ from memory.models import (
     UserPreference,
 )
 from mybella.core.errors import NotFound
+from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -95,19 +94,6 @@ def memory_get_visible(*, user: User, pk: object, with_history: bool = False) ->
     return memory
 
 
-def memory_superseded_ids(*, user: User, persona: PersonaProfile, ids: Iterable[int]) -> set[int]:
-    """Return which of the pair's memories among `ids` a newer memory replaced (one query,
-    none without ids)."""
-    ids = list(ids)
-    if not ids:
-        return set()
-    return set(
-        ConversationMemory.objects.filter(
-            user=user, persona=persona, id__in=ids, superseded_by__isnull=False
-        ).values_list("id", flat=True)
-    )
-
-
 def memories_by_ids(*, ids: Iterable[int]) -> list[ConversationMemory]:
     """Return the memories among `ids` with only their id and content, for background work.
 
@@ -117,39 +103,93 @@ def memories_by_ids(*, ids: Iterable[int]) -> list[ConversationMemory]:
     return list(ConversationMemory.objects.filter(id__in=list(ids)).only("id", "content"))
 
 
+# A memory a newer one replaced is not recalled (it stays in the index: replacing is undone
+# when the replacement is deleted).
+MEMORY_INDEX = FullTextIndex(
+    table=ConversationMemory._meta.db_table,
+    fts_table="memory_fts",
+    keep="t.superseded_by_id IS NULL",
+)
+
+
+def recall_word_counts(
+    *, user: User, persona: PersonaProfile, words: Sequence[str]
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]]]:
+    """Return how many of the pair's memories, and of its messages, hold each of `words`.
+
+    Per word: (the pair's rows, all rows), each counted up to
+    `mybella.core.fulltext.COMMON_AT` + 1, in one query (none without words).
+    """
+    memories, messages = word_counts(
+        [MEMORY_INDEX, chat_selectors.MESSAGE_INDEX],
+        user_id=user.pk,
+        persona_id=persona.pk,
+        words=words,
+    )
+    return memories, messages
+
+
 def memory_recall_candidates(
     *,
     user: User,
     persona: PersonaProfile,
-    needles: Sequence[str],
+    counts: Mapping[str, tuple[int, int]],
+    limit: int,
+    head_chars: int,
+) -> list[ConversationMemory]:
+    """Return up to `limit` of the pair's memories that hold any of the words, best first.
+
+    `counts` are the words' matches among the memories (`recall_word_counts`). Ranked by
+    the database's full-text index over all the pair's memories (see
+    `mybella.core.fulltext`). Each carries `id`, `created_at`, `score` and `head`, the
+    first `head_chars` characters of its content, `importance`, `pinned` and `embedding`.
+    No matches, no query.
+    """
+    query = search_sql(
+        MEMORY_INDEX,
+        user_id=user.pk,
+        persona_id=persona.pk,
+        counts=counts,
+        limit=limit,
+        head_chars=head_chars,
+        columns=["importance", "pinned", "embedding"],
+    )
+    return list(ConversationMemory.objects.raw(*query)) if query else []
+
+
+def memory_recall_extras(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    exclude_ids: Collection[int],
     with_embeddings: bool,
     limit: int,
     head_chars: int,
 ) -> list[ConversationMemory]:
-    """Return up to `limit` of the pair's memories worth ranking for a query, in one query.
+    """Return the pair's memories recall weighs besides word matches, in one query or none.
 
-    Candidates contain any of `needles`, are pinned, or (`with_embeddings`) have an
-    embedding; pinned and important ones first. Each carries `id`, `importance`,
-    `pinned`, `created_at`, `embedding` and `head`, the first `head_chars` characters of
-    its content.
+    That is the pinned ones and, `with_embeddings`, those with an embedding, other than
+    `exclude_ids` (found by words already): up to `limit`, pinned and important first.
+    Each carries `id`, `importance`, `pinned`, `created_at`, `embedding` and `head`.
     """
-    matches = reduce(or_, (Q(content__icontains=needle) for needle in needles), Q(pk__in=[]))
-    wanted = matches | Q(pinned=True)
+    wanted = Q(pinned=True)
     if with_embeddings:
         wanted |= Q(embedding__isnull=False)
     return list(
-        ConversationMemory.objects.filter(user=user, persona=persona)
+        ConversationMemory.objects.filter(user=user, persona=persona, superseded_by__isnull=True)
         .filter(wanted)
+        .exclude(id__in=list(exclude_ids))
         .annotate(head=Left("content", head_chars))
         .only("id", "importance", "pinned", "created_at", "embedding")
         .order_by("-pinned", "-importance", "-created_at", "-id")[:limit]
     )
 
 
-def memory_source_ids(
+def memory_sources(
     *, user: User, persona: PersonaProfile, memory_ids: Iterable[int]
-) -> dict[int, tuple[int, ...]]:
-    """Return the ids of the pair's own messages each memory came from, by memory id.
+) -> dict[int, tuple[tuple[int, ...], datetime]]:
+    """Return, by memory id, the ids of the pair's own messages it came from and when the
+    first of them was said.
 
     One query (none without ids); a memory without sources is left out.
     """
@@ -159,11 +199,14 @@ def memory_source_ids(
     through = ConversationMemory.source_messages.through
     rows = through.objects.filter(
         conversationmemory_id__in=ids, chatmessage__user=user, chatmessage__persona=persona
-    ).values_list("conversationmemory_id", "chatmessage_id")
-    found: dict[int, list[int]] = {}
-    for memory_id, message_id in rows:
-        found.setdefault(memory_id, []).append(message_id)
-    return {memory_id: tuple(sorted(message_ids)) for memory_id, message_ids in found.items()}
+    ).values_list("conversationmemory_id", "chatmessage_id", "chatmessage__created_at")
+    found: dict[int, list[tuple[int, datetime]]] = {}
+    for memory_id, message_id, said_at in rows:
+        found.setdefault(memory_id, []).append((message_id, said_at))
+    return {
+        memory_id: (tuple(sorted(i for i, _ in sources)), min(at for _, at in sources))
+        for memory_id, sources in found.items()
+    }
 
 
 def memories_from_messages(

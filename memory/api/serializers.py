@@ -76,6 +76,14 @@ class MemoryListQuerySerializer(serializers.Serializer):
     )
 
 
+class RecallTurnSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    role = serializers.CharField(help_text="user or assistant")
+    content = serializers.CharField(help_text="A snippet of the message.")
+    created_at = serializers.DateTimeField()
+    matches = serializers.BooleanField(help_text="Whether it holds a word of the query too.")
+
+
 class RecallSerializer(serializers.Serializer):
     kind = serializers.CharField(help_text="memory or message")
     id = serializers.IntegerField()
@@ -83,6 +91,15 @@ class RecallSerializer(serializers.Serializer):
     score = serializers.FloatField()
     source_message_ids = serializers.ListField(child=serializers.IntegerField())
     created_at = serializers.DateTimeField()
+    said_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When it was said: a message's time, a memory's first source message's "
+        "(null for a memory without sources).",
+    )
+    context = RecallTurnSerializer(
+        many=True,
+        help_text="For a message: the turns just before and after it in its conversation.",
+    )
 
 
 class RecallQuerySerializer(serializers.Serializer):

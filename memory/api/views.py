@@ -29,7 +29,7 @@ from memory.api.serializers import (
     RecallSerializer,
 )
 from memory.models import ConversationMemory, MemorySettings, UserPreference
-from memory.recall import recall, snippet
+from memory.recall import Recalled, recall, snippet
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from personas.api.scoping import PersonaScopedMixin
@@ -94,6 +94,16 @@ class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _snipped(item: Recalled, query: str) -> Recalled:
+    """Return `item` with its text and its neighbours' cut to snippets around `query`."""
+    return replace(
+        item,
+        content=snippet(item.content, query),
+        before=item.before and replace(item.before, content=snippet(item.before.content, query)),
+        after=item.after and replace(item.after, content=snippet(item.after.content, query)),
+    )
+
+
 class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     """Recall: what a persona would remember for a given text (ranked, not paged)."""
 
@@ -107,9 +117,11 @@ class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     @extend_schema(
         summary="Search what a persona remembers",
         description=(
-            "Ranks this pair's memories and past messages by relevance, recency and importance. "
-            f"Each result's `content` is a snippet of at most {limits.SNIPPET_MAX_CHARS} "
-            "characters around the match."
+            "Ranks this pair's memories and past messages, over the pair's whole history, by "
+            "relevance and importance (recency breaks ties). Each result's `content` is a "
+            f"snippet of at most {limits.SNIPPET_MAX_CHARS} characters around the match; a "
+            "message comes with the turns around it (`context`), and each result with when "
+            "it was said (`said_at`)."
         ),
         parameters=[RecallQuerySerializer],
         responses=RecallSerializer(many=True),
@@ -121,8 +133,9 @@ class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
         results = recall(
             user=request.user, persona=self.persona, query=text, k=query.validated_data["k"]
         )
-        snippets = [replace(item, content=snippet(item.content, text)) for item in results]
-        return Response(RecallSerializer(snippets, many=True).data)
+        return Response(
+            RecallSerializer([_snipped(item, text) for item in results], many=True).data
+        )
 
 
 class MemoryViewSet(

@@ -223,14 +223,14 @@ def test_the_number_of_queries_does_not_grow_with_history(
     for n in range(5):
         _memory(user, luna, f"Grows tomatoes in bed {n}", sources=messages[n : n + 2])
 
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(7):
         items = recall(user=user, persona=luna, query="how are the tomatoes growing?", k=8)
 
     assert len(items) == 8
     assert {item.kind for item in items} == {"memory", "message"}
 
 
-def test_candidates_are_bounded_and_newest_messages_win(user, luna):
+def test_equal_matches_are_ordered_newest_first(user, luna):
     conversation = Conversation.objects.create(user=user, persona=luna)
     ChatMessage.objects.bulk_create(
         ChatMessage(

@@ -108,6 +108,39 @@ def test_search_returns_sources_of_this_pair_only(
     assert by_kind["message"]["source_message_ids"] == [source.pk]
 
 
+def test_search_gives_each_result_its_date_and_a_message_its_neighbours(
+    auth_api_client, user, luna
+):
+    conversation = ConversationFactory(user=user, persona=luna)
+    question = ChatMessageFactory(conversation=conversation, content="Any pets?")
+    said = ChatMessageFactory(
+        conversation=conversation, role="assistant", content="A tortoise called Nils"
+    )
+    memory = MemoryFactory(user=user, persona=luna, content="Has a tortoise")
+    memory.source_messages.add(said)
+    bare = MemoryFactory(user=user, persona=luna, content="Tortoise fan")
+
+    results = auth_api_client.get(
+        f"/api/v1/personas/{luna.pk}/memories/search/?q=tortoise&k=5"
+    ).json()
+
+    by_id = {(r["kind"], r["id"]): r for r in results}
+    message = by_id[("message", said.pk)]
+    assert message["said_at"] == message["created_at"]
+    assert message["context"] == [
+        {
+            "id": question.pk,
+            "role": "user",
+            "content": "Any pets?",
+            "created_at": message["context"][0]["created_at"],
+            "matches": False,
+        }
+    ]
+    assert by_id[("memory", memory.pk)]["said_at"] == message["created_at"]
+    assert by_id[("memory", memory.pk)]["context"] == []
+    assert by_id[("memory", bare.pk)]["said_at"] is None
+
+
 def test_search_needs_a_query(auth_api_client, luna):
     assert auth_api_client.get(f"/api/v1/personas/{luna.pk}/memories/search/").status_code == 400
     assert (

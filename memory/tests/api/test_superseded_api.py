@@ -55,3 +55,20 @@ def test_another_users_replaced_memories_are_not_listed(api_client, other_user, 
     api_client.force_authenticate(other_user)
     url = f"/api/v1/personas/{luna.pk}/memories/"
     assert api_client.get(url, {"superseded": "true"}).json()["results"] == []
+
+
+@pytest.mark.parametrize("pinned", [False, True])
+def test_recall_never_returns_a_replaced_memory(auth_api_client, user, luna, pinned):
+    """Found by its words or brought by its pin, a replaced memory stays out of the search."""
+    porto = MemoryFactory(user=user, persona=luna, content="Lives in Porto by the river")
+    MemoryFactory(
+        user=user,
+        persona=luna,
+        content="Lives in Lisbon by the river",
+        superseded_by=porto,
+        pinned=pinned,
+    )
+    url = f"/api/v1/personas/{luna.pk}/memories/search/"
+    found = auth_api_client.get(url, {"q": "Where do I live, by which river?"}).json()
+    memories = [item["content"] for item in found if item["kind"] == "memory"]
+    assert memories == ["Lives in Porto by the river"]

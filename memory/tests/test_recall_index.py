@@ -1,0 +1,261 @@
+"""Recall searches the database's full-text index over a pair's whole history."""
+
+from datetime import UTC, datetime
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from chat.models import ChatMessage, Conversation
+from memory.models import ConversationMemory
+from memory.recall import named_period, recall
+from personas.models import PersonaProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def luna():
+    return PersonaProfile.objects.get(slug="luna")
+
+
+def _conversation(user, persona):
+    return Conversation.objects.create(user=user, persona=persona)
+
+
+def _bulk(conversation, texts, *, role="user"):
+    """Insert the messages in bulk, in order, each a microsecond after the one before."""
+    start = timezone.now()
+    return ChatMessage.objects.bulk_create(
+        (
+            ChatMessage(
+                conversation=conversation,
+                user_id=conversation.user_id,
+                persona_id=conversation.persona_id,
+                role=role,
+                content=text,
+                created_at=start + timezone.timedelta(microseconds=n),
+            )
+            for n, text in enumerate(texts)
+        ),
+        batch_size=5000,
+    )
+
+
+def _keys(items):
+    return [(item.kind, item.id) for item in items]
+
+
+def test_the_first_message_is_found_after_50000_later_ones(user, luna):
+    """Old evidence is not cut off: the whole history is searched, not the newest part."""
+    conversation = _conversation(user, luna)
+    first = _bulk(conversation, ["My first cat was called Zanzibar, a grumpy tabby"])[0]
+    _bulk(conversation, (f"note {n}: my cat knocked the tabby mug over" for n in range(50_000)))
+
+    items = recall(user=user, persona=luna, query="what was the name of my first cat Zanzibar?")
+
+    assert items[0].id == first.id
+    assert ChatMessage.objects.filter(user=user, persona=luna).count() == 50_001
+
+
+def test_words_are_stemmed_by_the_index(user, luna):
+    conversation = _conversation(user, luna)
+    hiking = _bulk(conversation, ["We went hiking in the Alps"])[0]
+    _bulk(conversation, ["The weather was fine"])
+
+    assert _keys(recall(user=user, persona=luna, query="do you like hikes?")) == [
+        ("message", hiking.id)
+    ]
+
+
+def test_the_index_follows_edits_and_deletes_of_messages(user, luna):
+    conversation = _conversation(user, luna)
+    message = _bulk(conversation, ["I adopted a ferret"])[0]
+    assert _keys(recall(user=user, persona=luna, query="ferret")) == [("message", message.id)]
+
+    message.content = "I adopted a hedgehog"
+    message.save()
+    assert recall(user=user, persona=luna, query="ferret") == []
+    assert _keys(recall(user=user, persona=luna, query="hedgehog")) == [("message", message.id)]
+
+    ChatMessage.objects.filter(pk=message.pk).update(content="I adopted an axolotl")
+    assert recall(user=user, persona=luna, query="hedgehog") == []
+    assert _keys(recall(user=user, persona=luna, query="axolotl")) == [("message", message.id)]
+
+    message.delete()
+    assert recall(user=user, persona=luna, query="axolotl") == []
+
+
+def test_a_reply_is_found_once_it_is_finished(user, luna):
+    """A streamed reply is pending while it is written: only a finished one is recalled."""
+    conversation = _conversation(user, luna)
+    reply = ChatMessage.objects.create(
+        conversation=conversation,
+        user=user,
+        persona=luna,
+        role="assistant",
+        content="Volcanoes",
+        status=ChatMessage.Status.PENDING,
+    )
+    assert recall(user=user, persona=luna, query="volcanoes") == []
+
+    reply.status = ChatMessage.Status.OK
+    reply.save()
+    assert _keys(recall(user=user, persona=luna, query="volcanoes")) == [("message", reply.id)]
+
+    reply.status = ChatMessage.Status.FAILED
+    reply.save()
+    assert recall(user=user, persona=luna, query="volcanoes") == []
+
+
+def test_the_index_follows_edits_and_deletes_of_memories(user, luna):
+    memory = ConversationMemory.objects.create(user=user, persona=luna, content="Plays the oboe")
+    assert _keys(recall(user=user, persona=luna, query="oboe")) == [("memory", memory.id)]
+
+    memory.content = "Plays the cello"
+    memory.save()
+    assert recall(user=user, persona=luna, query="oboe") == []
+    assert _keys(recall(user=user, persona=luna, query="cello")) == [("memory", memory.id)]
+
+    memory.delete()
+    assert recall(user=user, persona=luna, query="cello") == []
+
+
+def test_the_index_holds_nothing_of_another_pair(user, other_user, luna):
+    """Isolation holds in the index, for rare words and for words too common to rank."""
+    maya = PersonaProfile.objects.get(slug="maya")
+    mine = _bulk(_conversation(user, luna), ["rain in Reykjavik", "rain again"])
+    for owner, persona in ((other_user, luna), (user, maya)):
+        _bulk(_conversation(owner, persona), ["rain in Reykjavik"] * 2100)
+        ConversationMemory.objects.create(user=owner, persona=persona, content="Reykjavik rain")
+
+    rare = recall(user=user, persona=luna, query="Reykjavik", k=50)
+    common = recall(user=user, persona=luna, query="rain", k=50)
+
+    assert _keys(rare) == [("message", mine[0].id)]
+    assert set(_keys(common)) == {("message", m.id) for m in mine}
+
+
+def test_a_word_too_common_to_rank_still_finds_the_newest_matches(user, luna):
+    conversation = _conversation(user, luna)
+    rainy = _bulk(conversation, ["rain and more rain"] * 2100)
+    _bulk(conversation, ["a sunny day"])
+
+    items = recall(user=user, persona=luna, query="rain", k=3)
+
+    assert [item.id for item in items] == [m.id for m in reversed(rainy[-3:])]
+
+
+def test_a_rare_word_outranks_a_common_one_in_a_long_history(user, luna):
+    conversation = _conversation(user, luna)
+    pixel = _bulk(conversation, ["My dog is called Pixel"])[0]
+    _bulk(conversation, (f"walked the dog, day {n}" for n in range(2100)))
+
+    items = recall(user=user, persona=luna, query="What is my dog called? Pixel?", k=1)
+
+    assert _keys(items) == [("message", pixel.id)]
+
+
+def test_a_recalled_message_comes_with_its_neighbours_and_date(user, luna):
+    conversation = _conversation(user, luna)
+    question, answer, later = _bulk(
+        conversation,
+        ["Where did you grow up?", "In Porto, by the river", "Nice weather today"],
+    )
+    _bulk(_conversation(user, luna), ["Porto again"])  # another thread: not a neighbour
+
+    items = recall(user=user, persona=luna, query="river", k=1)
+
+    assert items[0].id == answer.id
+    assert items[0].said_at == answer.created_at
+    assert (items[0].before.id, items[0].before.content) == (question.id, question.content)
+    assert (items[0].before.role, items[0].before.created_at) == ("user", question.created_at)
+    assert (items[0].after.id, items[0].after.matches) == (later.id, False)
+    assert items[0].context == (items[0].before, items[0].after)
+
+
+def test_a_neighbour_sharing_a_word_of_the_query_is_marked(user, luna):
+    conversation = _conversation(user, luna)
+    first, second = _bulk(conversation, ["My sister Ana", "Ana moved to Berlin with Ana's cat"])
+
+    items = recall(user=user, persona=luna, query="Ana Berlin", k=1)
+
+    assert items[0].id == second.id
+    assert items[0].before.matches and items[0].before.id == first.id
+    assert items[0].after is None
+
+
+def test_a_memory_is_dated_by_its_first_source(user, luna):
+    conversation = _conversation(user, luna)
+    early, late = _bulk(conversation, ["I got a parrot", "The parrot talks"])
+    memory = ConversationMemory.objects.create(user=user, persona=luna, content="Has a parrot")
+    memory.source_messages.add(late, early)
+
+    items = recall(user=user, persona=luna, query="parrot", k=5)
+
+    dated = {item.id: item.said_at for item in items if item.kind == "memory"}
+    assert dated == {memory.id: early.created_at}
+
+
+def test_the_index_exists_for_this_database():
+    """The migrations built the index this database searches (and SQLite's triggers).
+
+    A migration that remakes the messages' or memories' table on SQLite drops its
+    triggers: this fails until that migration creates them again.
+    """
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE name LIKE '%fts%'")
+            expected = {
+                f"{index}{part}"
+                for index in ("chat_message_fts", "memory_fts")
+                for part in ("", "_insert", "_update", "_delete")
+            }
+        else:
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%search_idx'")
+            expected = {"chat_message_search_idx", "memory_search_idx"}
+        assert expected <= {name for (name,) in cursor.fetchall()}
+
+
+def test_the_reply_to_a_recalled_question_bears_on_the_query(user, luna):
+    conversation = _conversation(user, luna)
+    question, answer, _ = _bulk(
+        conversation,
+        ["Where did you go on that road trip?", "Up the coast to Oregon", "Fun!"],
+    )
+
+    items = recall(user=user, persona=luna, query="road trip", k=1)
+
+    assert items[0].id == question.id
+    assert (items[0].after.id, items[0].after.matches) == (answer.id, True)
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("Who came on May 3, 2023?", (2023, 5, 2), (2023, 5, 5)),
+        ("what happened on 3 June, 2023", (2023, 6, 2), (2023, 6, 5)),
+        ("the week before August 3rd 2023", (2023, 8, 2), (2023, 8, 5)),
+        ("What did I start in December 2023?", (2023, 12, 1), (2024, 1, 1)),
+        ("Where did we go in 2022?", (2022, 1, 1), (2023, 1, 1)),
+    ],
+)
+def test_a_date_in_the_query_names_a_period(text, start, end):
+    assert named_period(text) == (datetime(*start, tzinfo=UTC), datetime(*end, tzinfo=UTC))
+
+
+@pytest.mark.parametrize("text", ["What may I do?", "on February 30, 2023", "room 2023"])
+def test_no_date_no_period(text):
+    assert named_period(text) is None
+
+
+def test_what_was_said_in_the_period_a_question_names_comes_first(user, luna):
+    conversation = _conversation(user, luna)
+    june, december = _bulk(conversation, ["My pottery class"] * 2)
+    ChatMessage.objects.filter(pk=june.pk).update(created_at=datetime(2023, 6, 3, tzinfo=UTC))
+    ChatMessage.objects.filter(pk=december.pk).update(created_at=datetime(2023, 12, 9, tzinfo=UTC))
+
+    items = recall(user=user, persona=luna, query="Which class in June 2023?", k=2)
+    assert [item.id for item in items] == [june.id, december.id]
+    items = recall(user=user, persona=luna, query="Which class?", k=2)
+    assert [item.id for item in items] == [december.id, june.id]

@@ -1,0 +1,213 @@
+"""Search one (user, persona) pair's rows in the database's own full-text index.
+
+The indexes are made by the apps' migrations: on SQLite an FTS5 table (porter stemming)
+whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on a stored
+generated column `search_vector` (`to_tsvector('english', content)`). Each search:
+
+1. counts, per word, the pair's matching rows up to `COMMON_AT` (`word_counts`, one
+   bounded query for several indexes): a word matching more is common, says little, and
+   would make ranking cost grow with the history;
+2. ranks the rows matching any rare word, best first, in the database (FTS5's `bm25()`;
+   on PostgreSQL a sum of `ts_rank` per word weighted by the word's rarity), with
+   `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too are matched without
+   the pair token (bm25() would count all the pair's rows for it) and the pair is kept by a
+   join;
+3. with common words only, takes the newest rows holding all of them (else any of them):
+   the index walks its rows newest first and stops at the limit.
+
+So both the rare and the common case read a bounded part of the index, however long the
+pair's history. The selectors wrap this for their own table and scoping.
+"""
+
+# ruff: noqa: S608 - table names are constants of the apps; every value is a parameter
+import math
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+
+from django.db import connection
+
+# A word held by more of a pair's rows than this is common: it is not ranked by.
+COMMON_AT = 2000
+# The stored tsvector column (to_tsvector('english', content)) the GIN indexes are on.
+_PG_VECTOR = "t.search_vector"
+
+
+@dataclass(frozen=True)
+class FullTextIndex:
+    """Where a model's full-text index lives and which of its rows it holds."""
+
+    table: str  # the model's table
+    fts_table: str  # SQLite's FTS5 table over it
+    where: str = "TRUE"  # the rows the index holds (PostgreSQL's index holds all)
+    keep: str = "TRUE"  # the rows a search returns, of those it ranked (e.g. not replaced)
+
+
+def _fts_phrase(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
+
+
+def _pair_token(user_id: int, persona_id: int) -> str:
+    return f"pair:{_fts_phrase(f'p{user_id}x{persona_id}')}"
+
+
+def word_counts(
+    indexes: Sequence[FullTextIndex], *, user_id: int, persona_id: int, words: Sequence[str]
+) -> list[dict[str, tuple[int, int]]]:
+    """Return, for each index and word, how many of the pair's rows and of all rows hold it.
+
+    Each count stops at `COMMON_AT` + 1, so it reads at most that many entries of the index;
+    one query for all indexes and words (none without words). Words are lowercased and
+    deduplicated. PostgreSQL counts the pair's rows only (its ranking scans no more), and
+    gives that count twice.
+    """
+    words = list(dict.fromkeys(word.lower() for word in words if word))
+    if not words or not indexes:
+        return [{} for _ in indexes]
+    parts, params = [], []
+    for index in indexes:
+        for word in words:
+            if connection.vendor == "postgresql":
+                parts.append(
+                    f"(SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
+                    f"WHERE t.user_id = %s AND t.persona_id = %s AND {index.where} "
+                    f"AND {_PG_VECTOR} @@ plainto_tsquery('english', %s) LIMIT %s) c)"
+                )
+                params += [user_id, persona_id, word, COMMON_AT + 1]
+                parts.append("NULL")
+            else:
+                count = (
+                    f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
+                    f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
+                )
+                parts += [count, count]
+                pair = _pair_token(user_id, persona_id)
+                params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
+                params += [_fts_phrase(word), COMMON_AT + 1]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts), params)
+        row = cursor.fetchone()
+    counts = iter(zip(row[::2], row[1::2], strict=True))
+    found = []
+    for _ in indexes:
+        by_word = {}
+        for word in words:
+            mine, everywhere = next(counts)
+            by_word[word] = (int(mine), int(mine if everywhere is None else everywhere))
+        found.append(by_word)
+    return found
+
+
+def search_sql(
+    index: FullTextIndex,
+    *,
+    user_id: int,
+    persona_id: int,
+    counts: Mapping[str, tuple[int, int]],
+    limit: int,
+    head_chars: int,
+    exclude_ids: Collection[int] = (),
+    columns: Sequence[str] = (),
+) -> tuple[str, list[object]] | None:
+    """Return the SQL and parameters that rank the pair's rows for the words of `counts`.
+
+    `counts` is `word_counts`' answer for this index. The query selects `id`,
+    `created_at`, `head` (the first `head_chars` characters of the content), `score`
+    (higher is better; 0.0 for rows found by common words only) and `columns`, best first,
+    at most `limit` rows, none of `exclude_ids`. None when no row holds any of the words.
+    """
+    if not any(mine for mine, _ in counts.values()) or limit <= 0:
+        return None
+    words = list(counts)
+    rare = {word: mine for word, (mine, _) in counts.items() if 0 < mine <= COMMON_AT}
+    rare_everywhere = all(counts[word][1] <= COMMON_AT for word in rare)
+    exclude = [int(i) for i in exclude_ids]
+    inner_limit = limit + len(exclude)
+    if connection.vendor == "postgresql":
+        sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit)
+    else:
+        sql, params = _sqlite_ranked(
+            index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
+        )
+    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))})" if exclude else ""
+    extra = "".join(f", t.{column}" for column in columns)
+    outer = (
+        f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
+        f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} {not_in} "
+        f"ORDER BY s.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
+    )
+    return outer, [head_chars, *params, *exclude, limit]
+
+
+def _sqlite_ranked(
+    index: FullTextIndex,
+    user_id: int,
+    persona_id: int,
+    rare: dict[str, int],
+    words: list[str],
+    limit: int,
+    *,
+    rare_everywhere: bool,
+) -> tuple[str, list[object]]:
+    pair = _pair_token(user_id, persona_id)
+    fts = index.fts_table
+    if rare and rare_everywhere:
+        # bm25() counts the rows of every phrase of the query: with the pair token among
+        # them that is the pair's whole history. Words rare in the whole index are ranked
+        # alone, all their rows (a bounded few), and the pair is kept by the join.
+        sql = (
+            f"SELECT f.rowid AS id, -bm25({fts}, 1.0, 0.0) AS score FROM {fts} f "
+            f"JOIN {index.table} t ON t.id = f.rowid "
+            f"WHERE {fts} MATCH %s AND t.user_id = %s AND t.persona_id = %s "
+            f"ORDER BY bm25({fts}, 1.0, 0.0), f.rowid DESC LIMIT %s"
+        )
+        return sql, [" OR ".join(map(_fts_phrase, rare)), user_id, persona_id, limit]
+    if rare:
+        match = f"{pair} AND ({' OR '.join(map(_fts_phrase, rare))})"
+        # Weights per column: the content counts, the pair token (in every row) does not.
+        sql = (
+            f"SELECT rowid AS id, -bm25({fts}, 1.0, 0.0) AS score FROM {fts} "
+            f"WHERE {fts} MATCH %s ORDER BY bm25({fts}, 1.0, 0.0), rowid DESC LIMIT %s"
+        )
+        return sql, [match, limit]
+    every = " AND ".join(map(_fts_phrase, words))
+    anyone = " OR ".join(map(_fts_phrase, words))
+    newest = (
+        f"SELECT rowid AS id, {{score}} AS score FROM {fts} WHERE {fts} MATCH %s "
+        f"ORDER BY rowid DESC LIMIT %s"
+    )
+    sql = (
+        f"SELECT id, max(score) AS score FROM ("
+        f"SELECT * FROM ({newest.format(score='1.0')}) UNION ALL "
+        f"SELECT * FROM ({newest.format(score='0.0')})) GROUP BY id"
+    )
+    return sql, [f"{pair} AND ({every})", limit, f"{pair} AND ({anyone})", limit]
+
+
+def _pg_ranked(
+    index: FullTextIndex,
+    user_id: int,
+    persona_id: int,
+    rare: dict[str, int],
+    words: list[str],
+    limit: int,
+) -> tuple[str, list[object]]:
+    scope = f"t.user_id = %s AND t.persona_id = %s AND {index.where}"
+    if rare:
+        # ts_rank knows no word's rarity: weight each word's rank by an IDF of its count.
+        terms = " + ".join(
+            ["%s * ts_rank(" + _PG_VECTOR + ", plainto_tsquery('english', %s))"] * len(rare)
+        )
+        weights = [p for word, n in rare.items() for p in (math.log(1 + COMMON_AT / n), word)]
+        matches = " || ".join(["plainto_tsquery('english', %s)"] * len(rare))
+        sql = (
+            f"SELECT t.id, ({terms}) AS score FROM {index.table} t WHERE {scope} "
+            f"AND {_PG_VECTOR} @@ ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
+        )
+        return sql, [*weights, user_id, persona_id, *rare, limit]
+    every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
+    anyone = " || ".join(["plainto_tsquery('english', %s)"] * len(words))
+    sql = (
+        f"SELECT t.id, ({_PG_VECTOR} @@ ({every}))::int::float AS score FROM {index.table} t "
+        f"WHERE {scope} AND {_PG_VECTOR} @@ ({anyone}) ORDER BY t.id DESC LIMIT %s"
+    )
+    return sql, [*words, user_id, persona_id, *words, limit]
