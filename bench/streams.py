@@ -79,7 +79,8 @@ def _postgres(url: str, statement: str) -> None:
 def _prepare(env: dict[str, str]) -> dict:
     """Migrate the database and make a user with a token; return the token and a persona."""
     manage = [sys.executable, "manage.py"]
-    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    migrate = [*manage, "migrate", "--noinput", "-v", "0"]
+    subprocess.run(migrate, cwd=BASE_DIR, env=env, check=True)  # noqa: S603 - our own commands
     script = """
 import json
 from mybella.users.models import User
@@ -90,7 +91,7 @@ _token, key = api_token_create(user=user)
 persona = PersonaProfile.objects.filter(owner=None).order_by("pk").first()
 print(json.dumps({"key": key, "persona": persona.pk}))
 """
-    out = subprocess.run(
+    out = subprocess.run(  # noqa: S603 - our own commands
         [*manage, "shell", "-v", "0", "-c", script],
         cwd=BASE_DIR,
         env=env,
@@ -102,7 +103,7 @@ print(json.dumps({"key": key, "persona": persona.pk}))
 
 
 def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - our own commands
         [*SERVER, "--host", "127.0.0.1", "--port", str(port)],
         cwd=BASE_DIR,
         env=env,

@@ -270,7 +270,6 @@ class MessageRegenerateView(APIView):
             (200, "text/event-stream"): OpenApiResponse(
                 SSE_EVENT, description="The new text as Server-Sent Events; each one is this."
             ),
-            400: OpenApiResponse(ErrorSerializer, description="Not a reply that can be redone."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
             502: ExchangeErrorSerializer,
             503: ExchangeErrorSerializer,
@@ -301,7 +300,6 @@ class MessageSelectView(APIView):
         request=MessageSelectInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="No such alternative."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
         },
     )
@@ -337,7 +335,6 @@ class MessageDetailView(APIView):
         request=MessageEditInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Not editable, or a bad text."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
         },
     )
