@@ -220,3 +220,18 @@ def test_slow_streams_do_not_block_other_requests_on_one_worker(asgi, llm):
         llm.resume()
         for events in streams:
             assert [kind for kind, _ in events][-1] == "done"
+
+
+def test_a_regeneration_that_fails_at_once_puts_the_reply_back(asgi, llm):
+    """The model refusing before any word: an `error` event, the reply as it was."""
+    sent = asgi.post(SEND, json={"message": "Hello"})
+    assert sent.status_code == 201, sent.text
+    before = sent.json()["assistant_message"]
+    llm.fail_next(503, times=5)
+    url = f"/api/v1/chat/messages/{before['id']}/regenerate/"
+    with asgi.stream("POST", url, json={"stream": True}) as response:
+        events = list(events_of(response))
+
+    assert [kind for kind, _ in events] == ["message", "error"]
+    reply = reply_of(before["id"])
+    assert (reply.status, reply.content, reply.alternatives) == ("ok", before["content"], [])
