@@ -20,7 +20,8 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 
 ## run: install, migrate (which loads the system personas), start a task worker and serve
 ## on http://127.0.0.1:8000; Ctrl-C stops both (the worker without reloading, so it is the
-## process that gets the signal and puts its current task back in the queue)
+## process that gets the signal and puts its current task back in the queue). runserver is
+## WSGI: a streamed reply takes a thread while it is written; production runs uvicorn (README)
 run: export DEBUG ?= true
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput

@@ -1,6 +1,7 @@
 import json
-from collections.abc import Generator
+from collections.abc import AsyncGenerator, Generator
 
+from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, QuerySet
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -160,38 +161,60 @@ class MessageCreateView(APIView):
             exchange = services.message_send(**target)
             return _exchange_response(exchange, status.HTTP_201_CREATED)
         exchange, events = services.message_send_stream(**target)
-        return _stream_response(_event_stream(exchange, events))
+        return _stream_response(request, exchange, events)
 
 
-def _event_stream(
+def _stream_response(
+    request: Request,
     exchange: services.Exchange,
-    events: Generator[dict, None, None],
+    events: services.ReplyEvents,
     *,
     first: ChatMessage | None = None,
-) -> Generator[str, None, None]:
-    """Write the service's events as SSE; the first, `message`, also names the reply.
+) -> StreamingHttpResponse:
+    """Answer with the service's events as SSE; the first, `message`, also names the reply.
 
-    `message` is `first` (default: the user's message just saved). A server closes this
-    generator when the client goes away; closing the service's events in turn saves the
-    reply as stopped.
+    `message` is `first` (default: the user's message just saved). Under an ASGI server the
+    events are read asynchronously, so a stream holds no worker or thread while the model
+    writes; under WSGI (runserver, gunicorn) synchronously. Either way the server closing
+    the stream (the client went away) saves the reply as stopped.
     """
+    # Serialized here, in the view's thread: the async stream must not touch the ORM.
+    message = {
+        **ChatMessageSerializer(first or exchange.user_message).data,
+        "assistant_message_id": exchange.reply.id,
+    }
+    if isinstance(request._request, ASGIRequest):
+        content = _async_event_stream(message, events)
+    else:
+        content = _event_stream(message, events)
+    response = StreamingHttpResponse(content, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def _sse_event(message: dict, event: dict) -> str:
+    kind = event.pop("type")
+    return _sse("message", message) if kind == "start" else _sse(kind, event)
+
+
+def _event_stream(message: dict, events: services.ReplyEvents) -> Generator[str, None, None]:
     try:
         for event in events:
-            kind = event.pop("type")
-            if kind == "start":
-                data = ChatMessageSerializer(first or exchange.user_message).data
-                yield _sse("message", {**data, "assistant_message_id": exchange.reply.id})
-            else:
-                yield _sse(kind, event)
+            yield _sse_event(message, event)
     finally:
         events.close()
 
 
-def _stream_response(stream: Generator[str, None, None]) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(stream, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+async def _async_event_stream(
+    message: dict, events: services.ReplyEvents
+) -> AsyncGenerator[str, None]:
+    stream = aiter(events)
+    try:
+        async for event in stream:
+            yield _sse_event(message, event)
+    finally:
+        await stream.aclose()
 
 
 def _wants_stream(request: Request, asked: bool) -> bool:
@@ -247,7 +270,6 @@ class MessageRegenerateView(APIView):
             (200, "text/event-stream"): OpenApiResponse(
                 SSE_EVENT, description="The new text as Server-Sent Events; each one is this."
             ),
-            400: OpenApiResponse(ErrorSerializer, description="Not a reply that can be redone."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
             502: ExchangeErrorSerializer,
             503: ExchangeErrorSerializer,
@@ -261,7 +283,7 @@ class MessageRegenerateView(APIView):
             exchange = services.message_regenerate(user=request.user, reply_id=pk)
             return _exchange_response(exchange, status.HTTP_200_OK)
         exchange, events = services.message_regenerate_stream(user=request.user, reply_id=pk)
-        return _stream_response(_event_stream(exchange, events, first=exchange.reply))
+        return _stream_response(request, exchange, events, first=exchange.reply)
 
 
 class MessageSelectView(APIView):
@@ -278,7 +300,6 @@ class MessageSelectView(APIView):
         request=MessageSelectInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="No such alternative."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
         },
     )
@@ -314,7 +335,6 @@ class MessageDetailView(APIView):
         request=MessageEditInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="Not editable, or a bad text."),
             404: OpenApiResponse(ErrorSerializer, description="No such message."),
         },
     )

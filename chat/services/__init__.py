@@ -19,6 +19,7 @@ from chat.services.history import (
 )
 from chat.services.messages import (
     Exchange,
+    ReplyEvents,
     message_regenerate,
     message_regenerate_stream,
     message_retry,
@@ -31,6 +32,7 @@ __all__ = [
     "HISTORY_EARLIEST",
     "HISTORY_FUTURE_SLACK",
     "Exchange",
+    "ReplyEvents",
     "conversation_delete",
     "conversation_rename",
     "conversation_start",

@@ -1,9 +1,12 @@
 """Talking to a persona: send a message, stream the reply, retry a reply that failed,
 regenerate the latest reply as a new alternative and pick among the alternatives."""
 
-from collections.abc import Callable, Generator, Iterator
+import asyncio
+import dataclasses
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, Iterator
 from dataclasses import dataclass, replace
 
+from asgiref.sync import sync_to_async
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -272,14 +275,13 @@ def message_send_stream(
     persona_id: int | None = None,
     conversation_id: int | None = None,
     persona: PersonaProfile | None = None,
-) -> tuple[Exchange, Generator[dict, None, None]]:
+) -> tuple[Exchange, "ReplyEvents"]:
     """Save the user's message and its pending reply; return them with the reply's events.
 
-    Resolved as `message_send` does, before anything is saved or streamed.
-    Events: one {"type": "start", …} with both message ids, {"type": "delta", "text": …}
-    pieces, then one {"type": "done", …}, or {"type": "error", …} when the engine fails
-    (the reply is saved failed). Closing the events before the end (the client went away)
-    saves what was written as a stopped reply, which retry answers again.
+    Resolved as `message_send` does, before anything is saved or streamed. The events
+    (`ReplyEvents`, read sync or async) save the reply failed when the engine fails, and
+    closing them before the end (the client went away) saves what was written as a
+    stopped reply, which retry answers again.
     """
     text, persona, conversation = _prepare(
         user=user,
@@ -299,57 +301,133 @@ def message_send_stream(
         reply=reply,
         provider=provider,
     )
-    return exchange, _reply_events(
-        reply=reply, conversation=conversation, provider=provider, prompt=prompt
-    )
+    return exchange, ReplyEvents(_ReplyWriting(reply, conversation, provider), prompt)
 
 
-def _reply_events(
-    *,
-    reply: ChatMessage,
-    conversation: Conversation,
-    provider: ChatProvider,
-    prompt: Prompt,
-    restore: Callable[[], ChatMessage] | None = None,
-) -> Generator[dict, None, None]:
-    """Yield a reply's events as it is written, and save it when it ends however it ends.
+@dataclass
+class _ReplyWriting:
+    """One reply being written: its events, and how it is saved however the writing ends.
 
-    A failure, or a client gone, before the first word: with `restore` (a regeneration)
-    the reply is put back as it was, else it is saved failed or stopped.
+    The one rule for both ways of reading a reply (`ReplyEvents`): a failure, or a client
+    gone, before the first word puts a regenerated reply back as it was (`restore`), and
+    otherwise saves it failed or stopped with what was written.
     """
-    ids = {"user_message_id": reply.reply_to_id, "assistant_message_id": reply.id}
-    pieces: list[str] = []
-    stream: Iterator[str] | None = None
-    try:
-        yield {"type": "start", **ids, "conversation_id": conversation.id}
-        stream = provider.stream_reply(prompt)
-        for piece in stream:
-            pieces.append(piece)
-            yield {"type": "delta", "text": piece}
-    except ProviderError as error:
-        if restore is not None and not pieces:
-            restore()
+
+    reply: ChatMessage
+    conversation: Conversation
+    provider: ChatProvider
+    restore: Callable[[], ChatMessage] | None = None
+    pieces: list[str] = dataclasses.field(default_factory=list)
+
+    @property
+    def ids(self) -> dict[str, int | None]:
+        return {"user_message_id": self.reply.reply_to_id, "assistant_message_id": self.reply.id}
+
+    def start(self) -> dict:
+        return {"type": "start", **self.ids, "conversation_id": self.conversation.id}
+
+    def delta(self, piece: str) -> dict:
+        self.pieces.append(piece)
+        return {"type": "delta", "text": piece}
+
+    def failed(self, error: ProviderError) -> dict:
+        """Save the failure; return the event saying so."""
+        if self.restore is not None and not self.pieces:
+            self.restore()
         else:
-            _finish(reply, text="".join(pieces), error=error)
-        yield {"type": "error", "detail": error.message, "status": error.status_code, **ids}
-        return
-    except GeneratorExit:
-        if restore is not None and not pieces:
-            restore()
+            _finish(self.reply, text="".join(self.pieces), error=error)
+        return {"type": "error", "detail": error.message, "status": error.status_code, **self.ids}
+
+    def stopped(self) -> None:
+        """Save what was written as a stopped reply (the reader went away)."""
+        if self.restore is not None and not self.pieces:
+            self.restore()
         else:
-            _finish(reply, text="".join(pieces), stopped=True)
-        raise
-    finally:
-        close = getattr(stream, "close", None)
-        if close is not None:
-            close()  # let the engine stop writing too
-    _finish(reply, text="".join(pieces))
-    yield {
-        "type": "done",
-        **ids,
-        "conversation_id": conversation.id,
-        "provider": provider.name,
-    }
+            _finish(self.reply, text="".join(self.pieces), stopped=True)
+
+    def done(self) -> dict:
+        """Save the finished reply; return the last event."""
+        _finish(self.reply, text="".join(self.pieces))
+        return {
+            "type": "done",
+            **self.ids,
+            "conversation_id": self.conversation.id,
+            "provider": self.provider.name,
+        }
+
+
+class ReplyEvents:
+    """A reply's events as it is written, saved when it ends however it ends; read once.
+
+    Events: one {"type": "start", …} with both message ids, {"type": "delta", "text": …}
+    pieces, then one {"type": "done", …}, or {"type": "error", …} when the engine fails.
+    Sync code iterates it like a generator (`next`, `close`); an async server reads it with
+    `async for` (the engine's async stream, the database through `sync_to_async`), where a
+    cancelled task or `aclose()` is the client going away. Either way closing it early
+    saves the reply as stopped and closes the engine's stream.
+    """
+
+    def __init__(self, writing: _ReplyWriting, prompt: Prompt) -> None:
+        self._writing = writing
+        self._prompt = prompt
+        self._events: Generator[dict, None, None] | None = None
+
+    def __iter__(self) -> "ReplyEvents":
+        return self
+
+    def __next__(self) -> dict:
+        if self._events is None:
+            self._events = self._sync_events()
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop reading: save the reply as stopped (if it had started) and stop the engine."""
+        if self._events is not None:
+            self._events.close()
+
+    def __aiter__(self) -> AsyncGenerator[dict, None]:
+        return self._async_events()
+
+    def _sync_events(self) -> Generator[dict, None, None]:
+        writing = self._writing
+        stream: Iterator[str] | None = None
+        try:
+            yield writing.start()
+            stream = writing.provider.stream_reply(self._prompt)
+            for piece in stream:
+                yield writing.delta(piece)
+        except ProviderError as error:
+            yield writing.failed(error)
+            return
+        except GeneratorExit:
+            writing.stopped()
+            raise
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # let the engine stop writing too
+        yield writing.done()
+
+    async def _async_events(self) -> AsyncGenerator[dict, None]:
+        writing = self._writing
+        stream: AsyncIterator[str] | None = None
+        try:
+            yield writing.start()
+            stream = writing.provider.astream_reply(self._prompt)
+            async for piece in stream:
+                yield writing.delta(piece)
+        except ProviderError as error:
+            yield await sync_to_async(writing.failed)(error)
+            return
+        except (GeneratorExit, asyncio.CancelledError):
+            # The client went away: the server cancelled the response or closed this.
+            await sync_to_async(writing.stopped)()
+            raise
+        finally:
+            aclose = getattr(stream, "aclose", None)
+            if aclose is not None:
+                await aclose()  # let the engine stop writing too
+        yield await sync_to_async(writing.done)()
 
 
 @service
@@ -475,9 +553,7 @@ def message_regenerate(*, user: User, reply_id: int) -> Exchange:
 
 
 @service
-def message_regenerate_stream(
-    *, user: User, reply_id: int
-) -> tuple[Exchange, Generator[dict, None, None]]:
+def message_regenerate_stream(*, user: User, reply_id: int) -> tuple[Exchange, "ReplyEvents"]:
     """Claim the reply as `message_regenerate` does; return it with the new text's events.
 
     The events are those of `message_send_stream`. A stream closed early keeps what was
@@ -495,14 +571,8 @@ def message_regenerate_stream(
         reply=reply,
         provider=provider,
     )
-    events = _reply_events(
-        reply=reply,
-        conversation=reply.conversation,
-        provider=provider,
-        prompt=prompt,
-        restore=restore,
-    )
-    return Exchange(reply.reply_to, reply), events
+    writing = _ReplyWriting(reply, reply.conversation, provider, restore)
+    return Exchange(reply.reply_to, reply), ReplyEvents(writing, prompt)
 
 
 @service

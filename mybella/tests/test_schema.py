@@ -131,6 +131,20 @@ def test_speech_documents_field_errors_not_a_detail(schema):
     assert "400" not in preview["responses"]
 
 
+@pytest.mark.parametrize(
+    ("path", "method"),
+    [
+        ("/api/v1/chat/messages/{id}/", "patch"),
+        ("/api/v1/chat/messages/{id}/regenerate/", "post"),
+        ("/api/v1/chat/messages/{id}/select/", "post"),
+    ],
+)
+def test_message_changes_document_field_errors_not_a_detail(schema, path, method):
+    """`{"detail": ["Only the latest…"]}` and `{"content": [...]}` are what they answer."""
+    operation = schema["paths"][path][method]
+    assert _schema_of(operation, "400") == {"$ref": "#/components/schemas/ValidationError"}
+
+
 @pytest.mark.django_db
 def test_removing_a_preference_answers_a_null_time(schema, auth_api_client):
     """An empty value removes the preference: there is no time of change to report."""

@@ -1,7 +1,7 @@
 """The small interface every reply engine implements."""
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -70,6 +70,15 @@ class ChatProvider(ABC):
     def stream_reply(self, prompt: Prompt) -> Iterator[str]:
         """Yield the reply to `prompt` in pieces; raise ProviderError before the first piece
         when the engine fails to start answering."""
+
+    @abstractmethod
+    def astream_reply(self, prompt: Prompt) -> AsyncIterator[str]:
+        """Yield the reply to `prompt` in pieces without blocking the event loop (an async
+        generator); raise ProviderError when it fails, before or between pieces.
+
+        Closing it early (`aclose()`, a cancelled task) closes the upstream stream too, so the
+        engine stops writing.
+        """
 
     def complete(
         self,

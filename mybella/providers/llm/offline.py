@@ -6,7 +6,7 @@ memories) and assembles a short reply in the persona's voice from tables of phra
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -637,6 +637,11 @@ class OfflineProvider(ChatProvider):
     def stream_reply(self, prompt: Prompt) -> Iterator[str]:
         """Yield the reply word by word, each word with the space after it."""
         yield from re.findall(r"\S+\s*", compose(prompt))
+
+    async def astream_reply(self, prompt: Prompt) -> AsyncIterator[str]:
+        """Yield the same pieces as `stream_reply`, for an async server (no I/O to wait on)."""
+        for piece in self.stream_reply(prompt):
+            yield piece
 
     def embed(self, texts: list[str]) -> list[list[float]] | None:
         """Return None: the offline engine has no embeddings."""

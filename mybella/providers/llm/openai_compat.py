@@ -1,8 +1,10 @@
 """A reply engine backed by any OpenAI-compatible chat API (OpenAI, Ollama, llama.cpp, vLLM)."""
 
+import asyncio
 import logging
 import math
-from collections.abc import Iterator
+import weakref
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -25,6 +27,23 @@ def _client(base_url: str, api_key: str, timeout: float) -> openai.OpenAI:
     # One client per configuration keeps its connection pool (and TLS sessions) alive
     # between replies; the SDK's own retries are off because a chat user is waiting.
     return openai.OpenAI(base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=0)
+
+
+# Async clients per event loop: an httpx pool belongs to the loop that opened it (a server
+# runs one loop per process; tests and async_to_sync open others).
+_async_clients: weakref.WeakKeyDictionary[
+    asyncio.AbstractEventLoop, dict[tuple[str, str, float], openai.AsyncOpenAI]
+] = weakref.WeakKeyDictionary()
+
+
+def _async_client(base_url: str, api_key: str, timeout: float) -> openai.AsyncOpenAI:
+    clients = _async_clients.setdefault(asyncio.get_running_loop(), {})
+    key = (base_url, api_key, timeout)
+    if key not in clients:
+        clients[key] = openai.AsyncOpenAI(
+            base_url=base_url or None, api_key=api_key, timeout=timeout, max_retries=0
+        )
+    return clients[key]
 
 
 def _retry_after(error: openai.APIStatusError) -> int | None:
@@ -137,9 +156,12 @@ class OpenAICompatibleProvider(ChatProvider):
         self.model: str = settings.LLM_MODEL
         self.embedding_model: str = settings.LLM_EMBEDDING_MODEL
         # Without a key the SDK refuses to start; a placeholder lets the server say 401.
-        self.client = _client(
-            settings.LLM_BASE_URL, settings.LLM_API_KEY or "not-needed", float(settings.LLM_TIMEOUT)
+        self._config = (
+            settings.LLM_BASE_URL,
+            settings.LLM_API_KEY or "not-needed",
+            float(settings.LLM_TIMEOUT),
         )
+        self.client = _client(*self._config)
 
     def reply(self, prompt: Prompt) -> str:
         """Return the whole reply to `prompt` from one non-streaming call."""
@@ -176,6 +198,29 @@ class OpenAICompatibleProvider(ChatProvider):
         finally:
             # Also runs when the consumer stops early (a closed browser tab).
             stream.close()
+
+    async def astream_reply(self, prompt: Prompt) -> AsyncIterator[str]:
+        """Yield the reply's pieces from the async client; failures raise ProviderError.
+
+        The upstream stream is closed however this ends, so a client gone mid-reply stops
+        the model writing.
+        """
+        client = _async_client(*self._config)
+        with _translated_errors():
+            stream = await client.chat.completions.create(
+                model=self.model, messages=prompt.messages, stream=True, **_reply_options(prompt)
+            )
+        try:
+            written = False
+            with _translated_errors():
+                async for chunk in stream:
+                    if text := _delta_text(chunk):
+                        written = True
+                        yield text
+            if not written:
+                raise _empty_answer()
+        finally:
+            await stream.close()
 
     def complete(
         self,
