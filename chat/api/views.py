@@ -394,9 +394,10 @@ class ConversationViewSet(
     throttle_scope: str | None = None  # set per action on the costly ones (export)
 
     def scoped_queryset(self, user: object) -> QuerySet[Conversation]:
-        return selectors.conversation_list_visible(user=user).annotate(
-            message_count=Count("messages")
-        )
+        conversations = selectors.conversation_list_visible(user=user)
+        if getattr(self, "action", None) == "messages":
+            return conversations  # the history page shows messages, not their count
+        return conversations.annotate(message_count=Count("messages"))
 
     @extend_schema(summary="Get a conversation")
     def retrieve(self, request: Request, pk: str | None = None) -> Response:

@@ -25,9 +25,7 @@ def by_name(client: APIClient, name: str) -> dict:
     return next(p for p in client.get(LIST).json()["results"] if p["name"] == name)
 
 
-def test_an_unchanged_list_is_a_304_and_a_changed_one_a_200_with_a_new_etag(
-    auth_api_client, user
-):
+def test_an_unchanged_list_is_a_304_and_a_changed_one_a_200_with_a_new_etag(auth_api_client, user):
     mine = PersonaFactory(owner=user, name="Mine")
     first = auth_api_client.get(LIST)
     etag = first.headers["ETag"]
@@ -87,9 +85,7 @@ def test_selecting_a_persona_shows_in_the_next_list(auth_api_client):
     assert by_name(auth_api_client, "Isabella")["is_current"] is False
 
 
-def test_staff_changes_to_system_personas_show_in_everyones_list(
-    auth_api_client, staff_user, user
-):
+def test_staff_changes_to_system_personas_show_in_everyones_list(auth_api_client, staff_user, user):
     luna = PersonaProfile.objects.get(slug="luna")
     assert by_name(auth_api_client, "Luna")["tagline"] != "Moonlit"
     services.persona_update(persona=luna, user=staff_user, fields={"tagline": "Moonlit"})
