@@ -125,3 +125,26 @@ def test_a_cached_list_reads_only_the_callers_current_persona(
     assert auth_api_client.get(LIST).status_code == 200
     with django_assert_max_num_queries(1):  # the settings with the current persona
         assert auth_api_client.get(LIST).status_code == 200
+
+
+def test_an_avatar_is_served_conditionally_and_a_new_one_has_a_new_url(auth_api_client, user):
+    mine = PersonaFactory(owner=user, name="Mine")
+
+    def set_avatar(color: str) -> str:
+        upload = SimpleUploadedFile("a.png", image_bytes("PNG", (64, 64), color))
+        response = auth_api_client.post(
+            f"{LIST}{mine.pk}/avatar/", {"avatar": upload}, format="multipart"
+        )
+        assert response.status_code == 200
+        return by_name(auth_api_client, "Mine")["avatar_url"].removeprefix("http://testserver")
+
+    first = set_avatar("red")
+    served = auth_api_client.get(first)
+    assert served.status_code == 200
+    assert served.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    unchanged = auth_api_client.get(first, HTTP_IF_MODIFIED_SINCE=served.headers["Last-Modified"])
+    assert unchanged.status_code == 304
+
+    second = set_avatar("blue")
+    assert second != first
+    assert auth_api_client.get(second).status_code == 200
