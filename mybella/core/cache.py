@@ -1,8 +1,8 @@
 """Cached API reads behind versioned keys, answered conditionally (`ETag`, `If-None-Match`).
 
 A read names the versions its data depends on (`"personas"`); the writes that change that
-data call `bump("personas")`, which gives the name a new random version, so every key built
-on the old one is never read again (it expires on its own). A version lives in the same
+data call `bump("personas")`, which gives the name a new random version, so every entry built
+under the old one is built again on its next read. A version lives in the same
 cache as the data, so a cache shared by the web processes (Redis) shares both.
 """
 
@@ -52,23 +52,26 @@ def cached_read(
     """Return `build()`'s data from the cache (built on a miss), with an ETag.
 
     `key` names what is read (the caller, ids, query); the request's scheme, host and query
-    string are added, since absolute URLs in the data depend on them. A request whose
-    `If-None-Match` holds the current ETag is answered 304 without a body.
+    string are added, since absolute URLs in the data depend on them. The entry keeps the
+    versions it was built under and counts only while they are current: the entry and the
+    versions come in one round trip. A request whose `If-None-Match` holds the current ETag
+    is answered 304 without a body.
     """
-    parts = [
-        *key,
-        request.scheme,
-        request.get_host(),
-        request.META.get("QUERY_STRING", ""),
-        *(version(name) for name in depends_on),
-    ]
+    names = list(depends_on)
+    parts = [*key, request.scheme, request.get_host(), request.META.get("QUERY_STRING", "")]
     digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
     cache_key = f"v1:read:{digest}"
-    entry = cache.get(cache_key)
-    if entry is None:
+    version_keys = [_version_key(name) for name in names]
+    found = cache.get_many([cache_key, *version_keys])
+    versions = [found.get(k) for k in version_keys]
+    if None in versions:
+        versions = [version(name) for name in names]
+    entry = found.get(cache_key)
+    if entry is None or entry["versions"] != versions:
         body = json.dumps(build(), cls=JSONEncoder).encode()
-        # Plain JSON data: a serializer's ReturnDict would pickle its serializer too.
         entry = {
+            "versions": versions,
+            # Plain JSON data: a serializer's ReturnDict would pickle its serializer too.
             "data": json.loads(body),
             "etag": quote_etag(hashlib.sha256(body).hexdigest()[:32]),
         }
