@@ -78,7 +78,8 @@ def cached_read(
         cache.set(cache_key, entry, timeout=CACHED_READ_SECONDS)
     etag = entry["etag"]
     headers = {"ETag": etag, "Cache-Control": "private, no-cache", "Vary": "Authorization, Cookie"}
-    if_none_match = request.headers.get("If-None-Match", "")
-    if if_none_match and (etag in parse_etags(if_none_match) or if_none_match.strip() == "*"):
+    # If-None-Match compares weakly (RFC 9110): W/"x" matches "x".
+    sent = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
+    if etag in sent or "*" in sent:
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(entry["data"], headers=headers)

@@ -58,7 +58,25 @@ class PersonaFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the system personas and your own"),
+    list=extend_schema(
+        summary="List the system personas and your own",
+        description=(
+            "Without `search` the answer carries an `ETag`: send it back in `If-None-Match` "
+            "and an unchanged list is a 304 without a body."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The `ETag` of the list you have.",
+            )
+        ],
+        responses={
+            200: PersonaOutputSerializer(many=True),
+            304: OpenApiResponse(description="The list is unchanged since that `ETag`."),
+        },
+    ),
     retrieve=extend_schema(summary="Get a persona"),
     destroy=extend_schema(
         summary="Delete your persona",

@@ -41,6 +41,13 @@ def test_an_unchanged_list_is_a_304_and_a_changed_one_a_200_with_a_new_etag(auth
     assert "Renamed" in [p["name"] for p in changed.json()["results"]]
 
 
+def test_a_weak_or_wildcard_etag_matches_too(auth_api_client):
+    etag = auth_api_client.get(LIST).headers["ETag"]
+    assert auth_api_client.get(LIST, HTTP_IF_NONE_MATCH=f"W/{etag}").status_code == 304
+    assert auth_api_client.get(LIST, HTTP_IF_NONE_MATCH=f'"other", {etag}').status_code == 304
+    assert auth_api_client.get(LIST, HTTP_IF_NONE_MATCH="*").status_code == 304
+
+
 def test_a_stale_or_foreign_etag_gets_the_list(auth_api_client):
     response = auth_api_client.get(LIST, HTTP_IF_NONE_MATCH='"not-the-etag"')
     assert response.status_code == 200
