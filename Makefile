@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ../shared/data/locomo-dev.json
 
-.PHONY: run test lint format bench eval-memory worker clean
+.PHONY: run test lint format bench bench-http eval-memory worker clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,8 +41,17 @@ test: $(VENV)/.dev
 ## bench: seed 10k- and 1M-message databases (bench/.data/, reused; FRESH=1 reseeds) and print
 ## p50/p95 latencies of send, history and memory search side by side. Exits 0 whatever they are.
 ## PostgreSQL: make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench
+## Then serves the 10k database with the production server and loads each hot endpoint with
+## `wrk` against a bare DRF view (make bench-http alone; BENCH_HTTP_ARGS="--seconds 30"), and
+## last 50 replies streaming at once while the persona list is timed (bench/streams.py).
 bench: $(VENV)/.dev
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.run $(BENCH_ARGS)
+	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.http $(BENCH_HTTP_ARGS)
+	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.streams $(BENCH_STREAMS_ARGS)
+
+## bench-http: requests/s and p50/p95/p99 over HTTP (uvicorn, wrk -c8) vs a bare DRF view.
+bench-http: $(VENV)/.dev
+	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.http $(BENCH_HTTP_ARGS)
 
 ## eval-memory: import each LoCoMo conversation of DATA (default ../shared/data/locomo-dev.json)
 ## as a persona's history in a throwaway database, ask its questions through memory recall

@@ -420,6 +420,8 @@ def _seed(scale: Scale) -> dict[str, int]:
                 provider,
                 model,
                 max(1, len(content) // 4) if content else 0,
+                "[]",
+                0,
                 stamp,
                 stamp,
             )
@@ -429,7 +431,7 @@ def _seed(scale: Scale) -> dict[str, int]:
         ChatMessage,
         _columns(
             "id conversation user persona role content status error provider model "
-            "token_estimate created_at updated_at"
+            "token_estimate alternatives selected created_at updated_at"
         ),
         messages(),
     )

@@ -180,6 +180,8 @@ STORAGES = {
 }
 # Django serves local media itself unless a bucket (or a front web server) does.
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not AWS_STORAGE_BUCKET_NAME)
+# `make bench` only: serve /api/v1/bench/bare/, the bare DRF view measured as the ceiling.
+BENCH_BARE_VIEW = env.bool("BENCH_BARE_VIEW", default=False)
 
 # Uploads: bodies over MAX_REQUEST_BYTES are refused (413) before they are read;
 # each upload kind has its own, smaller limit checked by content.

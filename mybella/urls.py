@@ -40,5 +40,10 @@ if settings.SERVE_MEDIA:
         )
     ]
 
+if settings.BENCH_BARE_VIEW:
+    from mybella.core.bench import BareView
+
+    urlpatterns.insert(0, path("api/v1/bench/bare/", BareView.as_view(), name="bench-bare"))
+
 handler404 = "mybella.core.views.page_not_found"
 handler500 = "mybella.core.views.server_error"

@@ -21,6 +21,7 @@ from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas import cards, rules, selectors
 from personas.avatars import AvatarError, avatar_process
+from personas.cache import personas_changed
 from personas.models import PersonaProfile, PersonaSelection
 from personas.sections import persona_sections
 
@@ -278,12 +279,15 @@ def persona_set_active(*, user: User, personas: Iterable[PersonaProfile], active
     """
     _ensure_staff(user, _("Only staff activate or deactivate system personas."))
     ids = [persona.pk for persona in personas if not persona.is_custom]
-    return (
+    changed = (
         PersonaProfile.objects.system()
         .filter(pk__in=ids)
         .exclude(is_active=active)
         .update(is_active=active, updated_at=timezone.now())
     )
+    if changed:
+        personas_changed()
+    return changed
 
 
 @service

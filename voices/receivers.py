@@ -1,10 +1,14 @@
-"""Connect the voices services' signals to the tasks that do the work.
+"""Connect the voices services' signals to the tasks that do the work, and voices' models
+to the personas' cache.
 
 Imported once, from the app's `AppConfig.ready()`.
 """
 
 from typing import Any
 
+from django.db.models.signals import post_delete, post_save
+
+from personas.cache import personas_changed
 from voices import tasks
 from voices.signals import custom_voice_queued, provider_voice_released
 
@@ -23,3 +27,9 @@ custom_voice_queued.connect(enqueue_clone, dispatch_uid="voices.enqueue_clone")
 provider_voice_released.connect(
     enqueue_provider_deletion, dispatch_uid="voices.enqueue_provider_deletion"
 )
+
+# A persona's voice shows in the persona list: its changes make the cached list stale.
+# Deleting a preset or a clone sets personas' voices to NULL in SQL, without saving them.
+post_save.connect(personas_changed, sender="voices.PersonaVoice", dispatch_uid="voices-saved")
+for _sender in ("voices.PersonaVoice", "voices.VoicePreset", "voices.CustomVoice"):
+    post_delete.connect(personas_changed, sender=_sender, dispatch_uid=f"voices-deleted-{_sender}")

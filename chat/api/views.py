@@ -2,7 +2,8 @@ import json
 from collections.abc import AsyncGenerator, Generator
 
 from django.core.handlers.asgi import ASGIRequest
-from django.db.models import Count, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -360,6 +361,24 @@ class MessageDetailView(APIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+def _with_message_count(conversations: QuerySet[Conversation]) -> QuerySet[Conversation]:
+    """Annotate each conversation's `message_count` with a subquery, not a join.
+
+    A join would group every message of the listed conversations, and the paginator's
+    COUNT would do it again; a subquery counts only the page's rows, and COUNT leaves it out.
+    """
+    counted = (
+        ChatMessage.objects.filter(conversation=OuterRef("pk"))
+        .order_by()
+        .values("conversation")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return conversations.annotate(
+        message_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+    )
+
+
 class PersonaConversationViewSet(
     PersonaScopedMixin,
     mixins.ListModelMixin,
@@ -373,9 +392,7 @@ class PersonaConversationViewSet(
     def scoped_queryset(
         self, user: object, parent: PersonaProfile | None = None
     ) -> QuerySet[Conversation]:
-        return selectors.conversation_list(user=user, persona=parent).annotate(
-            message_count=Count("messages")
-        )
+        return _with_message_count(selectors.conversation_list(user=user, persona=parent))
 
     @extend_schema(summary="List your conversations with a persona")
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -414,9 +431,10 @@ class ConversationViewSet(
     throttle_scope: str | None = None  # set per action on the costly ones (export)
 
     def scoped_queryset(self, user: object) -> QuerySet[Conversation]:
-        return selectors.conversation_list_visible(user=user).annotate(
-            message_count=Count("messages")
-        )
+        conversations = selectors.conversation_list_visible(user=user)
+        if getattr(self, "action", None) == "messages":
+            return conversations  # the history page shows messages, not their count
+        return _with_message_count(conversations)
 
     @extend_schema(summary="Get a conversation")
     def retrieve(self, request: Request, pk: str | None = None) -> Response:

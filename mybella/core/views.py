@@ -3,6 +3,7 @@
 import json
 import logging
 import posixpath
+import re
 from typing import Any
 
 from django.conf import settings
@@ -14,6 +15,10 @@ from django.views.static import serve
 from rest_framework.throttling import SimpleRateThrottle
 
 csp_logger = logging.getLogger("mybella.csp")
+
+# An upload stored under a fresh random name (personas.avatars.avatar_upload_to) never
+# changes: a new avatar gets a new name, so browsers may keep it for good.
+IMMUTABLE_MEDIA = re.compile(r"avatars/[0-9a-f]{32}\.webp")
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -71,7 +76,11 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
     public = _public_media_path(path)
     if public is None:
         raise Http404
-    return serve(request, public, document_root=settings.MEDIA_ROOT)
+    # `serve` answers If-Modified-Since with a 304 by itself (it sends Last-Modified).
+    response = serve(request, public, document_root=settings.MEDIA_ROOT)
+    if IMMUTABLE_MEDIA.fullmatch(public):
+        response["Cache-Control"] = "public, max-age=31536000, immutable"
+    return response
 
 
 class CspReportThrottle(SimpleRateThrottle):

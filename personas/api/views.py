@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.cache import cached_read
 from mybella.core.schema import ErrorSerializer
 from personas import selectors, services
 from personas.api.serializers import (
@@ -57,7 +58,25 @@ class PersonaFilter(django_filters.FilterSet):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List the system personas and your own"),
+    list=extend_schema(
+        summary="List the system personas and your own",
+        description=(
+            "Without `search` the answer carries an `ETag`: send it back in `If-None-Match` "
+            "and an unchanged list is a 304 without a body."
+        ),
+        parameters=[
+            OpenApiParameter(
+                "If-None-Match",
+                OpenApiTypes.STR,
+                OpenApiParameter.HEADER,
+                description="The `ETag` of the list you have.",
+            )
+        ],
+        responses={
+            200: PersonaOutputSerializer(many=True),
+            304: OpenApiResponse(description="The list is unchanged since that `ETag`."),
+        },
+    ),
     retrieve=extend_schema(summary="Get a persona"),
     destroy=extend_schema(
         summary="Delete your persona",
@@ -89,6 +108,18 @@ class PersonaViewSet(
         if self.request.user.is_authenticated:
             context["current_persona_id"] = getattr(self.current_persona, "pk", None)
         return context
+
+    def list(self, request: Request) -> Response:
+        if "search" in request.query_params:
+            return super().list(request)
+        # The plain list is the hot read: cached per caller (and current persona) until a
+        # persona changes (personas.receivers bumps "personas"), answered 304 when unchanged.
+        return cached_read(
+            request,
+            key=["personas:list", request.user.pk, getattr(self.current_persona, "pk", None)],
+            depends_on=["personas"],
+            build=lambda: super(PersonaViewSet, self).list(request).data,
+        )
 
     def _output(self, persona: PersonaProfile, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(persona).data, status=code)

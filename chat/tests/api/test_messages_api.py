@@ -115,7 +115,7 @@ def test_history_page_query_count_is_constant(
 ):
     conversation = ConversationFactory(user=user)
     ChatMessageFactory.create_batch(count, conversation=conversation)
-    with django_assert_max_num_queries(3):
+    with django_assert_max_num_queries(2):
         response = auth_api_client.get(f"/api/v1/conversations/{conversation.pk}/messages/")
     assert response.status_code == 200
 

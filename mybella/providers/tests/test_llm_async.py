@@ -1,6 +1,7 @@
 """The engines' async streams (`astream_reply`), which an ASGI server reads replies from."""
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
@@ -9,7 +10,8 @@ from mybella.providers.tests.test_llm import make_prompt
 
 
 def collect(provider, prompt, limit: int | None = None) -> list[str]:
-    """Return the pieces of `provider.astream_reply(prompt)`, read on a fresh event loop;
+    """Return the pieces of `provider.astream_reply(prompt)`, read on a fresh event loop
+    in a thread of its own (the browser tests' Playwright keeps a loop running in this one);
     with `limit`, stop (aclose) after that many."""
 
     async def read() -> list[str]:
@@ -24,7 +26,8 @@ def collect(provider, prompt, limit: int | None = None) -> list[str]:
             await stream.aclose()
         return pieces
 
-    return asyncio.run(read())
+    with ThreadPoolExecutor(max_workers=1) as executor:
+        return executor.submit(asyncio.run, read()).result()
 
 
 def test_the_offline_async_stream_is_the_sync_one():

@@ -1,0 +1,418 @@
+"""Requests per second over real HTTP: the production server under `wrk`, against a bare view.
+
+    .venv/bin/python -m bench.http                 # SQLite (bench/.data/bench-10k.sqlite3)
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench .venv/bin/python -m bench.http
+    .venv/bin/python -m bench.http --seconds 30    # longer runs, steadier figures
+
+The 10k database of `bench.run` is seeded (or reused); one seeded user gets an API token and a
+web session. SERVER (one constant: what the README recommends for production) then serves it
+with `BENCH_BARE_VIEW` on, and Debian's `wrk` loads one endpoint at a time with CONNECTIONS
+connections: the bare DRF view (six small objects, the same authentication) first and last, the
+hot API reads, sending a message (offline engine) and the two HTML pages. Each endpoint's
+requests/s is printed with its ratio to the bare view (the mean of its two runs) and the pages'
+against the API call that reads the same data. Messages the run added are deleted again.
+A benchmark is not a test: the exit status is 0 whatever the figures.
+"""
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.run import (
+    BASE_DIR,
+    DATA_DIR,
+    _ensure_postgres_database,
+    _is_postgres,
+    _redacted,
+    child_env,
+    database_url,
+)
+
+# The production server, as the README's production section runs it (host and port added).
+SERVER = [sys.executable, "-m", "uvicorn", "mybella.asgi:application", "--workers", "2"]
+WRK = "wrk"
+CONNECTIONS = 8
+THREADS = 2
+SCALE = "10k"
+HOT_READ_TARGET = 0.5
+SEND_TARGET = 0.25
+PAGE_TARGET = 2.0
+# Throttles must count in a cache the server's processes share (core.E001 otherwise).
+DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/9"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One loaded URL: how it is named, requested and judged."""
+
+    key: str
+    label: str
+    method: str
+    path: str
+    expected: int
+    kind: str  # "ceiling", "read", "send" or "page"
+    body: str = ""
+    same_data_as: str = ""  # a page: the API endpoint that reads the same data
+
+
+def endpoints(fixture: dict) -> list[Endpoint]:
+    """Return the measured endpoints for the seeded user of `fixture`, in table order."""
+    persona, conversation = fixture["persona_id"], fixture["conversation_id"]
+    send = json.dumps({"message": "How was your day?", "conversation": conversation})
+    return [
+        Endpoint("bare", "bare DRF view (ceiling)", "GET", "/api/v1/bench/bare/", 200, "ceiling"),
+        Endpoint("personas", "GET personas/", "GET", "/api/v1/personas/", 200, "read"),
+        Endpoint(
+            "current", "GET personas/current/", "GET", "/api/v1/personas/current/", 200, "read"
+        ),
+        Endpoint(
+            "history",
+            "GET conversations/{id}/messages/",
+            "GET",
+            f"/api/v1/conversations/{conversation}/messages/",
+            200,
+            "read",
+        ),
+        Endpoint(
+            "conversations",
+            "GET personas/{id}/conversations/",
+            "GET",
+            f"/api/v1/personas/{persona}/conversations/",
+            200,
+            "read",
+        ),
+        Endpoint(
+            "search",
+            "GET personas/{id}/memories/search/",
+            "GET",
+            f"/api/v1/personas/{persona}/memories/search/?q={fixture['query']}&k=5",
+            200,
+            "read",
+        ),
+        Endpoint(
+            "send", "POST chat/messages/", "POST", "/api/v1/chat/messages/", 201, "send", send
+        ),
+        Endpoint(
+            "page_personas",
+            "page /users/personas/",
+            "GET",
+            "/users/personas/",
+            200,
+            "page",
+            same_data_as="personas",
+        ),
+        Endpoint(
+            "page_chat",
+            "page /chat/",
+            "GET",
+            f"/chat/?conversation={conversation}",
+            200,
+            "page",
+            same_data_as="history",
+        ),
+    ]
+
+
+# The parent: prepare, serve, load, report. -------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run_child(env: dict[str, str], *args: str) -> dict:
+    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
+        out_path = Path(out.name)
+    command = [sys.executable, "-m", "bench.http", "--child", *args, "--out", str(out_path)]
+    try:
+        subprocess.run(command, cwd=BASE_DIR, env=env, check=True)  # noqa: S603
+        return json.loads(out_path.read_text())
+    finally:
+        out_path.unlink(missing_ok=True)
+
+
+def _headers(endpoint: Endpoint, fixture: dict) -> dict[str, str]:
+    if endpoint.kind == "page":
+        return {"Cookie": f"{fixture['session_cookie']}={fixture['session_key']}"}
+    headers = {"Authorization": f"Token {fixture['token']}"}
+    if endpoint.body:
+        headers["Content-Type"] = "application/json"
+    return headers
+
+
+def _lua(endpoint: Endpoint, fixture: dict) -> str:
+    lines = [f"wrk.method = {json.dumps(endpoint.method)}"]
+    lines += [
+        f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}"
+        for k, v in _headers(endpoint, fixture).items()
+    ]
+    if endpoint.body:
+        lines.append(f"wrk.body = {json.dumps(endpoint.body)}")
+    lines.append(
+        """done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    "BENCH {\\"requests\\": %d, \\"duration_us\\": %d, \\"errors\\": %d, \\"bad_status\\": %d, "
+    .. "\\"p50\\": %d, \\"p95\\": %d, \\"p99\\": %d}\\n",
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.timeout, e.status,
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end"""
+    )
+    return "\n".join(lines) + "\n"
+
+
+def _check(base: str, endpoint: Endpoint, fixture: dict) -> None:
+    """Fail clearly unless one request answers the expected status."""
+    request = urllib.request.Request(  # noqa: S310 - our own server on loopback
+        base + endpoint.path,
+        data=endpoint.body.encode() or None,
+        headers=_headers(endpoint, fixture),
+        method=endpoint.method,
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status, content = response.status, b""
+    except urllib.error.HTTPError as error:
+        status, content = error.code, error.read()
+    if status != endpoint.expected:
+        raise SystemExit(f"bench: {endpoint.key} answered {status}: {content[:300]!r}")
+
+
+def _wrk(base: str, endpoint: Endpoint, fixture: dict, seconds: float) -> dict:
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(_lua(endpoint, fixture))
+    try:
+        completed = subprocess.run(  # noqa: S603
+            [
+                WRK,
+                f"-t{THREADS}",
+                f"-c{CONNECTIONS}",
+                f"-d{max(1, round(seconds))}s",
+                "--timeout",
+                "10s",
+                "-s",
+                script.name,
+                base + endpoint.path,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        Path(script.name).unlink(missing_ok=True)
+    line = next(x for x in completed.stdout.splitlines() if x.startswith("BENCH "))
+    stats = json.loads(line.removeprefix("BENCH "))
+    stats["rps"] = stats["requests"] / (stats["duration_us"] / 1e6)
+    return stats
+
+
+def _wait_for(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"bench: the server exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/", timeout=2):  # noqa: S310
+                return
+        except urllib.error.HTTPError:
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: the server did not answer within a minute")
+
+
+def measure(url: str, *, seconds: float, warmup: float, fresh: bool) -> dict:
+    """Seed or reuse the database at `url`, serve it, load each endpoint; return the figures."""
+    if _is_postgres(url):
+        _ensure_postgres_database(url)
+    env = {
+        **child_env(url),
+        "BENCH_BARE_VIEW": "true",
+        "CACHE_URL": os.environ.get("CACHE_URL") or DEFAULT_CACHE_URL,
+        # WhiteNoise warns that `collectstatic` never ran; the pages' static files aren't loaded.
+        "PYTHONWARNINGS": "ignore:No directory at",
+    }
+    fixture = _run_child(env, "prepare", *(["--fresh"] if fresh else []))
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    command = [*SERVER, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    server = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
+    results: dict[str, dict] = {}
+    try:
+        _wait_for(base, server)
+        measured = endpoints(fixture)
+        # The ceiling first and last: its mean is what each endpoint is compared with.
+        for endpoint in [*measured, measured[0]]:
+            print(f"bench http: {endpoint.key}", file=sys.stderr, flush=True)
+            _check(base, endpoint, fixture)
+            if warmup:
+                _wrk(base, endpoint, fixture, warmup)
+            stats = _wrk(base, endpoint, fixture, seconds)
+            if endpoint.key in results:
+                results[endpoint.key + "_after"] = stats
+            else:
+                results[endpoint.key] = stats
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        restored = _run_child(env, "restore", "--limit", str(fixture["max_message_id"]))
+    return {
+        "results": results,
+        "database": fixture["database"],
+        "restored": restored["restored"],
+    }
+
+
+def report(figures: dict, *, seconds: float, label: str) -> str:
+    """Return the table of one database's figures."""
+    results = figures["results"]
+    ceiling = (results["bare"]["rps"] + results["bare_after"]["rps"]) / 2
+    lines = [
+        "",
+        f"{label}: {figures['database']}",
+        f"{'endpoint':<36} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'vs bare':>8}  target",
+    ]
+    lines.append("-" * len(lines[-1]))
+    by_key = {e.key: e for e in endpoints({"persona_id": 0, "conversation_id": 0, "query": ""})}
+    for key, stats in results.items():
+        endpoint = by_key[key.removesuffix("_after")]
+        name = endpoint.label + (" (again)" if key.endswith("_after") else "")
+        ratio = stats["rps"] / ceiling
+        target = ""
+        if endpoint.kind == "read":
+            target = _verdict(ratio >= HOT_READ_TARGET, f">= {HOT_READ_TARGET}x")
+        elif endpoint.kind == "send":
+            target = _verdict(ratio >= SEND_TARGET, f">= {SEND_TARGET}x")
+        elif endpoint.kind == "page":
+            api = results[endpoint.same_data_as]["rps"]
+            slower = api / stats["rps"]
+            target = _verdict(
+                slower <= PAGE_TARGET,
+                f"{slower:.2f}x slower than {endpoint.same_data_as} (<= {PAGE_TARGET}x)",
+            )
+        errors = stats["errors"] + stats["bad_status"]
+        lines.append(
+            f"{name:<36} {stats['rps']:>8.0f} {stats['p50'] / 1000:>7.1f} "
+            f"{stats['p95'] / 1000:>7.1f} {stats['p99'] / 1000:>7.1f} {ratio:>7.2f}x  {target}"
+            + (f"  ({errors} errors)" if errors else "")
+        )
+    lines.append(
+        f"Latencies in ms; {seconds:g} s per endpoint, {CONNECTIONS} connections, "
+        f"{THREADS} wrk threads; ceiling = mean of the two bare runs ({ceiling:.0f} req/s)."
+    )
+    lines.append(f"Messages the run added (deleted again): {figures['restored']}.")
+    return "\n".join(lines)
+
+
+def _verdict(passed: bool, what: str) -> str:
+    return ("PASS " if passed else "MISS ") + what
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Measure requests/s over HTTP on the bench database and print the table; return 0."""
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.http", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--seconds", type=float, default=5, help="load per endpoint")
+    parser.add_argument("--warmup", type=float, default=1, help="untimed load before each")
+    parser.add_argument("--fresh", action="store_true", help="reseed (also: FRESH=1)")
+    parser.add_argument("--child", choices=["prepare", "restore"], help=argparse.SUPPRESS)
+    parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    fresh = args.fresh or os.environ.get("FRESH", "").strip().lower() in {"1", "true", "yes"}
+    if args.child:
+        return child(args.child, out=Path(args.out), fresh=fresh, limit=args.limit)
+    if shutil.which(WRK) is None:
+        print("bench http: skipped, `wrk` is not installed (apt-get install wrk)")
+        return 0
+    DATA_DIR.mkdir(exist_ok=True)
+    (DATA_DIR / ".gitignore").write_text("*\n")
+    url = database_url(SCALE, os.environ.get("DATABASE_URL", "").strip())
+    print(f"bench http: {_redacted(url)}", file=sys.stderr, flush=True)
+    load_before = os.getloadavg()[0]
+    figures = measure(url, seconds=args.seconds, warmup=args.warmup, fresh=fresh)
+    print("\nMyBella over HTTP: " + " ".join(SERVER[1:]) + f", wrk -c{CONNECTIONS}, loopback.")
+    print(report(figures, seconds=args.seconds, label="Database"))
+    print(
+        f"Load average (1 min) before: {load_before:.2f}, after: {os.getloadavg()[0]:.2f}, "
+        f"on {os.cpu_count()} cores (wrk and the server share them)."
+    )
+    return 0
+
+
+# The children: inside Django, on the bench database. ---------------------------------------
+
+
+def _session_key(user: object) -> str:
+    from importlib import import_module
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.create()
+    return store.session_key
+
+
+def child(what: str, *, out: Path, fresh: bool, limit: int) -> int:
+    """Prepare the bench user (token, session, ids) or delete the messages the run added."""
+    import warnings
+
+    import django
+
+    warnings.filterwarnings("ignore", "No directory at", UserWarning)
+    django.setup()
+    from bench.corpus import search_query
+    from bench.run import _describe_database
+    from bench.seed import SCALES, ensure_seeded, max_message_id, restore
+
+    if what == "restore":
+        out.write_text(json.dumps({"restored": restore(limit)}))
+        return 0
+
+    from django.conf import settings
+
+    from chat.models import Conversation
+    from mybella.users.models import ApiToken
+    from mybella.users.services import api_token_create
+    from personas.services import persona_select
+
+    ensure_seeded(SCALES[SCALE], fresh=fresh)
+    conversation = Conversation.objects.select_related("user", "persona").order_by("-id").first()
+    user = conversation.user
+    persona_select(user=user, persona=conversation.persona)
+    ApiToken.objects.filter(user=user, name="bench").delete()
+    _, key = api_token_create(user=user, name="bench")
+    fixture = {
+        "token": key,
+        "session_cookie": settings.SESSION_COOKIE_NAME,
+        "session_key": _session_key(user),
+        "persona_id": conversation.persona_id,
+        "conversation_id": conversation.pk,
+        "query": "+".join(search_query(random.Random(1)).split()),
+        "max_message_id": max_message_id(),
+        "database": _describe_database(),
+    }
+    out.write_text(json.dumps(fixture))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
