@@ -75,6 +75,15 @@ def custom_voice_lock(*, pk: int) -> CustomVoice | None:
     return CustomVoice.objects.select_for_update().filter(pk=pk).first()
 
 
+def custom_voices_waiting_lock() -> QuerySet[CustomVoice]:
+    """Return every user's voices waiting for a key, oldest first, locked for update.
+
+    Only for services, inside `transaction.atomic()`.
+    """
+    waiting = CustomVoice.objects.filter(status=CustomVoice.Status.WAITING)
+    return waiting.select_for_update().order_by("created_at", "id")
+
+
 def cloned_provider_ids() -> set[str]:
     """Return the provider's ids of every user's cloned voices (whoever owns them)."""
     voices = CustomVoice.objects.exclude(provider_voice_id="")
