@@ -74,7 +74,17 @@ def test_presets_list_with_filters(auth_api_client, django_assert_max_num_querie
     names = [p["name"] for p in response.json()["results"]]
     assert "Retired" not in names and "Bella" in names and len(names) == 19
     bella = next(p for p in response.json()["results"] if p["name"] == "Bella")
-    assert set(bella) == {"id", "name", "description", "labels", "preview_url", "is_legacy"}
+    assert set(bella) == {
+        "id",
+        "name",
+        "provider",
+        "voice_id",
+        "description",
+        "labels",
+        "preview_url",
+        "is_legacy",
+    }
+    assert (bella["provider"], bella["voice_id"]) == ("elevenlabs", "EXAVITQu4vr4xnSDxMaL")
     women = auth_api_client.get(PRESETS, {"gender": "female", "page_size": 100}).json()
     assert {p["name"] for p in women["results"]} == {"Rachel", "Bella", "Elli", "Domi"}
     assert auth_api_client.get(PRESETS, {"search": "dom"}).json()["count"] == 1
