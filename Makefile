@@ -18,13 +18,15 @@ $(VENV)/.dev: $(VENV)/.runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## run: install, migrate (which loads the system personas), start a task worker and serve
+## run: install, migrate (which loads the system personas), queue the voices waiting for an
+## ElevenLabs key when there is one now, start a task worker and serve
 ## on http://127.0.0.1:8000; Ctrl-C stops both (the worker without reloading, so it is the
 ## process that gets the signal and puts its current task back in the queue). runserver is
 ## WSGI: a streamed reply takes a thread while it is written; production runs uvicorn (README)
 run: export DEBUG ?= true
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py clone_waiting_voices
 	@$(PY) manage.py db_worker --interval 1 --no-reload & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

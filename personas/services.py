@@ -22,6 +22,7 @@ from mybella.users.models import User
 from personas import cards, rules, selectors
 from personas.avatars import AvatarError, avatar_process
 from personas.cache import personas_changed
+from personas.card_hooks import card_blocks, card_blocks_apply, card_blocks_take
 from personas.models import PersonaProfile, PersonaSelection
 from personas.sections import persona_sections
 
@@ -331,14 +332,19 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
         raise ValidationError({"card": str(error)}) from error
     fields = dict(parsed.fields)
     fields["name"] = _free_name(owner=owner, name=fields["name"])
+    # Other apps' blocks (the voice, …) are applied by them, not stored as the card's own.
+    extensions, blocks = card_blocks_take(parsed.extensions)
     try:
-        return persona_create(
-            owner=owner,
-            fields=fields,
-            avatar=parsed.image,
-            extensions=parsed.extensions,
-            sections={"lorebook": {"entries": parsed.lorebook}},
-        )
+        with transaction.atomic():
+            persona = persona_create(
+                owner=owner,
+                fields=fields,
+                avatar=parsed.image,
+                extensions=extensions,
+                sections={"lorebook": {"entries": parsed.lorebook}},
+            )
+            card_blocks_apply(persona=persona, user=owner, blocks=blocks)
+            return persona
     except ValidationError as error:
         if not hasattr(error, "error_dict"):  # the persona count, say
             raise ValidationError({"card": error.messages}) from error
@@ -366,15 +372,21 @@ def persona_export_card(*, persona: PersonaProfile, fmt: str) -> tuple[bytes, st
         {**{name: getattr(entry, name) for name in cards.ENTRY_FIELDS}, "extra": entry.extra}
         for entry in selectors.lorebook_entry_list(persona=persona)
     ]
+    # Other apps' blocks (the voice, …) go in the card's data.extensions beside its own.
+    stored = dict(persona.extensions) if isinstance(persona.extensions, dict) else {}
+    blocks = card_blocks(persona)
+    if blocks:
+        own = stored.get("extensions")
+        stored["extensions"] = {**(own if isinstance(own, dict) else {}), **blocks}
     stem = slugify(persona.name) or "persona"
     if fmt == "png":
         image = None
         if persona.avatar:
             with persona.avatar.open("rb") as avatar:
                 image = avatar.read()
-        content = cards.card_to_png(fields, persona.extensions, image=image, lorebook=lorebook)
+        content = cards.card_to_png(fields, stored, image=image, lorebook=lorebook)
         return content, "image/png", f"{stem}.card.png"
-    content = cards.card_to_json(fields, persona.extensions, lorebook=lorebook)
+    content = cards.card_to_json(fields, stored, lorebook=lorebook)
     return content, "application/json", f"{stem}.card.json"
 
 

@@ -1,14 +1,14 @@
 from django import forms
 from django.contrib import admin, messages
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from mybella.core.admin import BoundedSearchAdmin
 from voices import services
-from voices.models import CustomVoice, SpeechClip, VoicePreset
+from voices.models import CustomVoice, PersonaVoice, SpeechClip, VoicePreset
 
 
 class GenderFilter(admin.SimpleListFilter):
@@ -24,16 +24,45 @@ class GenderFilter(admin.SimpleListFilter):
         return queryset
 
 
+# The personas speaking with each preset, with their owners, in one query per page.
+PRESET_USERS = Prefetch(
+    "persona_voices",
+    queryset=PersonaVoice.objects.select_related("persona__owner").order_by("persona__name"),
+)
+
+
 @admin.register(VoicePreset)
 class VoicePresetAdmin(BoundedSearchAdmin):
     """Staff curate the presets users choose from; `manage.py sync_voices` adds new ones."""
 
-    list_display = ["name", "gender", "accent", "provider_voice_id", "is_legacy", "is_active"]
+    list_display = [
+        "name",
+        "gender",
+        "accent",
+        "provider_voice_id",
+        "used_by",
+        "is_legacy",
+        "is_active",
+    ]
     list_filter = ["is_active", "is_legacy", GenderFilter, "provider"]
     search_fields = ["name", "description", "provider_voice_id"]
     readonly_fields = ["created_at", "updated_at"]
     actions = ["activate", "deactivate"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VoicePreset]:
+        return super().get_queryset(request).prefetch_related(PRESET_USERS)
+
+    @admin.display(description=_("used by"))
+    def used_by(self, preset: VoicePreset) -> str:
+        """The personas that speak with the preset, by name (whose, for users' own)."""
+        names = [
+            voice.persona.name
+            if voice.persona.owner is None
+            else f"{voice.persona.name} ({voice.persona.owner})"
+            for voice in preset.persona_voices.all()
+        ]
+        return ", ".join(names) or "—"
 
     @admin.display(description=_("gender"))
     def gender(self, preset: VoicePreset) -> str:

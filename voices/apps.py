@@ -5,4 +5,4 @@ class VoicesConfig(AppConfig):
     name = "voices"
 
     def ready(self) -> None:
-        from voices import account, persona_section, receivers  # noqa: F401
+        from voices import account, card_voice, persona_section, receivers  # noqa: F401

@@ -66,10 +66,13 @@ class CustomVoice(BaseModel):
     """A voice cloned from a sample a user uploaded."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", _("Waiting")
+        PENDING = "pending", _("Queued")
         CLONING = "cloning", _("Cloning")
         READY = "ready", _("Ready")
         FAILED = "failed", _("Failed")
+        # Uploaded where there is no ElevenLabs key: kept, not counted against the limit,
+        # and queued by `manage.py clone_waiting_voices` once a key is set.
+        WAITING = "waiting", _("Waiting for a key")
 
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,

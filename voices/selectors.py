@@ -22,6 +22,14 @@ def presets_of(*, provider: str) -> dict[str, VoicePreset]:
     return {p.provider_voice_id: p for p in VoicePreset.objects.filter(provider=provider)}
 
 
+def preset_offered(*, voice_id: str, provider: str | None = None) -> VoicePreset | None:
+    """Return the active preset with the provider's `voice_id` (of `provider`, if given)."""
+    presets = preset_list().filter(provider_voice_id=voice_id)
+    if provider:
+        presets = presets.filter(provider=provider)
+    return presets.first()
+
+
 def presets_in_use() -> QuerySet[VoicePreset]:
     """Return the presets some persona speaks with, each once."""
     return VoicePreset.objects.filter(persona_voices__isnull=False).distinct()
@@ -61,6 +69,11 @@ def custom_voice_get(*, user: User | None, pk: object) -> CustomVoice:
     return voice
 
 
+def custom_voice_named(*, user: User | None, name: str) -> CustomVoice | None:
+    """Return `user`'s voice called `name` (any case), or None."""
+    return custom_voice_list(user=user).filter(name__iexact=name).first()
+
+
 def custom_voice_status(*, pk: int) -> str | None:
     """Return the cloning status of voice `pk`, or None when it no longer exists."""
     return CustomVoice.objects.filter(pk=pk).values_list("status", flat=True).first()
@@ -73,6 +86,15 @@ def custom_voice_lock(*, pk: int) -> CustomVoice | None:
     task safe to run twice.
     """
     return CustomVoice.objects.select_for_update().filter(pk=pk).first()
+
+
+def custom_voices_waiting_lock() -> QuerySet[CustomVoice]:
+    """Return every user's voices waiting for a key, oldest first, locked for update.
+
+    Only for services, inside `transaction.atomic()`.
+    """
+    waiting = CustomVoice.objects.filter(status=CustomVoice.Status.WAITING)
+    return waiting.select_for_update().order_by("created_at", "id")
 
 
 def cloned_provider_ids() -> set[str]:

@@ -49,7 +49,11 @@ def voice_upload(request: HttpRequest) -> HttpResponse:
         except DOMAIN_ERRORS as error:
             add_domain_error(form, error)
         else:
-            messages.success(request, _("“%s” was uploaded and is being cloned.") % voice.name)
+            if voice.status == voice.Status.WAITING:
+                text = _("“%s” was uploaded; it is cloned once the server has an ElevenLabs key.")
+            else:
+                text = _("“%s” was uploaded and is being cloned.")
+            messages.success(request, text % voice.name)
             return redirect("voices:page")
     return _render_page(request, form=form, status=400)
 

@@ -30,7 +30,7 @@ export function uploadVoice(url, { file, name, onProgress }) {
   });
 }
 
-const SETTLED = ["ready", "failed"];
+const SETTLED = ["ready", "failed", "waiting"];
 
 /** Fetch a voice's partial (a row or an option) and return its element, htmx wired. */
 async function fetchVoice(url) {
@@ -107,6 +107,7 @@ export function setUpUpload(box, { onCreated, onSettled }) {
         const { status: state } = row.dataset;
         const error = row.querySelector("[data-voice-error]")?.textContent.trim();
         if (state === "ready") say(`“${data.name}” is ready.`, "ok");
+        else if (state === "waiting") say(`“${data.name}” is kept and will be cloned once the server has an ElevenLabs API key.`);
         else if (state === "failed") say(`“${data.name}” couldn’t be cloned: ${error || "unknown error"}`, "error");
         else say(`Uploaded. ${row.querySelector("[data-voice-status]").textContent}…`);
         if (SETTLED.includes(state)) onSettled?.(row);

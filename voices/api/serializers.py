@@ -23,9 +23,24 @@ class VoicePresetSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text="ElevenLabs' own sample of the voice."
     )
 
+    voice_id = serializers.CharField(
+        source="provider_voice_id",
+        read_only=True,
+        help_text="The provider's id of the voice: ElevenLabs' `voice_id`.",
+    )
+
     class Meta:
         model = VoicePreset
-        fields = ["id", "name", "description", "labels", "preview_url", "is_legacy"]
+        fields = [
+            "id",
+            "name",
+            "provider",
+            "voice_id",
+            "description",
+            "labels",
+            "preview_url",
+            "is_legacy",
+        ]
         read_only_fields = fields
 
 

@@ -160,7 +160,8 @@ class CustomVoiceViewSet(
             "Upload a `sample` and a `name`. The sample: {} It is checked by content, and "
             "the file name's extension must match. The voice starts `pending`; cloning runs "
             "in the background and ends `ready` or `failed` (with `error`). Without an "
-            "ElevenLabs key on the server cloning fails at once.",
+            "ElevenLabs key on the server the voice is kept as `waiting` (it doesn't count "
+            "against the limit) and is cloned once a key is set.",
             lazy(sample_help_text, str)(),
         ),
         request={"multipart/form-data": CustomVoiceInputSerializer},
@@ -182,6 +183,7 @@ class CustomVoiceViewSet(
 
     @extend_schema(
         summary="Try cloning a failed voice again",
+        description="Only a `failed` voice, and only when the server has an ElevenLabs key.",
         request=None,
         responses={200: CustomVoiceSerializer, 400: ErrorSerializer},
     )

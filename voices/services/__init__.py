@@ -5,6 +5,7 @@ The modules of this package hold the services; import them from here.
 
 from voices.services.custom_voices import (
     NO_KEY,
+    custom_voice_can_retry,
     custom_voice_claim,
     custom_voice_create,
     custom_voice_delete,
@@ -12,6 +13,7 @@ from voices.services.custom_voices import (
     custom_voice_finish,
     custom_voice_provider_delete,
     custom_voice_retry,
+    custom_voices_queue_waiting,
 )
 from voices.services.persona_voice import (
     UNSET,
@@ -50,6 +52,7 @@ __all__ = [
     "VOICE_SETTING_FIELDS",
     "Speech",
     "SyncResult",
+    "custom_voice_can_retry",
     "custom_voice_claim",
     "custom_voice_create",
     "custom_voice_delete",
@@ -57,6 +60,7 @@ __all__ = [
     "custom_voice_finish",
     "custom_voice_provider_delete",
     "custom_voice_retry",
+    "custom_voices_queue_waiting",
     "default_line",
     "persona_voice_copy",
     "persona_voice_set",

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from mybella.core.errors import NotFound
 from mybella.core.services import service
-from mybella.providers.speech import SpeechEngine, cloning_engine
+from mybella.providers.speech import SpeechEngine, cloning_available, cloning_engine
 from mybella.users.models import User
 from voices import selectors
 from voices.audio import SampleError, inspect_sample
@@ -37,20 +37,36 @@ def _delete_file_on_commit(field_file: Any) -> None:
         transaction.on_commit(lambda: storage.delete(name))
 
 
-@service
-@transaction.atomic
-def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
-    """Check a sample, store it under a random name and queue the voice for cloning."""
-    name = (name or "").strip()
-    if not name:
-        raise ValidationError({"name": _("Give the voice a name.")})
-    voices = selectors.custom_voice_list(user=owner)
+def _check_room(owner: User, *, waiting: bool) -> None:
+    """Refuse a voice beyond the limit: CUSTOM_VOICES_MAX_PER_USER voices that clone (or
+    did), and as many again waiting for a key, which don't count against the first."""
     limit = settings.CUSTOM_VOICES_MAX_PER_USER
-    if voices.count() >= limit:
+    voices = selectors.custom_voice_list(user=owner)
+    if waiting and voices.filter(status=Status.WAITING).count() >= limit:
+        raise ValidationError(
+            _("You can keep at most %d recordings waiting for a key. Delete one to make room.")
+            % limit
+        )
+    if not waiting and voices.exclude(status=Status.WAITING).count() >= limit:
         raise ValidationError(
             _("You can have at most %d custom voices. Delete one to make room.") % limit
         )
-    if voices.filter(name__iexact=name).exists():
+
+
+@service
+@transaction.atomic
+def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
+    """Check a sample, store it under a random name and queue the voice for cloning.
+
+    Without an ElevenLabs key the voice is kept as waiting for a key (not counted against
+    the limit) and cloned once a key is set (`custom_voices_queue_waiting`).
+    """
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": _("Give the voice a name.")})
+    waiting = not cloning_available()
+    _check_room(owner, waiting=waiting)
+    if selectors.custom_voice_list(user=owner).filter(name__iexact=name).exists():
         raise ValidationError({"name": _("You already have a voice named “%s”.") % name})
     try:
         info = inspect_sample(upload)
@@ -64,6 +80,7 @@ def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
         duration=info.duration,
         size=info.size,
         sha256=info.sha256,
+        status=Status.WAITING if waiting else Status.PENDING,
     )
     # The model's own rules (the name's length, …) hold whoever calls; the sample is
     # checked above and only named once it is stored.
@@ -74,7 +91,8 @@ def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
     except BaseException:
         voice.sample.storage.delete(voice.sample.name)
         raise
-    _queue_clone(voice.pk)
+    if not waiting:
+        _queue_clone(voice.pk)
     return voice
 
 
@@ -111,15 +129,51 @@ def custom_voice_delete_all(*, user: User) -> int:
 @service
 @transaction.atomic
 def custom_voice_retry(*, voice: CustomVoice, user: User) -> CustomVoice:
-    """Queue a voice whose cloning failed for another try."""
+    """Queue a voice whose cloning failed for another try (only when it can work: with an
+    ElevenLabs key; `custom_voice_can_retry`)."""
     if voice.owner_id != user.pk:
         raise NotFound
     if voice.status != Status.FAILED:
         raise ValidationError(_("Only a voice whose cloning failed can be tried again."))
+    if not cloning_available():
+        raise ValidationError(NO_KEY)
     voice.status, voice.error, voice.attempts = Status.PENDING, "", 0
     voice.save(update_fields=["status", "error", "attempts", "updated_at"])
     _queue_clone(voice.pk)
     return voice
+
+
+def custom_voice_can_retry(voice: CustomVoice) -> bool:
+    """Return whether trying to clone `voice` again can work: it failed and a key is set."""
+    return voice.status == Status.FAILED and cloning_available()
+
+
+@service
+@transaction.atomic
+def custom_voices_queue_waiting() -> int:
+    """Queue the voices waiting for a key, now that there is one; return how many.
+
+    Oldest first, each only while its owner has room under CUSTOM_VOICES_MAX_PER_USER (the
+    rest keep waiting until the owner deletes one). Without a key nothing moves. Run by
+    `manage.py clone_waiting_voices` (at each `make run`, and after setting a key).
+    """
+    if not cloning_available():
+        return 0
+    limit = settings.CUSTOM_VOICES_MAX_PER_USER
+    room: dict[int, int] = {}
+    queued = 0
+    for voice in selectors.custom_voices_waiting_lock():
+        if voice.owner_id not in room:
+            counted = selectors.custom_voice_list(user=voice.owner).exclude(status=Status.WAITING)
+            room[voice.owner_id] = limit - counted.count()
+        if room[voice.owner_id] <= 0:
+            continue
+        room[voice.owner_id] -= 1
+        voice.status, voice.error = Status.PENDING, ""
+        voice.save(update_fields=["status", "error", "updated_at"])
+        _queue_clone(voice.pk)
+        queued += 1
+    return queued
 
 
 # The cloning task's steps ----------------------------------------------------------------
@@ -132,7 +186,8 @@ def custom_voice_claim(*, voice_id: int) -> tuple[CustomVoice | None, SpeechEngi
 
     A voice already taken (cloning, ready, failed) is left alone, so the task is safe to
     run twice; one left "cloning" for STALE_CLAIM by a worker that died is taken over.
-    Without a cloning engine (no ElevenLabs key) the voice fails at once, saying why.
+    Without a cloning engine (the ElevenLabs key went since it was queued) the voice waits
+    for a key again.
     """
     voice = selectors.custom_voice_lock(pk=voice_id)
     if voice is None:
@@ -142,7 +197,7 @@ def custom_voice_claim(*, voice_id: int) -> tuple[CustomVoice | None, SpeechEngi
         return None, None
     engine = cloning_engine()
     if engine is None:
-        voice.status, voice.error = Status.FAILED, NO_KEY
+        voice.status, voice.error = Status.WAITING, ""
         voice.save(update_fields=["status", "error", "updated_at"])
         return None, None
     voice.status, voice.error, voice.attempts = Status.CLONING, "", voice.attempts + 1

@@ -3,9 +3,10 @@
 import pytest
 from django.urls import reverse
 
+from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 from voices.models import VoicePreset
 from voices.services.speech import _store
-from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
+from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,6 +26,24 @@ def test_presets_changelist_search_and_filters(admin_client, django_assert_max_n
     assert "Quokka" in retired and "Rachel" not in retired
     legacy = admin_client.get(PRESETS, {"is_legacy__exact": "1"}).content.decode()
     assert "Rachel" in legacy and "Adam" not in legacy
+
+
+def test_presets_changelist_shows_which_personas_use_each(
+    admin_client, user, django_assert_max_num_queries
+):
+    """Each preset's row names the personas speaking with it (a user's with its owner), in
+    a fixed number of queries however many there are."""
+    adam = VoicePreset.objects.get(name="Adam")
+    quiet = VoicePresetFactory(name="Quiet")
+    for name in ("Echo", "Ember", "Ash"):
+        PersonaVoiceFactory(persona=PersonaFactory(owner=user, name=name), preset=adam)
+    PersonaVoiceFactory(persona=SystemPersonaFactory(name="Narrator"), preset=adam)
+    with django_assert_max_num_queries(10):
+        html = admin_client.get(PRESETS, {"q": "adam"}).content.decode()
+    assert f"Ash ({user}), Echo ({user}), Ember ({user})" in html
+    assert "Narrator" in html
+    row = admin_client.get(PRESETS, {"q": "quiet"}).content.decode()
+    assert quiet.name in row and '<td class="field-used_by">—</td>' in row
 
 
 @pytest.mark.parametrize(("action", "active"), [("deactivate", False), ("activate", True)])

@@ -46,13 +46,17 @@ def test_a_voice_being_cloned_polls_itself(signed_in, user, name, status):
     assert 'hx-swap="outerHTML"' in html
 
 
-def test_a_failed_voice_row_offers_retry_and_shows_why(signed_in, user):
+def test_a_failed_voice_row_offers_retry_and_shows_why(signed_in, user, settings):
+    """With a key, a failed voice offers Retry (without one, Retry can't work: hidden)."""
     voice = CustomVoiceFactory(
         owner=user, status=CustomVoice.Status.FAILED, provider_voice_id="", error="Too noisy."
     )
     html = signed_in.get(reverse("voices:row", args=[voice.pk])).content.decode()
     assert "Too noisy." in html
     assert reverse("voices:retry", args=[voice.pk]) in html
+    assert "data-retry-form hidden" in html
+    settings.ELEVENLABS_API_KEY = "a-key"
+    html = signed_in.get(reverse("voices:row", args=[voice.pk])).content.decode()
     assert "data-retry-form >" in html or "data-retry-form>" in html  # not hidden
 
 

@@ -1,6 +1,8 @@
 """The persona's voice is a persona section: the page, the API and the admin save it with
 the persona, in one transaction, through `persona_voice_set`."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -58,6 +60,16 @@ def test_modal_offers_presets_and_only_own_voices(signed_in, user, other_user):
     assert "My cloned voice" in html
     assert "Their cloned voice" not in html
     assert "Test voice" in html
+
+
+def test_modal_shows_each_presets_elevenlabs_voice_id(signed_in, settings):
+    """Each preset says which ElevenLabs voice it is; without a key, that cloning needs one."""
+    html = signed_in.get(PAGE).content.decode()
+    ids = re.findall(r'data-voice-id-of-preset title="ElevenLabs voice_id">([^<]+)<', html)
+    assert set(ids) == set(VoicePreset.objects.values_list("provider_voice_id", flat=True))
+    assert "data-no-key-notice" in html
+    settings.ELEVENLABS_API_KEY = "a-key"
+    assert "data-no-key-notice" not in signed_in.get(PAGE).content.decode()
 
 
 def test_page_fills_the_edit_modal_with_the_voice(signed_in, user):

@@ -5,9 +5,10 @@ import dataclasses
 import pytest
 
 from mybella.core.errors import NotFound
+from mybella.providers.speech.espeak import PRESET_VOICES
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 from voices import selectors
-from voices.models import CustomVoice
+from voices.models import CustomVoice, VoicePreset
 from voices.tests.factories import CustomVoiceFactory, PersonaVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +138,11 @@ def test_what_a_preset_sync_reads(django_assert_num_queries):
     in_use = list(selectors.presets_in_use())
     assert in_use.count(used) == 1 and unused not in in_use
     assert {p.name for p in in_use} >= {"Bella"}  # the system personas' presets
+
+
+@pytest.mark.django_db
+def test_every_stored_classic_preset_has_its_own_espeak_voice():
+    """The presets the migration loads are the ones espeak-ng gives distinct voices."""
+    stored = set(VoicePreset.objects.values_list("provider_voice_id", flat=True))
+    assert len(stored) == 9
+    assert stored <= set(PRESET_VOICES)

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -15,6 +16,7 @@ from django.utils import timezone
 from mybella.core.errors import NotFound
 from mybella.providers.speech import SpeechError
 from mybella.providers.speech.elevenlabs import ElevenLabsEngine
+from mybella.tests.fakes.fake_elevenlabs import API_KEY
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
@@ -88,13 +90,61 @@ def test_create_stores_the_sample_under_a_random_name_and_clones(
     assert files == [("sample.wav", data, "audio/wav")]
 
 
-def test_without_a_key_cloning_fails_with_a_reason(user, create_voice):
-    """No ElevenLabs key: the voice fails at once, saying what is missing."""
-    voice = create_voice(user)
-    assert (voice.status, voice.error) == (
-        Status.FAILED,
-        "Voice cloning needs an ElevenLabs API key.",
-    )
+def test_without_a_key_the_voice_waits_and_is_not_counted(
+    user, settings, create_voice, queued_tasks
+):
+    """No ElevenLabs key: the sample is kept as waiting, nothing is queued, and it doesn't
+    count against the limit (waiting recordings have their own, equal, limit)."""
+    settings.CUSTOM_VOICES_MAX_PER_USER = 1
+    CustomVoiceFactory(owner=user, name="Ready one", status=Status.READY)
+    voice = create_voice(user, "Later")
+    assert (voice.status, voice.error, voice.attempts) == (Status.WAITING, "", 0)
+    assert queued_tasks(CLONE_TASK) == []
+    with pytest.raises(ValidationError, match="at most 1 recordings waiting for a key"):
+        services.custom_voice_create(owner=user, name="Another", upload=upload())
+
+
+def test_waiting_voices_clone_once_a_key_is_set(
+    user, other_user, settings, fake_elevenlabs, django_capture_on_commit_callbacks
+):
+    """`manage.py clone_waiting_voices` queues them once there is a key; they clone."""
+    settings.ELEVENLABS_API_KEY = ""
+    with django_capture_on_commit_callbacks(execute=True):
+        waiting = services.custom_voice_create(owner=user, name="Later", upload=upload())
+    assert selectors.custom_voice_status(pk=waiting.pk) == Status.WAITING
+    out = io.StringIO()
+    call_command("clone_waiting_voices", stdout=out)
+    assert "keep waiting" in out.getvalue()
+    assert selectors.custom_voice_status(pk=waiting.pk) == Status.WAITING
+
+    settings.ELEVENLABS_API_KEY = API_KEY
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("clone_waiting_voices", stdout=out)
+    assert "Queued 1 waiting voices" in out.getvalue()
+    waiting.refresh_from_db()
+    assert (waiting.status, waiting.provider_voice_id) == (Status.READY, "cloned0001")
+
+
+def test_waiting_voices_clone_only_while_their_owner_has_room(
+    user, settings, fake_elevenlabs, queued_tasks
+):
+    """The oldest waiting voices are queued up to the limit; the rest keep waiting."""
+    settings.CUSTOM_VOICES_MAX_PER_USER = 2
+    CustomVoiceFactory(owner=user, name="Ready", status=Status.READY)
+    first = CustomVoiceFactory(owner=user, name="First", status=Status.WAITING)
+    second = CustomVoiceFactory(owner=user, name="Second", status=Status.WAITING)
+    CustomVoice.objects.filter(pk=second.pk).update(created_at=timezone.now() + timedelta(1))
+    assert services.custom_voices_queue_waiting() == 1
+    assert selectors.custom_voice_status(pk=first.pk) == Status.PENDING
+    assert selectors.custom_voice_status(pk=second.pk) == Status.WAITING
+
+
+def test_a_key_gone_before_cloning_puts_the_voice_back_to_waiting(user):
+    """Queued with a key that was then removed: the task leaves it waiting, not failed."""
+    voice = CustomVoiceFactory(owner=user, status=Status.PENDING, provider_voice_id="")
+    assert tasks.clone_custom_voice.call(voice.pk) == Status.WAITING
+    voice.refresh_from_db()
+    assert (voice.status, voice.error, voice.attempts) == (Status.WAITING, "", 0)
 
 
 @pytest.mark.parametrize(
@@ -115,7 +165,7 @@ def test_a_refused_sample_stores_nothing(user, settings, data, name, message):
     assert not CustomVoice.objects.exists()
 
 
-def test_limit_and_unique_names(user, other_user, settings, create_voice):
+def test_limit_and_unique_names(user, other_user, settings, fake_elevenlabs, create_voice):
     """Names are unique per owner (any case); each user has CUSTOM_VOICES_MAX_PER_USER."""
     settings.CUSTOM_VOICES_MAX_PER_USER = 2
     create_voice(user, "Calm")
@@ -143,6 +193,7 @@ def test_cloning_is_queued_once_committed(
     user, settings, queued_tasks, django_capture_on_commit_callbacks
 ):
     """The clone task is queued when the upload commits, and not at all on a rollback."""
+    settings.ELEVENLABS_API_KEY = "a-key"
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(RuntimeError):
         rolled_back(lambda: services.custom_voice_create(owner=user, name="Gone", upload=upload()))
     assert queued_tasks(CLONE_TASK) == []

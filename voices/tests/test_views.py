@@ -1,5 +1,7 @@
 """The /users/voices/ page through Django's test client."""
 
+import re
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -54,9 +56,10 @@ def test_upload_without_javascript_creates_the_voice(
     assert response.status_code == 302
     voice = CustomVoice.objects.get(owner=user)
     assert voice.name == "Me" and voice.format == "wav"
-    # No ElevenLabs key in tests: the immediate task says why cloning failed.
-    assert voice.status == CustomVoice.Status.FAILED
-    assert voice.error == "Voice cloning needs an ElevenLabs API key."
+    # No ElevenLabs key in tests: the voice waits for one, and the page says so.
+    assert (voice.status, voice.error) == (CustomVoice.Status.WAITING, "")
+    page = signed_in.get(response.url).content.decode()
+    assert "it is cloned once the server has an ElevenLabs key" in page
 
 
 def test_upload_of_a_renamed_text_file_is_refused(signed_in, user, settings):
@@ -92,7 +95,7 @@ def test_delete_and_retry_of_another_users_voice_are_404(signed_in, other_user):
 
 
 def test_retry_of_a_failed_voice_queues_it_again(
-    signed_in, user, django_capture_on_commit_callbacks
+    signed_in, user, fake_elevenlabs, django_capture_on_commit_callbacks
 ):
     voice = CustomVoiceFactory(
         owner=user, provider_voice_id="", status=CustomVoice.Status.FAILED, error="x"
@@ -101,9 +104,38 @@ def test_retry_of_a_failed_voice_queues_it_again(
         response = signed_in.post(reverse("voices:retry", args=[voice.pk]))
     assert response.status_code == 302
     voice.refresh_from_db()
-    # Still no key: the retry ran and failed again with the reason.
-    assert voice.status == CustomVoice.Status.FAILED
-    assert voice.error == "Voice cloning needs an ElevenLabs API key."
+    assert (voice.status, voice.error) == (CustomVoice.Status.READY, "")
+
+
+def test_retry_without_a_key_changes_nothing(signed_in, user):
+    """Retrying can't work without a key: the page says why and the voice stays failed."""
+    voice = CustomVoiceFactory(
+        owner=user, provider_voice_id="", status=CustomVoice.Status.FAILED, error="x"
+    )
+    response = signed_in.post(reverse("voices:retry", args=[voice.pk]), follow=True)
+    assert "needs an ElevenLabs API key" in response.content.decode()
+    voice.refresh_from_db()
+    assert (voice.status, voice.error) == (CustomVoice.Status.FAILED, "x")
+
+
+def test_the_page_says_before_upload_that_cloning_needs_a_key(signed_in, user, settings):
+    """Without a key the upload form says so and no Retry is offered; with one, neither."""
+    CustomVoiceFactory(owner=user, name="Broken", provider_voice_id="", status="failed")
+    html = signed_in.get(reverse("voices:page")).content.decode()
+    assert "data-no-key-notice" in html
+    assert "Cloning needs an ElevenLabs API key" in html
+    assert re.search(r"data-retry-form\s+hidden", html)
+    settings.ELEVENLABS_API_KEY = "a-key"
+    html = signed_in.get(reverse("voices:page")).content.decode()
+    assert "data-no-key-notice" not in html
+    assert not re.search(r"data-retry-form\s+hidden", html)
+
+
+def test_a_waiting_voice_says_what_it_waits_for(signed_in, user):
+    voice = CustomVoiceFactory(owner=user, provider_voice_id="", status="waiting")
+    html = signed_in.get(reverse("voices:row", args=[voice.pk])).content.decode()
+    assert "Waiting for a key" in html and "data-voice-waiting" in html
+    assert "hx-get" not in html  # settled: it doesn't poll
 
 
 def test_get_on_post_only_urls_is_405(signed_in, user):

@@ -19,6 +19,7 @@ __all__ = [
     "SpeechError",
     "VoiceChoice",
     "VoiceSettings",
+    "cloning_available",
     "cloning_engine",
     "get_engine",
     "speech_available",
@@ -72,3 +73,8 @@ def cloning_engine() -> SpeechEngine | None:
     from mybella.providers.speech.elevenlabs import ElevenLabsEngine
 
     return ElevenLabsEngine()
+
+
+def cloning_available() -> bool:
+    """Return whether voices can be cloned here (an ElevenLabs key is set), without an engine."""
+    return bool(settings.ELEVENLABS_API_KEY)

@@ -19,6 +19,7 @@ from mybella.providers.speech import (
     speech_available,
 )
 from mybella.providers.speech.elevenlabs import ElevenLabsEngine
+from mybella.providers.speech.espeak import FEMALE_VARIANTS, MALE_VARIANTS, PRESET_VOICES
 from mybella.tests.fakes.fake_elevenlabs import fake_mp3
 
 RACHEL = VoiceChoice("default", "21m00Tcm4TlvDq8ikWAM")
@@ -281,16 +282,59 @@ def test_espeak_speed_changes_the_length(espeak):
 
 
 @pytest.mark.parametrize(
-    ("labels", "variant"),
+    ("labels", "language", "variants"),
     [
-        ({"gender": "female", "accent": "american"}, "en-us+f3"),
-        ({"gender": "male", "accent": "british"}, "en-gb+m3"),
-        ({}, "en-us"),
+        ({"gender": "female", "accent": "american"}, "en-us", FEMALE_VARIANTS),
+        ({"gender": "male", "accent": "british"}, "en-gb", MALE_VARIANTS),
+        ({}, "en-us", ("",)),
     ],
 )
-def test_espeak_variant_follows_the_labels(labels, variant):
-    """Women's presets get a female variant, men's a male one; British accents en-gb."""
-    assert EspeakEngine().variant(VoiceChoice("preset", "x", labels=labels)) == variant
+def test_espeak_variant_follows_the_labels(labels, language, variants):
+    """A voice not among the classics: women get a female variant, men a male one; British
+    accents en-gb."""
+    spoken = EspeakEngine().voice(VoiceChoice("preset", "not-a-classic", labels=labels))
+    base, _plus, variant = spoken.variant.partition("+")
+    assert base == language
+    assert variant in variants
+
+
+def test_espeak_voices_with_the_same_labels_still_differ():
+    """Two unknown voices of the same gender get different pitches or variants by their id."""
+    labels = {"gender": "female", "accent": "american"}
+    engine = EspeakEngine()
+    spoken = {
+        engine.voice_key(VoiceChoice("preset", f"voice-{i}", labels=labels)) for i in range(6)
+    }
+    assert len(spoken) > 1
+
+
+def test_each_classic_preset_has_its_own_espeak_voice():
+    """The nine presets speak with nine different espeak-ng arguments offline."""
+    engine = EspeakEngine()
+    arguments = {
+        tuple(engine.arguments(VoiceChoice("preset", voice_id), VoiceSettings()))
+        for voice_id in PRESET_VOICES
+    }
+    assert len(PRESET_VOICES) == 9
+    assert len(arguments) == 9
+    assert len({engine.voice_key(VoiceChoice("preset", v)) for v in PRESET_VOICES}) == 9
+
+
+def test_espeak_arguments_carry_variant_pitch_and_speed():
+    """`-v en-us+f3 -p 58 -s 165` style, and the persona's speed scales the pace."""
+    engine = EspeakEngine()
+    assert engine.arguments(RACHEL, VoiceSettings()) == ["-v", "en-us+f3", "-p", "58", "-s", "165"]
+    assert engine.arguments(RACHEL, VoiceSettings(speed=1.2))[-1] == "198"
+
+
+def test_the_presets_sound_different_offline(espeak):
+    """Really spoken, the nine presets make nine different WAVs of the same line."""
+    engine, text = EspeakEngine(), "Hello there."
+    audio = {
+        engine.synthesize(text, VoiceChoice("preset", voice_id), VoiceSettings()).content
+        for voice_id in PRESET_VOICES
+    }
+    assert len(audio) == 9
 
 
 def test_espeak_failure_is_a_speech_error(settings, tmp_path):

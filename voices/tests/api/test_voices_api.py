@@ -74,7 +74,17 @@ def test_presets_list_with_filters(auth_api_client, django_assert_max_num_querie
     names = [p["name"] for p in response.json()["results"]]
     assert "Retired" not in names and "Bella" in names and len(names) == 19
     bella = next(p for p in response.json()["results"] if p["name"] == "Bella")
-    assert set(bella) == {"id", "name", "description", "labels", "preview_url", "is_legacy"}
+    assert set(bella) == {
+        "id",
+        "name",
+        "provider",
+        "voice_id",
+        "description",
+        "labels",
+        "preview_url",
+        "is_legacy",
+    }
+    assert (bella["provider"], bella["voice_id"]) == ("elevenlabs", "EXAVITQu4vr4xnSDxMaL")
     women = auth_api_client.get(PRESETS, {"gender": "female", "page_size": 100}).json()
     assert {p["name"] for p in women["results"]} == {"Rachel", "Bella", "Elli", "Domi"}
     assert auth_api_client.get(PRESETS, {"search": "dom"}).json()["count"] == 1
@@ -131,10 +141,24 @@ def test_upload_each_format(post_sample, fake_elevenlabs, user, fmt, filename):
     assert (voice.owner, voice.status, voice.provider_voice_id) == (user, "ready", "cloned0001")
 
 
-def test_upload_without_a_key_is_created_but_fails(post_sample):
-    assert post_sample(wav_bytes(12)).status_code == 201
+def test_upload_without_a_key_waits_for_one(post_sample, queued_tasks):
+    """No key: the voice is kept as waiting, not failed, and nothing is queued."""
+    response = post_sample(wav_bytes(12))
+    assert response.status_code == 201
+    assert (response.json()["status"], response.json()["error"]) == ("waiting", "")
     voice = CustomVoice.objects.get()
-    assert (voice.status, voice.error) == ("failed", "Voice cloning needs an ElevenLabs API key.")
+    assert (voice.status, voice.error) == ("waiting", "")
+    assert queued_tasks("voices.tasks.clone_custom_voice") == []
+
+
+def test_retry_without_a_key_is_refused(client_for, user):
+    """A failed voice can't be retried where retrying can't work: a 400 saying why."""
+    voice = CustomVoiceFactory(owner=user, status="failed", provider_voice_id="", error="x")
+    response = client_for(user).post(f"/api/v1/voices/custom/{voice.pk}/retry/")
+    assert response.status_code == 400
+    assert "needs an ElevenLabs API key" in str(response.json())
+    voice.refresh_from_db()
+    assert (voice.status, voice.error) == ("failed", "x")
 
 
 @pytest.mark.parametrize(

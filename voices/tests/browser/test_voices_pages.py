@@ -4,12 +4,14 @@ The fake ElevenLabs server clones voices and answers text to speech with a real 
 by espeak-ng and lame, so the page's <audio> element really decodes and plays it.
 """
 
+import io
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from mybella.tests.browser.steps import TAP, sign_up
@@ -171,7 +173,7 @@ def test_a_name_taken_from_the_file_keeps_to_the_fields_limit(open_page, tmp_pat
 def test_a_voice_still_cloning_settles_on_the_page_by_itself(
     open_page, eleven, tmp_path, queued_tasks
 ):
-    """Uploaded while the worker is busy, the row says Waiting, then turns Ready on its own.
+    """Uploaded while the worker is busy, the row says Queued, then turns Ready on its own.
 
     The row is the server's partial; it polls itself while cloning (htmx), and the page
     never builds it.
@@ -185,8 +187,8 @@ def test_a_voice_still_cloning_settles_on_the_page_by_itself(
     page.get_by_label("Recording").set_input_files(sample)
     page.get_by_role("button", name="Upload voice").click()
     row = page.get_by_role("listitem", name="Later voice")
-    expect(row.locator("[data-voice-status]")).to_have_text("Waiting")
-    expect(page.locator("[data-upload-status]")).to_have_text("Uploaded. Waiting…")
+    expect(row.locator("[data-voice-status]")).to_have_text("Queued")
+    expect(page.locator("[data-upload-status]")).to_have_text("Uploaded. Queued…")
     expect(row.locator("[data-retry-form]")).to_be_hidden()
 
     # The worker gets to it: the row settles and the upload box says so.
@@ -196,3 +198,39 @@ def test_a_voice_still_cloning_settles_on_the_page_by_itself(
     expect(row.locator("[data-voice-status]")).to_have_text("Ready")
     expect(page.locator("[data-upload-status]")).to_have_text("“Later voice” is ready.")
     expect(row).not_to_have_attribute("hx-get", re.compile(".*"))
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_without_a_key_an_upload_waits_and_clones_once_a_key_is_set(
+    open_page, screenshot, eleven, settings, tmp_path, viewport
+):
+    """No key: the page says so before upload; the upload waits (no Retry, no polling);
+    once a key is configured `clone_waiting_voices` clones it."""
+    key, settings.ELEVENLABS_API_KEY = settings.ELEVENLABS_API_KEY, ""
+    page = open_page("/users/signup/", viewport=viewport)
+    user = sign_up(page, f"keyless_{viewport}")
+    page.goto("/users/voices/")
+    expect(page.locator("[data-no-key-notice]")).to_contain_text(
+        "Cloning needs an ElevenLabs API key"
+    )
+    sample = tmp_path / "keyless.wav"
+    sample.write_bytes(wav_bytes(11))
+    page.get_by_label("Voice name").fill("Patient voice")
+    page.get_by_label("Recording").set_input_files(sample)
+    page.get_by_role("button", name="Upload voice").click()
+    row = page.get_by_role("listitem", name="Patient voice")
+    expect(row.locator("[data-voice-status]")).to_have_text("Waiting for a key")
+    expect(page.locator("[data-upload-status]")).to_have_text(
+        "“Patient voice” is kept and will be cloned once the server has an ElevenLabs API key."
+    )
+    expect(row.locator("[data-retry-form]")).to_be_hidden()
+    expect(row).not_to_have_attribute("hx-get", re.compile(".*"))
+    screenshot(page, f"voices-waiting-{viewport}")
+    assert CustomVoice.objects.get(owner=user).status == CustomVoice.Status.WAITING
+
+    settings.ELEVENLABS_API_KEY = key
+    call_command("clone_waiting_voices", stdout=io.StringIO())
+    page.reload()
+    expect(page.locator("[data-no-key-notice]")).to_have_count(0)
+    row = page.get_by_role("listitem", name="Patient voice")
+    expect(row.locator("[data-voice-status]")).to_have_text("Ready")
