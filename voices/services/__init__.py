@@ -29,12 +29,14 @@ from voices.services.presets import (
 )
 from voices.services.speech import (
     NO_ENGINE,
+    NOT_A_REPLY,
     Speech,
     default_line,
     preset_preview,
     preset_preview_text,
     speech_cache_trim,
     speech_clips_delete,
+    speech_for_message,
     speech_for_persona,
     speech_key,
     speech_stream,
@@ -44,6 +46,7 @@ from voices.services.speech import (
 )
 
 __all__ = [
+    "NOT_A_REPLY",
     "NO_ENGINE",
     "NO_KEY",
     "UNSET",
@@ -69,6 +72,7 @@ __all__ = [
     "preset_sync",
     "speech_cache_trim",
     "speech_clips_delete",
+    "speech_for_message",
     "speech_for_persona",
     "speech_key",
     "speech_stream",
