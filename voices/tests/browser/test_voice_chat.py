@@ -191,3 +191,60 @@ def test_the_sentence_rule_is_the_same_in_the_page(open_page):
         [TABLE["cases"], TABLE["max_chars"]],
     )
     assert got == [expected for _, _, expected in TABLE["cases"]]
+
+
+# A recognizer that hears one line each time it is started, and a voice whose utterances end
+# at once: the browser parts a headless Chromium cannot provide (its recognition refuses).
+HEARING = """
+window.__listens = 0;
+window.__heard = [];
+class HeardRecognition extends EventTarget {
+  start() {
+    window.__listens += 1;
+    const text = window.__heard.shift();
+    setTimeout(() => {
+      if (text) {
+        const result = Object.assign([{ transcript: text }], { isFinal: true });
+        this.dispatchEvent(Object.assign(new Event("result"), { results: [result] }));
+      } else {
+        this.dispatchEvent(Object.assign(new Event("error"), { error: "no-speech" }));
+      }
+      this.dispatchEvent(new Event("end"));
+    }, 50);
+  }
+  stop() {}
+  abort() {}
+}
+window.SpeechRecognition = HeardRecognition;
+window.webkitSpeechRecognition = HeardRecognition;
+window.__said = [];
+window.speechSynthesis.speak = (utterance) => {
+  window.__said.push(utterance.text);
+  setTimeout(() => utterance.dispatchEvent(new Event("end")), 50);
+};
+window.speechSynthesis.cancel = () => {};
+"""
+
+
+def test_hands_free_sends_what_it_hears_and_listens_again_after_the_reply(
+    open_page, fake_llm, settings
+):
+    settings.SPEECH_ENGINE = "none"
+    fake_llm.reply_text = "Nice to hear you. Tell me more."
+    page = open_page("/users/signup/")
+    page.add_init_script(HEARING)
+    sign_up(page, "hands_free")
+    open_chat(page)
+    page.get_by_role("button", name="Speak replies").click()
+    page.evaluate("window.__heard.push('Hello by voice')")
+    hands_free = page.get_by_role("button", name="Hands-free")
+    hands_free.click()
+    expect(hands_free).to_have_attribute("aria-pressed", "true")
+
+    # What was heard is sent; the reply is spoken; then the page listens again.
+    expect(page.locator(".msg-user .bubble").last).to_have_text("Hello by voice")
+    page.wait_for_function("() => window.__listens === 2", timeout=15000)
+    assert page.evaluate("window.__said") == ["Nice to hear you.", "Tell me more."]
+    expect(page.locator("[data-mic-note]")).to_have_text(re.compile("^Nothing was heard"))
+    hands_free.click()
+    expect(hands_free).to_have_attribute("aria-pressed", "false")
