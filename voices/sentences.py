@@ -45,6 +45,12 @@ ABBREVIATIONS = frozenset(
 _EMOJI = "(?:[\U0001f000-\U0001faff\u2600-\u27bf]|\ufe0f|\u200d)"
 _BOUNDARY = re.compile(rf"([.!?…]+)([\"'”’)\]]*)((?:[ \t]*{_EMOJI}+)*)(?=\s|$)")
 _SOFT_BREAK = re.compile(r"[,;:—–]\s")
+_MARKS = re.compile(r"[*_`~#]+")
+
+
+def speakable(text: str) -> str:
+    """Return `text` without the marks of emphasis and code a voice would read out."""
+    return _MARKS.sub("", text)
 
 
 def _ends_sentence(text: str, start: int, match: re.Match) -> bool:

@@ -73,7 +73,8 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
   return "server";
 }
 
-/** Return `text` without the marks of emphasis and code a voice would read out. */
+/** Return `text` without the marks of emphasis and code a voice would read out (as
+ * `speakable` in voices/sentences.py). */
 export function speakable(text) {
   return text.replace(/[*_`~#]+/gu, "");
 }

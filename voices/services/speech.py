@@ -25,7 +25,7 @@ from mybella.users.models import User
 from personas.models import PersonaProfile
 from voices import selectors
 from voices.models import SpeechClip, VoicePreset
-from voices.sentences import leading_sentences
+from voices.sentences import leading_sentences, speakable
 
 NOT_A_REPLY = "Only the persona's replies, once written, can be spoken."
 NO_ENGINE = "No speech engine is available on the server; the page will use your browser's voice."
@@ -208,11 +208,12 @@ def speech_stream_for_persona(
 def speech_for_message(message: ChatMessage, *, user: User) -> SpeechClip:
     """Return `message`, a reply to `user`, spoken in its persona's voice, cached.
 
-    As much of it as fits in SPEECH_MAX_CHARS is spoken, cut after a whole sentence. The
-    user's own messages, and replies being written, failed or empty, are a ValidationError.
+    Its text is said without markdown's marks, as much as fits in SPEECH_MAX_CHARS, cut
+    after a whole sentence. The user's own messages, and replies being written, failed or
+    empty, are a ValidationError.
     """
     spoken = (ChatMessage.Status.OK, ChatMessage.Status.STOPPED)
-    text = message.content.strip()
+    text = speakable(message.content).strip()
     if message.role != ChatMessage.Role.ASSISTANT or message.status not in spoken or not text:
         raise ValidationError(NOT_A_REPLY)
     limit = settings.SPEECH_MAX_CHARS

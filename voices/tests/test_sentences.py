@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from voices.sentences import leading_sentences, split_sentences
+from voices.sentences import leading_sentences, speakable, split_sentences
 
 TABLE = json.loads((Path(__file__).parent / "data" / "sentences.json").read_text())
 
@@ -28,3 +28,9 @@ def test_no_piece_is_longer_than_the_bound():
 )
 def test_leading_sentences_keeps_whole_sentences(max_chars, expected):
     assert leading_sentences("One two. Three four. Five.", max_chars) == expected
+
+
+def test_speakable_drops_markdown_marks():
+    assert (
+        speakable("*smiles* Hi, **you**! `code` ~~no~~ # Title") == "smiles Hi, you! code no  Title"
+    )

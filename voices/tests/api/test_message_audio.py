@@ -78,9 +78,9 @@ def test_a_long_reply_is_cut_after_a_whole_sentence(
     auth_api_client, user, settings, fake_elevenlabs
 ):
     settings.SPEECH_MAX_CHARS = 30
-    message = reply_of(user, "One short sentence. Another one here. And a third.")
+    message = reply_of(user, "*Smiles* One sentence. Another one here. And a third.")
     assert auth_api_client.get(audio_url(message)).status_code == 200
-    assert fake_elevenlabs.requests[-1][3]["text"] == "One short sentence."
+    assert fake_elevenlabs.requests[-1][3]["text"] == "Smiles One sentence."
 
 
 def test_without_an_engine_it_is_503(auth_api_client, user):
