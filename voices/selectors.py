@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db.models import Q, QuerySet, Sum
 
+from chat import selectors as chat_selectors
+from chat.models import ChatMessage
 from mybella.core.errors import NotFound
 from mybella.providers.speech import VoiceChoice, VoiceSettings
 from mybella.users.models import User
@@ -107,6 +109,18 @@ def cloned_provider_ids() -> set[str]:
 
 # What to select with a persona whose voice is read.
 PERSONA_VOICE_RELATED = ("voice__preset", "voice__custom_voice")
+
+
+def message_for_speech(*, user: User, pk: int) -> ChatMessage:
+    """Return `user`'s message `pk` with its persona's voice; else `NotFound`.
+
+    Another user's message, or one whose persona `user` may no longer see, is not found.
+    """
+    related = [f"persona__{field}" for field in PERSONA_VOICE_RELATED]
+    try:
+        return chat_selectors.message_list_visible(user=user).select_related(*related).get(pk=pk)
+    except ChatMessage.DoesNotExist:
+        raise NotFound from None
 
 
 def persona_voice_of(persona: PersonaProfile) -> PersonaVoice:

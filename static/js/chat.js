@@ -15,7 +15,8 @@ import {
   samePath,
   withId,
 } from "./common.js";
-import { playFrom, serverCanSpeak } from "./speech.js";
+import { setUpDictation } from "./dictation.js";
+import { SpeechQueue, playFrom, serverCanSpeak } from "./speech.js";
 
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
@@ -135,7 +136,19 @@ function showDropped(item, reason) {
 
 // ---------------------------------------------------------------- speech
 
+// "Speak replies": a streamed reply is spoken sentence by sentence while it arrives.
+const replySpeech = new SpeechQueue(speechAudio, root.dataset.speakUrl, {
+  server: () => serverCanSpeak(root),
+  onBrowser: () => {
+    root.dataset.speechAvailable = "false";
+    announce(announcer, "Speaking with your browser’s voice.");
+  },
+  onError: (message) => announce(announcer, `Couldn’t speak the reply: ${message}`),
+  onIdle: () => dictation.replySpoken(),
+});
+
 async function speak(item) {
+  replySpeech.stop();
   const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX_CHARS);
   if (!text) return;
   const button = item.querySelector("[data-speak]");
@@ -187,13 +200,17 @@ function setSpeakReplies(on) {
 speakToggle.addEventListener("click", () => {
   const on = speakToggle.getAttribute("aria-pressed") !== "true";
   setSpeakReplies(on);
-  if (!on) {
-    speechAudio.pause();
-    window.speechSynthesis?.cancel();
-  }
+  if (!on) replySpeech.stop();
   announce(announcer, on ? "Replies will be read aloud." : "Replies won’t be read aloud.");
 });
 speakToggle.setAttribute("aria-pressed", String(speakReplies()));
+
+// Talk by voice: dictate a message; hands-free, listen again once the reply is spoken.
+const dictation = setUpDictation(form, input, {
+  announce: (text) => announce(announcer, text),
+  speaking: () => speakToggle.getAttribute("aria-pressed") === "true",
+  send: () => form.requestSubmit(),
+});
 
 // ---------------------------------------------------------------- scrolling
 
@@ -336,6 +353,8 @@ async function send(text) {
   if (state.conversation) payload.conversation = state.conversation;
   let saved = false;
   let finished = false;
+  let speaking = speakToggle.getAttribute("aria-pressed") === "true";
+  if (speaking) replySpeech.startReply();
   const signal = startStreaming();
   try {
     const response = await fetch(root.dataset.sendUrl, {
@@ -370,6 +389,7 @@ async function send(text) {
       } else if (event === "delta" && data) {
         const stick = nearBottom();
         appendText(replyItem, data.text);
+        if (speaking) replySpeech.more(data.text);
         if (stick) scrollToBottom();
       } else if (event === "done" && data) {
         finished = true;
@@ -377,7 +397,6 @@ async function send(text) {
         setTime(replyItem, new Date().toISOString());
         state.conversation = data.conversation_id;
         [, replyItem] = await swapForRows([userItem, replyItem]);
-        if (speakToggle.getAttribute("aria-pressed") === "true") speak(replyItem);
       } else if (event === "error") {
         finished = true;
         if (saved || data?.user_message_id) {
@@ -396,12 +415,17 @@ async function send(text) {
       else notSent(userItem, replyItem, OFFLINE, text);
     }
   } catch (error) {
+    if (speaking && stopped(error)) {
+      replySpeech.stop(); // Stop silences the reply too
+      speaking = false;
+    }
     if (stopped(error) && saved) {
       await settleStopped([userItem, replyItem]);
       announce(announcer, "Stopped. What was written is kept.");
     } else if (saved) showDropped(replyItem);
     else notSent(userItem, replyItem, stopped(error) ? "you stopped it." : OFFLINE, text);
   } finally {
+    if (speaking) replySpeech.finish();
     endStreaming();
     setBusy(false);
     if (nearBottom()) scrollToBottom();

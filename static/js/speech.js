@@ -2,6 +2,7 @@
 // voice when the server has no speech engine. Used by the chat, the persona modal's voice
 // section and the voices page.
 import { errorText, readJson, requestOptions } from "./common.js";
+import { splitSentences } from "./sentences.js";
 
 export const NO_ENGINE_NOTE = "The server has no speech engine, so your browser’s voice is speaking.";
 
@@ -24,6 +25,41 @@ function speakOrThrow(text) {
 }
 
 /**
+ * Fetch audio from `url`: resolve to a Blob, or to null on a 503 (no engine on the
+ * server: the caller speaks in the browser); throw on other errors.
+ */
+export async function fetchAudio(url, { method = "GET", body } = {}) {
+  const response = await fetch(url, requestOptions({ method, body, accept: "audio/*, application/json" }));
+  const type = response.headers.get("Content-Type") || "";
+  if (response.status === 503 && type.includes("json")) return null;
+  if (!response.ok || type.includes("json")) {
+    throw new Error(errorText(await readJson(response), response.status));
+  }
+  return response.blob();
+}
+
+/** Play `blob` in `audio`; resolve once it has started. */
+async function playBlob(audio, blob) {
+  if (audio.dataset.objectUrl) URL.revokeObjectURL(audio.dataset.objectUrl);
+  const objectUrl = URL.createObjectURL(blob);
+  audio.dataset.objectUrl = objectUrl;
+  audio.src = objectUrl;
+  await audio.play();
+}
+
+/** Resolve when `audio` stops playing: at its end, paused, or failing. */
+function untilSilent(audio) {
+  return new Promise((resolve) => {
+    const events = ["ended", "pause", "error"];
+    const done = () => {
+      events.forEach((name) => audio.removeEventListener(name, done));
+      resolve();
+    };
+    events.forEach((name) => audio.addEventListener(name, done));
+  });
+}
+
+/**
  * Fetch audio from `url` and play it in `audio`. A 503 (no engine on the server) speaks
  * `fallbackText` in the browser instead; with `server: false` (the page already knows the
  * server has no engine) it does so without asking. Resolve to "server" or "browser";
@@ -31,19 +67,145 @@ function speakOrThrow(text) {
  */
 export async function playFrom(audio, url, { method = "GET", body, fallbackText = "", server = true } = {}) {
   if (!server) return speakOrThrow(fallbackText);
-  const response = await fetch(url, requestOptions({ method, body, accept: "audio/*, application/json" }));
-  const type = response.headers.get("Content-Type") || "";
-  if (response.status === 503 && type.includes("json")) return speakOrThrow(fallbackText);
-  if (!response.ok || type.includes("json")) {
-    throw new Error(errorText(await readJson(response), response.status));
-  }
-  const blob = await response.blob();
-  if (audio.dataset.objectUrl) URL.revokeObjectURL(audio.dataset.objectUrl);
-  const objectUrl = URL.createObjectURL(blob);
-  audio.dataset.objectUrl = objectUrl;
-  audio.src = objectUrl;
-  await audio.play();
+  const blob = await fetchAudio(url, { method, body });
+  if (blob === null) return speakOrThrow(fallbackText);
+  await playBlob(audio, blob);
   return "server";
+}
+
+/** Return `text` without the marks of emphasis and code a voice would read out (as
+ * `speakable` in voices/sentences.py). */
+export function speakable(text) {
+  return text.replace(/[*_`~#]+/gu, "");
+}
+
+/**
+ * Speech that starts at the first sentence: sentences are added as they become known and
+ * spoken in order, each as soon as the one before has ended. Each sentence's audio is
+ * asked for from `url` (a POST of its text) the moment it is added, so the next is ready
+ * when the one before ends; without a server engine the browser's voice says them.
+ *
+ * `server()` says whether to ask the server; `onBrowser()` is called when the server turns
+ * out to have no engine, `onError(message)` when a sentence can't be spoken, and
+ * `onIdle()` once everything added before `finish()` has been said.
+ */
+export class SpeechQueue {
+  #items = [];
+  #running = false;
+  #finished = true;
+  #voices = 0; // utterances handed to the browser and not yet over
+  #generation = 0;
+  #reply = ""; // the text of the reply being streamed
+  #said = 0; // how many of its sentences were added
+
+  constructor(audio, url, { server, onBrowser, onError, onIdle } = {}) {
+    this.audio = audio;
+    this.url = url;
+    this.server = server ?? (() => true);
+    this.onBrowser = onBrowser;
+    this.onError = onError;
+    this.onIdle = onIdle;
+  }
+
+  /** Whether anything is being said or waits to be. */
+  get busy() {
+    return this.#running || this.#items.length > 0 || this.#voices > 0 || !this.#finished;
+  }
+
+  /** Speak `text` after everything added before it. */
+  add(text) {
+    if (!text) return;
+    const audio = this.server() ? fetchAudio(this.url, { method: "POST", body: { text } }) : null;
+    audio?.catch(() => {}); // reported when its turn comes
+    this.#items.push({ text, audio });
+    this.#finished = false;
+    if (!this.#running) this.#run();
+  }
+
+  /** Silence anything else and start a reply that arrives in pieces (`more`, `finish`). */
+  startReply() {
+    this.stop();
+    this.#reply = "";
+    this.#said = 0;
+    this.#finished = false;
+  }
+
+  /** Add the next piece of the reply: each sentence is spoken once the next one begins. */
+  more(text) {
+    this.#reply += text;
+    this.#addSentences(false);
+  }
+
+  /** Nothing more will be added: speak the rest; `onIdle` follows the last sentence. */
+  finish() {
+    this.#addSentences(true);
+    this.#finished = true;
+    this.#idleCheck();
+  }
+
+  #addSentences(all) {
+    const sentences = splitSentences(speakable(this.#reply));
+    const ready = all ? sentences.length : sentences.length - 1;
+    while (this.#said < ready) this.add(sentences[this.#said++]);
+  }
+
+  /** Silence it all now and forget what waits. */
+  stop() {
+    this.#generation += 1;
+    this.#items = [];
+    this.#reply = "";
+    this.#said = 0;
+    this.#running = false;
+    this.#finished = true;
+    this.#voices = 0;
+    this.audio.pause();
+    window.speechSynthesis?.cancel();
+  }
+
+  #idleCheck() {
+    if (this.#finished && !this.#running && !this.#items.length && !this.#voices) this.onIdle?.();
+  }
+
+  #sayInBrowser(text) {
+    if (!("speechSynthesis" in window)) throw new Error("No voice is available, neither on the server nor in this browser.");
+    const utterance = new SpeechSynthesisUtterance(text);
+    const generation = this.#generation;
+    const over = () => {
+      if (generation !== this.#generation) return;
+      this.#voices -= 1;
+      this.#idleCheck();
+    };
+    utterance.addEventListener("end", over);
+    utterance.addEventListener("error", over);
+    this.#voices += 1;
+    window.speechSynthesis.speak(utterance); // the browser queues utterances in order
+  }
+
+  async #run() {
+    const generation = this.#generation;
+    this.#running = true;
+    while (this.#items.length && generation === this.#generation) {
+      const { text, audio } = this.#items.shift();
+      try {
+        const blob = audio ? await audio : null;
+        if (generation !== this.#generation) return;
+        if (blob) {
+          const silent = untilSilent(this.audio);
+          await playBlob(this.audio, blob);
+          await silent;
+        } else {
+          if (audio) this.onBrowser?.();
+          this.#sayInBrowser(text);
+        }
+      } catch (error) {
+        if (generation !== this.#generation) return;
+        this.onError?.(error.message);
+      }
+    }
+    if (generation !== this.#generation) return;
+    this.#running = false;
+    this.#idleCheck();
+  }
 }
 
 /**

@@ -10,7 +10,14 @@ router = SimpleRouter()
 router.register("voices/presets", views.VoicePresetViewSet, basename="voice-preset")
 router.register("voices/custom", views.CustomVoiceViewSet, basename="custom-voice")
 
-urlpatterns: list = []  # /api/v1/… outside the router
+# /api/v1/… outside the router
+urlpatterns = [
+    path(
+        "chat/messages/<int:pk>/audio/",
+        views.MessageAudioView.as_view(),
+        name="chat-message-audio",
+    ),
+]
 
 # /api/v1/personas/<persona_id>/…
 persona_urlpatterns = [

@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
@@ -289,3 +290,25 @@ class PersonaSpeechViewSet(PersonaScopedMixin, viewsets.ViewSet):
         response["X-Speech-Engine"] = speech.engine
         response["Cache-Control"] = "private, max-age=86400"
         return response
+
+
+class MessageAudioView(APIView):
+    """A reply of the persona's, spoken."""
+
+    throttle_scope = "speech"
+    content_negotiation_class = AudioNegotiation
+
+    @extend_schema(
+        summary="Hear a reply",
+        description=(
+            "Speaks one of your persona's replies in its voice, as `speak` does (cached: "
+            "`X-Speech-Cache` says `hit` or `miss`). A long reply is spoken up to the last "
+            "whole sentence within the server's speech limit. Your own messages and replies "
+            "still being written or that failed are a 400; another user's message is a 404. "
+            "503 when the server has no speech engine: use the browser's."
+        ),
+        responses={**AUDIO_RESPONSES, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponseBase:
+        message = selectors.message_for_speech(user=request.user, pk=pk)
+        return clip_response(services.speech_for_message(message, user=request.user))

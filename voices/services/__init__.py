@@ -31,12 +31,14 @@ from voices.services.presets import (
 )
 from voices.services.speech import (
     NO_ENGINE,
+    NOT_A_REPLY,
     Speech,
     default_line,
     preset_preview,
     preset_preview_text,
     speech_cache_trim,
     speech_clips_delete,
+    speech_for_message,
     speech_for_persona,
     speech_key,
     speech_stream,
@@ -46,6 +48,7 @@ from voices.services.speech import (
 )
 
 __all__ = [
+    "NOT_A_REPLY",
     "NO_ENGINE",
     "NO_KEY",
     "UNSET",
@@ -73,6 +76,7 @@ __all__ = [
     "preset_sync",
     "speech_cache_trim",
     "speech_clips_delete",
+    "speech_for_message",
     "speech_for_persona",
     "speech_key",
     "speech_stream",

@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from chat.models import ChatMessage
 from mybella.core.services import service
 from mybella.providers.speech import (
     SpeechEngine,
@@ -24,7 +25,9 @@ from mybella.users.models import User
 from personas.models import PersonaProfile
 from voices import selectors
 from voices.models import SpeechClip, VoicePreset
+from voices.sentences import leading_sentences, speakable
 
+NOT_A_REPLY = "Only the persona's replies, once written, can be spoken."
 NO_ENGINE = "No speech engine is available on the server; the page will use your browser's voice."
 EXTENSIONS = {"audio/mpeg": "mp3", "audio/wav": "wav", "audio/ogg": "ogg"}
 
@@ -200,6 +203,22 @@ def speech_stream_for_persona(
 ) -> Speech:
     """Return `text` (default: the greeting) spoken by `persona` for `user`, as chunks."""
     return speech_stream(**_persona_speech(persona, text, user))
+
+
+def speech_for_message(message: ChatMessage, *, user: User) -> SpeechClip:
+    """Return `message`, a reply to `user`, spoken in its persona's voice, cached.
+
+    Its text is said without markdown's marks, as much as fits in SPEECH_MAX_CHARS, cut
+    after a whole sentence. The user's own messages, and replies being written, failed or
+    empty, are a ValidationError.
+    """
+    spoken = (ChatMessage.Status.OK, ChatMessage.Status.STOPPED)
+    text = speakable(message.content).strip()
+    if message.role != ChatMessage.Role.ASSISTANT or message.status not in spoken or not text:
+        raise ValidationError(NOT_A_REPLY)
+    limit = settings.SPEECH_MAX_CHARS
+    text = leading_sentences(text, limit) or text[:limit]
+    return speech_for_persona(message.persona, text, user=user)
 
 
 def preset_preview_text(preset: VoicePreset) -> str:
