@@ -8,15 +8,14 @@ memories, for the words of the query and hands back the best `CANDIDATES` of eac
 The two lists are ranked on one scale here, because the indexes' own scores are not
 comparable (different corpora):
 
-    score = BM25(query, item) * (1 + COVERAGE_WEIGHT * share) * weight
+    score = BM25(query, item) * weight
 
-BM25 (k1=1.2, b=0.75) runs over the candidates; `share` is the part of the query's distinct
-words the item holds. The words of the pair's own names (the persona's, the user's display
-or first name) are left out of the query: they are said all through the pair's talk. The
-weight is 0.5 + importance / 10 for a memory (x1.25 when pinned) and 0.8 for a message,
-doubled for an item said in the period a date in the query names ("in June 2023", "on
-May 3, 2023"). Recency only breaks ties.
-Pinned memories without any overlap fill the slots that are left, with score 0.0.
+BM25 (k1=1.2, b=0.75) runs over the candidates. The words of the pair's own names (the
+persona's, the user's display or first name) are left out of the query: they are said all
+through the pair's talk. The weight is 0.5 + importance / 10 for a memory (x1.25 when
+pinned) and 0.8 for a message, doubled for an item said in the period a date in the query
+names ("in June 2023", "on May 3, 2023"). Recency only breaks ties. Pinned memories
+without any overlap fill the slots that are left, with score 0.0.
 
 A recalled message comes with the good turns around it in its conversation (`before`,
 `after`; a turn `matches` when it shares a word of the query or answers the recalled
@@ -51,8 +50,6 @@ DATE_BOOST = 2.0
 # Of the best k * this, a message shown as context of a better one is collapsed into it (so
 # with more than k of them collapsed, fewer than k come back).
 DIVERSITY_POOL = 2
-# A doc holding all the query's distinct words scores this much more than its BM25.
-COVERAGE_WEIGHT = 0.5
 # Embeddings: a close memory counts like a strong lexical match.
 SIMILARITY_THRESHOLD = 0.5
 SEMANTIC_WEIGHT = 3.0
@@ -209,12 +206,6 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     return scores
 
 
-def _relevance(query: set[str], docs: list[list[str]]) -> list[float]:
-    # BM25, raised for a doc holding more of the query's distinct words.
-    share = [len(query & set(doc)) / (len(query) or 1) for doc in docs]
-    return [s * (1 + COVERAGE_WEIGHT * c) for s, c in zip(_bm25(query, docs), share, strict=True)]
-
-
 _MONTHS = {
     name: number
     for number, names in enumerate(
@@ -335,7 +326,7 @@ def recall(
         head_chars=_scan_chars(),
     )
     memories += extras
-    relevance = _relevance(
+    relevance = _bm25(
         query_terms, [terms(item.head, ignore=names) for item in [*memories, *messages]]
     )
     ranked: list[Recalled] = []
