@@ -436,7 +436,7 @@ def evaluate(
     from django_tasks.signals import task_finished
 
     from memory import selectors as memory_selectors
-    from mybella.users.services import user_create
+    from mybella.users.services import user_create, user_update_profile
 
     ks = sorted(set(ks))
     methods = ["mybella", *(["messages"] if messages_only else []), "bm25"]
@@ -455,6 +455,8 @@ def evaluate(
                 username=f"locomo-{dialogue.id}-{secrets.token_hex(3)}",
                 password=secrets.token_urlsafe(24),
             )
+            # speaker_a is the user: they go by their name, as a user of the app would.
+            user_update_profile(user=user, data={"display_name": dialogue.user_name})
             pairs = {
                 "mybella": import_dialogue(
                     dialogue, user=user, persona_name=dialogue.persona_name, extract=True

@@ -10,15 +10,18 @@ comparable (different corpora):
 
     score = BM25(query, item) * weight
 
-BM25 (k1=1.2, b=0.75) runs over the candidates. The weight is 0.5 + importance / 10 for a
-memory (x1.25 when pinned) and 0.8 for a message, doubled for an item said in the period
-a date in the query names ("in June 2023", "on May 3, 2023"). Recency only breaks ties.
-Pinned memories without any overlap fill the slots that are left, with score 0.0.
+BM25 (k1=1.2, b=0.75) runs over the candidates. The words of the pair's own names (the
+persona's, the user's display or first name) are left out of the query: they are said all
+through the pair's talk. The weight is 0.5 + importance / 10 for a memory (x1.25 when
+pinned) and 0.8 for a message, doubled for an item said in the period a date in the query
+names ("in June 2023", "on May 3, 2023"). Recency only breaks ties. Pinned memories
+without any overlap fill the slots that are left, with score 0.0.
 
 A recalled message comes with the good turns around it in its conversation (`before`,
 `after`; a turn `matches` when it shares a word of the query or answers the recalled
 message's question), and every item with the date it was said (`said_at`: a message's
-own, a memory's first source's).
+own, a memory's first source's). A message already shown, as a matching turn, around a
+better one takes no slot of its own.
 """
 
 import math
@@ -40,10 +43,13 @@ K1, B = 1.2, 0.75
 MESSAGE_WEIGHT = 0.8
 PINNED_BOOST = 1.25
 # Of each index, at least this many of its best are ranked together (more when k is larger).
-CANDIDATES = 100
+CANDIDATES = 200
 PINNED_LIMIT = 400
 MAX_QUERY_WORDS = 12
 DATE_BOOST = 2.0
+# Of the best k * this, a message shown as context of a better one is collapsed into it (so
+# with more than k of them collapsed, fewer than k come back).
+DIVERSITY_POOL = 2
 # Embeddings: a close memory counts like a strong lexical match.
 SIMILARITY_THRESHOLD = 0.5
 SEMANTIC_WEIGHT = 3.0
@@ -116,10 +122,16 @@ def _stem(word: str) -> str:
     return word
 
 
-def terms(text: str) -> list[str]:
-    """Return the stemmed, lowercase words of `text` that are not stop words, in order."""
-    words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
-    return [_stem(word) for word in words if word not in STOP_WORDS]
+def _words(text: str) -> list[str]:
+    return _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
+
+
+def terms(text: str, *, ignore: Collection[str] = ()) -> list[str]:
+    """Return the stemmed, lowercase words of `text` that are not stop words, in order.
+
+    Words of `ignore` (lowercase) are left out too.
+    """
+    return [_stem(word) for word in _words(text) if word not in STOP_WORDS and word not in ignore]
 
 
 def _needle(term: str) -> str:
@@ -127,14 +139,24 @@ def _needle(term: str) -> str:
     return term[:-1] if term.endswith("i") and len(term) > 3 else term
 
 
-def query_words(text: str) -> list[str]:
+def query_words(text: str, *, ignore: Collection[str] = ()) -> list[str]:
     """Return the words of `text` for the full-text index: lowercase, no stop words, unstemmed.
 
-    The index stems them itself. Longest first, at most `MAX_QUERY_WORDS`.
+    Words of `ignore` (lowercase) are left out too. The index stems them itself. Longest
+    first, at most `MAX_QUERY_WORDS`.
     """
-    words = _WORD.findall(text.lower().replace("'", "").replace("\u2019", ""))
-    unique = dict.fromkeys(word for word in words if word not in STOP_WORDS)
+    words = _words(text)
+    unique = dict.fromkeys(w for w in words if w not in STOP_WORDS and w not in ignore)
     return sorted(unique, key=lambda word: (-len(word), word))[:MAX_QUERY_WORDS]
+
+
+def pair_names(*, user: User, persona: PersonaProfile) -> frozenset[str]:
+    """Return the words of the pair's own names: the persona's, and the user's as they gave it.
+
+    They are said all through the pair's conversations ("Hey Robin!"), so a query's mention
+    of them tells no turn from another: recall leaves them out of the query.
+    """
+    return frozenset(_words(f"{persona.name} {user.display_name} {user.first_name}"))
 
 
 def _scan_chars() -> int:
@@ -275,8 +297,9 @@ def recall(
     ranked memories and messages (each only when some hold a word), the pinned memories,
     the memories' sources (only when memories are recalled), and the context (two).
     """
-    words = query_words(query)
-    query_terms = set(terms(query))
+    names = pair_names(user=user, persona=persona)
+    words = query_words(query, ignore=names)
+    query_terms = set(terms(query, ignore=names))
     if (not words and not query_embedding) or k <= 0:
         return []
     limit = max(CANDIDATES, 4 * k)
@@ -303,7 +326,9 @@ def recall(
         head_chars=_scan_chars(),
     )
     memories += extras
-    relevance = _bm25(query_terms, [terms(item.head) for item in [*memories, *messages]])
+    relevance = _bm25(
+        query_terms, [terms(item.head, ignore=names) for item in [*memories, *messages]]
+    )
     ranked: list[Recalled] = []
     fallback: list[Recalled] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
@@ -333,10 +358,29 @@ def recall(
     if window is not None:
         ranked = [_dated(item, window) for item in ranked]
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
-    chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
     if with_context:
-        chosen = _with_context(user=user, persona=persona, items=chosen, query_terms=query_terms)
+        pool = _with_context(
+            user=user, persona=persona, items=ranked[: DIVERSITY_POOL * k], query_terms=query_terms
+        )
+        ranked = _collapsed(pool)
+    chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
     return _sourced(user=user, persona=persona, items=chosen)
+
+
+def _collapsed(items: list[Recalled]) -> list[Recalled]:
+    # A message already shown, as a matching turn, around a better one takes no slot of its own.
+    shown: set[int] = set()
+    kept = []
+    for item in items:
+        if item.kind != "message":
+            kept.append(item)
+            continue
+        turns = {item.id, *(turn.id for turn in item.context if turn.matches)}
+        if turns <= shown:
+            continue
+        kept.append(item)
+        shown |= turns
+    return kept
 
 
 def _with_context(
@@ -350,7 +394,9 @@ def _with_context(
     )
     found = []
     for item in items:
-        before, after = neighbours.get(item.id, (None, None))
+        before, after = (
+            neighbours.get(item.id, (None, None)) if item.kind == "message" else (None, None)
+        )
         # A recalled message that asks something: the turn after it is the answer.
         answers = "?" in item.content
         found.append(

@@ -33,9 +33,11 @@ def _aged(obj, days_ago):
     return obj
 
 
-def _message(user, persona, content, *, role="user", status="ok", days_ago=0):
+def _message(user, persona, content, *, role="user", status="ok", days_ago=0, new_thread=False):
+    # `new_thread`: in a conversation of its own, so that it is no other message's neighbour.
     conversation = Conversation.objects.filter(user=user, persona=persona).first()
-    conversation = conversation or Conversation.objects.create(user=user, persona=persona)
+    if conversation is None or new_thread:
+        conversation = Conversation.objects.create(user=user, persona=persona)
     message = ChatMessage.objects.create(
         conversation=conversation,
         user=user,
@@ -87,8 +89,8 @@ def test_more_matching_terms_outrank_a_weaker_memory(user, luna):
 
 
 def test_recency_breaks_ties(user, luna):
-    old_message = _message(user, luna, "My sister Ana visited", days_ago=20)
-    new_message = _message(user, luna, "My sister Ana visited")
+    old_message = _message(user, luna, "My sister Ana visited", days_ago=20, new_thread=True)
+    new_message = _message(user, luna, "My sister Ana visited", new_thread=True)
     old_memory = _memory(user, luna, "Has a sister called Ana", days_ago=90)
     new_memory = _memory(user, luna, "Has a sister called Ana", days_ago=1)
 
@@ -162,7 +164,7 @@ def test_sources_from_another_pair_are_not_reported(user, other_user, luna):
 
 def test_source_message_ids_are_reported(user, luna):
     first = _message(user, luna, "My cat is called Miso")
-    second = _message(user, luna, "Miso the cat is grey and fluffy")
+    second = _message(user, luna, "Miso the cat is grey and fluffy", new_thread=True)
     memory = _memory(
         user, luna, "Has a grey cat called Miso", importance=7, sources=[second, first]
     )

@@ -124,7 +124,8 @@ def test_the_index_follows_edits_and_deletes_of_memories(user, luna):
 def test_the_index_holds_nothing_of_another_pair(user, other_user, luna):
     """Isolation holds in the index, for rare words and for words too common to rank."""
     maya = PersonaProfile.objects.get(slug="maya")
-    mine = _bulk(_conversation(user, luna), ["rain in Reykjavik", "rain again"])
+    # Two threads: neither message is shown as the other's neighbour instead of on its own.
+    mine = [_bulk(_conversation(user, luna), [text])[0] for text in ("rain in Reykjavik", "rain")]
     for owner, persona in ((other_user, luna), (user, maya)):
         _bulk(_conversation(owner, persona), ["rain in Reykjavik"] * 2100)
         ConversationMemory.objects.create(user=owner, persona=persona, content="Reykjavik rain")
@@ -250,8 +251,7 @@ def test_no_date_no_period(text):
 
 
 def test_what_was_said_in_the_period_a_question_names_comes_first(user, luna):
-    conversation = _conversation(user, luna)
-    june, december = _bulk(conversation, ["My pottery class"] * 2)
+    june, december = (_bulk(_conversation(user, luna), ["My pottery class"])[0] for _ in "ab")
     ChatMessage.objects.filter(pk=june.pk).update(created_at=datetime(2023, 6, 3, tzinfo=UTC))
     ChatMessage.objects.filter(pk=december.pk).update(created_at=datetime(2023, 12, 9, tzinfo=UTC))
 
