@@ -252,12 +252,15 @@ def seed(scale: Scale) -> dict:
                 max(1, len(text) // 4),
                 START + n * step,
                 START + n * step,
+                "[]",
+                0,
             )
             for n, text in enumerate(texts)
         )
         columns = [
             *("conversation_id", "user_id", "persona_id", "role", "content", "status"),
             *("error", "provider", "model", "token_estimate", "created_at", "updated_at"),
+            *("alternatives", "selected"),
         ]
         raw = connection.connection
         if connection.vendor == "postgresql":
@@ -269,7 +272,10 @@ def seed(scale: Scale) -> dict:
             marks = ", ".join("?" * len(columns))
             raw.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})",  # noqa: S608
-                ((*row[:10], _sqlite_time(row[10]), _sqlite_time(row[11])) for row in rows),
+                (
+                    (*row[:10], _sqlite_time(row[10]), _sqlite_time(row[11]), *row[12:])
+                    for row in rows
+                ),
             )
         inserted = time.perf_counter() - started
         with connection.cursor() as cursor:
