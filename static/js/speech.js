@@ -74,7 +74,7 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
 }
 
 /** Return `text` without the marks of emphasis and code a voice would read out (as
- * `speakable` in voices/sentences.py). */
+ * `speakable` in mybella/core/sentences.py). */
 export function speakable(text) {
   return text.replace(/[*_`~#]+/gu, "");
 }

@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
-from voices.sentences import split_sentences
 from voices.tests.audio_files import require_tool
 
 pytestmark = [
@@ -179,7 +179,7 @@ def test_headless_chromiums_refusing_recognition_is_explained(open_page, screens
 
 
 def test_the_sentence_rule_is_the_same_in_the_page(open_page):
-    """static/js/sentences.js runs the table voices/sentences.py is tested with."""
+    """static/js/sentences.js runs the table mybella/core/sentences.py is tested with."""
     from voices.tests.test_sentences import TABLE
 
     page = open_page("/users/signup/")
