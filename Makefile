@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 DATA ?= ../shared/data/locomo-dev.json
 
-.PHONY: run test lint format bench bench-http eval-memory worker clean
+.PHONY: run test lint format bench bench-http bench-speech eval-memory worker clean
 
 $(VENV)/.runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -45,15 +45,22 @@ test: $(VENV)/.dev
 ## PostgreSQL: make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench
 ## Then serves the 10k database with the production server and loads each hot endpoint with
 ## `wrk` against a bare DRF view (make bench-http alone; BENCH_HTTP_ARGS="--seconds 30"), and
-## last 50 replies streaming at once while the persona list is timed (bench/streams.py).
+## last 50 replies streaming at once while the persona list is timed (bench/streams.py),
+## and the time from a reply's first word to the first audio of its first sentence, with
+## espeak-ng and the fake ElevenLabs (bench/speech.py; BENCH_SPEECH_ARGS="--runs 5").
 bench: $(VENV)/.dev
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.run $(BENCH_ARGS)
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.http $(BENCH_HTTP_ARGS)
 	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.streams $(BENCH_STREAMS_ARGS)
+	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.speech $(BENCH_SPEECH_ARGS)
 
 ## bench-http: requests/s and p50/p95/p99 over HTTP (uvicorn, wrk -c8) vs a bare DRF view.
 bench-http: $(VENV)/.dev
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.http $(BENCH_HTTP_ARGS)
+
+## bench-speech: time to first audio alone (espeak-ng, fake ElevenLabs), p50/p95 over runs.
+bench-speech: $(VENV)/.dev
+	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.speech $(BENCH_SPEECH_ARGS)
 
 ## eval-memory: import each LoCoMo conversation of DATA (default ../shared/data/locomo-dev.json)
 ## as a persona's history in a throwaway database, ask its questions through memory recall

@@ -298,6 +298,9 @@ REST_FRAMEWORK = {
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
         "speech": env.str("THROTTLE_SPEECH", default="60/min"),
+        # Speaking a streamed reply sentence by sentence: many short requests, each at most
+        # 240 characters, so 250 of them weigh what 60 speeches of 1,000 characters do.
+        "speech_sentence": env.str("THROTTLE_SPEECH_SENTENCES", default="250/min"),
         "csp_report": env.str("THROTTLE_CSP_REPORT", default="60/min"),
     },
 }

@@ -82,12 +82,16 @@ def _sse(event: str, data: object) -> str:
 SSE_EVENT = {
     "type": "object",
     "properties": {
-        "event": {"type": "string", "enum": ["message", "delta", "done", "error"]},
+        "event": {"type": "string", "enum": ["message", "delta", "sentence", "done", "error"]},
         "data": {
             "type": "string",
             "description": (
                 "JSON. `message`: your saved message (a ChatMessage). `delta`: `{text}`, the "
-                "next piece of the reply. `done`: `{user_message_id, assistant_message_id, "
+                "next piece of the reply. `sentence`: `{index, text}`, a sentence of the reply "
+                "(from 0, as it is spoken: without markdown's marks) once the next one has "
+                "begun, the last ones just before `done`; speak each with "
+                "`POST /api/v1/personas/{id}/speak/sentence/`. `done`: `{user_message_id, "
+                "assistant_message_id, "
                 "conversation_id, provider}`. `error`: `{detail, status, user_message_id, "
                 "assistant_message_id}`, or `{detail}` when the request itself was refused."
             ),
@@ -130,9 +134,10 @@ class MessageCreateView(APIView):
             "conversation to that pair's latest. With `stream: true` or "
             "`Accept: text/event-stream` the reply streams as Server-Sent Events: `message` "
             "(your saved message, with `assistant_message_id`: the reply is saved as "
-            "`pending` from the start), `delta` pieces, then `done` with both message ids (or "
-            "`error`). A stream you close early leaves the reply `stopped` with what was "
-            "written; retry answers it again. If the engine fails your message is still "
+            "`pending` from the start), `delta` pieces with a `sentence` event as each "
+            "sentence completes, then `done` with both message ids (or `error`). A stream "
+            "you close early leaves the reply `stopped` with what was written; retry "
+            "answers it again. If the engine fails your message is still "
             "saved, the reply is saved as failed, and the answer is 502, 503 or 504."
         ),
         request=MessageSendInputSerializer,
@@ -261,7 +266,8 @@ class MessageRegenerateView(APIView):
             "`select/` picks among them. Only the latest finished or stopped reply of a "
             "conversation can be regenerated (else 400). With `stream: true` or "
             "`Accept: text/event-stream` the new text streams as in sending: `message` (the "
-            "reply, now `pending`), `delta` pieces, then `done` or `error`. If the engine "
+            "reply, now `pending`), `delta` pieces and `sentence` events, then `done` or "
+            "`error`. If the engine "
             "fails before writing anything the reply is put back as it was, and the answer "
             "is 502, 503 or 504 with it."
         ),

@@ -18,6 +18,7 @@ from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
 from chat.services.conversations import conversation_open, conversation_said
 from mybella.core import limits
+from mybella.core.sentences import SentenceStream
 from mybella.core.services import service
 from mybella.providers.llm import ChatProvider, Prompt, ProviderError, get_provider
 from mybella.users.models import User
@@ -318,6 +319,8 @@ class _ReplyWriting:
     provider: ChatProvider
     restore: Callable[[], ChatMessage] | None = None
     pieces: list[str] = dataclasses.field(default_factory=list)
+    sentences: SentenceStream = dataclasses.field(default_factory=SentenceStream)
+    told: int = 0
 
     @property
     def ids(self) -> dict[str, int | None]:
@@ -326,9 +329,22 @@ class _ReplyWriting:
     def start(self) -> dict:
         return {"type": "start", **self.ids, "conversation_id": self.conversation.id}
 
-    def delta(self, piece: str) -> dict:
+    def delta(self, piece: str) -> list[dict]:
+        """Return the piece's event, then one for each sentence it completed."""
         self.pieces.append(piece)
-        return {"type": "delta", "text": piece}
+        return [{"type": "delta", "text": piece}, *self._sentences(self.sentences.feed(piece))]
+
+    def last_sentences(self) -> list[dict]:
+        """Return the events of the sentences not told yet, the reply being complete."""
+        return self._sentences(self.sentences.finish())
+
+    def _sentences(self, sentences: list[str]) -> list[dict]:
+        events = [
+            {"type": "sentence", "index": self.told + i, "text": text}
+            for i, text in enumerate(sentences)
+        ]
+        self.told += len(sentences)
+        return events
 
     def failed(self, error: ProviderError) -> dict:
         """Save the failure; return the event saying so."""
@@ -360,7 +376,10 @@ class ReplyEvents:
     """A reply's events as it is written, saved when it ends however it ends; read once.
 
     Events: one {"type": "start", …} with both message ids, {"type": "delta", "text": …}
-    pieces, then one {"type": "done", …}, or {"type": "error", …} when the engine fails.
+    pieces, each followed by a {"type": "sentence", "index": n, "text": …} for every
+    sentence of the reply it completed (as spoken: `mybella.core.sentences`; the last ones
+    just before the end), then one {"type": "done", …}, or {"type": "error", …} when the
+    engine fails.
     Sync code iterates it like a generator (`next`, `close`); an async server reads it with
     `async for` (the engine's async stream, the database through `sync_to_async`), where a
     cancelled task or `aclose()` is the client going away. Either way closing it early
@@ -395,7 +414,7 @@ class ReplyEvents:
             yield writing.start()
             stream = writing.provider.stream_reply(self._prompt)
             for piece in stream:
-                yield writing.delta(piece)
+                yield from writing.delta(piece)
         except ProviderError as error:
             yield writing.failed(error)
             return
@@ -406,7 +425,10 @@ class ReplyEvents:
             close = getattr(stream, "close", None)
             if close is not None:
                 close()  # let the engine stop writing too
-        yield writing.done()
+        # Saved before the last events go out: a client leaving now finds the reply done.
+        done = writing.done()
+        yield from writing.last_sentences()
+        yield done
 
     async def _async_events(self) -> AsyncGenerator[dict, None]:
         writing = self._writing
@@ -415,7 +437,8 @@ class ReplyEvents:
             yield writing.start()
             stream = writing.provider.astream_reply(self._prompt)
             async for piece in stream:
-                yield writing.delta(piece)
+                for event in writing.delta(piece):
+                    yield event
         except ProviderError as error:
             yield await sync_to_async(writing.failed)(error)
             return
@@ -427,7 +450,10 @@ class ReplyEvents:
             aclose = getattr(stream, "aclose", None)
             if aclose is not None:
                 await aclose()  # let the engine stop writing too
-        yield await sync_to_async(writing.done)()
+        done = await sync_to_async(writing.done)()
+        for event in writing.last_sentences():
+            yield event
+        yield done
 
 
 @service

@@ -57,6 +57,7 @@ ROUTES = [
     ("persona-select", {"format": "json", "pk": 7}, "/api/v1/personas/7/select.json"),
     ("persona-select", {"pk": 7}, "/api/v1/personas/7/select/"),
     ("persona-speak", {"persona_id": 3}, "/api/v1/personas/3/speak/"),
+    ("persona-speak-sentence", {"persona_id": 3}, "/api/v1/personas/3/speak/sentence/"),
     ("persona-voice", {"persona_id": 3}, "/api/v1/personas/3/voice/"),
     ("redoc", {}, "/api/redoc/"),
     ("schema", {}, "/api/schema/"),

@@ -136,8 +136,9 @@ function showDropped(item, reason) {
 
 // ---------------------------------------------------------------- speech
 
-// "Speak replies": a streamed reply is spoken sentence by sentence while it arrives.
-const replySpeech = new SpeechQueue(speechAudio, root.dataset.speakUrl, {
+// "Speak replies": a streamed reply is spoken sentence by sentence while it arrives, each
+// sentence as the stream tells it (its `sentence` events).
+const replySpeech = new SpeechQueue(speechAudio, root.dataset.speakSentenceUrl, {
   server: () => serverCanSpeak(root),
   onBrowser: () => {
     root.dataset.speechAvailable = "false";
@@ -389,8 +390,9 @@ async function send(text) {
       } else if (event === "delta" && data) {
         const stick = nearBottom();
         appendText(replyItem, data.text);
-        if (speaking) replySpeech.more(data.text);
         if (stick) scrollToBottom();
+      } else if (event === "sentence" && data) {
+        if (speaking) replySpeech.add(data.text);
       } else if (event === "done" && data) {
         finished = true;
         replyItem.dataset.id = data.assistant_message_id;

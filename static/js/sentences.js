@@ -1,5 +1,5 @@
 // Splitting a reply into sentences, so speech can start at the first one. The twin of
-// voices/sentences.py (read its docstring for the rule); both run the cases in
+// mybella/core/sentences.py (read its docstring for the rule); both run the cases in
 // voices/tests/data/sentences.json.
 
 export const MAX_SENTENCE_CHARS = 240;

@@ -2,7 +2,6 @@
 // voice when the server has no speech engine. Used by the chat, the persona modal's voice
 // section and the voices page.
 import { errorText, readJson, requestOptions } from "./common.js";
-import { splitSentences } from "./sentences.js";
 
 export const NO_ENGINE_NOTE = "The server has no speech engine, so your browser’s voice is speaking.";
 
@@ -73,17 +72,13 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
   return "server";
 }
 
-/** Return `text` without the marks of emphasis and code a voice would read out (as
- * `speakable` in voices/sentences.py). */
-export function speakable(text) {
-  return text.replace(/[*_`~#]+/gu, "");
-}
-
 /**
- * Speech that starts at the first sentence: sentences are added as they become known and
+ * Speech that starts at the first sentence: sentences are added as they become known (the
+ * `sentence` events of a streamed reply: the server splits, mybella/core/sentences.py) and
  * spoken in order, each as soon as the one before has ended. Each sentence's audio is
- * asked for from `url` (a POST of its text) the moment it is added, so the next is ready
- * when the one before ends; without a server engine the browser's voice says them.
+ * asked for from `url` (a POST of its text to `…/speak/sentence/`) the moment it is added,
+ * so the next is ready when the one before ends; without a server engine the browser's
+ * voice says them.
  *
  * `server()` says whether to ask the server; `onBrowser()` is called when the server turns
  * out to have no engine, `onError(message)` when a sentence can't be spoken, and
@@ -95,8 +90,6 @@ export class SpeechQueue {
   #finished = true;
   #voices = 0; // utterances handed to the browser and not yet over
   #generation = 0;
-  #reply = ""; // the text of the reply being streamed
-  #said = 0; // how many of its sentences were added
 
   constructor(audio, url, { server, onBrowser, onError, onIdle } = {}) {
     this.audio = audio;
@@ -122,39 +115,22 @@ export class SpeechQueue {
     if (!this.#running) this.#run();
   }
 
-  /** Silence anything else and start a reply that arrives in pieces (`more`, `finish`). */
+  /** Silence anything else and start a reply whose sentences arrive one by one (`add`). */
   startReply() {
     this.stop();
-    this.#reply = "";
-    this.#said = 0;
     this.#finished = false;
   }
 
-  /** Add the next piece of the reply: each sentence is spoken once the next one begins. */
-  more(text) {
-    this.#reply += text;
-    this.#addSentences(false);
-  }
-
-  /** Nothing more will be added: speak the rest; `onIdle` follows the last sentence. */
+  /** Nothing more will be added: `onIdle` follows the last sentence. */
   finish() {
-    this.#addSentences(true);
     this.#finished = true;
     this.#idleCheck();
-  }
-
-  #addSentences(all) {
-    const sentences = splitSentences(speakable(this.#reply));
-    const ready = all ? sentences.length : sentences.length - 1;
-    while (this.#said < ready) this.add(sentences[this.#said++]);
   }
 
   /** Silence it all now and forget what waits. */
   stop() {
     this.#generation += 1;
     this.#items = [];
-    this.#reply = "";
-    this.#said = 0;
     this.#running = false;
     this.#finished = true;
     this.#voices = 0;

@@ -3,6 +3,7 @@ from django.utils.functional import lazy
 from rest_framework import serializers
 
 from mybella.core.schema import ErrorSerializer as ErrorSerializer  # the API's one error shape
+from mybella.core.sentences import MAX_SENTENCE_CHARS
 from personas.models import PersonaProfile
 from voices import rules
 from voices.audio import sample_help_text
@@ -131,6 +132,15 @@ class PersonaVoiceInputSerializer(serializers.Serializer):
     speed = serializers.FloatField(required=False, **rules.setting_bounds("speed"))
     model_id = serializers.RegexField(
         rules.MODEL_ID_PATTERN, max_length=rules.MODEL_ID_MAX_CHARS, required=False
+    )
+
+
+class SpeakSentenceInputSerializer(serializers.Serializer):
+    text = serializers.CharField(
+        max_length=MAX_SENTENCE_CHARS,
+        trim_whitespace=True,
+        help_text=f"One sentence to say (at most {MAX_SENTENCE_CHARS} characters): a "
+        "`sentence` event's `text` of a streamed reply.",
     )
 
 

@@ -31,4 +31,9 @@ persona_urlpatterns = [
         views.PersonaSpeechViewSet.as_view({"post": "create"}),
         name="persona-speak",
     ),
+    path(
+        "speak/sentence/",
+        views.PersonaSentenceSpeechViewSet.as_view({"post": "create"}),
+        name="persona-speak-sentence",
+    ),
 ]

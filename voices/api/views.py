@@ -27,6 +27,7 @@ from voices.api.serializers import (
     PersonaVoiceInputSerializer,
     PersonaVoiceSerializer,
     SpeakInputSerializer,
+    SpeakSentenceInputSerializer,
     VoicePresetSerializer,
 )
 from voices.audio import sample_help_text
@@ -282,14 +283,44 @@ class PersonaSpeechViewSet(PersonaScopedMixin, viewsets.ViewSet):
         text, user = serializer.validated_data.get("text"), request.user
         if not serializer.validated_data["stream"]:
             return clip_response(services.speech_for_persona(self.persona, text, user=user))
-        # An engine failing before the first chunk raises here (a JSON error); later, the
-        # audio can only end early.
-        speech = services.speech_stream_for_persona(self.persona, text, user=user)
-        response = StreamingHttpResponse(_logged(speech.chunks), content_type=speech.content_type)
-        response["X-Speech-Cache"] = "hit" if speech.cache_hit else "miss"
-        response["X-Speech-Engine"] = speech.engine
-        response["Cache-Control"] = "private, max-age=86400"
-        return response
+        return speech_response(services.speech_stream_for_persona(self.persona, text, user=user))
+
+
+class PersonaSentenceSpeechViewSet(PersonaSpeechViewSet):
+    """A persona saying one sentence of a reply that is still arriving."""
+
+    throttle_scope = "speech_sentence"
+
+    @extend_schema(
+        summary="Hear a persona say one sentence",
+        description=(
+            "Speaks one sentence (a `sentence` event of a streamed reply) as `speak` does, "
+            "streamed: with ElevenLabs the first audio goes out as soon as it is made, and "
+            "the whole is cached once sent. Throttled on its own "
+            "(`THROTTLE_SPEECH_SENTENCES`, 250 a minute by default), so that speaking a "
+            "long reply sentence by sentence doesn't use up `speak`'s rate; a sentence is "
+            "at most 240 characters. 503 when the server has no speech engine."
+        ),
+        request=SpeakSentenceInputSerializer,
+        responses={**AUDIO_RESPONSES, 400: OpenApiTypes.OBJECT, 404: ErrorSerializer},
+    )
+    def create(self, request: Request, persona_id: int) -> HttpResponseBase:
+        serializer = SpeakSentenceInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        text = serializer.validated_data["text"]
+        return speech_response(
+            services.speech_stream_for_persona(self.persona, text, user=request.user)
+        )
+
+
+def speech_response(speech: services.Speech) -> StreamingHttpResponse:
+    """Send speech as it comes. An engine failing before the first chunk has already raised
+    (a JSON error); later, the audio can only end early."""
+    response = StreamingHttpResponse(_logged(speech.chunks), content_type=speech.content_type)
+    response["X-Speech-Cache"] = "hit" if speech.cache_hit else "miss"
+    response["X-Speech-Engine"] = speech.engine
+    response["Cache-Control"] = "private, max-age=86400"
+    return response
 
 
 class MessageAudioView(APIView):

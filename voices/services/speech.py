@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import ChatMessage
+from mybella.core.sentences import leading_sentences, speakable
 from mybella.core.services import service
 from mybella.providers.speech import (
     SpeechEngine,
@@ -25,7 +26,6 @@ from mybella.users.models import User
 from personas.models import PersonaProfile
 from voices import selectors
 from voices.models import SpeechClip, VoicePreset
-from voices.sentences import leading_sentences, speakable
 
 NOT_A_REPLY = "Only the persona's replies, once written, can be spoken."
 NO_ENGINE = "No speech engine is available on the server; the page will use your browser's voice."

@@ -122,13 +122,36 @@ def test_the_reply_streams_as_the_model_writes_it(asgi, llm):
         llm.resume()
         rest = list(events)
 
-    assert [kind for kind, _ in rest] == ["delta", "delta", "delta", "done"]
+    assert [kind for kind, _ in rest] == ["delta", "delta", "delta", "sentence", "done"]
+    assert rest[-2][1] == {"index": 0, "text": "one two three four five"}
     done = rest[-1][1]
     assert done["assistant_message_id"] == opened["assistant_message_id"]
     assert done["user_message_id"] == opened["id"]
     assert done["provider"] == "openai"
     reply = reply_of(opened["assistant_message_id"])
     assert (reply.status, reply.content) == ("ok", "one two three four five")
+
+
+def test_a_sentence_is_told_while_the_model_is_still_writing(asgi, llm):
+    """A `sentence` event follows the piece that began the next sentence, mid-stream."""
+    llm.reply_text = "Hello *there*, friend. How are you today? Fine!"
+    llm.hold_stream_after(4)  # "Hello " "*there*, " "friend. " "How "
+    with asgi.stream("POST", SEND, json={"message": "Hi", "stream": True}) as response:
+        events = events_of(response)
+        kinds = [next(events)[0] for _ in range(4)]
+        assert kinds == ["message", "delta", "delta", "delta"]
+        assert next(events) == ("delta", {"text": "How "})
+        assert next(events) == ("sentence", {"index": 0, "text": "Hello there, friend."})
+        assert llm.held.is_set()  # told before the model finished
+        llm.resume()
+        rest = list(events)
+
+    sentences = [data for kind, data in rest if kind == "sentence"]
+    assert sentences == [
+        {"index": 1, "text": "How are you today?"},
+        {"index": 2, "text": "Fine!"},
+    ]
+    assert [kind for kind, _ in rest][-3:] == ["sentence", "sentence", "done"]
 
 
 def test_an_error_mid_stream_ends_with_an_error_event_and_a_failed_reply(asgi, llm):

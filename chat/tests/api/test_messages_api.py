@@ -7,6 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from chat.models import ChatMessage, Conversation
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from mybella.core.sentences import speakable, split_sentences
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
 
@@ -82,12 +83,17 @@ def test_streaming_events(auth_api_client, user):
     kinds = [kind for kind, _ in events]
     assert kinds[0] == "message"
     assert kinds[-1] == "done"
-    assert set(kinds[1:-1]) == {"delta"}
+    assert set(kinds[1:-1]) == {"delta", "sentence"}
     text = "".join(data["text"] for kind, data in events if kind == "delta")
     done = events[-1][1]
     reply = ChatMessage.objects.get(pk=done["assistant_message_id"])
     assert reply.content == text
     assert done["user_message_id"] == events[0][1]["id"]
+    # The reply's sentences, as spoken, each once and in order, all before `done`.
+    sentences = [data for kind, data in events if kind == "sentence"]
+    assert [s["index"] for s in sentences] == list(range(len(sentences)))
+    assert [s["text"] for s in sentences] == split_sentences(speakable(reply.content))
+    assert len(sentences) > 1  # the offline engine's replies have several
 
 
 def test_accept_event_stream_streams_too(auth_api_client, user):

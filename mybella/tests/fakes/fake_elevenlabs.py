@@ -4,11 +4,17 @@ It speaks the paths and shapes the SDK calls: text to speech (whole and streamed
 paginated voice list (GET /v2/voices), instant voice cloning (POST /v1/voices/add), and
 getting and deleting voices. Tests take the `fake_elevenlabs` fixture (the root conftest
 loads this module as a plugin); settings then point at the server with a key it accepts.
+
+Streamed speech arrives as the real API sends it: the first chunk after a moment of
+synthesis (`STREAM_FIRST_DELAY`), then a chunk at a time (`STREAM_CHUNK_DELAY` apart), so a
+client can tell first audio from all of it; `hold_stream()` keeps the rest back until
+`release_stream()`.
 """
 
 import json
 import re
 import struct
+import threading
 import time
 from collections import Counter
 from email.parser import BytesParser
@@ -21,6 +27,10 @@ import pytest
 from mybella.tests.loopback import LoopbackServer
 
 API_KEY = "test-eleven-key"
+STREAM_FIRST_DELAY = 0.3  # seconds before the first chunk of streamed speech
+STREAM_CHUNK_DELAY = 0.05  # seconds between its chunks
+STREAM_CHUNK_BYTES = 4096  # the SDK reads 1,024 bytes at a time
+HOLD_TIMEOUT = 30
 
 ERRORS = {
     "invalid_api_key": (401, {"status": "invalid_api_key", "message": "Invalid API key"}),
@@ -190,16 +200,29 @@ class _Handler(BaseHTTPRequestHandler):
         self._json(200, {"voice_id": voice_id, "requires_verification": False})
 
     def _audio(self, data: bytes, *, streamed: bool) -> None:
+        fake = self.server
+        if streamed:
+            time.sleep(fake.stream_first_delay)  # synthesis of the first words
         self.send_response(200)
         self.send_header("Content-Type", "audio/mpeg")
         if streamed:
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
-            for start in range(0, len(data), 1000):
-                piece = data[start : start + 1000]
+            size = STREAM_CHUNK_BYTES
+            for number, start in enumerate(range(0, len(data), size)):
+                if number == 1:
+                    fake.stream_released.wait(HOLD_TIMEOUT)
+                if number:
+                    time.sleep(fake.stream_chunk_delay)
+                piece = data[start : start + size]
                 self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
                 self.wfile.flush()
+                with fake.lock:
+                    fake.chunks_sent += 1
             self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+            with fake.lock:
+                fake.streams_finished += 1
         else:
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
@@ -233,7 +256,21 @@ class FakeElevenLabs(LoopbackServer):
         self.requests: list[tuple[str, str, dict, object, dict]] = []
         self.counts: Counter[str] = Counter()
         self.failures: list[tuple[int, object, dict] | None] = []
+        self.stream_first_delay = STREAM_FIRST_DELAY
+        self.stream_chunk_delay = STREAM_CHUNK_DELAY
+        self.stream_released = threading.Event()
+        self.stream_released.set()
+        self.chunks_sent = 0
+        self.streams_finished = 0
         self.start()
+
+    def hold_stream(self) -> None:
+        """Send streamed speech's first chunk only, until `release_stream()`."""
+        self.stream_released.clear()
+
+    def release_stream(self) -> None:
+        """Send the rest of streamed speech."""
+        self.stream_released.set()
 
     def add_voices(self, count: int, **extra: object) -> list[str]:
         """Add `count` premade voices; return their ids."""
@@ -272,4 +309,5 @@ def fake_elevenlabs_fixture(settings):
     settings.ELEVENLABS_TIMEOUT = 2
     settings.SPEECH_ENGINE = ""
     yield server
+    server.release_stream()
     server.stop()

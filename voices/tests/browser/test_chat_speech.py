@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
 from voices.selectors import preset_list
 from voices.tests.audio_files import require_tool
@@ -24,6 +25,7 @@ pytestmark = [
 ]
 
 SPEAK_PATH = re.compile(r"/api/v1/personas/\d+/speak/$")
+SENTENCE_PATH = re.compile(r"/api/v1/personas/\d+/speak/sentence/$")
 
 # Record what the page asks the browser to say, instead of saying it.
 STUB_SPEECH = """
@@ -63,7 +65,10 @@ def chat_reply(page: Page, text: str) -> Locator:
 def watch_speak_requests(page: Page) -> list[str]:
     """Return a list that fills with the address of every request to a speak endpoint."""
     seen: list[str] = []
-    page.on("request", lambda r: SPEAK_PATH.search(r.url) and seen.append(r.url))
+    page.on(
+        "request",
+        lambda r: (SPEAK_PATH.search(r.url) or SENTENCE_PATH.search(r.url)) and seen.append(r.url),
+    )
     return seen
 
 
@@ -100,10 +105,11 @@ def test_play_a_reply_and_speak_new_replies(open_page, espeak, fake_llm):
           a.load();
         }"""
     )
-    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+    with page.expect_response(lambda r: bool(SENTENCE_PATH.search(r.url))) as info:
         second = chat_reply(page, "Tell me more")
     second_text = second.locator(".bubble").inner_text().strip()
-    assert json.loads(info.value.request.post_data)["text"] == second_text
+    # Sentence by sentence, as the stream told them: the first is asked for first.
+    assert json.loads(info.value.request.post_data)["text"] == split_sentences(second_text)[0]
     expect_audio_plays(page)
 
     # The choice survives a reload.

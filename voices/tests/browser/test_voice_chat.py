@@ -11,8 +11,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
-from voices.sentences import split_sentences
 from voices.tests.audio_files import require_tool
 
 pytestmark = [
@@ -21,7 +21,9 @@ pytestmark = [
     pytest.mark.usefixtures("system_personas"),
 ]
 
-SPEAK_PATH = re.compile(r"/api/v1/personas/\d+/speak/$")
+# Each sentence of a streamed reply, as its `sentence` event tells it, is asked for here.
+SPEAK_PATH = re.compile(r"/api/v1/personas/\d+/speak/sentence/$")
+ANY_SPEAK_PATH = re.compile(r"/api/v1/personas/\d+/speak/")
 REPLY = "Hello there, my friend. This is the second sentence. And here comes a third one!"
 FIRST_SENTENCE_AND_A_WORD = 5  # "Hello " "there, " "my " "friend. " "This "
 
@@ -111,7 +113,7 @@ def test_the_browsers_voice_speaks_sentence_by_sentence_and_stop_silences_it(
     settings.SPEECH_ENGINE = "none"
     page = open_page("/users/signup/")
     asked: list[str] = []
-    page.on("request", lambda r: SPEAK_PATH.search(r.url) and asked.append(r.url))
+    page.on("request", lambda r: ANY_SPEAK_PATH.search(r.url) and asked.append(r.url))
     chat_with_speech_on(page, "browser_listener")
     send(page, "Talk to me")
 
@@ -179,7 +181,7 @@ def test_headless_chromiums_refusing_recognition_is_explained(open_page, screens
 
 
 def test_the_sentence_rule_is_the_same_in_the_page(open_page):
-    """static/js/sentences.js runs the table voices/sentences.py is tested with."""
+    """static/js/sentences.js runs the table mybella/core/sentences.py is tested with."""
     from voices.tests.test_sentences import TABLE
 
     page = open_page("/users/signup/")

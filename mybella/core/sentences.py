@@ -1,8 +1,9 @@
 """Splitting a reply into sentences, so speech can start at the first one.
 
-The rule is kept in one table-tested place on each side: here, and its twin in
-static/js/sentences.js (the page splits a reply while it streams). Both run the cases in
-voices/tests/data/sentences.json, so they cannot drift apart.
+The rule is kept in one table-tested place on each side: here (in core, so that chat can
+mark sentences in a streamed reply and voices can speak them), and its twin in
+static/js/sentences.js (the page splits a reply it speaks with ▶ or regenerates). Both run
+the cases in voices/tests/data/sentences.json, so they cannot drift apart.
 
 A sentence ends at `.`, `!`, `?` or an ellipsis (with any closing quotes or brackets and
 emoji after it) followed by whitespace, and at every line break, except:
@@ -98,6 +99,35 @@ def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]
                 start = match.end()
         sentences.extend(_bounded(line[start:].strip(), max_chars))
     return [s for s in sentences if s]
+
+
+class SentenceStream:
+    """Tell the sentences of a text that arrives in pieces, each once, as each completes.
+
+    A sentence is complete once the next has begun (see `split_sentences`); `finish()`
+    gives what remains. Sentences are those of the text as spoken (`speakable`), so each
+    can be handed to a voice as it is.
+    """
+
+    def __init__(self, max_chars: int = MAX_SENTENCE_CHARS) -> None:
+        self.max_chars = max_chars
+        self._pieces: list[str] = []
+        self._told = 0
+
+    def feed(self, piece: str) -> list[str]:
+        """Add the next piece of text; return the sentences it completed."""
+        self._pieces.append(piece)
+        return self._tell(final=False)
+
+    def finish(self) -> list[str]:
+        """Return the sentences not told yet, the last one included."""
+        return self._tell(final=True)
+
+    def _tell(self, *, final: bool) -> list[str]:
+        sentences = split_sentences(speakable("".join(self._pieces)), self.max_chars)
+        ready = sentences if final else sentences[:-1]
+        told, self._told = ready[self._told :], max(self._told, len(ready))
+        return told
 
 
 def leading_sentences(text: str, max_chars: int) -> str:
