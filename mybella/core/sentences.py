@@ -1,9 +1,8 @@
 """Splitting a reply into sentences, so speech can start at the first one.
 
-The rule is kept in one table-tested place on each side: here (in core, so that chat can
-mark sentences in a streamed reply and voices can speak them), and its twin in
-static/js/sentences.js (the page splits a reply it speaks with ▶ or regenerates). Both run
-the cases in voices/tests/data/sentences.json, so they cannot drift apart.
+The rule lives here alone, in core, so that chat can mark the sentences of a streamed reply
+(the `sentence` events) and voices can speak them; the page speaks the sentences the server
+sends. The cases are a table, mybella/tests/data/sentences.json.
 
 A sentence ends at `.`, `!`, `?` or an ellipsis (with any closing quotes or brackets and
 emoji after it) followed by whitespace, and at every line break, except:

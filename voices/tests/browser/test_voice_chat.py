@@ -180,21 +180,6 @@ def test_headless_chromiums_refusing_recognition_is_explained(open_page, screens
     screenshot(page, "voice-chat-recognition-refused-desktop")
 
 
-def test_the_sentence_rule_is_the_same_in_the_page(open_page):
-    """static/js/sentences.js runs the table mybella/core/sentences.py is tested with."""
-    from voices.tests.test_sentences import TABLE
-
-    page = open_page("/users/signup/")
-    got = page.evaluate(
-        """async ([cases, max]) => {
-          const { splitSentences } = await import("/static/js/sentences.js");
-          return cases.map(([, text]) => splitSentences(text, max));
-        }""",
-        [TABLE["cases"], TABLE["max_chars"]],
-    )
-    assert got == [expected for _, _, expected in TABLE["cases"]]
-
-
 # A recognizer that hears one line each time it is started, and a voice whose utterances end
 # at once: the browser parts a headless Chromium cannot provide (its recognition refuses).
 HEARING = """

@@ -1,4 +1,4 @@
-"""Sentence splitting, from the cases the page's twin (static/js/sentences.js) runs too."""
+"""Sentence splitting (mybella.core.sentences), from a table of cases."""
 
 import json
 from pathlib import Path
