@@ -10,8 +10,8 @@ cache as the data, so a cache shared by the web processes (Redis) shares both.
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.core.cache import cache
 from django.http import HttpRequest
@@ -22,6 +22,8 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
+
+T = TypeVar("T")
 
 # How long a cached read may live: it also bounds how old a signed media URL inside it gets.
 CACHED_READ_SECONDS = 300
@@ -125,3 +127,38 @@ def cached_html(
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, the token is ours
+
+
+def cached_pieces(
+    items: Sequence[T],
+    *,
+    key: Callable[[T], Iterable[object] | None],
+    build: Callable[[T], str],
+) -> list[SafeString]:
+    """Return each item's HTML as `build(item)` renders it, from the cache where it was built.
+
+    `key(item)` names everything the piece shows, so a changed item has a new key and no
+    write needs to say so; an item whose key is None (its markup depends on the clock, say)
+    is built every time. One round trip reads every piece, one stores those built. `build`
+    must not put a CSRF token in (use `cached_html` for forms).
+    """
+    keys = []
+    for item in items:
+        parts = key(item)
+        digest = None if parts is None else json.dumps(list(parts), default=str)
+        keys.append(
+            None if digest is None else f"v1:piece:{hashlib.sha256(digest.encode()).hexdigest()}"
+        )
+    found = cache.get_many([k for k in keys if k is not None])
+    built: dict[str, str] = {}
+    pieces = []
+    for item, cache_key in zip(items, keys, strict=True):
+        html = found.get(cache_key) if cache_key is not None else None
+        if html is None:
+            html = str(build(item))
+            if cache_key is not None:
+                built[cache_key] = html
+        pieces.append(mark_safe(html))  # noqa: S308 - rendered by our templates
+    if built:
+        cache.set_many(built, timeout=CACHED_READ_SECONDS)
+    return pieces
