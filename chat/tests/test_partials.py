@@ -238,3 +238,18 @@ def test_cached_rows_show_every_change_to_a_message_or_its_persona(signed_in, us
     staff = type(user).objects.create_user(username="ops", password="x-long-pass-9", is_staff=True)
     persona_update(persona=mine, user=staff, fields={"name": "Isabel"})
     assert "Isabel:" in signed_in.get(page).content.decode()
+
+
+def test_cached_rows_follow_the_active_time_zone(signed_in, conversation):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    message = ChatMessageFactory(conversation=conversation)
+    ChatMessage.objects.filter(pk=message.pk).update(
+        created_at=datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    )
+    rows = f"{ROWS}?ids={message.pk}"
+    assert ">12:00</time>" in signed_in.get(rows).content.decode()
+    with timezone.override("Asia/Tokyo"):
+        assert ">21:00</time>" in signed_in.get(rows).content.decode()

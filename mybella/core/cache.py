@@ -16,8 +16,10 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -100,6 +102,11 @@ def cached_read(
     return Response(entry["data"], headers=headers)
 
 
+def _locale() -> list[str]:
+    """Return what else rendered HTML depends on: the active language and time zone."""
+    return [get_language() or "", timezone.get_current_timezone_name()]
+
+
 # What a cached piece of HTML holds where its forms' CSRF token goes: the token is the
 # visitor's own, so it is put in on every request, never cached.
 CSRF_PLACEHOLDER = "csrf-placeholder-5b1e0c9d"
@@ -118,7 +125,7 @@ def cached_html(
     names versions, as in `cached_read`. `build` renders without the request, with
     `{"csrf_token": CSRF_PLACEHOLDER}` in its context: each answer gets the request's own token.
     """
-    digest = hashlib.sha256(json.dumps(list(key), default=str).encode()).hexdigest()
+    digest = hashlib.sha256(json.dumps([*key, *_locale()], default=str).encode()).hexdigest()
     entry, versions = _lookup(f"v1:html:{digest}", list(depends_on))
     if entry is None:
         entry = {"versions": versions, "html": str(build())}
@@ -143,9 +150,10 @@ def cached_pieces(
     must not put a CSRF token in (use `cached_html` for forms).
     """
     keys = []
+    locale = _locale()
     for item in items:
         parts = key(item)
-        digest = None if parts is None else json.dumps(list(parts), default=str)
+        digest = None if parts is None else json.dumps([*parts, *locale], default=str)
         keys.append(
             None if digest is None else f"v1:piece:{hashlib.sha256(digest.encode()).hexdigest()}"
         )
