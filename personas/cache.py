@@ -8,7 +8,6 @@ change to a system persona, or one whose owner can't be told, makes everyone's s
 
 from typing import Any
 
-from django.core.exceptions import ObjectDoesNotExist
 from django.db import transaction
 
 from mybella.core.cache import bump
@@ -37,11 +36,11 @@ def _owner_id(instance: object) -> object:
     if getattr(instance, "owner_id", None) is not None:  # a user's cloned voice
         return instance.owner_id
     if getattr(instance, "persona_id", None) is not None:  # a lorebook entry, a persona's voice
-        try:
-            persona = instance.persona
-        except ObjectDoesNotExist:  # gone in the same cascade: make everyone's stale
-            return None
-        return persona.owner_id if persona.is_custom else None
+        # Only a persona already loaded with it: reading one here would cost a query per row
+        # of a cascade. Otherwise everyone's reads are made stale, which is always right.
+        persona = instance._state.fields_cache.get("persona")
+        if persona is not None and persona.is_custom:
+            return persona.owner_id
     return None
 
 
