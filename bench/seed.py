@@ -472,6 +472,7 @@ def _seed(scale: Scale) -> dict[str, int]:
                 memory.pinned,
                 at(memory.recalled) if memory.recalled else None,
                 None,
+                "",
                 stamp,
                 stamp,
             )
@@ -481,7 +482,7 @@ def _seed(scale: Scale) -> dict[str, int]:
         ConversationMemory,
         _columns(
             "id user persona content kind importance pinned last_recalled_at embedding "
-            "created_at updated_at"
+            "slot created_at updated_at"
         ),
         memory_rows(),
     )

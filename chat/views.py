@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -18,10 +19,12 @@ from chat import selectors, services
 from chat.models import ChatMessage, Conversation
 from chat.pagination import MessageCursorPagination
 from mybella.core import limits
+from mybella.core.cache import CSRF_PLACEHOLDER, cached_html, cached_pieces
 from mybella.core.errors import NotFound
 from mybella.providers.llm import get_provider
 from mybella.providers.speech import speech_available
 from mybella.users.models import User
+from personas.cache import persona_versions
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 
@@ -59,12 +62,84 @@ def _newest_page(user: User, conversation: Conversation) -> tuple[list[ChatMessa
     return page, older or ""
 
 
+def _row_key(row: tuple[ChatMessage, PersonaProfile]) -> list[object] | None:
+    """Return everything a message's row shows, or None when it changes with the clock.
+
+    A reply still pending shows "still being written" until its writer is presumed gone.
+    """
+    message, persona = row
+    if message.status == ChatMessage.Status.PENDING:
+        return None
+    avatar = persona.avatar.name if persona.avatar else ""
+    return [
+        "chat:row",
+        message.pk,
+        message.role,
+        message.status,
+        message.content,
+        message.texts,
+        message.selected,
+        message.created_at,
+        message.reply_to_id,
+        message.error,
+        persona.pk,
+        persona.name,
+        avatar,
+    ]
+
+
+def _render_row(row: tuple[ChatMessage, PersonaProfile]) -> str:
+    message, persona = row
+    return render_to_string(
+        "chat/_message.html",
+        {"message": message, "persona": persona, "placeholder": "", "preview": False},
+    )
+
+
+def _switcher_html(request: HttpRequest, persona: PersonaProfile) -> str:
+    """Return the persona switcher's choices, rendered once per user, persona shown and the
+    versions of the user's personas."""
+
+    def build() -> str:
+        personas = list(persona_list_visible(user=request.user))
+        context = {"personas": personas, "persona": persona, "csrf_token": CSRF_PLACEHOLDER}
+        return render_to_string("chat/_switcher.html", context)
+
+    return cached_html(
+        request,
+        key=["chat:switcher", request.user.pk, persona.pk],
+        depends_on=persona_versions(request.user),
+        build=build,
+    )
+
+
+def _pending_rows_html(persona: PersonaProfile) -> list[str]:
+    """Return the rows the script shows while a message is sent and its reply streams."""
+
+    def key(placeholder: str) -> list[object]:
+        avatar = persona.avatar.name if persona.avatar else ""
+        return ["chat:pending-row", placeholder, persona.pk, persona.name, avatar]
+
+    def build(placeholder: str) -> str:
+        return render_to_string(
+            "chat/_message.html",
+            {"message": None, "persona": persona, "placeholder": placeholder, "preview": False},
+        )
+
+    return cached_pieces(["user", "reply"], key=key, build=build)
+
+
+def _rows_html(rows: list[tuple[ChatMessage, PersonaProfile]]) -> list[str]:
+    """Return each (message, its persona)'s row of the chat log, rendered once per content."""
+    return cached_pieces(rows, key=_row_key, build=_render_row)
+
+
 def _rows(request: HttpRequest, messages: list[ChatMessage], **headers: str) -> HttpResponse:
     """Render `messages` as the chat log's rows, each with its own persona."""
     response = render(
         request,
         "chat/_message_rows.html",
-        {"rows": [(message, message.persona) for message in messages]},
+        {"rows_html": _rows_html([(message, message.persona) for message in messages])},
     )
     for name, value in headers.items():
         response[name] = value
@@ -130,9 +205,13 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     context = {
         **(_panel(request, persona, conversation) if persona is not None else {}),
         "persona": persona,
-        "personas": list(persona_list_visible(user=user)),
+        # Read only when the switcher is rendered (its markup is cached).
+        "personas": persona_list_visible(user=user),
+        "switcher_html": _switcher_html(request, persona) if persona is not None else "",
         "conversation": conversation,
         "chat_messages": messages,
+        "rows_html": _rows_html([(message, persona) for message in messages]),
+        "pending_rows_html": _pending_rows_html(persona) if persona is not None else [],
         "older_url": older_url,
         "offline": get_provider().offline,
         "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,

@@ -11,10 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from mybella.core.cache import CSRF_PLACEHOLDER, cached_html
 from mybella.core.forms import add_domain_error, error_message
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
@@ -45,6 +47,14 @@ def _render_page(
     user = request.user
     current = selectors.persona_get_current(user=user)
     own = list(selectors.persona_list_owned(user=user, with_sections=True))
+    unchanged_dialogs = persona_form is None and section_forms is None and import_form is None
+    dialogs = {
+        "persona_form": persona_form or PersonaForm(),
+        "section_forms": section_forms if section_forms is not None else _section_forms(request),
+        "editing": editing,
+        "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
+        "import_form": import_form or CardImportForm(),
+    }
     context = {
         "settings_section": "personas",
         "current": current,
@@ -56,13 +66,36 @@ def _render_page(
             | {"avatar_url": persona.avatar.url if persona.avatar else ""}
             for persona in own
         },
-        "persona_form": persona_form or PersonaForm(),
-        "section_forms": section_forms if section_forms is not None else _section_forms(request),
-        "editing": editing,
-        "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
-        "import_form": import_form or CardImportForm(),
+        **dialogs,
     }
+    if unchanged_dialogs and editing is None:
+        context["dialogs_html"] = _cached_dialogs(request, dialogs)
     return render(request, "personas/settings.html", context, status=status)
+
+
+def _cached_dialogs(request: HttpRequest, dialogs: dict) -> str:
+    """Return the page's unbound dialogs, rendered once per caller and what their forms offer.
+
+    Most of the page's rendering is these forms' fields. Unbound, they change only with the
+    rows their choices come from (a section's voices, say) and what a section's `render_key`
+    names: the key holds each such row's id and last change, and those.
+    """
+    offered = [
+        [
+            (name, [(row.pk, str(getattr(row, "updated_at", ""))) for row in field.queryset])
+            for name, field in form.fields.items()
+            if getattr(field, "queryset", None) is not None
+        ]
+        + [section.render_key(form) if section.render_key else None]
+        for section, form in dialogs["section_forms"]
+    ]
+    return cached_html(
+        request,
+        key=["personas:dialogs", request.user.pk, offered],
+        build=lambda: render_to_string(
+            "personas/_dialogs.html", {**dialogs, "csrf_token": CSRF_PLACEHOLDER}
+        ),
+    )
 
 
 def _valid(form: PersonaForm, section_forms: SectionForms) -> bool:

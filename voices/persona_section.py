@@ -7,6 +7,7 @@ Imported once, from the app's `AppConfig.ready()`.
 
 from typing import Any
 
+from mybella.providers.speech import cloning_available, speech_available
 from personas.models import PersonaProfile
 from personas.sections import PersonaSection, persona_sections
 from voices.api.serializers import PersonaVoiceInputSerializer
@@ -44,5 +45,7 @@ VOICE_SECTION = persona_sections.register(
         copy=copy,
         initial=PersonaVoiceForm.initial_for,
         select_related=PERSONA_VOICE_RELATED,
+        # The voice picker says whether the server speaks and can clone.
+        render_key=lambda form: [speech_available(), cloning_available()],
     )
 )

@@ -101,6 +101,15 @@ SSE_EVENT = {
 }
 
 
+# The answers the schema gives every call that asks the engine, and every call on one message.
+ENGINE_ERRORS = {
+    502: ExchangeErrorSerializer,
+    503: ExchangeErrorSerializer,
+    504: ExchangeErrorSerializer,
+}
+NO_SUCH_MESSAGE = OpenApiResponse(ErrorSerializer, description="No such message.")
+
+
 def _exchange_data(exchange: services.Exchange) -> dict:
     return {
         "conversation": exchange.user_message.conversation_id,
@@ -147,9 +156,7 @@ class MessageCreateView(APIView):
                 SSE_EVENT, description="The reply as Server-Sent Events; each one is this."
             ),
             404: OpenApiResponse(ErrorSerializer, description="No such persona or conversation."),
-            502: ExchangeErrorSerializer,
-            503: ExchangeErrorSerializer,
-            504: ExchangeErrorSerializer,
+            **ENGINE_ERRORS,
         },
     )
     def post(self, request: Request) -> Response | StreamingHttpResponse:
@@ -242,9 +249,7 @@ class MessageRetryView(APIView):
         request=None,
         responses={
             200: ExchangeSerializer,
-            502: ExchangeErrorSerializer,
-            503: ExchangeErrorSerializer,
-            504: ExchangeErrorSerializer,
+            **ENGINE_ERRORS,
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -277,10 +282,8 @@ class MessageRegenerateView(APIView):
             (200, "text/event-stream"): OpenApiResponse(
                 SSE_EVENT, description="The new text as Server-Sent Events; each one is this."
             ),
-            404: OpenApiResponse(ErrorSerializer, description="No such message."),
-            502: ExchangeErrorSerializer,
-            503: ExchangeErrorSerializer,
-            504: ExchangeErrorSerializer,
+            404: NO_SUCH_MESSAGE,
+            **ENGINE_ERRORS,
         },
     )
     def post(self, request: Request, pk: int) -> Response | StreamingHttpResponse:
@@ -307,7 +310,7 @@ class MessageSelectView(APIView):
         request=MessageSelectInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such message."),
+            404: NO_SUCH_MESSAGE,
         },
     )
     def post(self, request: Request, pk: int) -> Response:
@@ -342,7 +345,7 @@ class MessageDetailView(APIView):
         request=MessageEditInputSerializer,
         responses={
             200: ChatMessageSerializer,
-            404: OpenApiResponse(ErrorSerializer, description="No such message."),
+            404: NO_SUCH_MESSAGE,
         },
     )
     def patch(self, request: Request, pk: int) -> Response:

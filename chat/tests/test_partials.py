@@ -198,3 +198,58 @@ def test_anonymous_is_sent_to_login(client, url):
 
 def test_anonymous_retry_is_sent_to_login(client):
     assert client.post(retry_url(1)).status_code == 302
+
+
+def test_cached_rows_show_every_change_to_a_message_or_its_persona(signed_in, user, conversation):
+    """Rows are rendered once per what they show: an edit, a chosen alternative, a new
+    status or a renamed persona is in the next page and the next rows."""
+    from chat import services
+    from personas.services import persona_update
+
+    page = reverse("chat:page") + f"?conversation={conversation.pk}"
+    asked = ChatMessageFactory(conversation=conversation, content="first words")
+    reply = ChatMessageFactory(
+        conversation=conversation,
+        role=ChatMessage.Role.ASSISTANT,
+        content="one",
+        alternatives=["one", "two"],
+        selected=0,
+        reply_to=asked,
+    )
+    rows = f"{ROWS}?ids={asked.pk},{reply.pk}"
+    assert "first words" in signed_in.get(page).content.decode()
+    assert "first words" in signed_in.get(rows).content.decode()
+
+    services.message_edit(user=user, message_id=asked.pk, text="second words")
+    services.message_select(user=user, message_id=reply.pk, index=1)
+    for url in (page, rows):
+        html = signed_in.get(url).content.decode()
+        assert "second words" in html and "first words" not in html
+        assert "<p>two</p>" in html and "2/2" in html
+
+    ChatMessage.objects.filter(pk=reply.pk).update(status=ChatMessage.Status.PENDING)
+    assert "still being written" in signed_in.get(rows).content.decode()
+    ChatMessage.objects.filter(pk=reply.pk).update(
+        status=ChatMessage.Status.FAILED, error="It broke."
+    )
+    assert "It broke." in signed_in.get(rows).content.decode()
+
+    mine = conversation.persona
+    staff = type(user).objects.create_user(username="ops", password="x-long-pass-9", is_staff=True)
+    persona_update(persona=mine, user=staff, fields={"name": "Isabel"})
+    assert "Isabel:" in signed_in.get(page).content.decode()
+
+
+def test_cached_rows_follow_the_active_time_zone(signed_in, conversation):
+    from datetime import UTC, datetime
+
+    from django.utils import timezone
+
+    message = ChatMessageFactory(conversation=conversation)
+    ChatMessage.objects.filter(pk=message.pk).update(
+        created_at=datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+    )
+    rows = f"{ROWS}?ids={message.pk}"
+    assert ">12:00</time>" in signed_in.get(rows).content.decode()
+    with timezone.override("Asia/Tokyo"):
+        assert ">21:00</time>" in signed_in.get(rows).content.decode()

@@ -1,5 +1,6 @@
 """The chat page, through Django's test client."""
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -331,3 +332,28 @@ def test_query_count_does_not_grow_with_history(
         counts.append(len(queries))
     # The second visit finds the persona current already: selecting it again writes nothing.
     assert counts[1] <= counts[0]
+
+
+def test_the_cached_switcher_shows_persona_changes_and_works(client, user, staff_user):
+    """The switcher is rendered once per user and shown persona, until a persona changes."""
+    from django.test import Client
+
+    from personas import services as persona_services
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(user)
+    page = reverse("chat:page")
+    assert "Nova" not in browser.get(page).content.decode()
+    nova = PersonaFactory(owner=user, name="Nova")
+    html = browser.get(page).content.decode()
+    assert "Nova" in html
+    luna = PersonaProfile.objects.get(slug="luna")
+    persona_services.persona_update(persona=luna, user=staff_user, fields={"name": "Lunette"})
+    html = browser.get(page).content.decode()
+    assert "Lunette" in html and "csrf-placeholder" not in html
+    token = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)[0]
+    selected = browser.post(
+        reverse("personas:select", args=[nova.pk]), {"csrfmiddlewaretoken": token, "next": page}
+    )
+    assert selected.status_code == 302
+    assert persona_get_current(user=user) == nova

@@ -1,4 +1,5 @@
-"""Cached API reads behind versioned keys, answered conditionally (`ETag`, `If-None-Match`).
+"""Cached API reads behind versioned keys, answered conditionally (`ETag`, `If-None-Match`),
+and cached pieces of HTML (`cached_html`, the CSRF token put in per request).
 
 A read names the versions its data depends on (`"personas"`); the writes that change that
 data call `bump("personas")`, which gives the name a new random version, so every entry built
@@ -9,15 +10,22 @@ cache as the data, so a cache shared by the web processes (Redis) shares both.
 import hashlib
 import json
 import uuid
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, TypeVar
 
 from django.core.cache import cache
+from django.http import HttpRequest
+from django.middleware.csrf import get_token
+from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
+
+T = TypeVar("T")
 
 # How long a cached read may live: it also bounds how old a signed media URL inside it gets.
 CACHED_READ_SECONDS = 300
@@ -42,6 +50,20 @@ def bump(name: str) -> None:
     cache.set(_version_key(name), uuid.uuid4().hex, timeout=None)
 
 
+def _lookup(cache_key: str, names: list[str]) -> tuple[Any, list[str]]:
+    """Return the entry under `cache_key` if it was built under the current versions of `names`
+    (else None), and those versions: one round trip when they all exist."""
+    version_keys = [_version_key(name) for name in names]
+    found = cache.get_many([cache_key, *version_keys])
+    versions = [found.get(k) for k in version_keys]
+    if None in versions:
+        versions = [version(name) for name in names]
+    entry = found.get(cache_key)
+    if entry is not None and entry["versions"] != versions:
+        entry = None
+    return entry, versions
+
+
 def cached_read(
     request: Request,
     *,
@@ -61,13 +83,8 @@ def cached_read(
     parts = [*key, request.scheme, request.get_host(), request.META.get("QUERY_STRING", "")]
     digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
     cache_key = f"v1:read:{digest}"
-    version_keys = [_version_key(name) for name in names]
-    found = cache.get_many([cache_key, *version_keys])
-    versions = [found.get(k) for k in version_keys]
-    if None in versions:
-        versions = [version(name) for name in names]
-    entry = found.get(cache_key)
-    if entry is None or entry["versions"] != versions:
+    entry, versions = _lookup(cache_key, names)
+    if entry is None:
         body = json.dumps(build(), cls=JSONEncoder).encode()
         entry = {
             "versions": versions,
@@ -83,3 +100,73 @@ def cached_read(
     if etag in sent or "*" in sent:
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
     return Response(entry["data"], headers=headers)
+
+
+def _locale() -> list[str]:
+    """Return what else rendered HTML depends on: the active language and time zone."""
+    return [get_language() or "", timezone.get_current_timezone_name()]
+
+
+# What a cached piece of HTML holds where its forms' CSRF token goes: the token is the
+# visitor's own, so it is put in on every request, never cached.
+CSRF_PLACEHOLDER = "csrf-placeholder-5b1e0c9d"
+
+
+def cached_html(
+    request: HttpRequest,
+    *,
+    key: Iterable[object],
+    build: Callable[[], str],
+    depends_on: Iterable[str] = (),
+) -> SafeString:
+    """Return the HTML `build()` renders, from the cache (built on a miss).
+
+    `key` names everything the HTML shows (the caller, what the data looks like); `depends_on`
+    names versions, as in `cached_read`. `build` renders without the request, with
+    `{"csrf_token": CSRF_PLACEHOLDER}` in its context: each answer gets the request's own token.
+    """
+    digest = hashlib.sha256(json.dumps([*key, *_locale()], default=str).encode()).hexdigest()
+    entry, versions = _lookup(f"v1:html:{digest}", list(depends_on))
+    if entry is None:
+        entry = {"versions": versions, "html": str(build())}
+        cache.set(f"v1:html:{digest}", entry, timeout=CACHED_READ_SECONDS)
+    html = entry["html"]
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return mark_safe(html)  # noqa: S308 - rendered by our templates, the token is ours
+
+
+def cached_pieces(
+    items: Sequence[T],
+    *,
+    key: Callable[[T], Iterable[object] | None],
+    build: Callable[[T], str],
+) -> list[SafeString]:
+    """Return each item's HTML as `build(item)` renders it, from the cache where it was built.
+
+    `key(item)` names everything the piece shows, so a changed item has a new key and no
+    write needs to say so; an item whose key is None (its markup depends on the clock, say)
+    is built every time. One round trip reads every piece, one stores those built. `build`
+    must not put a CSRF token in (use `cached_html` for forms).
+    """
+    keys = []
+    locale = _locale()
+    for item in items:
+        parts = key(item)
+        digest = None if parts is None else json.dumps([*parts, *locale], default=str)
+        keys.append(
+            None if digest is None else f"v1:piece:{hashlib.sha256(digest.encode()).hexdigest()}"
+        )
+    found = cache.get_many([k for k in keys if k is not None])
+    built: dict[str, str] = {}
+    pieces = []
+    for item, cache_key in zip(items, keys, strict=True):
+        html = found.get(cache_key) if cache_key is not None else None
+        if html is None:
+            html = str(build(item))
+            if cache_key is not None:
+                built[cache_key] = html
+        pieces.append(mark_safe(html))  # noqa: S308 - rendered by our templates
+    if built:
+        cache.set_many(built, timeout=CACHED_READ_SECONDS)
+    return pieces

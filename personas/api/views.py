@@ -11,6 +11,7 @@ from drf_spectacular.utils import (
 )
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +27,7 @@ from personas.api.serializers import (
     PersonaInputSerializer,
     PersonaOutputSerializer,
 )
+from personas.cache import persona_versions
 from personas.models import PersonaProfile, PersonaQuerySet
 
 
@@ -112,12 +114,12 @@ class PersonaViewSet(
     def list(self, request: Request) -> Response:
         if "search" in request.query_params:
             return super().list(request)
-        # The plain list is the hot read: cached per caller (and current persona) until a
-        # persona changes (personas.receivers bumps "personas"), answered 304 when unchanged.
+        # The plain list is the hot read: cached per caller until a persona they see or their
+        # choice changes (personas.cache), answered 304 when unchanged.
         return cached_read(
             request,
-            key=["personas:list", request.user.pk, getattr(self.current_persona, "pk", None)],
-            depends_on=["personas"],
+            key=["personas:list", request.user.pk],
+            depends_on=persona_versions(request.user),
             build=lambda: super(PersonaViewSet, self).list(request).data,
         )
 
@@ -188,9 +190,17 @@ class PersonaViewSet(
     )
     @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
     def current(self, request: Request) -> Response:
+        return cached_read(
+            request,
+            key=["personas:current", request.user.pk],
+            depends_on=persona_versions(request.user),
+            build=self._current_data,
+        )
+
+    def _current_data(self) -> dict:
         if self.current_persona is None:
-            return Response({"detail": "There is no persona to talk to."}, status=404)
-        return self._output(self.current_persona)
+            raise NotFound("There is no persona to talk to.")
+        return self.get_serializer(self.current_persona).data
 
     @extend_schema(
         methods=["POST"],

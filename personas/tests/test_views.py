@@ -1,6 +1,7 @@
 """The persona settings page and its forms, through Django's test client."""
 
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,8 +42,11 @@ def test_page_lists_current_system_and_own_personas(
 ):
     PersonaFactory(owner=user, name="Mine")
     PersonaFactory(owner=other_user, name="Theirs")
-    with django_assert_max_num_queries(9):  # one of them: every lorebook of the modal
+    # Rendering the dialogs reads the rows their choices offer twice: once for the cache key.
+    with django_assert_max_num_queries(11):  # one of them: every lorebook of the modal
         response = signed_in.get(PAGE)
+    with django_assert_max_num_queries(9):  # the dialogs cached: their rows, for the key
+        assert signed_in.get(PAGE).status_code == 200
     html = response.content.decode()
     assert response.status_code == 200
     for name in ["Isabella", "Alex", "Luna", "Maya", "Sam", "Ethan", "Mine"]:
@@ -56,7 +60,9 @@ def test_page_query_count_does_not_grow_with_personas(
     signed_in, user, django_assert_max_num_queries
 ):
     PersonaFactory.create_batch(40, owner=user)
-    with django_assert_max_num_queries(9):  # one of them: every lorebook of the modal
+    with django_assert_max_num_queries(11):  # one of them: every lorebook of the modal
+        assert signed_in.get(PAGE).status_code == 200
+    with django_assert_max_num_queries(9):
         assert signed_in.get(PAGE).status_code == 200
 
 
@@ -250,3 +256,22 @@ def test_text_fields_carry_their_limit_to_the_browser(signed_in):
     html = signed_in.get(PAGE).content.decode()
     assert f'maxlength="{limits.PERSONA_BIO_MAX_CHARS}"' in html
     assert f'maxlength="{limits.PERSONA_TAGLINE_MAX_CHARS}"' in html
+
+
+def test_the_cached_dialogs_carry_each_visitors_own_csrf_token(client, user, other_user):
+    """The dialogs are rendered once per user; the token in their forms is the request's."""
+    from django.test import Client
+
+    tokens = []
+    for who in (user, user, other_user):
+        browser = Client(enforce_csrf_checks=True)
+        browser.force_login(who)
+        html = browser.get(PAGE).content.decode()
+        assert "csrf-placeholder" not in html
+        found = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+        assert len(found) >= 3
+        tokens.append(found[-1])  # the last dialog's
+        created = browser.post(reverse("personas:create"), form_data(csrfmiddlewaretoken=found[-1]))
+        assert created.status_code == 302  # the token works
+        PersonaProfile.objects.filter(owner=who, name="Nova").delete()
+    assert len(set(tokens)) == 3

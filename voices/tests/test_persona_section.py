@@ -319,3 +319,16 @@ def test_staff_set_a_system_personas_voice_in_the_admin(admin_client):
     bad = admin_client.post(url, {**data, "voice_speed": "2"})
     assert bad.status_code == 200
     assert voice_of(luna).speed == 1.15
+
+
+def test_the_cached_voice_picker_shows_a_new_or_changed_voice(signed_in, user):
+    """The page's dialogs are rendered once, until a voice they offer changes."""
+    assert "Fresh clone" not in signed_in.get(PAGE).content.decode()
+    voice = CustomVoiceFactory(owner=user, name="Fresh clone", status=CustomVoice.Status.CLONING)
+    html = signed_in.get(PAGE).content.decode()
+    assert "Fresh clone" in html
+    voice.name = "Renamed clone"
+    voice.save()
+    assert "Renamed clone" in signed_in.get(PAGE).content.decode()
+    voice.delete()
+    assert "Renamed clone" not in signed_in.get(PAGE).content.decode()

@@ -107,18 +107,77 @@ def test_a_search_is_not_served_from_the_plain_lists_cache(auth_api_client, user
     assert [p["name"] for p in found] == ["Zephyr"]
 
 
-def test_a_cached_list_reads_only_the_callers_current_persona(
-    auth_api_client, django_assert_max_num_queries
-):
-    """A hit reads the current persona (it decides `is_current`), nothing else."""
+def test_a_cached_list_reads_nothing_from_the_database(auth_api_client, django_assert_num_queries):
+    """A hit is answered from the cache alone, before and after a new selection."""
     assert auth_api_client.get(LIST).status_code == 200
-    with django_assert_max_num_queries(2):  # the settings, then the default persona
+    with django_assert_num_queries(0):
         assert auth_api_client.get(LIST).status_code == 200
     luna = PersonaProfile.objects.get(slug="luna")
     auth_api_client.post(f"{LIST}{luna.pk}/select/")
-    assert auth_api_client.get(LIST).status_code == 200
-    with django_assert_max_num_queries(1):  # the settings with the current persona
+    assert by_name(auth_api_client, "Luna")["is_current"] is True
+    with django_assert_num_queries(0):
         assert auth_api_client.get(LIST).status_code == 200
+
+
+def test_one_users_change_leaves_other_users_cached_lists_alone(auth_api_client, user, other_user):
+    """Custom personas and selections are per user: only a system persona's change is everyone's."""
+    mine = PersonaFactory(owner=user, name="Mine")
+    bob = APIClient()
+    bob.force_authenticate(other_user)
+    bobs_etag = bob.get(LIST).headers["ETag"]
+    auth_api_client.patch(f"{LIST}{mine.pk}/", {"name": "Renamed"}, format="json")
+    luna = PersonaProfile.objects.get(slug="luna")
+    auth_api_client.post(f"{LIST}{luna.pk}/select/")
+    assert "Renamed" in names(auth_api_client)
+    assert bob.get(LIST, HTTP_IF_NONE_MATCH=bobs_etag).status_code == 304
+
+    luna.tagline = "Moonlit"
+    luna.save()
+    changed = bob.get(LIST, HTTP_IF_NONE_MATCH=bobs_etag)
+    assert changed.status_code == 200
+    assert by_name(bob, "Luna")["tagline"] == "Moonlit"
+
+
+def test_an_admin_change_to_a_users_persona_shows_in_their_list(auth_api_client, user):
+    mine = PersonaFactory(owner=user, name="Mine")
+    assert "Mine" in names(auth_api_client)
+    mine.name = "Changed by staff"
+    mine.save()
+    assert "Changed by staff" in names(auth_api_client)
+
+
+CURRENT = "/api/v1/personas/current/"
+
+
+def test_the_current_persona_is_cached_conditional_and_follows_every_change(
+    auth_api_client, user, django_assert_num_queries
+):
+    first = auth_api_client.get(CURRENT)
+    assert first.json()["slug"] == "isabella"
+    with django_assert_num_queries(0):
+        again = auth_api_client.get(CURRENT, HTTP_IF_NONE_MATCH=first.headers["ETag"])
+    assert again.status_code == 304
+
+    mine = PersonaFactory(owner=user, name="Mine")
+    auth_api_client.post(f"{LIST}{mine.pk}/select/")
+    assert auth_api_client.get(CURRENT).json()["name"] == "Mine"
+    auth_api_client.patch(f"{LIST}{mine.pk}/", {"tagline": "Edited"}, format="json")
+    assert auth_api_client.get(CURRENT).json()["tagline"] == "Edited"
+    upload = SimpleUploadedFile("a.png", image_bytes("PNG", (64, 64), "red"))
+    auth_api_client.post(f"{LIST}{mine.pk}/avatar/", {"avatar": upload}, format="multipart")
+    assert auth_api_client.get(CURRENT).json()["avatar_url"]
+    auth_api_client.delete(f"{LIST}{mine.pk}/")
+    assert auth_api_client.get(CURRENT).json()["slug"] == "isabella"
+
+
+def test_no_current_persona_is_a_404_that_is_not_cached(auth_api_client, staff_user):
+    system = list(PersonaProfile.objects.filter(is_custom=False))
+    services.persona_set_active(user=staff_user, personas=system, active=False)
+    missing = auth_api_client.get(CURRENT)
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "There is no persona to talk to."}
+    services.persona_set_active(user=staff_user, personas=system[:1], active=True)
+    assert auth_api_client.get(CURRENT).status_code == 200
 
 
 def test_an_avatar_is_served_conditionally_and_a_new_one_has_a_new_url(auth_api_client, user):
