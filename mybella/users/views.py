@@ -84,7 +84,13 @@ class PasswordGuessLimitMixin:
     checked_field = "password"  # the field holding the current password
     _attempt: AuthAttempt | None = None
 
+    def checks_password(self) -> bool:
+        """Return whether this POST asks for the password (always, unless a view says)."""
+        return True
+
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not self.checks_password():
+            return super().post(request, *args, **kwargs)
         try:
             self._attempt = auth_attempt(request, username=request.user.get_username())
         except Limited as limited:
@@ -134,11 +140,19 @@ class DeleteAccountView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
         return redirect("home")
 
 
-class ProfileView(LoginRequiredMixin, FormView):
+class ProfileView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
+    """The profile; changing the email address asks for the password, counted as a sign-in."""
+
     template_name = "users/profile.html"
     form_class = ProfileForm
     success_url = reverse_lazy("users:profile")
     extra_context = {"settings_section": "profile"}
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def checks_password(self) -> bool:
+        return self.get_form().changes_email()
 
     def get_initial(self) -> dict:
         return {name: getattr(self.request.user, name) for name in PROFILE_FIELDS}
@@ -168,7 +182,11 @@ class ApiTokenCreateView(ProfileView):
 
     def get_form_kwargs(self) -> dict:
         # The profile form is shown as saved, not bound to this other form's POST.
-        return {"initial": self.get_initial(), "prefix": self.get_prefix()}
+        return {
+            "initial": self.get_initial(),
+            "prefix": self.get_prefix(),
+            "user": self.request.user,
+        }
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         token_form = ApiTokenForm(request.POST)

@@ -87,3 +87,55 @@ def test_the_right_password_still_works_below_the_limit(client, user):
     response = _delete(client, PASSWORD)
     assert response.status_code == 302
     assert not User.objects.filter(pk=user.pk).exists()
+
+
+# Changing the email address, where reset links go --------------------------------------
+
+PROFILE = {"display_name": "Al", "first_name": "", "last_name": ""}
+
+
+def _profile(client, email, password=None):
+    data = {**PROFILE, "email": email}
+    if password is not None:
+        data["password"] = password
+    return client.post(reverse("users:profile"), data)
+
+
+def test_changing_the_email_asks_for_the_password(client, user):
+    client.force_login(user)
+    response = _profile(client, "attacker@example.com")
+    assert response.status_code == 200
+    assert "Enter your current password to change your email address" in (response.content.decode())
+    response = _profile(client, "attacker@example.com", password="a-guess")
+    assert response.status_code == 200
+    user.refresh_from_db()
+    assert (user.email, user.display_name) == ("", "")  # nothing saved
+    assert _profile(client, "alice@example.com", password=PASSWORD).status_code == 302
+    user.refresh_from_db()
+    assert (user.email, user.display_name) == ("alice@example.com", "Al")
+
+
+def test_the_rest_of_the_profile_needs_no_password(client, user):
+    user.email = "alice@example.com"
+    user.save()
+    client.force_login(user)
+    assert _profile(client, "alice@example.com").status_code == 302
+    user.refresh_from_db()
+    assert user.display_name == "Al"
+
+
+def test_wrong_passwords_for_the_email_count_as_failed_sign_ins(client, user):
+    client.force_login(user)
+    for i in range(10):
+        assert _profile(client, "attacker@example.com", password=f"guess-{i}").status_code == 200
+    response = _profile(client, "alice@example.com", password=PASSWORD)
+    assert response.status_code == 429
+    user.refresh_from_db()
+    assert user.email == ""
+
+
+def test_profile_saves_without_an_email_change_are_not_counted(client, user, settings):
+    settings.THROTTLE_AUTH = "2/min"
+    client.force_login(user)
+    for _ in range(4):
+        assert _profile(client, "").status_code == 302
