@@ -152,7 +152,8 @@ class ProfileView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
         return {**super().get_form_kwargs(), "user": self.request.user}
 
     def checks_password(self) -> bool:
-        return self.get_form().changes_email()
+        # A blank password is no guess: the form asks for it without counting anything.
+        return self.get_form().changes_email() and bool(self.request.POST.get("password"))
 
     def get_initial(self) -> dict:
         return {name: getattr(self.request.user, name) for name in PROFILE_FIELDS}

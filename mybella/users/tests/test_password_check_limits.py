@@ -139,3 +139,6 @@ def test_profile_saves_without_an_email_change_are_not_counted(client, user, set
     client.force_login(user)
     for _ in range(4):
         assert _profile(client, "").status_code == 302
+    for _ in range(4):  # nor is an email change without a password: no guess was made
+        assert _profile(client, "new@example.com").status_code == 200
+    assert _profile(client, "new@example.com", password=PASSWORD).status_code == 302
