@@ -37,6 +37,17 @@ HISTORY_LENGTH = 10  # events kept per memory
 Actor = MemoryEvent.Actor
 # What a user (or an extractor) may change of a memory; the rest is set by the services.
 MEMORY_EDITABLE_FIELDS = ("content", "kind", "importance", "pinned")
+# A summary is written by `memory.summaries` alone, with the stretch of messages it covers:
+# nobody gives a memory that kind, or takes it away (a "summary" without a stretch would be
+# left out of prompts both as a summary and as a recent memory).
+SUMMARY = ConversationMemory.Kind.SUMMARY
+_PEOPLE = (Actor.USER, Actor.IMPORT)
+
+
+def _summary_kind_error() -> ValidationError:
+    return ValidationError(
+        {"kind": _("Summaries are written by MyBella from your conversations; pick another kind.")}
+    )
 
 
 def _record(
@@ -81,7 +92,10 @@ def memory_create(
 
     The memory's slot (what it is a fact about) is `slot`, else read from its content
     (`memory.extraction.slots`), so that a newer fact about the same thing can replace it.
+    A user (or an import) can't make a summary: that kind is the summaries' own.
     """
+    if kind == SUMMARY and actor in _PEOPLE:
+        raise _summary_kind_error()
     content = content.strip() if isinstance(content, str) else content
     memory = ConversationMemory(
         user=user,
@@ -121,6 +135,8 @@ def memory_update(
     if unknown:
         raise TypeError(f"memory_update() got unexpected fields: {sorted(unknown)}")
     data = dict(fields)
+    if "kind" in data and data["kind"] != memory.kind and SUMMARY in (data["kind"], memory.kind):
+        raise _summary_kind_error()
     if isinstance(data.get("content"), str):
         data["content"] = data["content"].strip()
     if all(getattr(memory, name) == value for name, value in data.items()):
@@ -251,7 +267,7 @@ def _apply_op(
         user=user,
         persona=persona,
         content=op.content,
-        kind=op.kind,
+        kind=ConversationMemory.Kind.FACT if op.kind == SUMMARY else op.kind,
         importance=max([op.importance, *(old.importance for old in replaced)]),
         pinned=any(old.pinned for old in replaced),
         actor=actor,

@@ -40,6 +40,10 @@ def persona_ensure_editable(*, persona: PersonaProfile, user: User) -> None:
         raise PermissionDenied(_("System personas are curated by staff and can't be changed."))
 
 
+# Shown in lists and read into prompts as one line each: no line breaks, no control marks.
+ONE_LINE_FIELDS = ("name", "tagline", "traits")
+
+
 def _unique_slug(name: str) -> str:
     base = slugify(name)[:60] or "persona"
     while True:
@@ -66,6 +70,12 @@ def _checked_fields(
         problem = limits.text_problem(value) if isinstance(value, str) else None
         if problem:
             raise ValidationError({field: _("This text %s.") % problem})
+    for field in ONE_LINE_FIELDS:
+        values = fields.get(field)
+        for value in values if isinstance(values, list) else [values]:
+            problem = limits.line_problem(value) if isinstance(value, str) else None
+            if problem:
+                raise ValidationError({field: _("This text %s.") % problem})
     return fields
 
 
@@ -331,6 +341,13 @@ def persona_import_card(*, owner: User, data: bytes) -> PersonaProfile:
     except cards.CardError as error:
         raise ValidationError({"card": str(error)}) from error
     fields = dict(parsed.fields)
+    # Cards from other apps may break a name over lines: made one line, not refused.
+    for field in ONE_LINE_FIELDS:
+        value = fields.get(field)
+        if isinstance(value, str):
+            fields[field] = limits.one_line(value)
+        elif isinstance(value, list):
+            fields[field] = [limits.one_line(v) if isinstance(v, str) else v for v in value]
     fields["name"] = _free_name(owner=owner, name=fields["name"])
     # Other apps' blocks (the voice, …) are applied by them, not stored as the card's own.
     extensions, blocks = card_blocks_take(parsed.extensions)

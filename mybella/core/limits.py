@@ -67,6 +67,28 @@ JSON_MAX_INT = 2**63 - 1
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# One-line text (a persona's name, tagline, traits) holds no line break or other control
+# character, nor the marks that reorder how text around them is shown (U+202A to U+202E,
+# U+2066 to U+2069): it is shown in lists and read into prompts as one line.
+_NOT_ONE_LINE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_WHITESPACE_CONTROLS = re.compile("[\t\n\x0b\x0c\r\x85\u2028\u2029]+")
+
+
+def line_problem(text: str) -> str | None:
+    """Return why `text` is not one line of plain text (a control or reordering mark), or None."""
+    found = _NOT_ONE_LINE.search(text)
+    if found is None:
+        return None
+    if found.group() in "\n\r\x85\u2028\u2029":
+        return _("holds a line break; keep it to one line")
+    return _("holds an invisible control character (U+%04X)") % ord(found.group())
+
+
+def one_line(text: str) -> str:
+    """Return `text` as one line: line breaks and tabs become spaces, other controls go."""
+    return _NOT_ONE_LINE.sub("", _WHITESPACE_CONTROLS.sub(" ", text)).strip()
+
+
 def message_max_chars() -> int:
     """Return the longest chat message, sent or imported (CHAT_MESSAGE_MAX_CHARS)."""
     return settings.CHAT_MESSAGE_MAX_CHARS

@@ -14,6 +14,10 @@ The client address is read from X-Forwarded-For only as far as `TRUSTED_PROXIES`
 Every way in goes through `auth_attempt()`: the API token view calls it, and the pages
 (log-in, admin log-in, sign-up, setting a password from a reset link) are wrapped in
 `rate_limit_auth()`. Requests for a reset link go through `password_reset_attempt()`.
+
+The API's own rates (`THROTTLE_UPLOADS`, `THROTTLE_CHAT`, `THROTTLE_SPEECH`: DRF scopes)
+reach the pages through `throttle_page()`: a page's POST counts in the same scope, for the
+same user, as the API's request doing the same thing, so neither is a way around the other.
 """
 
 import contextlib
@@ -24,14 +28,18 @@ import time
 import unicodedata
 from collections.abc import Callable
 from functools import wraps
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from rest_framework.throttling import ScopedRateThrottle
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -110,17 +118,30 @@ class RateLimit:
             cache.decr(f"{key}:{started:.6f}")
 
 
+# What each API throttle scope counts, for the note of a page refused by `throttle_page()`.
+SCOPE_TITLES = {
+    "uploads": gettext_lazy("Too many uploads and imports."),
+    "chat": gettext_lazy("Too many messages."),
+    "speech": gettext_lazy("Too many speech requests."),
+}
+
+
 class Limited(Exception):
     """A sign-in, sign-up or password reset attempt refused until `wait` seconds have passed."""
 
-    def __init__(self, wait: int, *, signup: bool = False, reset: bool = False) -> None:
+    def __init__(
+        self, wait: int, *, signup: bool = False, reset: bool = False, scope: str = ""
+    ) -> None:
         super().__init__(wait)
         self.wait = wait
         self.signup = signup
         self.reset = reset
+        self.scope = scope
 
     @property
     def title(self) -> str:
+        if self.scope:
+            return str(SCOPE_TITLES.get(self.scope, _("Too many requests.")))
         if self.reset:
             return _("Too many password reset requests.")
         return _("Too many sign-up attempts.") if self.signup else _("Too many sign-in attempts.")
@@ -252,3 +273,50 @@ def rate_limit_auth(
         return wrapped
 
     return decorator(view) if view is not None else decorator
+
+
+def scope_attempt(request: HttpRequest, scope: str) -> None:
+    """Count one use of the API throttle `scope` by this request's user (or address).
+
+    The counter is DRF's own (`ScopedRateThrottle`, the `DEFAULT_THROTTLE_RATES` of the
+    scope), so uses through the pages and the API add up. Raise Limited when over it.
+    """
+    throttle = ScopedRateThrottle()
+    if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
+        return
+    raise Limited(max(1, math.ceil(throttle.wait() or 1)), scope=scope)
+
+
+def throttle_page(
+    scope: str, *, when: Callable[[HttpRequest], bool] | None = None
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Count a page's POSTs (those `when` accepts, else all) under the API throttle `scope`.
+
+    Over the limit the POST is not processed: a 429 page with Retry-After says when to try
+    again and links back to the page the form was on.
+    """
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method == "POST" and (when is None or when(request)):
+                try:
+                    scope_attempt(request, scope)
+                except Limited as limited:
+                    return _limited_page(request, limited)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _limited_page(request: HttpRequest, limited: Limited) -> HttpResponse:
+    back = request.META.get("HTTP_REFERER", "")
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = "/"
+    response = render(request, "429.html", {"message": limited.message, "back": back}, status=429)
+    response["Retry-After"] = str(limited.wait)
+    return response

@@ -155,10 +155,17 @@ class ApiTokenViewSet(
 
 
 class ExportView(APIView):
-    """Everything MyBella keeps about you, as one JSON document."""
+    """Everything MyBella keeps about you, as one JSON document.
+
+    Built whole for each request, so it shares the "uploads" rate (THROTTLE_UPLOADS) with
+    the conversation export and the imports: a long history is not rebuilt without end.
+    """
+
+    throttle_scope = "uploads"
 
     @extend_schema(
         summary="Export all your data",
+        description="Throttled with uploads (THROTTLE_UPLOADS).",
         responses={200: inline_serializer("Export", {"user": serializers.DictField()})},
     )
     def get(self, request: Request) -> Response:

@@ -42,9 +42,40 @@ class ProfileForm(forms.Form):
     in memory before the service compares what changed.
     """
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed only to change your email address, where password resets go."),
+    )
+
+    def __init__(self, *args: object, user: User, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
+        self.user = user
+        password = self.fields.pop("password")
         self.fields |= fields_for_model(User, fields=PROFILE_FIELDS)
+        self.fields["password"] = password  # after the email it guards
+
+    def clean(self) -> dict:
+        """Ask for the current password when the email address changes.
+
+        Password reset links go to that address: a session left open must not be enough to
+        send them somewhere else and take the account for good.
+        """
+        cleaned = super().clean()
+        email = cleaned.get("email")
+        changed = email is not None and email != self.user.email
+        if changed and not self.user.check_password(cleaned.get("password") or ""):
+            self.add_error(
+                "password", _("Enter your current password to change your email address.")
+            )
+        cleaned.pop("password", None)
+        return cleaned
+
+    def changes_email(self) -> bool:
+        """Return whether the posted email differs from the account's (before validation)."""
+        return self.data.get(self.add_prefix("email"), self.user.email) != self.user.email
 
 
 class ApiTokenForm(forms.Form):

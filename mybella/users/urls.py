@@ -16,14 +16,7 @@ urlpatterns = [
         name="api_token_revoke",
     ),
     path("profile/delete/", views.DeleteAccountView.as_view(), name="delete_account"),
-    path(
-        "password/",
-        auth_views.PasswordChangeView.as_view(
-            success_url=reverse_lazy("users:password_change_done"),
-            extra_context={"settings_section": "password"},
-        ),
-        name="password_change",
-    ),
+    path("password/", views.PasswordChangeView.as_view(), name="password_change"),
     path(
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(extra_context={"settings_section": "password"}),

@@ -1,3 +1,4 @@
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
@@ -13,7 +14,7 @@ from django.views import View
 from django.views.generic import FormView
 
 from mybella.core.forms import add_domain_error
-from mybella.core.throttles import Limited, password_reset_attempt
+from mybella.core.throttles import AuthAttempt, Limited, auth_attempt, password_reset_attempt
 from mybella.users.forms import ApiTokenForm, DeleteAccountForm, ProfileForm, SignUpForm
 from mybella.users.selectors import api_token_list
 from mybella.users.services import (
@@ -70,7 +71,61 @@ class PasswordResetView(auth_views.PasswordResetView):
         return super().form_valid(form)
 
 
-class DeleteAccountView(LoginRequiredMixin, FormView):
+class PasswordGuessLimitMixin:
+    """Count a form POST that checks the signed-in user's password as a sign-in attempt.
+
+    Whoever holds a session (a shared computer, a stolen cookie) must not be able to guess
+    the account's password through a form that asks for it: each POST counts against the
+    client address (`THROTTLE_AUTH`) and, until the password turns out right, against the
+    account (`THROTTLE_AUTH_ACCOUNT`), the counters the log-in page uses. Over a limit the
+    form is shown again, unprocessed, with a note: 429 with Retry-After.
+    """
+
+    checked_field = "password"  # the field holding the current password
+    _attempt: AuthAttempt | None = None
+
+    def checks_password(self) -> bool:
+        """Return whether this POST asks for the password (always, unless a view says)."""
+        return True
+
+    def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not self.checks_password():
+            return super().post(request, *args, **kwargs)
+        try:
+            self._attempt = auth_attempt(request, username=request.user.get_username())
+        except Limited as limited:
+            messages.error(request, limited.message)
+            request.method = "GET"  # show the form again; the POST is never looked at
+            response = self.get(request, *args, **kwargs)
+            response.status_code = 429
+            response["Retry-After"] = str(limited.wait)
+            return response
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form: forms.Form) -> HttpResponse:
+        self._password_was_right()
+        return super().form_valid(form)
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        if self.checked_field not in form.errors:  # right password, another field wrong
+            self._password_was_right()
+        return super().form_invalid(form)
+
+    def _password_was_right(self) -> None:
+        if self._attempt is not None:
+            self._attempt.succeeded()
+            self._attempt = None
+
+
+class PasswordChangeView(PasswordGuessLimitMixin, auth_views.PasswordChangeView):
+    """Django's password change page; wrong current passwords count as failed sign-ins."""
+
+    checked_field = "old_password"
+    success_url = reverse_lazy("users:password_change_done")
+    extra_context = {"settings_section": "password"}
+
+
+class DeleteAccountView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
     template_name = "users/delete_account.html"
     form_class = DeleteAccountForm
     extra_context = {"settings_section": "profile"}
@@ -85,11 +140,20 @@ class DeleteAccountView(LoginRequiredMixin, FormView):
         return redirect("home")
 
 
-class ProfileView(LoginRequiredMixin, FormView):
+class ProfileView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
+    """The profile; changing the email address asks for the password, counted as a sign-in."""
+
     template_name = "users/profile.html"
     form_class = ProfileForm
     success_url = reverse_lazy("users:profile")
     extra_context = {"settings_section": "profile"}
+
+    def get_form_kwargs(self) -> dict:
+        return {**super().get_form_kwargs(), "user": self.request.user}
+
+    def checks_password(self) -> bool:
+        # A blank password is no guess: the form asks for it without counting anything.
+        return self.get_form().changes_email() and bool(self.request.POST.get("password"))
 
     def get_initial(self) -> dict:
         return {name: getattr(self.request.user, name) for name in PROFILE_FIELDS}
@@ -119,7 +183,11 @@ class ApiTokenCreateView(ProfileView):
 
     def get_form_kwargs(self) -> dict:
         # The profile form is shown as saved, not bound to this other form's POST.
-        return {"initial": self.get_initial(), "prefix": self.get_prefix()}
+        return {
+            "initial": self.get_initial(),
+            "prefix": self.get_prefix(),
+            "user": self.request.user,
+        }
 
     def post(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
         token_form = ApiTokenForm(request.POST)

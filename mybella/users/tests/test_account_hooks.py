@@ -309,7 +309,13 @@ def test_deleting_from_the_page_removes_the_files(
 
 # The profile ---------------------------------------------------------------------------
 
-PROFILE = {"display_name": "Al", "first_name": "Alice", "last_name": "", "email": "a@example.com"}
+PROFILE = {
+    "display_name": "Al",
+    "first_name": "Alice",
+    "last_name": "",
+    "email": "a@example.com",
+    "password": "a-long-password-1",  # asked for when the email changes
+}
 
 
 def _updates(queries: CaptureQueriesContext) -> list[str]:

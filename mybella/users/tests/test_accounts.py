@@ -55,7 +55,13 @@ def test_profile_update(client, user):
     client.force_login(user)
     response = client.post(
         reverse("users:profile"),
-        {"display_name": "Al", "first_name": "Alice", "last_name": "", "email": "a@example.com"},
+        {
+            "display_name": "Al",
+            "first_name": "Alice",
+            "last_name": "",
+            "email": "a@example.com",
+            "password": "a-long-password-1",
+        },
     )
     assert response.status_code == 302
     user.refresh_from_db()

@@ -37,7 +37,7 @@ def _sign_up(user: User) -> Request:
 
 
 def _profile(user: User) -> Request:
-    data = {"display_name": "Al", "email": "a@example.com"}
+    data = {"display_name": "Al", "email": "a@example.com", "password": "a-long-password-1"}
     return lambda: _signed_in(user).post(reverse("users:profile"), data)
 
 
