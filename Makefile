@@ -65,7 +65,7 @@ bench-speech: $(VENV)/.dev
 ## eval-memory: import each LoCoMo conversation of DATA (default ../shared/data/locomo-dev.json)
 ## as a persona's history in a throwaway database, ask its questions through memory recall
 ## and print evidence recall@5/@10/@20 per category beside a plain BM25 baseline, offline.
-## EVAL_ARGS="--limit-conversations 2 --json out.json". Exits 0 whatever the numbers.
+## EVAL_ARGS="--limit-conversations 2 --json out.json" or "--conversations 5-8". Exits 0 whatever the numbers.
 eval-memory: $(VENV)/.runtime
 	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.eval_memory --data '$(DATA)' $(EVAL_ARGS)
 

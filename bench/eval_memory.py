@@ -2,7 +2,7 @@
 
     make eval-memory                                  # DATA=../shared/data/locomo-dev.json
     .venv/bin/python -m bench.eval_memory --data PATH [--k 5,10,20]
-        [--limit-conversations N] [--json out.json] [--with-model]
+        [--limit-conversations N | --conversations 1-4,7] [--json out.json] [--with-model]
 
 Each LoCoMo conversation is imported the way a user would bring it in: speaker_a is the user,
 speaker_b a custom persona of theirs, every session one history import (`history_parse`,
@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -202,12 +202,38 @@ def parse_dialogue(item: dict) -> Dialogue:
     )
 
 
-def load(path: Path, limit: int | None = None) -> list[Dialogue]:
-    """Read the LoCoMo file at `path`: a JSON list of conversations (the first `limit`)."""
+def load(
+    path: Path, limit: int | None = None, *, numbers: Collection[int] | None = None
+) -> list[Dialogue]:
+    """Read the LoCoMo file at `path`: a JSON list of conversations (the first `limit`).
+
+    `numbers` (1 for the file's first conversation) keeps only those conversations.
+    """
     items = json.loads(Path(path).read_text(encoding="utf-8"))
     if not isinstance(items, list):
         raise ValueError(f"{path}: expected a JSON list of conversations")
+    if numbers is not None:
+        missing = sorted(n for n in numbers if not 1 <= n <= len(items))
+        if missing:
+            raise ValueError(f"{path}: no conversation {missing[0]} (it holds {len(items)})")
+        items = [item for number, item in enumerate(items, start=1) if number in numbers]
     return [parse_dialogue(item) for item in items[:limit]]
+
+
+def conversation_numbers(text: str) -> set[int]:
+    """Parse a list of conversation numbers and ranges: "1-4", "5-8", "1,3,6-8"."""
+    numbers: set[int] = set()
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        first, _, last = part.partition("-")
+        low, high = int(first), int(last or first)
+        if low < 1 or high < low:
+            raise ValueError(f"not a range of conversations: {part!r}")
+        numbers.update(range(low, high + 1))
+    if not numbers:
+        raise ValueError("no conversation named")
+    return numbers
 
 
 # The baseline and the counting, without Django. ------------------------------------------
@@ -615,6 +641,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="a LoCoMo JSON file")
     parser.add_argument("--k", default=",".join(map(str, DEFAULT_KS)), help="e.g. 5,10,20")
     parser.add_argument("--limit-conversations", type=int, default=None, metavar="N")
+    parser.add_argument(
+        "--conversations",
+        default=None,
+        metavar="LIST",
+        help="only these conversations of the file, counted from 1: e.g. 1-4 or 5-8 or 1,3",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     parser.add_argument(
         "--no-messages-only", action="store_true", help="skip the messages-only column"
@@ -634,8 +666,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.data.is_file():
         parser.error(f"--data: no file at {args.data}")
 
+    try:
+        numbers = conversation_numbers(args.conversations) if args.conversations else None
+    except ValueError as error:
+        parser.error(f"--conversations: {error}")
     started = time.perf_counter()
-    dialogues = load(args.data, args.limit_conversations)
+    try:
+        dialogues = load(args.data, args.limit_conversations, numbers=numbers)
+    except ValueError as error:
+        parser.error(f"--data: {error}")
     tmp_dir = Path(tempfile.mkdtemp(prefix="mybella-eval-"))
     url = eval_database_url(os.environ.get("DATABASE_URL", "").strip(), tmp_dir)
     os.environ.update(

@@ -225,8 +225,8 @@ def message_recall_candidates(
     Ranked by the database's full-text index over the pair's whole history (see
     `mybella.core.fulltext`; words are stemmed by the index). Good: finished, said by the
     user or the persona, and not the persona's greeting (its own opening line is nothing
-    to recall). Each carries `id`, `created_at`, `score` and `head`, the first
-    `head_chars` characters of its content. No matches, no query.
+    to recall). Each carries `id`, `created_at`, `score`, `conversation_id` and
+    `head`, the first `head_chars` characters of its content. No matches, no query.
     """
     query = search_sql(
         MESSAGE_INDEX,
@@ -236,6 +236,7 @@ def message_recall_candidates(
         limit=limit,
         head_chars=head_chars,
         exclude_ids=exclude_ids,
+        columns=["conversation_id"],
     )
     return list(ChatMessage.objects.raw(*query)) if query else []
 

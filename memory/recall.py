@@ -12,10 +12,23 @@ comparable (different corpora):
 
 BM25 (k1=1.2, b=0.75) runs over the candidates. The words of the pair's own names (the
 persona's, the user's display or first name) are left out of the query: they are said all
-through the pair's talk. The weight is 0.5 + importance / 10 for a memory (x1.25 when
-pinned) and 0.8 for a message, doubled for an item said in the period a date in the query
-names ("in June 2023", "on May 3, 2023"). Recency only breaks ties. Pinned memories
-without any overlap fill the slots that are left, with score 0.0.
+through the pair's talk. Our light stemmer keeps "celebration" apart from "celebrate",
+which the index's stemmer joins: a word of an item agrees with a word of the query when
+one begins with the other and both have six letters or more. The weight is
+0.5 + importance / 10 for a memory (x1.25 when pinned) and 0.8 for a message, doubled for
+an item said in the period a date in the query names ("in June 2023", "on May 3, 2023").
+Recency only breaks ties. Pinned memories without any overlap fill the slots that are
+left, with score 0.0.
+
+With the context (the search API), a message's score also takes in the talk around it:
+
+    message = (own + 0.3 * best other in its conversation + 0.3 * better neighbour) / 1.6
+
+(each the other message's own score, 0 when it holds no word of the query): a
+conversation where the query's words keep coming back is likely the one asked about, and
+a question and its answer bear on each other. A message as strong as its neighbour and its
+conversation's best keeps its own score; a lone one counts for less. The prompt's recall
+(without context) ranks on words alone.
 
 A recalled message comes with the good turns around it in its conversation (`before`,
 `after`; a turn `matches` when it shares a word of the query or answers the recalled
@@ -34,6 +47,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from chat import selectors as chat_selectors
+from chat.models import ChatMessage
 from memory import selectors
 from mybella.core import limits
 from mybella.users.models import User
@@ -47,6 +61,12 @@ CANDIDATES = 200
 PINNED_LIMIT = 400
 MAX_QUERY_WORDS = 12
 DATE_BOOST = 2.0
+# A message is lifted by these shares of the best score of another matching message in its
+# conversation, and of its better matching neighbour (the turn just before or after it).
+SESSION_LIFT = 0.3
+NEIGHBOUR_LIFT = 0.3
+# Two words agree when one begins with the other, this long at least ("adopt", "adoption").
+PREFIX_AGREEMENT = 6
 # Of the best k * this, a message shown as context of a better one is collapsed into it (so
 # with more than k of them collapsed, fewer than k come back).
 DIVERSITY_POOL = 2
@@ -65,6 +85,7 @@ STOP_WORDS = frozenset(
     would you youd youll youre youve your yours yourself ok okay oh yeah yes hey hi hello really
     lol""".split()  # noqa: SIM905
 )
+Neighbours = dict[int, tuple[chat_selectors.Neighbour | None, chat_selectors.Neighbour | None]]
 _WORD = re.compile(r"[^\W_]+")
 _VOWEL = re.compile(r"[aeiouy]")
 
@@ -190,9 +211,22 @@ def _cosine(a: list[float] | None, b: list[float] | None) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
 
 
+def _agreeing(term: str, query: set[str]) -> str:
+    # The index's stemmer takes "adoption" to "adopt", ours does not: a word of the item
+    # that begins with a word of the query (or the other way round), both long enough to
+    # say so, counts as that word.
+    if term in query or len(term) < PREFIX_AGREEMENT:
+        return term
+    for word in query:
+        if len(word) >= PREFIX_AGREEMENT and (term.startswith(word) or word.startswith(term)):
+            return word
+    return term
+
+
 def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     if not docs:
         return []
+    docs = [[_agreeing(term, query) for term in doc] for doc in docs]
     counts = [Counter(doc) for doc in docs]
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
     frequency = Counter(term for count in counts for term in query if term in count)
@@ -295,7 +329,8 @@ def recall(
     `with_context` adds the turns around each message (`before`, `after`).
     Run at most seven queries, however long the pair's history: the words' counts, the
     ranked memories and messages (each only when some hold a word), the pinned memories,
-    the memories' sources (only when memories are recalled), and the context (two).
+    the memories' sources (only when memories are recalled), and the neighbours of the
+    matching messages (two, with the context).
     """
     names = pair_names(user=user, persona=persona)
     words = query_words(query, ignore=names)
@@ -341,14 +376,34 @@ def recall(
             ranked.append(item)
         elif memory.pinned:
             fallback.append(item)
-    for message, bm25 in zip(messages, relevance[len(memories) :], strict=True):
-        if bm25 > 0:
+    base = {
+        message.id: bm25 * MESSAGE_WEIGHT
+        for message, bm25 in zip(messages, relevance[len(memories) :], strict=True)
+        if bm25 > 0
+    }
+    neighbours: Neighbours = {}
+    session: dict[int, float] = {}
+    near: dict[int, float] = {}
+    whole = 1.0
+    if with_context:
+        # The turns shown around a message (fetched once, for every matching message) and
+        # the rest of its conversation count in its score too.
+        neighbours = chat_selectors.message_neighbours(
+            user=user, persona=persona, ids=list(base), head_chars=_scan_chars()
+        )
+        session, near = _session_lift(messages, base), _neighbour_lift(neighbours, base)
+        # Shares, not extra: a message as strong as its neighbour and as its conversation's
+        # best keeps its own score, beside the memories.
+        whole = 1 + SESSION_LIFT + NEIGHBOUR_LIFT
+    for message in messages:
+        if message.id in base:
             ranked.append(
                 Recalled(
                     "message",
                     message.id,
                     message.head,
-                    bm25 * MESSAGE_WEIGHT,
+                    (base[message.id] + session.get(message.id, 0.0) + near.get(message.id, 0.0))
+                    / whole,
                     (message.id,),
                     message.created_at,
                     said_at=message.created_at,
@@ -360,11 +415,41 @@ def recall(
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
     if with_context:
         pool = _with_context(
-            user=user, persona=persona, items=ranked[: DIVERSITY_POOL * k], query_terms=query_terms
+            items=ranked[: DIVERSITY_POOL * k], neighbours=neighbours, query_terms=query_terms
         )
         ranked = _collapsed(pool)
     chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
     return _sourced(user=user, persona=persona, items=chosen)
+
+
+def _session_lift(messages: list[ChatMessage], base: dict[int, float]) -> dict[int, float]:
+    # A conversation where the query's words come back strongly is likely the one it asks
+    # about: each matching message is lifted by a share of the best other one's score there.
+    best: dict[int, list[float]] = {}
+    for message in messages:
+        if message.id in base:
+            top = best.setdefault(message.conversation_id, [])
+            top.append(base[message.id])
+            top.sort(reverse=True)
+            del top[2:]
+    lift = {}
+    for message in messages:
+        top = best.get(message.conversation_id, [])
+        if message.id in base and len(top) > 1:
+            other = top[1] if top[0] == base[message.id] else top[0]
+            lift[message.id] = SESSION_LIFT * other
+    return lift
+
+
+def _neighbour_lift(neighbours: Neighbours, base: dict[int, float]) -> dict[int, float]:
+    # A question and its answer, a statement and its follow-up: a message is lifted by a
+    # share of its better matching neighbour's score.
+    lift = {}
+    for message_id, pair in neighbours.items():
+        near = max((base.get(turn.id, 0.0) for turn in pair if turn), default=0.0)
+        if near:
+            lift[message_id] = NEIGHBOUR_LIFT * near
+    return lift
 
 
 def _collapsed(items: list[Recalled]) -> list[Recalled]:
@@ -384,14 +469,11 @@ def _collapsed(items: list[Recalled]) -> list[Recalled]:
 
 
 def _with_context(
-    *, user: User, persona: PersonaProfile, items: list[Recalled], query_terms: set[str]
+    *,
+    items: list[Recalled],
+    neighbours: Neighbours,
+    query_terms: set[str],
 ) -> list[Recalled]:
-    neighbours = chat_selectors.message_neighbours(
-        user=user,
-        persona=persona,
-        ids=[item.id for item in items if item.kind == "message"],
-        head_chars=_scan_chars(),
-    )
     found = []
     for item in items:
         before, after = (

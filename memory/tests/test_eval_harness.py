@@ -1,5 +1,6 @@
 """The memory-recall evaluation (`make eval-memory`) counts evidence the way its README says."""
 
+import json
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,12 +10,14 @@ from bench.eval_memory import (
     BM25,
     QuestionResult,
     ask,
+    conversation_numbers,
     dia_id,
     eval_database_url,
     evaluate,
     evidence_recall,
     format_table,
     import_dialogue,
+    load,
     parse_dialogue,
     summarize,
 )
@@ -234,3 +237,22 @@ def test_an_evaluation_imports_extracts_asks_and_scores(dialogue):
     summary = summarize(run.results, run.methods, run.ks)
     assert summary["all"]["n"] == sum(row["n"] for label, row in summary.items() if label != "all")
     assert summary["3 open-domain"]["n"] == 0
+
+
+def test_conversations_are_picked_by_number_and_range():
+    assert conversation_numbers("1-4") == {1, 2, 3, 4}
+    assert conversation_numbers("5-8, 2") == {2, 5, 6, 7, 8}
+    for bad in ["", "0", "4-1", "a", "1-b"]:
+        with pytest.raises(ValueError, match=r"range|conversation|literal"):
+            conversation_numbers(bad)
+
+
+def test_only_the_picked_conversations_are_loaded(tmp_path):
+    items = [{**LOCOMO_ITEM, "sample_id": f"c{n}"} for n in range(1, 4)]
+    data = tmp_path / "locomo.json"
+    data.write_text(json.dumps(items))
+
+    assert [d.id for d in load(data, numbers={1, 3})] == ["c1", "c3"]
+    assert [d.id for d in load(data)] == ["c1", "c2", "c3"]
+    with pytest.raises(ValueError, match="no conversation 4"):
+        load(data, numbers={3, 4})

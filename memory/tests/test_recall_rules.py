@@ -84,3 +84,58 @@ def test_a_recalled_memory_has_no_turns_around_it(user, luna):
     ]
     assert (items[0].before, items[0].after) == (None, None)
     assert (items[1].before.id, items[1].after.id) == (before.id, after.id)
+
+
+def test_a_word_agrees_with_a_longer_form_of_it(user, luna):
+    """The index takes "celebration" and "celebrate" for one word: recall's own count agrees."""
+    (party,) = _thread(user, luna, ["We will celebrate with the whole family on Friday"])
+    _thread(user, luna, ["The agency called twice about the paperwork"])
+
+    items = recall(user=user, persona=luna, query="How was the celebration?", k=5)
+
+    assert [item.id for item in items] == [party.id]
+
+
+def test_short_words_do_not_agree_with_longer_ones(user, luna):
+    (ready,) = _thread(user, luna, ["The room is ready for guests"])
+
+    assert recall(user=user, persona=luna, query="What did I read?", k=5) == []
+    assert [i.id for i in recall(user=user, persona=luna, query="ready", k=5)] == [ready.id]
+
+
+def test_a_conversation_about_the_query_lifts_its_other_turns(user, luna):
+    """Of two equal turns, the one in the conversation where the query's words come back wins."""
+    talk = _thread(
+        user,
+        luna,
+        [
+            "Basil and mint seeds for the new herb garden, basil everywhere",
+            "Anyway, the weather was awful",
+            "I watered the basil today",
+        ],
+    )
+    (alone,) = _thread(user, luna, ["I watered the basil today"])  # newer: wins a tie
+
+    items = recall(user=user, persona=luna, query="basil mint", k=3)
+
+    assert [item.id for item in items] == [talk[0].id, talk[2].id, alone.id]
+
+
+def test_turns_that_bear_on_each_other_come_before_a_lone_turn(user, luna):
+    question, answer, _, alone = _thread(
+        user,
+        luna,
+        [
+            "Did you see any whales or dolphins on the boat trip?",
+            "Yes, whales and dolphins, right next to the rocks at dawn",
+            "Anyway, the weather was awful",
+            "Whales and dolphins on a poster",
+        ],
+    )
+
+    items = recall(user=user, persona=luna, query="whales dolphins", k=1)
+
+    assert [(items[0].id, items[0].after.id)] == [(question.id, answer.id)]
+    # The prompt takes texts alone, without the turns around them: words only.
+    words_only = recall(user=user, persona=luna, query="whales dolphins", k=1, with_context=False)
+    assert [item.id for item in words_only] == [alone.id]
