@@ -805,12 +805,12 @@ def compose(prompt: Prompt) -> str:
         and intent not in ("greet", "meet", "farewell")
         and not asks
         and not asked_about
-        and answer is None  # an answer from memory asks nothing after it ("how did it feel?")
     ):
         sentences.append(pick(voice.follow, "follow"))
     if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
-        sentences[where] = _with_name(sentences[where], name)
+        if sentences[where] != answer:  # an answer from memory is said as it is
+            sentences[where] = _with_name(sentences[where], name)
     return " ".join(sentences)
 
 

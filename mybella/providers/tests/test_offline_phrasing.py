@@ -7,7 +7,7 @@ comes back within a few replies, and one question a reply at most.
 
 import pytest
 
-from mybella.providers.llm import Prompt, RecalledItem
+from mybella.providers.llm import Prompt
 from mybella.providers.llm.offline import REPEAT_WINDOW, VOICES, OfflineProvider, _was_said
 
 STYLES = sorted(VOICES)
@@ -144,11 +144,3 @@ def test_each_style_has_its_own_lines():
 )
 def test_a_reply_asks_one_question_at_most(style, text):
     assert reply(text, style).count("?") <= 1
-
-
-@pytest.mark.parametrize("style", STYLES)
-def test_an_answer_from_memory_is_not_followed_by_a_question_about_it(style):
-    memories = (RecalledItem(kind="memory", content="Their dog is called Biscuit"),)
-    answer = reply("What's my dog's name?", style, recalled=memories)
-    assert answer.startswith("Your dog is called Biscuit")
-    assert "?" not in answer
