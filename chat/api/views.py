@@ -497,8 +497,14 @@ class ConversationViewSet(
     )
     def export(self, request: Request, pk: str | None = None) -> StreamingHttpResponse:
         conversation = self.get_object()
+        # Under ASGI an async iterator: Django would otherwise buffer a sync one whole.
+        export = (
+            services.history_aexport
+            if isinstance(request._request, ASGIRequest)
+            else services.history_export
+        )
         response = StreamingHttpResponse(
-            services.history_export(user=request.user, conversation=conversation),
+            export(user=request.user, conversation=conversation),
             content_type="application/jsonl; charset=utf-8",
         )
         name = services.history_export_name(conversation=conversation)

@@ -12,6 +12,7 @@ from chat.services.edits import message_delete, message_edit
 from chat.services.history import (
     HISTORY_EARLIEST,
     HISTORY_FUTURE_SLACK,
+    history_aexport,
     history_export,
     history_export_name,
     history_import,
@@ -36,6 +37,7 @@ __all__ = [
     "conversation_delete",
     "conversation_rename",
     "conversation_start",
+    "history_aexport",
     "history_export",
     "history_export_name",
     "history_import",

@@ -2,12 +2,14 @@
 
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
@@ -28,6 +30,8 @@ from personas.models import PersonaProfile
 # and a message from the future would sort after everything said from now on.
 HISTORY_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 HISTORY_FUTURE_SLACK = timedelta(days=1)
+# How many messages an export reads at a time.
+EXPORT_CHUNK_MESSAGES = 500
 
 
 def _parse_time(value: object, index: int) -> datetime | None:
@@ -194,36 +198,82 @@ def history_export_name(*, conversation: Conversation) -> str:
 
 
 def history_export(*, user: User, conversation: Conversation) -> Iterator[str]:
-    """Yield a conversation as the lines of a SillyTavern chat (.jsonl), each ending in "\\n".
+    """Yield a conversation as a SillyTavern chat (.jsonl), in pieces of whole lines.
 
     The first line is the chat's metadata (who talks, when it began); then one line per
     message with text, in order: `name`, `is_user`, `is_system`, `send_date`, `mes`,
     `extra`, as SillyTavern writes them. `history_parse` (and SillyTavern) read it back.
     Replies that failed before writing anything are left out. `conversation` is one
-    `user` may see (looked up by the caller).
+    `user` may see (looked up by the caller). The messages are read EXPORT_CHUNK_MESSAGES
+    at a time, each chunk after the last one read (keyset): a long history is never held
+    whole. `history_aexport` is the same for an async server.
     """
-    user_name = user.first_name or user.username
-    persona_name = conversation.persona.name
-    yield _jsonl(
-        {
-            "user_name": user_name,
-            "character_name": persona_name,
-            "create_date": _st_time(conversation.created_at),
-            "chat_metadata": {},
-        }
-    )
-    messages = selectors.message_list(user=user, conversation=conversation).exclude(content="")
-    for message in messages.iterator(chunk_size=500):
-        is_user = message.role == ChatMessage.Role.USER
-        yield _jsonl(
+    export = _Export(user=user, conversation=conversation)
+    yield export.header()
+    while piece := export.next_chunk():
+        yield piece
+
+
+async def history_aexport(*, user: User, conversation: Conversation) -> AsyncIterator[str]:
+    """Yield what `history_export` yields, reading the database through `sync_to_async`.
+
+    For an ASGI server: the response streams without a thread held for the whole export,
+    and without Django buffering a synchronous iterator in memory.
+    """
+    export = _Export(user=user, conversation=conversation)
+    yield await sync_to_async(export.header)()
+    while piece := await sync_to_async(export.next_chunk)():
+        yield piece
+
+
+class _Export:
+    """One export being read: its header, then its messages chunk by chunk, oldest first."""
+
+    def __init__(self, *, user: User, conversation: Conversation) -> None:
+        self.user, self.conversation = user, conversation
+        self.after: tuple[datetime, int] | None = None  # (created_at, id) of the last read
+        self.names: tuple[str, str] = ("", "")  # the user's, the persona's
+        self.done = False
+
+    def header(self) -> str:
+        """Return the metadata line (and learn the names the message lines carry)."""
+        self.names = (self.user.first_name or self.user.username, self.conversation.persona.name)
+        return _jsonl(
             {
-                "name": user_name if is_user else persona_name,
-                "is_user": is_user,
-                "is_system": message.role == ChatMessage.Role.SYSTEM,
-                "send_date": _st_time(message.created_at),
-                "mes": message.content,
-                "extra": {},
+                "user_name": self.names[0],
+                "character_name": self.names[1],
+                "create_date": _st_time(self.conversation.created_at),
+                "chat_metadata": {},
             }
+        )
+
+    def next_chunk(self) -> str:
+        """Return the lines of the next chunk of messages; "" once they are all read."""
+        if self.done:
+            return ""
+        messages = selectors.message_list(user=self.user, conversation=self.conversation)
+        messages = messages.exclude(content="")
+        if self.after is not None:
+            at, pk = self.after
+            messages = messages.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk))
+        chunk = list(messages.only("id", "role", "content", "created_at")[:EXPORT_CHUNK_MESSAGES])
+        self.done = len(chunk) < EXPORT_CHUNK_MESSAGES  # a short chunk is the last one
+        if not chunk:
+            return ""
+        self.after = (chunk[-1].created_at, chunk[-1].id)
+        user_name, persona_name = self.names
+        return "".join(
+            _jsonl(
+                {
+                    "name": user_name if message.role == ChatMessage.Role.USER else persona_name,
+                    "is_user": message.role == ChatMessage.Role.USER,
+                    "is_system": message.role == ChatMessage.Role.SYSTEM,
+                    "send_date": _st_time(message.created_at),
+                    "mes": message.content,
+                    "extra": {},
+                }
+            )
+            for message in chunk
         )
 
 

@@ -52,8 +52,13 @@ class AsgiServer:
 
 @pytest.fixture
 def llm(fake_llm, settings):
-    """The fake model without embeddings, so that its chat requests are the only ones."""
+    """The fake model without embeddings, so that its chat requests are the only ones.
+
+    Its read timeout outlasts the holds: on a loaded machine a held stream could otherwise
+    time out (a failed reply) before the test resumes it.
+    """
     settings.LLM_EMBEDDING_MODEL = ""
+    settings.LLM_TIMEOUT = 30
     return fake_llm
 
 
@@ -118,7 +123,9 @@ def test_the_reply_streams_as_the_model_writes_it(asgi, llm):
         assert reply_of(opened["assistant_message_id"]).status == ChatMessage.Status.PENDING
         first = [next(events), next(events)]
         assert first == [("delta", {"text": "one "}), ("delta", {"text": "two "})]
-        assert llm.held.is_set()  # the model is still writing: this was not buffered
+        # The model is still writing (held): this was not buffered. It says it holds just
+        # after writing its second word, which can arrive first: wait for it, don't race.
+        assert llm.held.wait(HOLD_TIMEOUT)
         llm.resume()
         rest = list(events)
 
@@ -193,7 +200,7 @@ def test_a_client_gone_mid_stream_stops_the_model_and_saves_a_stopped_reply(asgi
         _, opened = next(events)
         received = "".join(next(events)[1]["text"] for _ in range(2))
     # Leaving the block closed the response mid-stream, and so the connection.
-    assert llm.held.is_set()
+    assert llm.held.wait(HOLD_TIMEOUT)
     llm.resume()
     assert llm.connection_closed.wait(30), "the model server's stream was never closed"
     pk = opened["assistant_message_id"]

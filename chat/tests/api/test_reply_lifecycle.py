@@ -159,9 +159,12 @@ def test_a_closed_response_saves_a_stopped_reply(auth_api_client, user, llm, sys
 
 @pytest.mark.django_db(transaction=True)
 def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
-    live_server, user, llm, system_personas
+    live_server, user, llm, system_personas, settings
 ):
     """A real HTTP client disconnecting while a slow model writes leaves a stopped reply."""
+    # The app waits on the held model while the client hangs up: on a loaded machine that
+    # can outlast the fixture's 2 s read timeout, and the reply would fail, not stop.
+    settings.LLM_TIMEOUT = 30
     llm.reply_text = " ".join(f"word{number}" for number in range(300))
     llm.hold_stream_after(2, then_pace=0.01)  # a slow model: two words, a pause, then slow
     _token, key = api_token_create(user=user)
@@ -197,7 +200,9 @@ def test_a_client_that_hangs_up_mid_stream_leaves_a_retryable_reply(
             block = []
         response.close()
         connection.close()  # the tab is closed
-        assert llm.held.is_set()
+        # The model holds right after writing its second word: that word can reach the
+        # client before the model's thread gets to say it holds. Wait for it, don't race.
+        assert llm.held.wait(30), "the model never reached its hold"
         llm.resume()  # the model goes on writing, to no one
         assert finished.wait(30), "the server never finished the request"
         # Generation stops: the app closed its stream to the model server.

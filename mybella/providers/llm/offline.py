@@ -27,6 +27,9 @@ class Voice:
     ack: tuple[str, ...]  # for messages without a topic ("ok", an emoji)
     follow: tuple[str, ...]
     extra: tuple[str, ...]
+    meet: tuple[str, ...] = ()  # "My name is Ana": {name} is the name they gave
+    farewell: tuple[str, ...] = ()  # "Good night!", "Bye"
+    wonder: tuple[str, ...] = ()  # a question without a topic to echo ("What should I do?")
 
 
 VOICES: dict[str, Voice] = {
@@ -45,9 +48,26 @@ VOICES: dict[str, Voice] = {
             "Good question; when it comes to {topic}, I'd trust what feels kind to you.",
         ),
         statement=("Thank you for telling me about {topic}.", "I love hearing about {topic}."),
-        ack=("I'm here, and I'm listening.",),
-        follow=("How are you feeling about it all?", "What's been on your heart today?"),
+        ack=("I'm here, and I'm listening.", "Mm, I'm right here with you."),
+        follow=(
+            "How are you feeling about it all?",
+            "What's been on your heart today?",
+            "What made you think of it?",
+            "How did that sit with you?",
+        ),
         extra=("I care about how this goes for you.", "You don't have to carry it alone."),
+        meet=(
+            "It's lovely to meet you, {name}!",
+            "What a pretty name, {name}; I'm so glad you're here.",
+        ),
+        farewell=(
+            "Take good care, and come back whenever you like.",
+            "Bye for now; I'll be right here when you want to talk.",
+        ),
+        wonder=(
+            "That's a lovely thing to ask; let's think it through together.",
+            "Hmm, let me think about that with you; what feels right to you so far?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -64,9 +84,26 @@ VOICES: dict[str, Voice] = {
             "Wait, {topic}? Okay, now I need the whole story.",
             "Ha, {topic}, you always bring the good stuff.",
         ),
-        ack=("Noted, with great seriousness!",),
-        follow=("So what happens next in this saga?", "What was the best part, honestly?"),
+        ack=("Noted, with great seriousness!", "Ha, I felt that one."),
+        follow=(
+            "So what happens next in this saga?",
+            "What was the best part, honestly?",
+            "And then what?",
+            "Okay, plot twist time: how did it end?",
+        ),
         extra=("This is officially my favorite part of the day.", "No pressure, but I'm hooked."),
+        meet=(
+            "{name}! Great name, I'm writing it down in glitter.",
+            "Nice to meet you, {name}; I'll try not to forget it by lunch.",
+        ),
+        farewell=(
+            "Bye for now, don't do anything I wouldn't do!",
+            "Off you go; same time tomorrow?",
+        ),
+        wonder=(
+            "Ooh, a question; my first guess involves snacks, but let's think.",
+            "Let me consult my imaginary crystal ball on that one.",
+        ),
     ),
     "thoughtful": Voice(
         greet=(
@@ -86,31 +123,50 @@ VOICES: dict[str, Voice] = {
             "I've been turning over what you said about {topic}.",
             "There's something interesting in what you said about {topic}.",
         ),
-        ack=("Mm, I'm with you.",),
+        ack=("Mm, I'm with you.", "I'm still here, thinking alongside you."),
         follow=(
             "What do you think is really at the center of it?",
             "What would you like to understand better about it?",
+            "What's your own sense of it?",
+            "What stays with you most?",
         ),
         extra=("Naming a thing clearly is often half the work.", "Small details tend to matter."),
+        meet=("It's good to meet you, {name}.", "{name}; I like the sound of that."),
+        farewell=(
+            "Rest well; we can pick this up whenever you like.",
+            "Until next time; I'll keep turning over what you said.",
+        ),
+        wonder=(
+            "That's worth sitting with for a moment.",
+            "There's rarely only one right answer to that, but let's look at it together.",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
         thanks=("You're welcome, glad it helped.", "Anytime."),
         comfort=(
             "That's tough, so let's make it smaller: pick one thing to do in the next ten minutes.",
-            "I hear you; stress shrinks when you break it into steps.",
+            "I hear you; it gets lighter once you break it into steps.",
         ),
         question=(
             "On {topic}: start with the simplest option and adjust from there.",
             "On {topic}, focus on what you can decide today.",
         ),
         statement=("Got it: {topic}.", "Understood, {topic} is on your mind."),
-        ack=("Okay.",),
+        ack=("Okay.", "Right."),
         follow=(
             "What's the next concrete step you can take?",
             "What would a good outcome look like by tomorrow?",
+            "What's the one thing to do first?",
+            "What's in the way right now?",
         ),
         extra=("Write it down and set a time for it.", "Keep the first step under five minutes."),
+        meet=("Nice to meet you, {name}.", "Good to meet you, {name}."),
+        farewell=("See you next time.", "Bye; good luck with the next step."),
+        wonder=(
+            "Start with the simplest option and adjust from there.",
+            "Pick what you can decide today; the rest can wait.",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -121,9 +177,20 @@ VOICES: dict[str, Voice] = {
         ),
         question=("About {topic}: there's no rush.", "A gentle thought on {topic}: start small."),
         statement=("I hear you about {topic}.", "Mm, {topic}; I'm listening."),
-        ack=("Mm, I'm here.",),
-        follow=("How does that feel right now?", "What would bring you a little ease?"),
+        ack=("Mm, I'm here.", "I'm with you; no hurry."),
+        follow=(
+            "How does that feel right now?",
+            "What would bring you a little ease?",
+            "What do you notice in yourself as you say it?",
+            "Would you like to stay with that for a moment?",
+        ),
         extra=("One slow breath at a time is enough.", "There's room here for all of it."),
+        meet=("It's nice to meet you, {name}.", "Hello, {name}; I'm glad you're here."),
+        farewell=("Rest well; I'm here whenever you need.", "Go gently; talk soon."),
+        wonder=(
+            "There's no rush to answer that; let's take it slowly.",
+            "A gentle thought: start small, and see how it feels.",
+        ),
     ),
     "enthusiastic": Voice(
         greet=(
@@ -140,9 +207,26 @@ VOICES: dict[str, Voice] = {
             "I love that you're asking about {topic}, let's figure it out!",
         ),
         statement=("Ooh, {topic}, tell me more!", "Yes, {topic}, tell me everything!"),
-        ack=("Okay, I'm all ears!",),
-        follow=("What's the most exciting part for you?", "What are you going to do next?!"),
+        ack=("Okay, I'm all ears!", "Ha, yes!"),
+        follow=(
+            "What's the most exciting part for you?",
+            "What are you going to do next?!",
+            "How did it feel?!",
+            "What was the best bit?",
+        ),
         extra=("I have a really good feeling about this!", "This is going to be great!"),
+        meet=(
+            "{name}! I love that name, so nice to meet you!",
+            "Yay, hi {name}, I'm so glad you're here!",
+        ),
+        farewell=(
+            "Bye!! This was so fun, come back soon!",
+            "See you soon, I can't wait to hear what happens next!",
+        ),
+        wonder=(
+            "Ooh, good one, let's work it out together!",
+            "I love that you asked, let's think!",
+        ),
     ),
     "formal": Voice(
         greet=(
@@ -159,20 +243,49 @@ VOICES: dict[str, Voice] = {
             "Regarding {topic}, I would suggest weighing the options with care.",
         ),
         statement=(
-            "Thank you for telling me about {topic}.",
+            "Thank you for mentioning {topic}.",
             "I appreciate you sharing your thoughts on {topic}.",
         ),
-        ack=("Very well.",),
+        ack=("Very well.", "Indeed."),
         follow=(
             "Might I ask how you would like to proceed?",
             "Is there anything further you would like to discuss?",
+            "May I ask what you make of it?",
+            "How do you see the matter yourself?",
         ),
         extra=("I remain at your disposal.", "Please take whatever time you need."),
+        meet=(
+            "It is a pleasure to make your acquaintance, {name}.",
+            "Delighted to meet you, {name}.",
+        ),
+        farewell=(
+            "Thank you for the conversation; until next time.",
+            "Good day to you, and do take care.",
+        ),
+        wonder=(
+            "That is an excellent question, and it deserves a careful answer.",
+            "Allow me to consider that with care.",
+        ),
     ),
 }
 
 GREETINGS = {"hi", "hello", "hey", "hiya", "howdy", "yo", "morning", "evening", "greetings"}
 THANKS = {"thanks", "thank", "thx", "ty", "appreciate", "grateful"}
+# A goodbye: a word of its own ("bye") or a phrase ("good night", "see you").
+FAREWELL_WORDS = {"bye", "goodbye", "goodnight", "bye-bye", "byebye", "cya", "farewell", "nite"}
+_FAREWELL = re.compile(
+    r"(?i)\b(?:good\s*night(?!['’]s)|night\s+night|off\s+to\s+bed|going\s+to\s+(?:bed|sleep)"
+    r"|(?:(?:see|talk\s+to)\s+(?:you|ya)|talk)\s+(?:later|soon|tomorrow)"
+    r"|(?:see|talk\s+to)\s+(?:you|ya)(?=\s*(?:[.!,;]|$))"
+    r"|(?:gotta|got\s+to|have\s+to|need\s+to|must)\s+go(?:\s+now)?(?=\s*(?:[.!,;]|$)))"
+)
+# "My name is Ana", "call me Ana": the name they give.
+_INTRO = re.compile(
+    r"(?i:\bmy\s+name(?:\s+is|['’]s)|\bcall\s+me|\bi['’]?m\s+called|\bi\s+am\s+called)"
+    r"\s+(?P<name>[A-Za-z][\w'’-]{0,29})"
+)
+# Requests and questions asked without a question mark ("tell me about yourself").
+ASKING = {"what", "how", "why", "where", "when", "who", "which", "can", "could", "would", "will"}
 DISTRESS = {
     "sad", "stressed", "stress", "anxious", "anxiety", "tired", "lonely", "upset", "depressed",
     "worried", "overwhelmed", "exhausted", "angry", "hurt", "crying", "awful", "terrible",
@@ -186,6 +299,8 @@ STOPWORDS = {
     "i'm", "it's", "its", "think", "feel", "know", "want", "like", "today", "tomorrow",
     "tonight", "yesterday", "now", "later", "again", "still", "me", "my", "our", "we", "he",
     "she", "him", "her", "his", "their", "user", "user's", "tell", "please", "get", "got",
+    "yourself", "myself", "yourselves", "ourselves", "himself", "herself", "themselves",
+    "though", "anyway", "maybe", "actually", "even", "ever",
 }  # fmt: skip
 # Turn the user's (or a memory's third-person) words around to speak to the user.
 TO_YOU = {
@@ -223,11 +338,26 @@ def _intent(text: str) -> str:
     words = [w.lower() for w in _words(text)]
     if DISTRESS & set(words):
         return "comfort"
+    if FAREWELL_WORDS & set(words) or _FAREWELL.search(text):
+        return "farewell"
     if THANKS & set(words):
         return "thanks"
+    if _introduced_name(text):
+        return "meet"
     if words and (words[0] in GREETINGS or words[:2] in (["good", "morning"], ["good", "evening"])):
         return "greet"
-    return "question" if "?" in text else "statement"
+    if "?" in text or (words and (words[0] in ASKING or words[:2] == ["tell", "me"])):
+        return "question"
+    return "statement"
+
+
+def _introduced_name(text: str) -> str:
+    """Return the name the user gives in `text` ("My name is ana" -> "Ana"), or ""."""
+    found = _INTRO.search(text)
+    if not found or found["name"].lower() in STOPWORDS | VAGUE | DISTRESS:
+        return ""
+    name = found["name"].replace("’", "'")
+    return name[0].upper() + name[1:]
 
 
 # Words that make a poor echo on their own ("telling me about nice").
@@ -267,8 +397,26 @@ VAGUE = frozenset(
         "two",
         "three",
         "please",
+        # Interjections: a laugh or a "yeah" is no topic ("telling me about haha").
+        "haha",
+        "hehe",
+        "lmao",
+        "yeah",
+        "yep",
+        "yes",
+        "nope",
+        "okay",
+        "wow",
+        "hmm",
+        "hmmm",
+        "aww",
+        "omg",
     ]
 )
+# A laugh of any length: "hahaha", "hehehe", "ahah".
+_LAUGH = re.compile(r"(?i)^(?:a?h[aeiu]){2,}h?$|^(?:lo+l)+$")
+# Adjectives ("beautiful", "nervous", "hopeless") make a poor topic: "telling me about beautiful".
+ADJECTIVE_ENDINGS = ("ful", "ous", "less")
 
 
 def _topic(text: str) -> str:
@@ -286,6 +434,8 @@ def _topic(text: str) -> str:
     for i in range(len(words) - 1, -1, -1):
         low = lowered[i]
         if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE or low.endswith("ly"):
+            continue
+        if _LAUGH.match(low) or (len(low) > 5 and low.endswith(ADJECTIVE_ENDINGS)):
             continue
         if i > 0 and lowered[i - 1] in PRONOUNS:  # "I cook": a verb, not a topic
             continue
@@ -578,6 +728,30 @@ def _sentences(text: str) -> list[str]:
     return re.split(r"(?<=[.!?])\s+", text.strip())
 
 
+# How many of the persona's last replies a fixed line is not said again after.
+REPEAT_WINDOW = 3
+
+
+def _recently_said(prompt: Prompt) -> list[str]:
+    """Return the persona's last REPEAT_WINDOW replies in the prompt's history, newest first."""
+    replies = [m.get("content", "") for m in prompt.messages if m.get("role") == "assistant"]
+    return replies[::-1][:REPEAT_WINDOW]
+
+
+def _was_said(line: str, replies: list[str]) -> bool:
+    """Say whether a fixed line (its words around {topic} or {name}) is in one of `replies`."""
+    pieces = [p.strip(" ,.;:!?") for p in re.split(r"\{\w+\}", line)]
+    pieces = [p for p in pieces if len(p) >= 6] or [line.strip(" ,.;:!?")]
+    return any(all(piece in reply for piece in pieces) for reply in replies)
+
+
+def _said_ago(line: str, replies: list[str]) -> int:
+    """Return how many replies back (newest first) `line` was last said; len+1 if never."""
+    return next(
+        (ago for ago, reply in enumerate(replies) if _was_said(line, [reply])), REPEAT_WINDOW
+    )
+
+
 def compose(prompt: Prompt) -> str:
     """Return the offline reply to `prompt`: 1 to 4 sentences in the persona's voice."""
     voice = VOICES.get(prompt.communication_style, VOICES["warm"])
@@ -586,8 +760,13 @@ def compose(prompt: Prompt) -> str:
         # A regenerated reply says something else; the first answer stays what it was.
         seed = _seed(seed, "variant", prompt.variant)
 
+    said = _recently_said(prompt)
+
     def pick(options: tuple[str, ...], salt: str) -> str:
-        return options[_seed(seed, salt) % len(options)]
+        # Not a line the persona said in its last few replies: one unsaid, else the oldest.
+        ages = [_said_ago(option, said) for option in options]
+        choices = [option for option, age in zip(options, ages, strict=True) if age == max(ages)]
+        return choices[_seed(seed, salt) % len(choices)]
 
     name = prompt.user_name.strip()
     intent = _intent(prompt.user_message)
@@ -595,10 +774,14 @@ def compose(prompt: Prompt) -> str:
     if intent == "greet" and prompt.turn == 0 and prompt.greeting.strip():
         greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
         opener = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
+    elif intent == "meet":
+        opener = pick(voice.meet, "open").format(name=_introduced_name(prompt.user_message))
     elif intent == "statement" and not topic:
         opener = pick(voice.ack, "open")
+    elif intent == "question" and not topic:
+        opener = pick(voice.wonder, "open")
     else:
-        opener = pick(getattr(voice, intent), "open").format(topic=topic or "that")
+        opener = pick(getattr(voice, intent), "open").format(topic=topic)
     answer = _answer_from_memory(prompt) if "?" in prompt.user_message else None
     gap, asked_about = ("", None) if answer is not None else gap_line(prompt)
     if answer is not None:
@@ -614,12 +797,20 @@ def compose(prompt: Prompt) -> str:
     length = prompt.preferences.get("reply_length", "").strip().lower()
     if length == "long":
         sentences.append(pick(voice.extra, "extra"))
-    # Greetings already end on a question, and so does a gap line asking about a memory.
-    if length != "short" and intent != "greet" and asked_about is None:
+    # Greetings already end on a question, and so may a gap line or an opener; a goodbye
+    # or a "nice to meet you" asks nothing more.
+    asks = any("?" in sentence for sentence in sentences)  # one question a reply is enough
+    if (
+        length != "short"
+        and intent not in ("greet", "meet", "farewell")
+        and not asks
+        and not asked_about
+    ):
         sentences.append(pick(voice.follow, "follow"))
-    if name and _seed(seed, "name") % 3 == 0:
+    if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
-        sentences[where] = _with_name(sentences[where], name)
+        if sentences[where] != answer:  # an answer from memory is said as it is
+            sentences[where] = _with_name(sentences[where], name)
     return " ".join(sentences)
 
 

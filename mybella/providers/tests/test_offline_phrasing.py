@@ -1,0 +1,146 @@
+"""The offline engine's own phrasing reads well turn after turn, in each persona's style.
+
+Rules, checked for every style: a name given is greeted, a goodbye is a goodbye, a laugh or
+an adjective is no topic, a question without a topic gets no "about that", no fixed line
+comes back within a few replies, and one question a reply at most.
+"""
+
+import pytest
+
+from mybella.providers.llm import Prompt
+from mybella.providers.llm.offline import REPEAT_WINDOW, VOICES, OfflineProvider, _was_said
+
+STYLES = sorted(VOICES)
+
+
+def reply(text: str, style: str, *, history: list[dict] | None = None, **fields) -> str:
+    messages = [*(history or []), {"role": "user", "content": text}]
+    prompt = Prompt(
+        messages=messages,
+        persona_name="Isabella",
+        user_message=text,
+        communication_style=style,
+        turn=len(messages) // 2,
+        **fields,
+    )
+    return OfflineProvider().reply(prompt)
+
+
+def used(lines: tuple[str, ...], text: str) -> bool:
+    """Say whether one of a voice's `lines` (whatever fills its {topic}) is in `text`."""
+    return any(_was_said(line, [text]) for line in lines)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("My name is Ana.", "Ana"),
+        ("my name's zoë", "Zoë"),
+        ("Hi! Call me Sam, by the way", "Sam"),
+        ("I'm called Robin and I live in Leeds", "Robin"),
+    ],
+)
+def test_a_name_given_is_met_not_echoed_as_a_topic(style, text, name):
+    answer = reply(text, style, user_name="Ana")
+    assert name in answer
+    assert used(VOICES[style].meet, answer)
+    assert "your name" not in answer
+    assert answer.count("Ana") <= (2 if name == "Ana" else 1)  # not "…, Ana, Ana"
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["Good night!", "bye", "Okay, I have to go now.", "See you tomorrow", "Talk soon!"]
+)
+def test_a_goodbye_is_answered_with_a_goodbye(style, text):
+    answer = reply(text, style)
+    assert used(VOICES[style].farewell, answer)
+    assert not used(VOICES[style].follow, answer)
+    assert "night" not in answer.lower().replace("good night", "")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I need to go to the doctor on Monday.",
+        "I had a good night's sleep.",
+        "Did you see your friends?",
+    ],
+)
+def test_going_somewhere_is_no_goodbye(text):
+    for style in STYLES:
+        assert not used(VOICES[style].farewell, reply(text, style))
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["haha", "hahaha", "lol", "LOOOL", "yeah", "hehe", "Wow"])
+def test_a_laugh_or_a_yeah_is_acknowledged_not_echoed(style, text):
+    answer = reply(text, style)
+    assert text.lower() not in answer.lower()
+    assert used(VOICES[style].ack, answer)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_adjective_is_no_topic(style):
+    answer = reply("I went hiking at the weekend and it was beautiful.", style)
+    assert "beautiful" not in answer
+    assert "the weekend" in answer
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["What should I cook tonight?", "Tell me something about yourself.", "why though"]
+)
+def test_a_question_without_a_topic_is_no_question_about_that(style, text):
+    answer = reply(text, style)
+    assert used(VOICES[style].wonder, answer)
+    assert not used(VOICES[style].question, answer)  # no "a question about that"
+    assert "yourself" not in answer
+    assert answer.count("?") <= 1
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_fixed_lines_do_not_come_back_within_a_few_replies(style):
+    """Twelve turns of small talk: no follow-up or opener comes back while another can say it."""
+    said = [
+        "I just moved to Lisbon.",
+        "ok",
+        "I've been learning the guitar.",
+        "My sister is getting married.",
+        "I went to the market.",
+        "hmm",
+        "My boss called me.",
+        "I cooked the dinner.",
+        "Nice.",
+        "I watched the film.",
+        "I read the book.",
+        "I saw the ocean.",
+    ]
+    voice = VOICES[style]
+    history: list[dict] = []
+    replies: list[str] = []
+    for text in said:
+        answer = reply(text, style, history=history)
+        for group in (voice.follow, voice.ack, voice.statement):
+            # A line rests for REPEAT_WINDOW replies, or as long as its others can stand in.
+            window = min(REPEAT_WINDOW, len(group) - 1)
+            for line in group:
+                if _was_said(line, [answer]) and window:
+                    assert not _was_said(line, replies[-window:]), (line, replies, answer)
+        replies.append(answer)
+        history += [{"role": "user", "content": text}, {"role": "assistant", "content": answer}]
+
+
+def test_each_style_has_its_own_lines():
+    """No two styles share a fixed line: a persona's voice shows in what it says."""
+    lines = [line for voice in VOICES.values() for lines in vars(voice).values() for line in lines]
+    assert len(lines) == len(set(lines))
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["I just moved to Lisbon.", "What do you think about Lisbon?", "ok", "Thanks!"]
+)
+def test_a_reply_asks_one_question_at_most(style, text):
+    assert reply(text, style).count("?") <= 1
