@@ -468,6 +468,7 @@ def _seed(scale: Scale) -> dict[str, int]:
                 memory.pair.persona_id,
                 memory.content,
                 memory.kind,
+                "",
                 memory.importance,
                 memory.pinned,
                 at(memory.recalled) if memory.recalled else None,
@@ -480,7 +481,7 @@ def _seed(scale: Scale) -> dict[str, int]:
         "memories",
         ConversationMemory,
         _columns(
-            "id user persona content kind importance pinned last_recalled_at embedding "
+            "id user persona content kind slot importance pinned last_recalled_at embedding "
             "created_at updated_at"
         ),
         memory_rows(),
