@@ -17,7 +17,7 @@ bounded part of the index, however long the pair's history:
    are matched without the pair token (bm25() would count all the pair's rows for it) and
    the pair is kept by a join;
 3. with common words only, the newest rows holding all of them come first, then those
-   holding any, at most `COMMON_AT`: SQLite's index walks the pair's matches newest first
+   holding any, at most `COMMON_ROWS`: SQLite's index walks the pair's matches newest first
    and stops there; PostgreSQL looks among the pair's newest `COMMON_WINDOW` rows (its
    index has no order to walk).
 
@@ -31,9 +31,10 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-# A word held by more of a pair's rows than this is common: it is not ranked by, and a
-# search by common words only returns at most this many rows.
+# A word held by more of a pair's rows than this is common: it is not ranked by.
 COMMON_AT = 100
+# A search by common words only returns at most this many rows (recall ranks them again).
+COMMON_ROWS = 50
 # PostgreSQL: a search by common words only looks among the pair's newest this many rows.
 COMMON_WINDOW = 1000
 # The stored tsvector column (to_tsvector('english', content)) the GIN indexes are on.
@@ -188,7 +189,7 @@ def _sqlite_ranked(
             f"WHERE {fts} MATCH %s ORDER BY bm25({fts}, 1.0, 0.0), rowid DESC LIMIT %s"
         )
         return sql, [match, limit]
-    limit = min(limit, COMMON_AT)
+    limit = min(limit, COMMON_ROWS)
     every = " AND ".join(map(_fts_phrase, words))
     anyone = " OR ".join(map(_fts_phrase, words))
     newest = (
@@ -234,4 +235,4 @@ def _pg_ranked(
         f"ORDER BY t.created_at DESC LIMIT %s) w "
         f"WHERE w.v @@ ({anyone}) ORDER BY w.id DESC LIMIT %s"
     )
-    return sql, [*words, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_AT)]
+    return sql, [*words, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
