@@ -10,8 +10,10 @@ messages, the text from `bench.corpus`), and the same requests are timed at both
 search for a common word and for a rare one (said in the pair's first message and a few
 times since), and the newest page of the latest conversation's history.
 
-Seeding is bulk: `executemany` on SQLite (the full-text triggers index as rows go in), `COPY`
-on PostgreSQL with the messages' secondary indexes dropped first and built again after.
+Seeding is bulk: `executemany` on SQLite with the messages' full-text triggers dropped, the
+index filled by one INSERT ... SELECT after and the triggers made again from their own SQL;
+`COPY` on PostgreSQL with the messages' secondary indexes dropped first and built again after.
+Reseeding a database that holds another history empties it first.
 Databases are derived from DATABASE_URL like `bench.run`'s (`<name>_pair1k`, `_pair1m`;
 SQLite files in bench/.data/) and reused once seeded. A benchmark is not a test: the exit
 status is 0 whatever the numbers.
@@ -20,10 +22,7 @@ status is 0 whatever the numbers.
 import argparse
 import json
 import random
-import statistics
-import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -31,6 +30,13 @@ from pathlib import Path
 
 from bench.corpus import Corpus, memory_text
 from bench.databases import derived_database_url
+from bench.run import (
+    add_common_arguments,
+    fresh_and_rounds,
+    percentile,
+    prepare_database,
+    run_child,
+)
 
 BENCH_DIR = Path(__file__).resolve().parent
 DATA_DIR = BENCH_DIR / ".data"
@@ -74,22 +80,7 @@ def database_url(scale: str, incoming: str) -> str:
 
 
 def _child(url: str, *args: str) -> dict:
-    from bench.run import _ensure_postgres_database, _is_postgres, child_env
-
-    if _is_postgres(url):
-        _ensure_postgres_database(url)
-    with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
-        out_path = Path(out.name)
-    command = [sys.executable, "-m", "bench.one_pair", "--out", str(out_path), *args]
-    try:
-        subprocess.run(command, cwd=BENCH_DIR.parent, env=child_env(url), check=True)  # noqa: S603
-        return json.loads(out_path.read_text())
-    finally:
-        out_path.unlink(missing_ok=True)
-
-
-def _percentile(samples: list[float], q: int) -> float:
-    return statistics.quantiles(samples, n=100, method="inclusive")[q - 1]
+    return run_child("bench.one_pair", url, *args)
 
 
 def report(prepared: dict[str, dict], measured: dict[str, dict[str, list[float]]]) -> str:
@@ -117,8 +108,8 @@ def report(prepared: dict[str, dict], measured: dict[str, dict[str, list[float]]
         p95 = {}
         for s in scales:
             samples = measured[s][key]
-            p95[s] = _percentile(samples, 95)
-            row += f" | {_percentile(samples, 50):>8.1f} {p95[s]:>6.1f}"
+            p95[s] = percentile(samples, 95)
+            row += f" | {percentile(samples, 50):>8.1f} {p95[s]:>6.1f}"
         if len(scales) == 2:
             small, large = (p95[s] for s in scales)
             ratio = large / small if small else float("inf")
@@ -148,6 +139,7 @@ def run(*, incoming: str, scales: list[str], requests: int, rounds: int, fresh: 
     prepared = {}
     for scale in scales:
         print(f"bench one pair {scale}: preparing", file=sys.stderr, flush=True)
+        prepare_database(urls[scale])
         prepared[scale] = _child(
             urls[scale], "--child", scale, "--prepare", *(["--fresh"] if fresh else [])
         )
@@ -211,6 +203,35 @@ def _secondary_indexes(table: str) -> list[tuple[str, str]]:
         return cursor.fetchall()
 
 
+def _sqlite_triggers(table: str) -> list[tuple[str, str]]:
+    """Return the name and the very SQL of every trigger on `table` (SQLite)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+            [table],
+        )
+        return cursor.fetchall()
+
+
+def _sqlite_index_messages(cursor: object, *, user_id: int) -> None:
+    """Put the user's recallable messages into the full-text index in one statement.
+
+    What the insert trigger of chat's search-index migration does row by row, for the rows
+    inserted while the triggers were dropped (the user is new: all of theirs).
+    """
+    from chat.selectors import MESSAGE_INDEX
+
+    # The index's own constants; the user is a parameter.
+    sql = (
+        f"INSERT INTO {MESSAGE_INDEX.fts_table}(rowid, content, pair) "  # noqa: S608
+        "SELECT t.id, t.content, 'p' || t.user_id || 'x' || t.persona_id "
+        f"FROM {MESSAGE_INDEX.table} t WHERE t.user_id = %s AND {MESSAGE_INDEX.where}"
+    )
+    cursor.execute(sql, [user_id])
+
+
 def seed(scale: Scale) -> dict:
     """Create the pair and its history in bulk; return what was made and how long it took."""
     from django.db import connection, transaction
@@ -221,6 +242,10 @@ def seed(scale: Scale) -> dict:
     from personas.models import PersonaProfile
 
     started = time.perf_counter()
+    if not connection.in_atomic_block:
+        from bench.seed import _fast_seeding_connection
+
+        _fast_seeding_connection()
     persona = PersonaProfile.objects.get(slug=PERSONA_SLUG, owner__isnull=True)
     texts = _texts(scale.messages)
     step = timedelta(minutes=1)
@@ -235,9 +260,12 @@ def seed(scale: Scale) -> dict:
         )
         table = ChatMessage._meta.db_table
         indexes = _secondary_indexes(table) if connection.vendor == "postgresql" else []
+        triggers = _sqlite_triggers(table) if connection.vendor == "sqlite" else []
         with connection.cursor() as cursor:
             for name, _ in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
+            for name, _ in triggers:
+                cursor.execute(f'DROP TRIGGER "{name}"')
         rows = (
             (
                 conversations[n // CONVERSATION_SIZE].id,
@@ -279,6 +307,10 @@ def seed(scale: Scale) -> dict:
             )
         inserted = time.perf_counter() - started
         with connection.cursor() as cursor:
+            if triggers:
+                _sqlite_index_messages(cursor, user_id=user.id)
+                for _, definition in triggers:
+                    cursor.execute(definition)
             if indexes:
                 # The copied rows' deferred foreign-key checks, now: an index can't be
                 # built on a table with checks pending.
@@ -358,6 +390,8 @@ def child(scale_name: str, *, out: Path, prepare: bool, fresh: bool, requests: i
     django.setup()
     from django.core.management import call_command
 
+    from bench.seed import _wipe
+
     scale = SCALES[scale_name]
     if prepare:
         call_command("migrate", verbosity=0, interactive=False)
@@ -365,9 +399,14 @@ def child(scale_name: str, *, out: Path, prepare: bool, fresh: bool, requests: i
 
         found = _pair()
         have = ChatMessage.objects.filter(user=found[0]).count() if found else 0
-        result = (
-            seed(scale) if fresh or have != scale.messages else {"messages": have, "how": "reused"}
-        )
+        if fresh or have != scale.messages:
+            if found:
+                # Deleting a long history row by row takes longer than seeding it again.
+                _wipe()
+                call_command("migrate", verbosity=0, interactive=False)
+            result = seed(scale)
+        else:
+            result = {"messages": have, "how": "reused"}
         result["database"] = _describe()
     else:
         result = measure(requests)
@@ -381,14 +420,9 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench.one_pair")
     parser.add_argument("--scales", default="1k,1m", help="comma-separated: 1k, 1m")
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating measuring rounds")
-    parser.add_argument("--fresh", action="store_true", help="reseed (also: FRESH=1)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
+    add_common_arguments(parser)
     args = parser.parse_args(argv)
-    fresh = args.fresh or os.environ.get("FRESH", "").strip().lower() in {"1", "true", "yes"}
+    fresh, rounds = fresh_and_rounds(args)
     if args.child:
         return child(
             args.child,
@@ -400,7 +434,6 @@ def main(argv: list[str] | None = None) -> int:
     scales = [s for s in SCALES if s in args.scales.lower().replace(" ", "").split(",")]
     if not scales:
         parser.error(f"--scales: choose among {', '.join(SCALES)}")
-    rounds = max(1, min(args.rounds, args.requests))
     incoming = os.environ.get("DATABASE_URL", "").strip()
     print(run(incoming=incoming, scales=scales, requests=args.requests, rounds=rounds, fresh=fresh))
     return 0

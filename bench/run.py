@@ -84,15 +84,42 @@ def child_env(url: str) -> dict[str, str]:
     }
 
 
-def _child(scale: str, url: str, *extra: str) -> dict:
+def run_child(module: str, url: str, *args: str) -> dict:
+    """Run `python -m module --out FILE *args` on database `url`; return the JSON it wrote."""
     with tempfile.NamedTemporaryFile(suffix=".json", delete=False) as out:
         out_path = Path(out.name)
-    args = [sys.executable, "-m", "bench.run", "--child", scale, "--out", str(out_path), *extra]
+    command = [sys.executable, "-m", module, "--out", str(out_path), *args]
     try:
-        subprocess.run(args, cwd=BASE_DIR, env=child_env(url), check=True)  # noqa: S603
+        subprocess.run(command, cwd=BASE_DIR, env=child_env(url), check=True)  # noqa: S603
         return json.loads(out_path.read_text())
     finally:
         out_path.unlink(missing_ok=True)
+
+
+def prepare_database(url: str) -> None:
+    """Create the PostgreSQL database `url` names when it does not exist (SQLite: nothing)."""
+    if _is_postgres(url):
+        _ensure_postgres_database(url)
+
+
+def _child(scale: str, url: str, *extra: str) -> dict:
+    return run_child("bench.run", url, "--child", scale, *extra)
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options every shape takes: --requests, --rounds, --fresh and the children's."""
+    parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
+    parser.add_argument("--rounds", type=int, default=4, help="alternating measuring rounds")
+    parser.add_argument("--fresh", action="store_true", help="reseed (also: FRESH=1)")
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+
+
+def fresh_and_rounds(args: argparse.Namespace) -> tuple[bool, int]:
+    """Return whether to reseed (--fresh or FRESH=1) and how many rounds to measure in."""
+    fresh = args.fresh or os.environ.get("FRESH", "").strip().lower() in {"1", "true", "yes"}
+    return fresh, max(1, min(args.rounds, args.requests))
 
 
 def percentile(samples: list[float], q: int) -> float:
@@ -244,15 +271,10 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated: pairs (many pairs, same history), one-pair (one long history)",
     )
     parser.add_argument("--scales", default=",".join(SCALE_ORDER), help="comma-separated")
-    parser.add_argument("--requests", type=int, default=200, help="timed requests per operation")
-    parser.add_argument("--rounds", type=int, default=4, help="alternating measuring rounds")
-    parser.add_argument("--fresh", action="store_true", help="reseed (also: FRESH=1)")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
-    parser.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
+    add_common_arguments(parser)
     parser.add_argument("--round", type=int, default=0, help=argparse.SUPPRESS)
-    parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    fresh = args.fresh or os.environ.get("FRESH", "").strip().lower() in {"1", "true", "yes"}
+    fresh, rounds = fresh_and_rounds(args)
     if args.child:
         return child(
             args.child,
@@ -266,7 +288,6 @@ def main(argv: list[str] | None = None) -> int:
     shapes = set(args.shapes.lower().replace(" ", "").split(","))
     if not shapes or shapes - {"pairs", "one-pair"}:
         parser.error("--shapes: pairs, one-pair or both")
-    rounds = max(1, min(args.rounds, args.requests))
     incoming = os.environ.get("DATABASE_URL", "").strip()
     if "pairs" in shapes:
         _many_pairs(args, incoming=incoming, rounds=rounds, fresh=fresh, parser=parser)
@@ -303,8 +324,7 @@ def _many_pairs(
     prepared = {}
     for scale in scales:
         print(f"bench {scale}: {_redacted(urls[scale])}", file=sys.stderr, flush=True)
-        if _is_postgres(urls[scale]):
-            _ensure_postgres_database(urls[scale])
+        prepare_database(urls[scale])
         prepared[scale] = _child(scale, urls[scale], "--prepare", *(["--fresh"] if fresh else []))
 
     load_before = os.getloadavg()[0]

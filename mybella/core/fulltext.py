@@ -2,21 +2,26 @@
 
 The indexes are made by the apps' migrations: on SQLite an FTS5 table (porter stemming)
 whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on a stored
-generated column `search_vector` (`to_tsvector('english', content)`). Each search:
+generated column `search_vector` (`to_tsvector('english', content)`). Every search reads a
+bounded part of the index, however long the pair's history:
 
-1. counts, per word, the pair's matching rows up to `COMMON_AT` (`word_counts`, one
-   bounded query for several indexes): a word matching more is common, says little, and
-   would make ranking cost grow with the history;
-2. ranks the rows matching any rare word, best first, in the database (FTS5's `bm25()`;
-   on PostgreSQL a sum of `ts_rank` per word weighted by the word's rarity), with
-   `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too are matched without
-   the pair token (bm25() would count all the pair's rows for it) and the pair is kept by a
-   join;
-3. with common words only, takes the newest rows holding all of them (else any of them):
-   the index walks its rows newest first and stops at the limit.
+1. each word is found rare or common (`word_counts`, one query for several indexes). A word
+   held by more than `COMMON_AT` of the pair's rows is common: it says little, and ranking
+   by it would read all its rows. The count stops at `COMMON_AT` + 1 entries; on PostgreSQL,
+   where a GIN index scan reads a word's whole posting list whatever the LIMIT, a word the
+   planner's statistics (`pg_stats.most_common_elems`) put in more than `COMMON_AT` rows of
+   the table is common without being counted;
+2. the rows matching any rare word (at most `COMMON_AT` each) are ranked, best first, in the
+   database (FTS5's `bm25()`; on PostgreSQL a sum of `ts_rank` per word weighted by the
+   word's rarity), with `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too
+   are matched without the pair token (bm25() would count all the pair's rows for it) and
+   the pair is kept by a join;
+3. with common words only, the newest rows holding all of them come first, then those
+   holding any, at most `COMMON_ROWS`: SQLite's index walks the pair's matches newest first
+   and stops there; PostgreSQL looks among the pair's newest `COMMON_WINDOW` rows (its
+   index has no order to walk).
 
-So both the rare and the common case read a bounded part of the index, however long the
-pair's history. The selectors wrap this for their own table and scoping.
+The selectors wrap this for their own table and scoping.
 """
 
 # ruff: noqa: S608 - table names are constants of the apps; every value is a parameter
@@ -27,7 +32,11 @@ from dataclasses import dataclass
 from django.db import connection
 
 # A word held by more of a pair's rows than this is common: it is not ranked by.
-COMMON_AT = 2000
+COMMON_AT = 100
+# A search by common words only returns at most this many rows (recall ranks them again).
+COMMON_ROWS = 50
+# PostgreSQL: a search by common words only looks among the pair's newest this many rows.
+COMMON_WINDOW = 1000
 # The stored tsvector column (to_tsvector('english', content)) the GIN indexes are on.
 _PG_VECTOR = "t.search_vector"
 
@@ -58,7 +67,8 @@ def word_counts(
     Each count stops at `COMMON_AT` + 1, so it reads at most that many entries of the index;
     one query for all indexes and words (none without words). Words are lowercased and
     deduplicated. PostgreSQL counts the pair's rows only (its ranking scans no more), and
-    gives that count twice.
+    gives that count twice; a word its statistics find in more than `COMMON_AT` rows of the
+    table counts `COMMON_AT` + 1 unread (see the module's docstring).
     """
     words = list(dict.fromkeys(word.lower() for word in words if word))
     if not words or not indexes:
@@ -67,11 +77,21 @@ def word_counts(
     for index in indexes:
         for word in words:
             if connection.vendor == "postgresql":
-                parts.append(
+                estimate = (
+                    "(SELECT min(x.f) * max(c.reltuples) FROM pg_stats s CROSS JOIN LATERAL "
+                    "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) "
+                    "AS x(e, f) JOIN pg_class c ON c.oid = to_regclass(%s) "
+                    "WHERE s.schemaname = current_schema() AND s.tablename = %s "
+                    "AND s.attname = 'search_vector' "
+                    "AND x.e IN (SELECT unnest(tsvector_to_array(to_tsvector('english', %s)))))"
+                )
+                count = (
                     f"(SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
                     f"WHERE t.user_id = %s AND t.persona_id = %s AND {index.where} "
                     f"AND {_PG_VECTOR} @@ plainto_tsquery('english', %s) LIMIT %s) c)"
                 )
+                parts.append(f"CASE WHEN {estimate} > %s THEN %s ELSE {count} END")
+                params += [index.table, index.table, word, COMMON_AT, COMMON_AT + 1]
                 params += [user_id, persona_id, word, COMMON_AT + 1]
                 parts.append("NULL")
             else:
@@ -169,6 +189,7 @@ def _sqlite_ranked(
             f"WHERE {fts} MATCH %s ORDER BY bm25({fts}, 1.0, 0.0), rowid DESC LIMIT %s"
         )
         return sql, [match, limit]
+    limit = min(limit, COMMON_ROWS)
     every = " AND ".join(map(_fts_phrase, words))
     anyone = " OR ".join(map(_fts_phrase, words))
     newest = (
@@ -204,10 +225,14 @@ def _pg_ranked(
             f"AND {_PG_VECTOR} @@ ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
         )
         return sql, [*weights, user_id, persona_id, *rare, limit]
+    # The pair's newest rows through its (user, persona, created_at) index, then those of
+    # them that hold the words: a GIN scan would read each word's whole posting list.
     every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
     anyone = " || ".join(["plainto_tsquery('english', %s)"] * len(words))
     sql = (
-        f"SELECT t.id, ({_PG_VECTOR} @@ ({every}))::int::float AS score FROM {index.table} t "
-        f"WHERE {scope} AND {_PG_VECTOR} @@ ({anyone}) ORDER BY t.id DESC LIMIT %s"
+        f"SELECT w.id, (w.v @@ ({every}))::int::float AS score FROM ("
+        f"SELECT t.id, {_PG_VECTOR} AS v FROM {index.table} t WHERE {scope} "
+        f"ORDER BY t.created_at DESC LIMIT %s) w "
+        f"WHERE w.v @@ ({anyone}) ORDER BY w.id DESC LIMIT %s"
     )
-    return sql, [*words, user_id, persona_id, *words, limit]
+    return sql, [*words, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
