@@ -444,6 +444,8 @@ async function regenerate(item) {
   const replyItem = cloneTemplate("msg-reply-pending").firstElementChild;
   replyItem.dataset.id = id;
   item.replaceWith(replyItem);
+  let speaking = speakToggle.getAttribute("aria-pressed") === "true";
+  if (speaking) replySpeech.startReply();
   const signal = startStreaming();
   let finished = false;
   let settled = false;
@@ -462,6 +464,8 @@ async function regenerate(item) {
           const stick = nearBottom();
           appendText(replyItem, data.text);
           if (stick) scrollToBottom();
+        } else if (event === "sentence" && data) {
+          if (speaking) replySpeech.add(data.text);
         } else if (event === "done" || event === "error") {
           finished = true;
           if (event === "error") reason = errorText(data, response.status);
@@ -470,12 +474,17 @@ async function regenerate(item) {
       if (!finished) reason = "The connection dropped before the reply finished.";
     }
   } catch (error) {
+    if (speaking && stopped(error)) {
+      replySpeech.stop(); // Stop silences the reply too
+      speaking = false;
+    }
     if (stopped(error)) {
       settled = true;
       await settleStopped([replyItem]);
       announce(announcer, "Stopped. What was written is kept.");
     } else reason = OFFLINE;
   } finally {
+    if (speaking) replySpeech.finish();
     endStreaming();
     setBusy(false);
   }

@@ -140,6 +140,22 @@ def test_a_whole_reply_is_spoken_in_order_in_the_browsers_voice(open_page, fake_
     assert page.evaluate("window.__spoken") == split_sentences(REPLY)
 
 
+def test_a_regenerated_reply_is_spoken_too(open_page, fake_llm, settings):
+    settings.SPEECH_ENGINE = "none"
+    fake_llm.reply_text = REPLY
+    page = open_page("/users/signup/")
+    chat_with_speech_on(page, "regenerating_listener")
+    reply = send(page, "Talk to me")
+    expect_reply_done(page, reply)
+    page.wait_for_function("() => window.__spoken.length === 3")
+
+    fake_llm.reply_text = "A new reply. It is spoken as well."
+    reply.get_by_role("button", name="Regenerate this reply").click()
+    expect(reply.locator("[data-swipe-count]")).to_have_text("2/2")
+    page.wait_for_function("() => window.__spoken.length === 5")
+    assert page.evaluate("window.__spoken.slice(3)") == ["A new reply.", "It is spoken as well."]
+
+
 NO_RECOGNITION = "delete window.SpeechRecognition; delete window.webkitSpeechRecognition;"
 
 
