@@ -128,7 +128,7 @@ def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
 @require_POST
 def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
-    form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s")
+    form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s", kind=memory.kind)
     if form.is_valid():
         try:
             # The service decides what changed: saving unchanged leaves no entry in the history.

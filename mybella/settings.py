@@ -333,6 +333,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A memory is of any kind; people give it any kind but a summary.
+    "ENUM_NAME_OVERRIDES": {
+        "MemoryKindEnum": "memory.models.ConversationMemory.Kind",
+        "MemoryInputKindEnum": "memory.models.PEOPLE_KINDS",
+    },
 }
 
 # Personas.
