@@ -126,6 +126,7 @@ def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("memory")
 def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
     form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s", kind=memory.kind)

@@ -311,7 +311,7 @@ REST_FRAMEWORK = {
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
         "speech": env.str("THROTTLE_SPEECH", default="60/min"),
-        # Starting a conversation writes the persona's greeting; adding memories by hand.
+        # Starting a conversation writes the persona's greeting; memories added or changed by hand.
         "conversations": env.str("THROTTLE_CONVERSATIONS", default="60/hour"),
         "memory": env.str("THROTTLE_MEMORY", default="120/hour"),
         # Speaking a streamed reply sentence by sentence: many short requests, each at most

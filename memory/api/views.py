@@ -156,6 +156,12 @@ class MemoryViewSet(
 
     serializer_class = MemoryDetailSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    throttle_scope: str | None = None  # "memory" on a change (new content is embedded again)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if self.action == "partial_update":
+            self.throttle_scope = "memory"
+        super().initial(request, *args, **kwargs)
 
     def scoped_queryset(self, user: object) -> QuerySet[ConversationMemory]:
         # Held by a persona the caller can see, like the page (`memory_get_visible`).
@@ -167,9 +173,12 @@ class MemoryViewSet(
 
     @extend_schema(
         summary="Change a memory",
-        description="Fields equal to what is stored are no change: no history entry is added.",
+        description=(
+            "Fields equal to what is stored are no change: no history entry is added. "
+            "Throttled with memory (`THROTTLE_MEMORY`)."
+        ),
         request=MemoryInputSerializer(partial=True),
-        responses=MemoryDetailSerializer,
+        responses={200: MemoryDetailSerializer, 429: ErrorSerializer},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         memory = self.get_object()

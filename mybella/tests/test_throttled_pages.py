@@ -180,3 +180,20 @@ def test_adding_memories_is_throttled_on_the_page_and_the_api(
     _refused(signed_in.post(reverse("memory:add", args=[persona.pk]), memory))
     assert ConversationMemory.objects.filter(user=user).count() == 1
     assert auth_api_client.get(url).status_code == 200  # listing is not counted
+
+
+def test_changing_memories_counts_in_the_same_scope(
+    signed_in, user, auth_api_client, budget_of_one
+):
+    """A changed content is embedded again: the edits count like the additions."""
+    budget_of_one("memory")
+    persona = PersonaProfile.objects.get(slug="isabella")
+    memory = ConversationMemory.objects.create(user=user, persona=persona, content="Has a cat")
+    detail = f"/api/v1/memories/{memory.pk}/"
+    assert auth_api_client.patch(detail, {"content": "Has two cats"}).status_code == 200
+    assert auth_api_client.patch(detail, {"content": "Has three cats"}).status_code == 429
+    changed = {"content": "Has a dog", "kind": "fact", "importance": 5}
+    _refused(signed_in.post(reverse("memory:edit", args=[memory.pk]), changed))
+    memory.refresh_from_db()
+    assert memory.content == "Has two cats"
+    assert auth_api_client.get(detail).status_code == 200
