@@ -21,6 +21,7 @@ from chat.pagination import MessageCursorPagination
 from mybella.core import limits
 from mybella.core.cache import CSRF_PLACEHOLDER, cached_html, cached_pieces
 from mybella.core.errors import NotFound
+from mybella.core.throttles import throttle_page
 from mybella.providers.llm import get_provider
 from mybella.providers.speech import speech_available
 from mybella.users.models import User
@@ -277,6 +278,7 @@ def message_older(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("chat")
 def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Answer a failed reply again and render it (answered, or failed again with Retry)."""
     try:

@@ -6,7 +6,7 @@ from django.forms.models import model_to_dict
 from django.utils.translation import gettext_lazy as _
 
 from memory import rules
-from memory.models import ConversationMemory
+from memory.models import PEOPLE_KINDS, ConversationMemory
 from mybella.core import limits
 
 
@@ -38,12 +38,21 @@ class MemoryForm(forms.ModelForm):
             ),
         }
 
+    def __init__(self, *args: object, kind: str = "", **kwargs: object) -> None:
+        """Offer the kinds a person may choose; a summary's own form (`kind`) keeps its kind."""
+        super().__init__(*args, **kwargs)
+        summary = ConversationMemory.Kind.SUMMARY
+        self.fields["kind"].choices = (
+            [(summary.value, summary.label)] if kind == summary else PEOPLE_KINDS
+        )
+
     @classmethod
     def for_memory(cls, memory: ConversationMemory) -> "MemoryForm":
         """Return the edit form of `memory`, with field ids of its own."""
         return cls(
             initial=model_to_dict(memory, fields=cls._meta.fields),
             auto_id=f"memory-{memory.pk}-%s",
+            kind=memory.kind,
         )
 
 

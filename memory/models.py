@@ -150,6 +150,15 @@ class ConversationMemory(BaseModel):
         return self.superseded_by_id is None
 
 
+# The kinds a person (the page, the API, an import) may give a memory: a summary is the
+# summaries' own (`memory.services` refuses it; the forms and the schema don't offer it).
+PEOPLE_KINDS = [
+    (kind.value, kind.label)
+    for kind in ConversationMemory.Kind
+    if kind != ConversationMemory.Kind.SUMMARY
+]
+
+
 class UserPreference(BaseModel):
     """How a user likes one persona to talk to them: preferred name, reply length, tone, …"""
 

@@ -23,6 +23,7 @@ from memory import selectors, services
 from memory.forms import MemoryForm, PinForm, PreferencesForm, RememberForm
 from memory.models import ConversationMemory
 from mybella.core.forms import add_domain_error
+from mybella.core.throttles import throttle_page
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 
@@ -108,6 +109,7 @@ def memory_page(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("memory")
 def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _visible_persona(request, persona_id)
     form = MemoryForm(request.POST, auto_id="add-%s")
@@ -124,9 +126,10 @@ def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("memory")
 def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
-    form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s")
+    form = MemoryForm(request.POST, auto_id=f"memory-{memory.pk}-%s", kind=memory.kind)
     if form.is_valid():
         try:
             # The service decides what changed: saving unchanged leaves no entry in the history.

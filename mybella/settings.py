@@ -311,6 +311,9 @@ REST_FRAMEWORK = {
         "uploads": env.str("THROTTLE_UPLOADS", default="60/hour"),
         "chat": env.str("THROTTLE_CHAT", default="30/min"),
         "speech": env.str("THROTTLE_SPEECH", default="60/min"),
+        # Starting a conversation writes the persona's greeting; memories added or changed by hand.
+        "conversations": env.str("THROTTLE_CONVERSATIONS", default="60/hour"),
+        "memory": env.str("THROTTLE_MEMORY", default="120/hour"),
         # Speaking a streamed reply sentence by sentence: many short requests, each at most
         # 240 characters, so 250 of them weigh what 60 speeches of 1,000 characters do.
         "speech_sentence": env.str("THROTTLE_SPEECH_SENTENCES", default="250/min"),
@@ -330,6 +333,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # A memory is of any kind; people give it any kind but a summary.
+    "ENUM_NAME_OVERRIDES": {
+        "MemoryKindEnum": "memory.models.ConversationMemory.Kind",
+        "MemoryInputKindEnum": "memory.models.PEOPLE_KINDS",
+    },
 }
 
 # Personas.

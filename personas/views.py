@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mybella.core.cache import CSRF_PLACEHOLDER, cached_html
 from mybella.core.forms import add_domain_error, error_message
+from mybella.core.throttles import throttle_page
 from personas import selectors, services
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
@@ -117,6 +118,11 @@ def _add_error(form: PersonaForm, section_forms: SectionForms, error: Validation
     add_domain_error(form, error)
 
 
+def _uploads_a_file(request: HttpRequest) -> bool:
+    """Tell whether a persona form was posted with a file (an avatar): then it is an upload."""
+    return bool(request.FILES)
+
+
 @login_required
 @require_GET
 def persona_settings(request: HttpRequest) -> HttpResponse:
@@ -126,6 +132,7 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("uploads", when=_uploads_a_file)
 def persona_create(request: HttpRequest) -> HttpResponse:
     form = PersonaForm(request.POST, request.FILES)
     section_forms = _section_forms(request)
@@ -147,6 +154,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("uploads", when=_uploads_a_file)
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
     persona = selectors.persona_get_owned(user=request.user, pk=pk)
     form = PersonaForm(request.POST, request.FILES)
@@ -209,6 +217,7 @@ def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("uploads")
 def persona_import(request: HttpRequest) -> HttpResponse:
     form = CardImportForm(request.POST, request.FILES)
     if form.is_valid():
@@ -226,6 +235,7 @@ def persona_import(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
+@throttle_page("uploads", methods=("GET",))
 def persona_export(request: HttpRequest, pk: int) -> HttpResponse:
     """Download a persona as a Character Card: JSON (the default) or `?format=png`."""
     persona = selectors.persona_get_visible(user=request.user, pk=pk)

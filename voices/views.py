@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from mybella.core.forms import DOMAIN_ERRORS, add_domain_error, error_message
+from mybella.core.throttles import throttle_page
 from voices import selectors, services
 from voices.forms import VoiceUploadForm
 
@@ -36,6 +37,7 @@ def voice_settings(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("uploads")
 def voice_upload(request: HttpRequest) -> HttpResponse:
     """Upload a recording and queue it for cloning."""
     form = VoiceUploadForm(request.POST, request.FILES)
@@ -60,6 +62,7 @@ def voice_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
+@throttle_page("uploads")
 def voice_retry(request: HttpRequest, pk: int) -> HttpResponse:
     """Queue a voice whose cloning failed for another try; someone else's is a 404."""
     voice = selectors.custom_voice_get(user=request.user, pk=pk)

@@ -397,6 +397,12 @@ class PersonaConversationViewSet(
 
     serializer_class = ConversationSerializer
     pagination_class = ConversationPagination
+    throttle_scope: str | None = None  # "conversations" on create
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if self.action == "create":
+            self.throttle_scope = "conversations"
+        super().initial(request, *args, **kwargs)
 
     def scoped_queryset(
         self, user: object, parent: PersonaProfile | None = None
@@ -409,9 +415,12 @@ class PersonaConversationViewSet(
 
     @extend_schema(
         summary="Start a new conversation",
-        description="It opens with the persona's greeting.",
+        description=(
+            "It opens with the persona's greeting. Throttled with conversations "
+            "(`THROTTLE_CONVERSATIONS`)."
+        ),
         request=ConversationInputSerializer,
-        responses={201: ConversationSerializer},
+        responses={201: ConversationSerializer, 429: ErrorSerializer},
     )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         serializer = ConversationInputSerializer(data=request.data)

@@ -52,6 +52,32 @@ def test_hostile_text_never_becomes_markup(text):
     assert all(value.startswith("https://") for name, value in attributes if name == "href")
 
 
+LINK = '<a href="{}" target="_blank" rel="noopener noreferrer">{}</a>'
+
+
+@pytest.mark.parametrize(
+    ("text", "html"),
+    [
+        ("![a cat](https://example.com/x.png)", LINK.format("https://example.com/x.png", "a cat")),
+        (
+            "see ![](https://example.com/x.png) here",
+            "see "
+            + LINK.format("https://example.com/x.png", "https://example.com/x.png")
+            + " here",
+        ),
+        (
+            "![<b>*cat*</b>](https://e.com/a.png)",
+            LINK.format("https://e.com/a.png", "&lt;b&gt;cat&lt;/b&gt;"),
+        ),
+        ("[![logo](https://e.com/i.png)](https://e.com/)", LINK.format("https://e.com/", "logo")),
+        ("![pixel](data:image/png;base64,AAAA)", "pixel"),
+    ],
+)
+def test_an_image_is_never_loaded_but_shown_as_a_link_named_by_its_alt(text, html):
+    """No stray "!" before it, no `<img>`: its server never learns who reads the message."""
+    assert render_message(text) == f"<p>{html}</p>"
+
+
 def test_the_template_filter_is_the_renderer():
     rendered = Template("{% load chat_markup %}{{ text|message_html }}").render(
         Context({"text": "*waves* <b>hi</b>"})

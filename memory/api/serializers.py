@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
 from memory import rules
-from memory.models import ConversationMemory, MemoryEvent, UserPreference
+from memory.models import PEOPLE_KINDS, ConversationMemory, MemoryEvent, UserPreference
 from mybella.core import limits
 
 
@@ -63,6 +63,12 @@ class MemoryDetailSerializer(MemorySerializer):
 
 class MemoryInputSerializer(serializers.ModelSerializer):
     # What a client may set of a memory; the limits are the model's validators.
+    kind = serializers.ChoiceField(
+        choices=PEOPLE_KINDS,
+        required=False,
+        help_text="Summaries are written by MyBella alone: no memory is made one, or unmade.",
+    )
+
     class Meta:
         model = ConversationMemory
         fields = ["content", "kind", "importance", "pinned"]

@@ -32,6 +32,7 @@ from memory.models import ConversationMemory, MemorySettings, UserPreference
 from memory.recall import Recalled, recall, snippet
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.schema import ErrorSerializer
 from personas.api.scoping import PersonaScopedMixin
 
 
@@ -47,6 +48,12 @@ class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     serializer_class = MemorySerializer
     pagination_class = MemoryPagination
     superseded = False  # list those newer memories replaced (`?superseded=true`)
+    throttle_scope: str | None = None  # "memory" on create
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if self.action == "create":
+            self.throttle_scope = "memory"
+        super().initial(request, *args, **kwargs)
 
     def scoped_queryset(self, user: object, parent: object = None) -> QuerySet:
         return selectors.memory_list(user=user, persona=parent, superseded=self.superseded)
@@ -69,8 +76,9 @@ class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Tell a persona to remember something",
+        description="Throttled with memory (`THROTTLE_MEMORY`).",
         request=MemoryInputSerializer,
-        responses={201: MemorySerializer},
+        responses={201: MemorySerializer, 429: ErrorSerializer},
     )
     def create(self, request: Request, persona_id: int) -> Response:
         serializer = MemoryInputSerializer(data=request.data)
@@ -148,6 +156,12 @@ class MemoryViewSet(
 
     serializer_class = MemoryDetailSerializer
     http_method_names = ["get", "patch", "delete", "head", "options"]
+    throttle_scope: str | None = None  # "memory" on a change (new content is embedded again)
+
+    def initial(self, request: Request, *args: object, **kwargs: object) -> None:
+        if self.action == "partial_update":
+            self.throttle_scope = "memory"
+        super().initial(request, *args, **kwargs)
 
     def scoped_queryset(self, user: object) -> QuerySet[ConversationMemory]:
         # Held by a persona the caller can see, like the page (`memory_get_visible`).
@@ -159,9 +173,12 @@ class MemoryViewSet(
 
     @extend_schema(
         summary="Change a memory",
-        description="Fields equal to what is stored are no change: no history entry is added.",
+        description=(
+            "Fields equal to what is stored are no change: no history entry is added. "
+            "Throttled with memory (`THROTTLE_MEMORY`)."
+        ),
         request=MemoryInputSerializer(partial=True),
-        responses=MemoryDetailSerializer,
+        responses={200: MemoryDetailSerializer, 429: ErrorSerializer},
     )
     def partial_update(self, request: Request, pk: str | None = None) -> Response:
         memory = self.get_object()

@@ -4,8 +4,11 @@ A "summary" without the stretch it covers would reach no prompt: prompts take su
 the stretch they cover, and recent memories leave summaries out.
 """
 
+import re
+
 import pytest
 from django.core.exceptions import ValidationError
+from drf_spectacular.generators import SchemaGenerator
 
 from memory import services
 from memory.extraction.ops import MemoryOp
@@ -45,8 +48,46 @@ def test_the_page_refuses_to_add_a_summary(client, user, isabella):
         {"content": "We talked about Porto all evening", "kind": "summary", "importance": 5},
     )
     assert response.status_code == 400
-    assert "Summaries are written by MyBella" in response.content.decode()
+    assert "summary is not one of the available choices" in response.content.decode()
     assert not ConversationMemory.objects.filter(user=user).exists()
+
+
+def _kind_options(html: str, select_id: str) -> list[str]:
+    select = re.search(rf'<select[^>]*id="{select_id}".*?</select>', html, re.S)
+    assert select, f"no #{select_id} in the page"
+    return re.findall(r'<option value="([^"]*)"', select.group(0))
+
+
+def test_the_add_form_offers_no_summary_but_a_summarys_form_keeps_its_kind(client, user, isabella):
+    """Only what the service accepts is offered; a summary is still corrected on the page."""
+    summary = ConversationMemory.objects.create(
+        user=user, persona=isabella, kind=SUMMARY, content="We talked about Porto"
+    )
+    client.force_login(user)
+    html = client.get(f"/users/memory/?persona={isabella.pk}").content.decode()
+    assert _kind_options(html, "add-kind") == ["fact", "preference", "event"]
+    assert _kind_options(html, f"memory-{summary.pk}-kind") == ["summary"]
+    response = client.post(
+        f"/users/memory/{summary.pk}/edit/",
+        {"content": "We talked about Porto and Lisbon", "kind": "summary", "importance": 5},
+    )
+    assert response.status_code == 302
+    summary.refresh_from_db()
+    assert (summary.kind, summary.content) == (SUMMARY, "We talked about Porto and Lisbon")
+
+
+def test_the_schema_offers_no_summary_kind_to_write_but_shows_it_in_reads():
+    components = SchemaGenerator().get_schema(request=None, public=True)["components"]
+    schemas = components["schemas"]
+
+    def kinds(component):
+        field = schemas[component]["properties"]["kind"]
+        ref = field.get("$ref") or field["allOf"][0]["$ref"]
+        return sorted(schemas[ref.rsplit("/", 1)[-1]]["enum"])
+
+    people = ["event", "fact", "preference"]
+    assert kinds("MemoryInputRequest") == kinds("PatchedMemoryInputRequest") == people
+    assert kinds("Memory") == sorted([*people, "summary"])
 
 
 def test_a_memory_cant_become_a_summary(auth_api_client, user, isabella):

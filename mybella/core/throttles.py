@@ -123,6 +123,8 @@ SCOPE_TITLES = {
     "uploads": gettext_lazy("Too many uploads and imports."),
     "chat": gettext_lazy("Too many messages."),
     "speech": gettext_lazy("Too many speech requests."),
+    "conversations": gettext_lazy("Too many new conversations."),
+    "memory": gettext_lazy("Too many new memories."),
 }
 
 
@@ -288,18 +290,22 @@ def scope_attempt(request: HttpRequest, scope: str) -> None:
 
 
 def throttle_page(
-    scope: str, *, when: Callable[[HttpRequest], bool] | None = None
+    scope: str,
+    *,
+    when: Callable[[HttpRequest], bool] | None = None,
+    methods: tuple[str, ...] = ("POST",),
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
     """Count a page's POSTs (those `when` accepts, else all) under the API throttle `scope`.
 
-    Over the limit the POST is not processed: a 429 page with Retry-After says when to try
-    again and links back to the page the form was on.
+    `methods` names the requests that count, POST unless told otherwise (a costly download
+    counts its GETs). Over the limit the request is not processed: a 429 page with
+    Retry-After says when to try again and links back to the page the form was on.
     """
 
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            if request.method == "POST" and (when is None or when(request)):
+            if request.method in methods and (when is None or when(request)):
                 try:
                     scope_attempt(request, scope)
                 except Limited as limited:

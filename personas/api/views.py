@@ -248,7 +248,7 @@ class PersonaViewSet(
             (200, "image/png"): OpenApiTypes.BINARY,
         },
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
+    @action(detail=True, methods=["get"], filterset_class=None, throttle_scope="uploads")
     def card(self, request: Request, pk: str | None = None) -> HttpResponse:
         content, content_type, filename = services.persona_export_card(
             persona=self.get_object(), fmt=request.query_params.get("format", "json")

@@ -32,9 +32,18 @@ def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, view
     submit(page, mine.get_by_role("button", name="Select Seraphina"))
 
     current = page.get_by_test_id("current-persona")
+    # A closed fold-out shows that it opens: a marker before its title, down when open.
+    summary = page.get_by_test_id("current-bio").locator("summary")
+    marker = "s => getComputedStyle(s, '::before').content"
+    assert summary.evaluate(marker) == '"▸"'
+    screenshot(page, f"card-closed-{viewport}")
     current.get_by_text("Description").click()
+    expect(summary.locator("xpath=..")).to_have_attribute("open", "")
+    assert summary.evaluate(marker) == '"▾"'
     bio = page.get_by_test_id("current-bio")
     expect(bio.locator("dl.card-attrs dt").first).to_have_text("Species")
+    # Dark on its light box, not the white of the gradient around it.
+    expect(bio.locator("dl.card-attrs")).to_have_css("color", "rgb(34, 28, 43)")
     expect(bio).to_contain_text(f"reader_{viewport}: Where am I?")
     expect(bio).not_to_contain_text("<START>")
     expect(bio).not_to_contain_text("{{")
