@@ -7,12 +7,16 @@ under the old one is built again on its next read. A version lives in the same
 cache as the data, so a cache shared by the web processes (Redis) shares both.
 """
 
+import functools
 import hashlib
 import json
 import uuid
 from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
+from django.apps import apps
+from django.conf import settings
 from django.core.cache import cache
 from django.http import HttpRequest
 from django.middleware.csrf import get_token
@@ -102,9 +106,38 @@ def cached_read(
     return Response(entry["data"], headers=headers)
 
 
+@functools.cache
+def code_version() -> str:
+    """Return a digest of the code that renders HTML: the project's templates and modules.
+
+    Cached HTML is keyed on it, so a deploy that changes a template, a template tag or the
+    markdown renderer is never answered with markup the old code built. Read once per process,
+    from the files' contents (the same on every machine that runs the same code).
+    """
+    root = Path(settings.BASE_DIR)
+    folders = [Path(d) for engine in settings.TEMPLATES for d in engine.get("DIRS", [])]
+    folders += [
+        Path(app.path) for app in apps.get_app_configs() if Path(app.path).is_relative_to(root)
+    ]
+    digest = hashlib.sha256()
+    files = {
+        p
+        for folder in folders
+        for pattern in ("**/*.html", "**/*.py")
+        for p in folder.glob(pattern)
+    }
+    for path in sorted(files):
+        name = path.relative_to(root) if path.is_relative_to(root) else Path(path.name)
+        if {"tests", "migrations"} & set(name.parts):
+            continue
+        digest.update(str(name).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def _locale() -> list[str]:
-    """Return what else rendered HTML depends on: the active language and time zone."""
-    return [get_language() or "", timezone.get_current_timezone_name()]
+    """Return what else rendered HTML depends on: the code, the language and the time zone."""
+    return [code_version(), get_language() or "", timezone.get_current_timezone_name()]
 
 
 # What a cached piece of HTML holds where its forms' CSRF token goes: the token is the
