@@ -229,8 +229,20 @@ def _agreeing(term: str, query: set[str]) -> str:
 def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     if not docs:
         return []
-    docs = [[_agreeing(term, query) for term in doc] for doc in docs]
-    counts = [Counter(doc) for doc in docs]
+    # Only the query's words are counted (each word of a doc as the query word it agrees
+    # with, see `_agreeing`); a doc's length is all its words.
+    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
+    counts = []
+    for doc in docs:
+        count: Counter[str] = Counter()
+        for term in doc:
+            if term in query:
+                count[term] += 1
+            elif agreeable and len(term) >= PREFIX_AGREEMENT:
+                word = _agreeing(term, query)
+                if word in query:
+                    count[word] += 1
+        counts.append(count)
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
     frequency = Counter(term for count in counts for term in query if term in count)
     idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
