@@ -6,6 +6,7 @@ The apps above chat (memory) read messages only through these functions too.
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
@@ -13,6 +14,7 @@ from django.db.models.functions import Left
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql
+from mybella.core.rows import fetch_all, field_converter
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -150,7 +152,21 @@ def message_recent(
         # Bound the index range by time, not by id: SQLite (without ANALYZE statistics)
         # takes `id < ?` for a cheap rowid range and walks every user's messages.
         messages = messages.filter(created_at__lte=before.created_at).exclude(pk=before.pk)
+    # What a prompt and a summary read: not the alternatives (JSON) and the other columns.
+    messages = messages.only(*_RECENT_FIELDS)
     return list(messages.order_by("-created_at", "-id")[:limit])
+
+
+_RECENT_FIELDS = (
+    "id",
+    "conversation_id",
+    "user_id",
+    "persona_id",
+    "role",
+    "status",
+    "content",
+    "created_at",
+)
 
 
 def message_last_from_user_at(
@@ -218,7 +234,7 @@ def message_recall_candidates(
     exclude_ids: Collection[int] = (),
     limit: int,
     head_chars: int,
-) -> list[ChatMessage]:
+) -> list["Candidate"]:
     """Return up to `limit` of the pair's good messages that hold any of the words, best first.
 
     `counts` are the words' matches in `MESSAGE_INDEX` (`mybella.core.fulltext.word_counts`).
@@ -238,7 +254,26 @@ def message_recall_candidates(
         exclude_ids=exclude_ids,
         columns=["conversation_id"],
     )
-    return list(ChatMessage.objects.raw(*query)) if query else []
+    if not query:
+        return []
+    # Plain rows, not model instances: recall reads a few hundred of them per message.
+    rows = fetch_all(*query)
+    created_at = field_converter(ChatMessage, "created_at")
+    return [
+        Candidate(id, created_at(at), head or "", float(score), conversation_id)
+        for id, at, head, score, conversation_id in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A message found by words: what recall reads of it."""
+
+    id: int
+    created_at: datetime
+    head: str
+    score: float
+    conversation_id: int
 
 
 @dataclass(frozen=True)
@@ -257,42 +292,54 @@ def message_neighbours(
     """Return, by id, the good message before and after each of the pair's messages `ids`.
 
     Neighbours are taken in the message's own conversation; `head` is the first
-    `head_chars` characters of their content. Two queries (none without ids), each
+    `head_chars` characters of their content. One query (none without ids), each
     neighbour found through the thread index.
     """
     if not ids:
         return {}
-    good = ChatMessage.objects.filter(
-        user=user,
-        persona=persona,
-        conversation_id=OuterRef("conversation_id"),
-        status=ChatMessage.Status.OK,
-        role__in=[ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT],
-    ).exclude(content="")
+    table = ChatMessage._meta.db_table
     # A range on the thread index, the messages of the same instant ordered by id.
-    same_instant = Q(created_at=OuterRef("created_at"))
-    before = good.filter(created_at__lte=OuterRef("created_at")).exclude(
-        same_instant & Q(id__gte=OuterRef("id"))
+    good = (
+        f"FROM {table} u WHERE u.conversation_id = m.conversation_id "
+        "AND u.user_id = %s AND u.persona_id = %s AND u.status = %s "
+        "AND u.role IN (%s, %s) AND u.content <> ''"
     )
-    after = good.filter(created_at__gte=OuterRef("created_at")).exclude(
-        same_instant & Q(id__lte=OuterRef("id"))
+    before = (
+        f"(SELECT u.id {good} AND u.created_at <= m.created_at "
+        "AND NOT (u.created_at = m.created_at AND u.id >= m.id) "
+        "ORDER BY u.created_at DESC, u.id DESC LIMIT 1)"
     )
-    links = list(
-        ChatMessage.objects.filter(user=user, persona=persona, id__in=list(ids))
-        .annotate(
-            before_id=Subquery(before.order_by("-created_at", "-id").values("id")[:1]),
-            after_id=Subquery(after.order_by("created_at", "id").values("id")[:1]),
-        )
-        .values_list("id", "before_id", "after_id")
+    after = (
+        f"(SELECT u.id {good} AND u.created_at >= m.created_at "
+        "AND NOT (u.created_at = m.created_at AND u.id <= m.id) "
+        "ORDER BY u.created_at, u.id LIMIT 1)"
     )
-    wanted = {i for link in links for i in link[1:] if i is not None}
-    found = {
-        m.id: Neighbour(m.id, m.role, m.created_at, m.head)
-        for m in ChatMessage.objects.filter(user=user, persona=persona, id__in=wanted)
-        .annotate(head=Left("content", head_chars))
-        .only("id", "role", "created_at")
-    }
-    return {i: (found.get(b), found.get(a)) for i, b, a in links}
+    wanted = [int(i) for i in ids]
+    # The table is the model's; every value is a parameter.
+    sql = (
+        "SELECT l.id, b.id, b.role, b.created_at, substr(b.content, 1, %s), "  # noqa: S608
+        "a.id, a.role, a.created_at, substr(a.content, 1, %s) "
+        f"FROM (SELECT m.id, {before} AS before_id, {after} AS after_id FROM {table} m "
+        f"WHERE m.id IN ({', '.join(['%s'] * len(wanted))}) "
+        # Unary plus: the ids are looked up by key, not the pair's whole history scanned.
+        "AND +m.user_id = %s AND +m.persona_id = %s) l "
+        f"LEFT JOIN {table} b ON b.id = l.before_id LEFT JOIN {table} a ON a.id = l.after_id"
+    )
+    scope = [
+        user.pk,
+        persona.pk,
+        ChatMessage.Status.OK,
+        ChatMessage.Role.USER,
+        ChatMessage.Role.ASSISTANT,
+    ]
+    params = [head_chars, head_chars, *scope, *scope, *wanted, user.pk, persona.pk]
+    rows = fetch_all(sql, params)
+    created_at = field_converter(ChatMessage, "created_at")
+
+    def neighbour(id: int | None, role: str, at: Any, head: str | None) -> Neighbour | None:
+        return None if id is None else Neighbour(id, role, created_at(at), head or "")
+
+    return {row[0]: (neighbour(*row[1:5]), neighbour(*row[5:9])) for row in rows}
 
 
 def messages_for_extraction(*, ids: Iterable[int]) -> QuerySet[ChatMessage]:

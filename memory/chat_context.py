@@ -1,9 +1,11 @@
 """memory's side of chat's port (`chat.context`): what a reply may know, and what to learn.
 
-`prompt_context` is registered as a prompt contributor and `on_user_messages_saved` is
-connected to `user_messages_saved`, both in `memory.receivers`.
+`memory_context` (`prompt_context` and `timeline_context` together) is registered as a
+prompt contributor and `on_user_messages_saved` is connected to `user_messages_saved`,
+both in `memory.receivers`.
 """
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -11,7 +13,8 @@ from chat.context import HistorySummary, PromptContext
 from chat.models import ChatMessage
 from memory import selectors, services
 from memory.models import ConversationMemory
-from memory.recall import Recalled, recall, snippet
+from memory.recall import Recalled, snippet
+from memory.recall import recall as recall_items
 from memory.tasks import extract_imported_memories, extract_memories, summarise_conversation
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
 from mybella.users.models import User
@@ -69,11 +72,48 @@ def prompt_context(
     context's `user_name`. Recalled memories (see `_worth_recalling`) are stamped as
     recalled.
     """
+    enabled = selectors.memory_enabled(user=user, persona=persona)
+    return _context(
+        user=user, persona=persona, message=message, text=text, provider=provider, recall=enabled
+    )
+
+
+def memory_context(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    message: ChatMessage,
+    text: str,
+    provider: ChatProvider | None,
+) -> PromptContext:
+    """Return all memory adds to a prompt: `prompt_context`'s and `timeline_context`'s parts.
+
+    The contributor registered: whether remembering is on is read once for both.
+    """
+    enabled = selectors.memory_enabled(user=user, persona=persona)
+    context = _context(
+        user=user, persona=persona, message=message, text=text, provider=provider, recall=enabled
+    )
+    if not enabled:
+        return context
+    timeline = _timeline(user=user, persona=persona, message=message)
+    return replace(context, summaries=timeline.summaries, recent=timeline.recent)
+
+
+def _context(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    message: ChatMessage,
+    text: str,
+    provider: ChatProvider | None,
+    recall: bool,
+) -> PromptContext:
     preferences = selectors.preference_dict(user=user, persona=persona)
     user_name = preferences.pop("preferred_name", None)
     recalled = []
-    if selectors.memory_enabled(user=user, persona=persona):
-        found = recall(
+    if recall:
+        found = recall_items(
             user=user,
             persona=persona,
             query=text,
@@ -132,6 +172,10 @@ def timeline_context(
     """
     if not selectors.memory_enabled(user=user, persona=persona):
         return PromptContext()
+    return _timeline(user=user, persona=persona, message=message)
+
+
+def _timeline(*, user: User, persona: PersonaProfile, message: ChatMessage) -> PromptContext:
     summaries = selectors.summary_list_before(
         user=user, persona=persona, before=message.created_at, limit=SUMMARIES_IN_PROMPT
     )

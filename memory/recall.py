@@ -37,6 +37,7 @@ own, a memory's first source's). A message already shown, as a matching turn, ar
 better one takes no slot of its own.
 """
 
+import functools
 import math
 import re
 from collections import Counter
@@ -47,7 +48,6 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 
 from chat import selectors as chat_selectors
-from chat.models import ChatMessage
 from memory import selectors
 from mybella.core import limits
 from mybella.users.models import User
@@ -86,6 +86,7 @@ STOP_WORDS = frozenset(
     lol""".split()  # noqa: SIM905
 )
 Neighbours = dict[int, tuple[chat_selectors.Neighbour | None, chat_selectors.Neighbour | None]]
+Candidate = chat_selectors.Candidate
 _WORD = re.compile(r"[^\W_]+")
 _VOWEL = re.compile(r"[aeiouy]")
 
@@ -124,7 +125,9 @@ class Recalled:
         object.__setattr__(self, "context", tuple(t for t in (self.before, self.after) if t))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _stem(word: str) -> str:
+    # Pure, and called for every word of every candidate: the vocabulary repeats.
     for suffix in ("ing", "ed", "es", "s"):
         rest = word[: -len(suffix)]
         if not word.endswith(suffix) or len(rest) < 3 or word.endswith("ss"):
@@ -226,8 +229,20 @@ def _agreeing(term: str, query: set[str]) -> str:
 def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     if not docs:
         return []
-    docs = [[_agreeing(term, query) for term in doc] for doc in docs]
-    counts = [Counter(doc) for doc in docs]
+    # Only the query's words are counted (each word of a doc as the query word it agrees
+    # with, see `_agreeing`); a doc's length is all its words.
+    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
+    counts = []
+    for doc in docs:
+        count: Counter[str] = Counter()
+        for term in doc:
+            if term in query:
+                count[term] += 1
+            elif agreeable and len(term) >= PREFIX_AGREEMENT:
+                word = _agreeing(term, query)
+                if word in query:
+                    count[word] += 1
+        counts.append(count)
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
     frequency = Counter(term for count in counts for term in query if term in count)
     idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
@@ -327,10 +342,10 @@ def recall(
     With `query_embedding` (when the configured model offers embeddings), memories whose
     stored embedding is close to it count as relevant too, whatever their words.
     `with_context` adds the turns around each message (`before`, `after`).
-    Run at most seven queries, however long the pair's history: the words' counts, the
+    Run at most six queries, however long the pair's history: the words' counts, the
     ranked memories and messages (each only when some hold a word), the pinned memories,
-    the memories' sources (only when memories are recalled), and the neighbours of the
-    matching messages (two, with the context).
+    the memories' sources (only when memories are recalled), and, with the context, the
+    neighbours of the matching messages that may rank among the first 2k.
     """
     names = pair_names(user=user, persona=persona)
     words = query_words(query, ignore=names)
@@ -385,16 +400,29 @@ def recall(
     session: dict[int, float] = {}
     near: dict[int, float] = {}
     whole = 1.0
+    window = named_period(query)
     if with_context:
-        # The turns shown around a message (fetched once, for every matching message) and
-        # the rest of its conversation count in its score too.
-        neighbours = chat_selectors.message_neighbours(
-            user=user, persona=persona, ids=list(base), head_chars=_scan_chars()
-        )
-        session, near = _session_lift(messages, base), _neighbour_lift(neighbours, base)
-        # Shares, not extra: a message as strong as its neighbour and as its conversation's
-        # best keeps its own score, beside the memories.
+        # The turns shown around a message and the rest of its conversation count in its
+        # score too. Shares, not extra: a message as strong as its neighbour and as its
+        # conversation's best keeps its own score, beside the memories.
         whole = 1 + SESSION_LIFT + NEIGHBOUR_LIFT
+        others = _best_others(messages, base)
+        session = {i: SESSION_LIFT * other for i, other in others.items()}
+        # Neighbours are fetched (once) only for the messages that may reach the pool.
+        reachable = _may_reach(
+            messages=messages,
+            base=base,
+            session=session,
+            others=others,
+            floor=[(_dated(item, window) if window else item).score for item in ranked],
+            whole=whole,
+            window=window,
+            places=DIVERSITY_POOL * k,
+        )
+        neighbours = chat_selectors.message_neighbours(
+            user=user, persona=persona, ids=reachable, head_chars=_scan_chars()
+        )
+        near = _neighbour_lift(neighbours, base)
     for message in messages:
         if message.id in base:
             ranked.append(
@@ -409,7 +437,6 @@ def recall(
                     said_at=message.created_at,
                 )
             )
-    window = named_period(query)
     if window is not None:
         ranked = [_dated(item, window) for item in ranked]
     ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
@@ -422,9 +449,10 @@ def recall(
     return _sourced(user=user, persona=persona, items=chosen)
 
 
-def _session_lift(messages: list[ChatMessage], base: dict[int, float]) -> dict[int, float]:
+def _best_others(messages: list[Candidate], base: dict[int, float]) -> dict[int, float]:
     # A conversation where the query's words come back strongly is likely the one it asks
     # about: each matching message is lifted by a share of the best other one's score there.
+    # By id, that best other score (messages alone in their conversation are left out).
     best: dict[int, list[float]] = {}
     for message in messages:
         if message.id in base:
@@ -432,13 +460,48 @@ def _session_lift(messages: list[ChatMessage], base: dict[int, float]) -> dict[i
             top.append(base[message.id])
             top.sort(reverse=True)
             del top[2:]
-    lift = {}
+    others = {}
     for message in messages:
         top = best.get(message.conversation_id, [])
         if message.id in base and len(top) > 1:
-            other = top[1] if top[0] == base[message.id] else top[0]
-            lift[message.id] = SESSION_LIFT * other
-    return lift
+            others[message.id] = top[1] if top[0] == base[message.id] else top[0]
+    return others
+
+
+def _may_reach(
+    *,
+    messages: list[Candidate],
+    base: dict[int, float],
+    session: dict[int, float],
+    others: dict[int, float],
+    floor: list[float],
+    whole: float,
+    window: tuple[datetime, datetime] | None,
+    places: int,
+) -> list[int]:
+    """Return the ids of the matching messages whose score may rank among the first `places`.
+
+    A neighbour is a matching message of the same conversation, so its lift is at most
+    `NEIGHBOUR_LIFT` times the best other score there: a message whose score with that
+    bound stays below the `places`-th best of the scores known without neighbours (the
+    memories' in `floor`, the messages' without their neighbour) can't get in.
+    """
+
+    def dated(message: Candidate, score: float) -> float:
+        inside = window is not None and window[0] <= message.created_at < window[1]
+        return score * DATE_BOOST if inside else score
+
+    lower, upper = list(floor), {}
+    for message in messages:
+        if message.id in base:
+            known = base[message.id] + session.get(message.id, 0.0)
+            lower.append(dated(message, known / whole))
+            bound = known + NEIGHBOUR_LIFT * others.get(message.id, 0.0)
+            upper[message.id] = dated(message, bound / whole)
+    if len(lower) <= places:
+        return list(upper)
+    threshold = sorted(lower, reverse=True)[places - 1]
+    return [i for i, bound in upper.items() if bound >= threshold]
 
 
 def _neighbour_lift(neighbours: Neighbours, base: dict[int, float]) -> dict[int, float]:

@@ -13,8 +13,7 @@ from memory import chat_context, selectors, services, tasks
 from memory.signals import memory_content_changed
 from personas.macros import user_name_sources
 
-prompt_contributors.register(chat_context.prompt_context)
-prompt_contributors.register(chat_context.timeline_context)
+prompt_contributors.register(chat_context.memory_context)
 user_messages_saved.connect(
     chat_context.on_user_messages_saved, dispatch_uid="memory.extract_from_saved_messages"
 )

@@ -6,10 +6,10 @@ user can no longer see: all three read the same.
 """
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, Q, QuerySet
-from django.db.models.functions import Left
+from django.db.models import Prefetch, QuerySet
 
 from chat import selectors as chat_selectors
 from chat.models import ChatMessage, Conversation
@@ -22,6 +22,7 @@ from memory.models import (
 )
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
+from mybella.core.rows import fetch_all, field_converter
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -129,6 +130,34 @@ def recall_word_counts(
     return memories, messages
 
 
+@dataclass(frozen=True, slots=True)
+class MemoryCandidate:
+    """A memory recall weighs: what it reads of it."""
+
+    id: int
+    created_at: datetime
+    head: str
+    importance: int
+    pinned: bool
+    embedding: list[float] | None
+
+
+def _memory_candidates(rows: list[tuple]) -> list[MemoryCandidate]:
+    created_at = field_converter(ConversationMemory, "created_at")
+    embedding = field_converter(ConversationMemory, "embedding")
+    return [
+        MemoryCandidate(
+            id,
+            created_at(at),
+            head or "",
+            importance,
+            bool(pinned),
+            None if vector is None else embedding(vector),
+        )
+        for id, at, head, importance, pinned, vector in rows
+    ]
+
+
 def memory_recall_candidates(
     *,
     user: User,
@@ -136,13 +165,13 @@ def memory_recall_candidates(
     counts: Mapping[str, tuple[int, int]],
     limit: int,
     head_chars: int,
-) -> list[ConversationMemory]:
+) -> list[MemoryCandidate]:
     """Return up to `limit` of the pair's memories that hold any of the words, best first.
 
     `counts` are the words' matches among the memories (`recall_word_counts`). Ranked by
     the database's full-text index over all the pair's memories (see
-    `mybella.core.fulltext`). Each carries `id`, `created_at`, `score` and `head`, the
-    first `head_chars` characters of its content, `importance`, `pinned` and `embedding`.
+    `mybella.core.fulltext`). Each carries `id`, `created_at`, `head`, the first
+    `head_chars` characters of its content, `importance`, `pinned` and `embedding`.
     No matches, no query.
     """
     query = search_sql(
@@ -154,7 +183,10 @@ def memory_recall_candidates(
         head_chars=head_chars,
         columns=["importance", "pinned", "embedding"],
     )
-    return list(ConversationMemory.objects.raw(*query)) if query else []
+    if not query:
+        return []
+    # id, created_at, head, score, importance, pinned, embedding: the score is not read.
+    return _memory_candidates([row[:3] + row[4:] for row in fetch_all(*query)])
 
 
 def memory_recall_extras(
@@ -165,24 +197,26 @@ def memory_recall_extras(
     with_embeddings: bool,
     limit: int,
     head_chars: int,
-) -> list[ConversationMemory]:
-    """Return the pair's memories recall weighs besides word matches, in one query or none.
+) -> list[MemoryCandidate]:
+    """Return the pair's memories recall weighs besides word matches, in one query.
 
     That is the pinned ones and, `with_embeddings`, those with an embedding, other than
     `exclude_ids` (found by words already): up to `limit`, pinned and important first.
-    Each carries `id`, `importance`, `pinned`, `created_at`, `embedding` and `head`.
+    Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`.
     """
-    wanted = Q(pinned=True)
-    if with_embeddings:
-        wanted |= Q(embedding__isnull=False)
-    return list(
-        ConversationMemory.objects.filter(user=user, persona=persona, superseded_by__isnull=True)
-        .filter(wanted)
-        .exclude(id__in=list(exclude_ids))
-        .annotate(head=Left("content", head_chars))
-        .only("id", "importance", "pinned", "created_at", "embedding")
-        .order_by("-pinned", "-importance", "-created_at", "-id")[:limit]
+    table = ConversationMemory._meta.db_table
+    exclude = [int(i) for i in exclude_ids]
+    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))}) " if exclude else ""
+    wanted = "(t.pinned = %s OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned = %s"
+    vector = "t.embedding" if with_embeddings else "NULL"
+    sql = (
+        "SELECT t.id, t.created_at, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
+        f"{vector} FROM {table} t WHERE t.user_id = %s AND t.persona_id = %s "
+        f"AND t.superseded_by_id IS NULL AND {wanted} {not_in}"
+        "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
+    params = [head_chars, user.pk, persona.pk, True, *exclude, limit]
+    return _memory_candidates(fetch_all(sql, params))
 
 
 def memory_sources(

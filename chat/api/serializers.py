@@ -65,6 +65,17 @@ class ConversationSerializer(serializers.ModelSerializer):
         fields = ["id", "persona", "title", "message_count", "created_at", "updated_at"]
         read_only_fields = ["id", "persona", "message_count", "created_at", "updated_at"]
 
+    def to_representation(self, conversation: Conversation) -> dict:
+        # The conversation list's hot path: the fields above, without building them per row.
+        return {
+            "id": conversation.pk,
+            "persona": conversation.persona_id,
+            "title": conversation.title,
+            "message_count": getattr(conversation, "message_count", 0),
+            "created_at": _DATETIME.to_representation(conversation.created_at),
+            "updated_at": _DATETIME.to_representation(conversation.updated_at),
+        }
+
 
 class ConversationInputSerializer(serializers.ModelSerializer):
     """A new conversation; its title is optional."""

@@ -14,10 +14,10 @@ from chat.services import history_import, message_send
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from chat.tests.test_isolation import QUERY, build, foreign, world
 from memory.chat_context import (
+    memory_context,
     on_messages_saved_summarise,
     on_user_messages_saved,
     prompt_context,
-    timeline_context,
 )
 from memory.models import ConversationMemory, MemorySettings, MessageExtraction, UserPreference
 from mybella.providers.llm import RecalledItem
@@ -52,7 +52,7 @@ def test_memory_is_wired_into_chat_once():
     """`MemoryConfig.ready()` registered the contributor and connected the receiver, once,
     however often the wiring module is imported."""
     importlib.reload(importlib.import_module("memory.receivers"))
-    assert list(prompt_contributors) == [prompt_context, timeline_context]
+    assert list(prompt_contributors) == [memory_context]
     responses = user_messages_saved.send(
         sender=ChatMessage, conversation_id=0, message_ids=[], imported=False
     )

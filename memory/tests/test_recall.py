@@ -1,5 +1,6 @@
 """Recall ranks one pair's memories and messages by relevance, recency and importance."""
 
+import random
 from datetime import timedelta
 
 import pytest
@@ -225,7 +226,7 @@ def test_the_number_of_queries_does_not_grow_with_history(
     for n in range(5):
         _memory(user, luna, f"Grows tomatoes in bed {n}", sources=messages[n : n + 2])
 
-    with django_assert_max_num_queries(7):
+    with django_assert_max_num_queries(6):
         items = recall(user=user, persona=luna, query="how are the tomatoes growing?", k=8)
 
     assert len(items) == 8
@@ -272,3 +273,55 @@ def test_mark_recalled_without_memories_makes_no_query(user, luna, django_assert
         memory_mark_recalled(
             user=user, persona=luna, memory_ids=[i.id for i in items if i.kind == "memory"]
         )
+
+
+def _busy_history(user, persona, seed):
+    # Three conversations of turns holding the query's words more or less often, or not at
+    # all, among filler of random length: scores spread out, and neighbours and
+    # conversations lift some messages past others.
+    rng = random.Random(seed)
+    for thread in range(3):
+        for n in range(30):
+            words = [
+                rng.choice(["kayak", "river", "trip", "paddle"]) for _ in range(rng.randint(0, 3))
+            ]
+            words += ["filler"] * rng.randint(0, 12)
+            rng.shuffle(words)
+            _message(
+                user,
+                persona,
+                " ".join(words or ["hm"]) + rng.choice(["", "?"]),
+                role="user" if n % 2 == 0 else "assistant",
+                days_ago=thread * 40 + rng.randint(0, 5),
+                new_thread=(n == 0),
+            )
+    _memory(user, persona, "Paddles a kayak on weekends", importance=6)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_skipping_the_neighbours_of_hopeless_messages_changes_nothing(
+    user, luna, seed, monkeypatch
+):
+    """Recall fetches neighbours only for messages that may rank among the first 2k; with
+    every message's neighbours fetched, the answer is the same."""
+    from chat import selectors as chat_selectors
+    from memory import recall as recall_module
+
+    _busy_history(user, luna, seed)
+    asked = []
+    fetch = chat_selectors.message_neighbours
+
+    def counting(**kwargs):
+        asked.append(len(kwargs["ids"]))
+        return fetch(**kwargs)
+
+    monkeypatch.setattr(recall_module.chat_selectors, "message_neighbours", counting)
+    may_reach = recall_module._may_reach
+    for query in ["kayak river trip", "paddle", "the kayak trip in 2026"]:
+        for k in (1, 2, 3, 5):
+            monkeypatch.setattr(recall_module, "_may_reach", may_reach)
+            pruned = recall(user=user, persona=luna, query=query, k=k)
+            monkeypatch.setattr(recall_module, "_may_reach", lambda *, base, **_: list(base))
+            whole = recall(user=user, persona=luna, query=query, k=k)
+            assert pruned == whole, (query, k)
+    assert min(asked[0::2]) < max(asked[1::2])  # some neighbours were not looked up

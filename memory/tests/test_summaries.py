@@ -331,8 +331,8 @@ def test_the_prompt_reads_a_bounded_number_of_queries_whatever_the_history(
     conversation = long_conversation(user, luna, count, said={4: PORTO})
     summarise_conversation.call(conversation.pk)
     message = _answer(conversation)
-    # 17: the lorebook is one of them, and recall's bounded count of each word's matches.
-    with django_assert_max_num_queries(17):
+    # 16: the lorebook is one of them, and recall's bounded count of each word's matches.
+    with django_assert_max_num_queries(16):
         prompt = _prompt(message)
     assert prompt.messages[0]["content"].count("\n- 2026-") <= 5  # the newest five at most
 

@@ -5,8 +5,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import serializers
 
-from chat.api.serializers import ChatMessageSerializer
-from chat.models import ChatMessage
+from chat.api.serializers import ChatMessageSerializer, ConversationSerializer
+from chat.models import ChatMessage, Conversation
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 
 pytestmark = pytest.mark.django_db
@@ -44,6 +44,24 @@ def test_each_kind_of_message_reads_as_its_fields_say(user):
     ]
     for message in ChatMessage.objects.filter(pk__in=[m.pk for m in messages]):
         assert ChatMessageSerializer(message).data == declared(message)
+
+
+def test_a_conversation_reads_as_its_fields_say(user):
+    titled = ConversationFactory(user=user, title="Trip <b>plans</b> ✨")
+    untitled = ConversationFactory(user=user, title="")
+    ChatMessageFactory.create_batch(2, conversation=titled)
+    for conversation in Conversation.objects.filter(pk__in=[titled.pk, untitled.pk]):
+        conversation.message_count = conversation.messages.count()
+        lean = ConversationSerializer(conversation).data
+        assert lean == serializers.ModelSerializer.to_representation(
+            ConversationSerializer(), conversation
+        )
+    # Without the count annotated, both say 0 (the field's default).
+    bare = Conversation.objects.get(pk=titled.pk)
+    assert ConversationSerializer(bare).data["message_count"] == 0
+    assert ConversationSerializer(bare).data == serializers.ModelSerializer.to_representation(
+        ConversationSerializer(), bare
+    )
 
 
 def test_the_history_page_does_not_count_the_conversations_messages(auth_api_client, user):

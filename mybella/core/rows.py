@@ -1,0 +1,40 @@
+"""Plain rows from raw SQL, with the values the ORM would have given.
+
+For hot reads of a few hundred rows (memory recall) where building model instances costs
+more than the query: the selector runs its SQL on a cursor and converts the columns that
+need it (SQLite's datetimes are text, JSON is text on both databases).
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+
+def field_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
+    """Return what turns the database's value of `model.name` into the field's Python value.
+
+    The converters the ORM applies when it loads the field: the backend's (e.g. SQLite's
+    text to an aware datetime) and the field's own (`from_db_value`, e.g. JSON).
+    """
+    field = model._meta.get_field(name)
+    column = field.cached_col
+    converters = [
+        *connection.ops.get_db_converters(column),
+        *field.get_db_converters(connection),
+    ]
+
+    def convert(value: Any) -> Any:
+        for converter in converters:
+            value = converter(value, column, connection)
+        return value
+
+    return convert
+
+
+def fetch_all(sql: str, params: list[object]) -> list[tuple]:
+    """Return the rows of `sql` run with `params`."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
