@@ -41,7 +41,7 @@ import functools
 import math
 import re
 from collections import Counter
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -214,11 +214,11 @@ def _cosine(a: list[float] | None, b: list[float] | None) -> float:
     return sum(x * y for x, y in zip(a, b, strict=True)) / norm if norm else 0.0
 
 
-def _agreeing(term: str, query: set[str]) -> str:
+def _agreeing(term: str, query: Sequence[str]) -> str:
     # The index's stemmer takes "adoption" to "adopt", ours does not: a word of the item
     # that begins with a word of the query (or the other way round), both long enough to
     # say so, counts as that word.
-    if term in query or len(term) < PREFIX_AGREEMENT:
+    if len(term) < PREFIX_AGREEMENT:
         return term
     for word in query:
         if len(word) >= PREFIX_AGREEMENT and (term.startswith(word) or word.startswith(term)):
@@ -231,6 +231,8 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
         return []
     # Only the query's words are counted (each word of a doc as the query word it agrees
     # with, see `_agreeing`); a doc's length is all its words.
+    # In one order, whatever the hash seed: ties, and sums of floats, come out the same.
+    ordered = sorted(query)
     agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
     for doc in docs:
@@ -239,12 +241,12 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
             if term in query:
                 count[term] += 1
             elif agreeable and len(term) >= PREFIX_AGREEMENT:
-                word = _agreeing(term, query)
+                word = _agreeing(term, ordered)
                 if word in query:
                     count[word] += 1
         counts.append(count)
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
-    frequency = Counter(term for count in counts for term in query if term in count)
+    frequency = Counter(term for count in counts for term in ordered if term in count)
     idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
     scores = []
     for doc, count in zip(docs, counts, strict=True):
