@@ -4,12 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
 from memory.recall import named_period, recall
-from memory.selectors import recall_word_counts
+from memory.selectors import memory_recall_extras, recall_word_counts
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -103,6 +104,28 @@ def test_a_word_the_pair_says_often_stays_common_with_statistics(user, luna):
         "sunny": 1,
         "the": 0,
     }
+
+
+def test_the_pinned_memories_are_read_through_their_own_index(user, other_user, luna):
+    """Recall reads the pinned memories at every search: not all of the pair's memories."""
+    for owner in (user, other_user):
+        ConversationMemory.objects.bulk_create(
+            ConversationMemory(user=owner, persona=luna, content=f"fact {n}", pinned=n == 0)
+            for n in range(2000)
+        )
+    _analyze()
+
+    with CaptureQueriesContext(connection) as queries:
+        extras = memory_recall_extras(
+            user=user, persona=luna, exclude_ids=[], with_embeddings=False, limit=5, head_chars=50
+        )
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + queries.captured_queries[0]["sql"])
+        plan = " ".join(str(part) for row in cursor.fetchall() for part in row)
+
+    assert [memory.pinned for memory in extras] == [True]
+    assert "memory_pair_pinned_idx" in plan
 
 
 def test_words_are_stemmed_by_the_index(user, luna):
