@@ -94,11 +94,11 @@ def word_counts(
     if connection.vendor == "postgresql":
         return _pg_word_counts(indexes, user_id, persona_id, words)
     parts, params = [], []
-    for _index in indexes:
+    for index in indexes:
         for word in words:
             count = (
-                f"(SELECT count(*) FROM (SELECT 1 FROM {_index.fts_table} "
-                f"WHERE {_index.fts_table} MATCH %s LIMIT %s))"
+                f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
+                f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
             )
             parts += [count, count]
             pair = _pair_token(user_id, persona_id)
