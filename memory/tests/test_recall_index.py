@@ -4,11 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
 from memory.recall import named_period, recall
+from memory.selectors import memory_recall_extras, recall_word_counts
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +58,74 @@ def test_the_first_message_is_found_after_50000_later_ones(user, luna):
 
     assert items[0].id == first.id
     assert ChatMessage.objects.filter(user=user, persona=luna).count() == 50_001
+
+
+def _analyze():
+    """Gather the planner's statistics (PostgreSQL reads them to skip counting common words)."""
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+
+
+def test_a_word_common_among_other_pairs_is_rare_for_this_one(user, other_user, luna):
+    """Old evidence is not cut off because other users say the same everyday words."""
+    maya = PersonaProfile.objects.get(slug="maya")
+    conversation = _conversation(user, luna)
+    wedding = _bulk(conversation, ["My sister's wedding is in Porto next spring"])[0]
+    _bulk(conversation, (f"note {n}: the weather was fine today" for n in range(2000)))
+    for owner, persona in ((other_user, luna), (user, maya)):
+        _bulk(_conversation(owner, persona), ["my sister's wedding was lovely"] * 3000)
+        ConversationMemory.objects.bulk_create(
+            ConversationMemory(user=owner, persona=persona, content="Went to a sister's wedding")
+            for _ in range(300)
+        )
+    memory = ConversationMemory.objects.create(
+        user=user, persona=luna, content="Her sister is getting married: a wedding in Porto"
+    )
+    _analyze()
+
+    memories, messages = recall_word_counts(user=user, persona=luna, words=["wedding", "sister"])
+    items = recall(user=user, persona=luna, query="what did I say about my sister's wedding?")
+
+    assert {word: mine for word, (mine, _) in messages.items()} == {"wedding": 1, "sister": 1}
+    assert {word: mine for word, (mine, _) in memories.items()} == {"wedding": 1, "sister": 1}
+    assert set(_keys(items)) == {("message", wedding.id), ("memory", memory.id)}
+
+
+def test_a_word_the_pair_says_often_stays_common_with_statistics(user, luna):
+    conversation = _conversation(user, luna)
+    _bulk(conversation, ["rain and more rain"] * 2100)
+    _bulk(conversation, ["a sunny day"])
+    _analyze()
+
+    _, messages = recall_word_counts(user=user, persona=luna, words=["rain", "sunny", "the"])
+
+    assert {word: mine for word, (mine, _) in messages.items()} == {
+        "rain": 101,
+        "sunny": 1,
+        "the": 0,
+    }
+
+
+def test_the_pinned_memories_are_read_through_their_own_index(user, other_user, luna):
+    """Recall reads the pinned memories at every search: not all of the pair's memories."""
+    for owner in (user, other_user):
+        ConversationMemory.objects.bulk_create(
+            ConversationMemory(user=owner, persona=luna, content=f"fact {n}", pinned=n == 0)
+            for n in range(2000)
+        )
+    _analyze()
+
+    with CaptureQueriesContext(connection) as queries:
+        extras = memory_recall_extras(
+            user=user, persona=luna, exclude_ids=[], with_embeddings=False, limit=5, head_chars=50
+        )
+    explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    with connection.cursor() as cursor:
+        cursor.execute(explain + queries.captured_queries[0]["sql"])
+        plan = " ".join(str(part) for row in cursor.fetchall() for part in row)
+
+    assert [memory.pinned for memory in extras] == [True]
+    assert "memory_pair_pinned_idx" in plan
 
 
 def test_words_are_stemmed_by_the_index(user, luna):
@@ -213,8 +283,13 @@ def test_the_index_exists_for_this_database():
                 for part in ("", "_insert", "_update", "_delete")
             }
         else:
-            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%search_idx'")
-            expected = {"chat_message_search_idx", "memory_search_idx"}
+            cursor.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE '%_idx'")
+            expected = {
+                "chat_message_search_idx",
+                "memory_search_idx",
+                "chat_message_pair_terms_idx",
+                "memory_pair_terms_idx",
+            }
         assert expected <= {name for (name,) in cursor.fetchall()}
 
 

@@ -1,26 +1,34 @@
 """Search one (user, persona) pair's rows in the database's own full-text index.
 
 The indexes are made by the apps' migrations: on SQLite an FTS5 table (porter stemming)
-whose `pair` column holds "p<user>x<persona>", on PostgreSQL a GIN index on a stored
-generated column `search_vector` (`to_tsvector('english', content)`). Every search reads a
-bounded part of the index, however long the pair's history:
+whose `pair` column holds "p<user>x<persona>"; on PostgreSQL a stored generated column
+`search_vector` (`to_tsvector('english', content)`) and a GIN index of its pair terms,
+`mybella_pair_terms(user_id, persona_id, search_vector)`: "p<user>x<persona>:<lexeme>"
+for each lexeme, so that each pair has its own posting list per word. Every search reads a
+bounded part of the index, however long the pair's history and however many other pairs
+say the same words:
 
-1. each word is found rare or common (`word_counts`, one query for several indexes). A word
-   held by more than `COMMON_AT` of the pair's rows is common: it says little, and ranking
-   by it would read all its rows. The count stops at `COMMON_AT` + 1 entries; on PostgreSQL,
-   where a GIN index scan reads a word's whole posting list whatever the LIMIT, a word the
-   planner's statistics (`pg_stats.most_common_elems`) put in more than `COMMON_AT` rows of
-   the table is common without being counted;
+1. each word is found rare or common for the pair (`word_counts`, one query for several
+   indexes). A word held by more than `COMMON_AT` of the pair's rows is common: it says
+   little, and ranking by it would read all its rows. The count stops at `COMMON_AT` + 1
+   entries. On PostgreSQL it reads the pair's own posting list of the word (a GIN scan
+   reads a posting list whole whatever the LIMIT), and a pair term that the planner's
+   statistics of the pair-terms index (`pg_stats.most_common_elems`) put in more than
+   `COMMON_AT` rows is common without being counted. How common a word is among other
+   pairs changes nothing;
 2. the rows matching any rare word (at most `COMMON_AT` each) are ranked, best first, in the
    database (FTS5's `bm25()`; on PostgreSQL a sum of `ts_rank` per word weighted by the
-   word's rarity), with `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too
-   are matched without the pair token (bm25() would count all the pair's rows for it) and
-   the pair is kept by a join;
+   word's rarity for the pair, the rows found through the pair terms), with
+   `ORDER BY ... LIMIT`. On SQLite, words rare in the whole index too are matched without
+   the pair token (bm25() would count all the pair's rows for it) and the pair is kept by
+   a join;
 3. with common words only, the newest rows holding all of them come first, then those
    holding any, at most `COMMON_ROWS`: SQLite's index walks the pair's matches newest first
    and stops there; PostgreSQL looks among the pair's newest `COMMON_WINDOW` rows (its
    index has no order to walk).
 
+A query word is normalised as the index's rows are (`to_tsvector('english', word)`); a word
+of several lexemes is held by the rows holding all of them, a stop word by none.
 The selectors wrap this for their own table and scoping.
 """
 
@@ -37,8 +45,17 @@ COMMON_AT = 100
 COMMON_ROWS = 50
 # PostgreSQL: a search by common words only looks among the pair's newest this many rows.
 COMMON_WINDOW = 1000
-# The stored tsvector column (to_tsvector('english', content)) the GIN indexes are on.
+# The stored tsvector column (to_tsvector('english', content)).
 _PG_VECTOR = "t.search_vector"
+# A row's pair terms, as the pair-terms GIN indexes hold them.
+_PG_ROW_TERMS = "mybella_pair_terms(t.user_id, t.persona_id, t.search_vector)"
+# A word's pair terms (parameters: user, persona, word), folded to a constant when planned.
+_PG_WORD_TERMS = "mybella_pair_terms(%s, %s, to_tsvector('english', %s))"
+# The pair-terms index of each table (made by chat's 0009 and memory's 0011 migrations).
+_PG_TERMS_INDEX = {
+    "chat_chatmessage": "chat_message_pair_terms_idx",
+    "memory_conversationmemory": "memory_pair_terms_idx",
+}
 
 
 @dataclass(frozen=True)
@@ -66,55 +83,68 @@ def word_counts(
 
     Each count stops at `COMMON_AT` + 1, so it reads at most that many entries of the index;
     one query for all indexes and words (none without words). Words are lowercased and
-    deduplicated. PostgreSQL counts the pair's rows only (its ranking scans no more), and
-    gives that count twice; a word its statistics find in more than `COMMON_AT` rows of the
-    table counts `COMMON_AT` + 1 unread (see the module's docstring).
+    deduplicated. PostgreSQL counts the pair's rows only, through the pair's own posting
+    list (its ranking scans no more), and gives that count twice; a pair term its
+    statistics find in more than `COMMON_AT` rows counts `COMMON_AT` + 1 unread (see the
+    module's docstring).
     """
     words = list(dict.fromkeys(word.lower() for word in words if word))
     if not words or not indexes:
         return [{} for _ in indexes]
+    if connection.vendor == "postgresql":
+        return _pg_word_counts(indexes, user_id, persona_id, words)
     parts, params = [], []
     for index in indexes:
         for word in words:
-            if connection.vendor == "postgresql":
-                estimate = (
-                    "(SELECT min(x.f) * max(c.reltuples) FROM pg_stats s CROSS JOIN LATERAL "
-                    "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) "
-                    "AS x(e, f) JOIN pg_class c ON c.oid = to_regclass(%s) "
-                    "WHERE s.schemaname = current_schema() AND s.tablename = %s "
-                    "AND s.attname = 'search_vector' "
-                    "AND x.e IN (SELECT unnest(tsvector_to_array(to_tsvector('english', %s)))))"
-                )
-                count = (
-                    f"(SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
-                    f"WHERE t.user_id = %s AND t.persona_id = %s AND {index.where} "
-                    f"AND {_PG_VECTOR} @@ plainto_tsquery('english', %s) LIMIT %s) c)"
-                )
-                parts.append(f"CASE WHEN {estimate} > %s THEN %s ELSE {count} END")
-                params += [index.table, index.table, word, COMMON_AT, COMMON_AT + 1]
-                params += [user_id, persona_id, word, COMMON_AT + 1]
-                parts.append("NULL")
-            else:
-                count = (
-                    f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
-                    f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
-                )
-                parts += [count, count]
-                pair = _pair_token(user_id, persona_id)
-                params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
-                params += [_fts_phrase(word), COMMON_AT + 1]
+            count = (
+                f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
+                f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
+            )
+            parts += [count, count]
+            pair = _pair_token(user_id, persona_id)
+            params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
+            params += [_fts_phrase(word), COMMON_AT + 1]
     with connection.cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     counts = iter(zip(row[::2], row[1::2], strict=True))
-    found = []
-    for _ in indexes:
-        by_word = {}
+    return [{word: tuple(map(int, next(counts))) for word in words} for _ in indexes]
+
+
+def _pg_word_counts(
+    indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
+) -> list[dict[str, tuple[int, int]]]:
+    # One read of the statistics for all indexes and words: the estimated rows of each of
+    # the query's pair terms that the pair-terms indexes' most common elements hold.
+    names = [_PG_TERMS_INDEX[index.table] for index in indexes]
+    stats = (
+        "WITH e AS MATERIALIZED (SELECT s.tablename AS idx, x.e AS term, "
+        "x.f * c.reltuples AS n FROM pg_stats s "
+        "JOIN pg_class c ON c.oid = to_regclass(s.tablename) CROSS JOIN LATERAL "
+        "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS x(e, f) "
+        "WHERE s.schemaname = current_schema() AND s.tablename = ANY(%s) "
+        f"AND s.attname = 'mybella_pair_terms' AND x.e = ANY({_PG_WORD_TERMS})) "
+    )
+    params: list[object] = [names, user_id, persona_id, " ".join(words)]
+    parts = []
+    for index, name in zip(indexes, names, strict=True):
         for word in words:
-            mine, everywhere = next(counts)
-            by_word[word] = (int(mine), int(mine if everywhere is None else everywhere))
-        found.append(by_word)
-    return found
+            terms = [user_id, persona_id, word]
+            # Common by the statistics when every lexeme of the word is there, in more
+            # than COMMON_AT rows; else the pair's rows of it, counted to COMMON_AT + 1.
+            parts.append(
+                f"CASE WHEN cardinality({_PG_WORD_TERMS}) = 0 THEN 0 "
+                f"WHEN (SELECT count(*) = cardinality({_PG_WORD_TERMS}) AND min(e.n) > %s "
+                f"FROM e WHERE e.idx = %s AND e.term = ANY({_PG_WORD_TERMS})) THEN %s "
+                f"ELSE (SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
+                f"WHERE {index.where} AND {_PG_ROW_TERMS} @> {_PG_WORD_TERMS} LIMIT %s) c) END"
+            )
+            params += [*terms, *terms, COMMON_AT, name, *terms, COMMON_AT + 1]
+            params += [*terms, COMMON_AT + 1]
+    with connection.cursor() as cursor:
+        cursor.execute(stats + "SELECT " + ", ".join(parts), params)
+        row = iter(cursor.fetchone())
+    return [{word: (n := int(next(row)), n) for word in words} for _ in indexes]
 
 
 def search_sql(
@@ -219,12 +249,14 @@ def _pg_ranked(
             ["%s * ts_rank(" + _PG_VECTOR + ", plainto_tsquery('english', %s))"] * len(rare)
         )
         weights = [p for word, n in rare.items() for p in (math.log(1 + COMMON_AT / n), word)]
-        matches = " || ".join(["plainto_tsquery('english', %s)"] * len(rare))
+        # The rows through the pair's posting lists of the rare words, at most COMMON_AT each.
+        matches = " OR ".join([f"{_PG_ROW_TERMS} @> {_PG_WORD_TERMS}"] * len(rare))
         sql = (
             f"SELECT t.id, ({terms}) AS score FROM {index.table} t WHERE {scope} "
-            f"AND {_PG_VECTOR} @@ ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
+            f"AND ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
         )
-        return sql, [*weights, user_id, persona_id, *rare, limit]
+        pair_terms = [p for word in rare for p in (user_id, persona_id, word)]
+        return sql, [*weights, user_id, persona_id, *pair_terms, limit]
     # The pair's newest rows through its (user, persona, created_at) index, then those of
     # them that hold the words: a GIN scan would read each word's whole posting list.
     every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
