@@ -628,7 +628,8 @@ def _drop_database(url: str, *, create: bool = False) -> None:
 
     name = parts.path.lstrip("/")
     with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        # FORCE: this process's connection pool may still hold sessions on it.
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if create:
             conn.execute(f'CREATE DATABASE "{name}"')
 
