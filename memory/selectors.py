@@ -207,7 +207,9 @@ def memory_recall_extras(
     table = ConversationMemory._meta.db_table
     exclude = [int(i) for i in exclude_ids]
     not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))}) " if exclude else ""
-    wanted = "(t.pinned = %s OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned = %s"
+    # "t.pinned" as the partial index says it, not "= %s": SQLite uses a partial index only
+    # for a query whose WHERE holds the index's own term (a bound value may not count).
+    wanted = "(t.pinned OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned"
     vector = "t.embedding" if with_embeddings else "NULL"
     sql = (
         "SELECT t.id, t.created_at, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
@@ -215,7 +217,7 @@ def memory_recall_extras(
         f"AND t.superseded_by_id IS NULL AND {wanted} {not_in}"
         "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    params = [head_chars, user.pk, persona.pk, True, *exclude, limit]
+    params = [head_chars, user.pk, persona.pk, *exclude, limit]
     return _memory_candidates(fetch_all(sql, params))
 
 
