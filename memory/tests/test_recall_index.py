@@ -11,6 +11,7 @@ from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
 from memory.recall import named_period, recall
 from memory.selectors import memory_recall_extras, recall_word_counts
+from mybella.core import fulltext
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -64,6 +65,7 @@ def _analyze():
     """Gather the planner's statistics (PostgreSQL reads them to skip counting common words)."""
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+    fulltext.forget_statistics()
 
 
 def test_a_word_common_among_other_pairs_is_rare_for_this_one(user, other_user, luna):
@@ -104,6 +106,42 @@ def test_a_word_the_pair_says_often_stays_common_with_statistics(user, luna):
         "sunny": 1,
         "the": 0,
     }
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
+def test_the_statistics_are_read_once_not_at_every_search(user, luna):
+    conversation = _conversation(user, luna)
+    _bulk(conversation, ["rain and more rain"] * 2100)
+    _analyze()
+
+    searches = []
+    for _ in range(3):
+        with CaptureQueriesContext(connection) as queries:
+            _, messages = recall_word_counts(user=user, persona=luna, words=["rain"])
+        searches.append([query["sql"] for query in queries.captured_queries])
+        assert messages == {"rain": (101, 101)}
+
+    assert [sum("pg_stats" in sql for sql in search) for search in searches] == [1, 0, 0]
+    assert [len(search) for search in searches] == [2, 1, 1]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's GIN indexes")
+def test_the_gin_indexes_write_through_so_searches_read_no_pending_list():
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT relname, reloptions FROM pg_class WHERE relname = ANY(%s) ORDER BY relname",
+            [
+                [
+                    "chat_message_pair_terms_idx",
+                    "chat_message_search_idx",
+                    "memory_pair_terms_idx",
+                    "memory_search_idx",
+                ]
+            ],
+        )
+        options = dict(cursor.fetchall())
+    assert len(options) == 4
+    assert all(option == ["fastupdate=off"] for option in options.values()), options
 
 
 def test_the_pinned_memories_are_read_through_their_own_index(user, other_user, luna):

@@ -14,8 +14,8 @@ say the same words:
    entries. On PostgreSQL it reads the pair's own posting list of the word (a GIN scan
    reads a posting list whole whatever the LIMIT), and a pair term that the planner's
    statistics of the pair-terms index (`pg_stats.most_common_elems`) put in more than
-   `COMMON_AT` rows is common without being counted. How common a word is among other
-   pairs changes nothing;
+   `COMMON_AT` rows is common without being counted (each process reads the statistics at
+   most once a minute). How common a word is among other pairs changes nothing;
 2. the rows matching any rare word (at most `COMMON_AT` each) are ranked, best first, in the
    database (FTS5's `bm25()`; on PostgreSQL a sum of `ts_rank` per word weighted by the
    word's rarity for the pair, the rows found through the pair terms), with
@@ -34,6 +34,7 @@ The selectors wrap this for their own table and scoping.
 
 # ruff: noqa: S608 - table names are constants of the apps; every value is a parameter
 import math
+import time
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -111,38 +112,64 @@ def word_counts(
     return [{word: tuple(map(int, next(counts))) for word in words} for _ in indexes]
 
 
-def _pg_word_counts(
-    indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
-) -> list[dict[str, tuple[int, int]]]:
-    # One read of the statistics for all indexes and words: the estimated rows of each of
-    # the query's pair terms that the pair-terms indexes' most common elements hold.
-    names = [_PG_TERMS_INDEX[index.table] for index in indexes]
-    stats = (
-        "WITH e AS MATERIALIZED (SELECT s.tablename AS idx, x.e AS term, "
-        "x.f * c.reltuples AS n FROM pg_stats s "
+# The planner's statistics change only when the table is analysed: each process reads them
+# at most once in this many seconds, not at every search.
+STATISTICS_SECONDS = 60.0
+_statistics: dict[str, object] = {"read_at": -math.inf, "common": {}}
+
+
+def _pg_common_terms() -> dict[tuple[str, str], frozenset[str]]:
+    """Return, by (pair-terms index, pair prefix "p<user>x<persona>:"), the pair terms its
+    statistics put in more than `COMMON_AT` rows; read at most every `STATISTICS_SECONDS`."""
+    now = time.monotonic()
+    if now - _statistics["read_at"] < STATISTICS_SECONDS:
+        return _statistics["common"]  # type: ignore[return-value]
+    sql = (
+        "SELECT s.tablename, x.e FROM pg_stats s "
         "JOIN pg_class c ON c.oid = to_regclass(s.tablename) CROSS JOIN LATERAL "
         "unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS x(e, f) "
         "WHERE s.schemaname = current_schema() AND s.tablename = ANY(%s) "
-        f"AND s.attname = 'mybella_pair_terms' AND x.e = ANY({_PG_WORD_TERMS})) "
+        # most_common_elem_freqs has three more entries than the elements (min, max, nulls).
+        "AND s.attname = 'mybella_pair_terms' AND x.e IS NOT NULL AND x.f * c.reltuples > %s"
     )
-    params: list[object] = [names, user_id, persona_id, " ".join(words)]
+    found: dict[tuple[str, str], set[str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(_PG_TERMS_INDEX.values()), COMMON_AT])
+        for index, term in cursor.fetchall():
+            prefix, _, _ = term.partition(":")
+            found.setdefault((index, prefix + ":"), set()).add(term)
+    _statistics["common"] = {key: frozenset(terms) for key, terms in found.items()}
+    _statistics["read_at"] = now
+    return _statistics["common"]  # type: ignore[return-value]
+
+
+def forget_statistics() -> None:
+    """Read the planner's statistics again at the next search (after an ANALYZE, say)."""
+    _statistics["read_at"] = -math.inf
+
+
+def _pg_word_counts(
+    indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
+) -> list[dict[str, tuple[int, int]]]:
+    # A word whose every lexeme is one of the pair's common terms by the statistics counts
+    # COMMON_AT + 1 unread; else the pair's rows of it, counted to COMMON_AT + 1.
+    common = _pg_common_terms()
+    prefix = f"p{user_id}x{persona_id}:"
+    params: list[object] = []
     parts = []
-    for index, name in zip(indexes, names, strict=True):
+    for index in indexes:
+        known = sorted(common.get((_PG_TERMS_INDEX[index.table], prefix), ()))
         for word in words:
             terms = [user_id, persona_id, word]
-            # Common by the statistics when every lexeme of the word is there, in more
-            # than COMMON_AT rows; else the pair's rows of it, counted to COMMON_AT + 1.
             parts.append(
                 f"CASE WHEN cardinality({_PG_WORD_TERMS}) = 0 THEN 0 "
-                f"WHEN (SELECT count(*) = cardinality({_PG_WORD_TERMS}) AND min(e.n) > %s "
-                f"FROM e WHERE e.idx = %s AND e.term = ANY({_PG_WORD_TERMS})) THEN %s "
+                f"WHEN {_PG_WORD_TERMS} <@ %s::text[] THEN %s "
                 f"ELSE (SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
                 f"WHERE {index.where} AND {_PG_ROW_TERMS} @> {_PG_WORD_TERMS} LIMIT %s) c) END"
             )
-            params += [*terms, *terms, COMMON_AT, name, *terms, COMMON_AT + 1]
-            params += [*terms, COMMON_AT + 1]
+            params += [*terms, *terms, known, COMMON_AT + 1, *terms, COMMON_AT + 1]
     with connection.cursor() as cursor:
-        cursor.execute(stats + "SELECT " + ", ".join(parts), params)
+        cursor.execute("SELECT " + ", ".join(parts), params)
         row = iter(cursor.fetchone())
     return [{word: (n := int(next(row)), n) for word in words} for _ in indexes]
 
