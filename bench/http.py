@@ -6,7 +6,7 @@
     .venv/bin/python -m bench.http --rounds 5      # more rounds, steadier medians
 
 The 10k database of `bench.run` is seeded (or reused); one seeded user gets an API token and a
-web session. SERVER (one constant: what the README recommends for production) then serves it
+web session. SERVER (bench.served: what the README recommends for production) then serves it
 with `BENCH_BARE_VIEW` on, and Debian's `wrk` loads one endpoint at a time with CONNECTIONS
 connections: the hot API reads, sending a message (offline engine) and the two HTML pages,
 each after an untimed warm-up burst (`--warmup`), each with the bare DRF view (six small
@@ -26,7 +26,6 @@ import json
 import os
 import random
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -46,9 +45,8 @@ from bench.run import (
     child_env,
     database_url,
 )
+from bench.served import SERVER, free_port
 
-# The production server, as the README's production section runs it (host and port added).
-SERVER = [sys.executable, "-m", "uvicorn", "mybella.asgi:application", "--workers", "2"]
 WRK = "wrk"
 CONNECTIONS = 8
 THREADS = 2
@@ -134,12 +132,6 @@ def endpoints(fixture: dict) -> list[Endpoint]:
 
 
 # The parent: prepare, serve, load, report. -------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run_child(env: dict[str, str], *args: str) -> dict:
@@ -273,7 +265,7 @@ def measure(url: str, *, seconds: float, warmup: float, rounds: int, fresh: bool
         "PYTHONWARNINGS": "ignore:No directory at",
     }
     fixture = _run_child(env, "prepare", *(["--fresh"] if fresh else []))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [*SERVER, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
