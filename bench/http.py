@@ -239,7 +239,7 @@ def schedule(measured: list[Endpoint], rounds: int) -> list[tuple[int, Endpoint]
     """Return the runs, each with its round: the bare view first and after every endpoint.
 
     Every endpoint is bracketed by two bare runs, so it is judged against the ceiling of its
-    own minute of the run, not against the run's start and end; a round starts with the
+    own stretch of the run, not against the run's start and end; a round starts with the
     bare run that ended the round before.
     """
     bare, *others = measured
@@ -253,7 +253,8 @@ def schedule(measured: list[Endpoint], rounds: int) -> list[tuple[int, Endpoint]
 def measure(url: str, *, seconds: float, warmup: float, rounds: int, fresh: bool) -> dict:
     """Seed or reuse the database at `url`, serve it, load the endpoints `rounds` times.
 
-    Return each round's runs in the order they ran (key and wrk figures), for `analyse`.
+    Return every run in the order they ran (its endpoint, round and wrk figures), for
+    `analyse`.
     """
     if _is_postgres(url):
         _ensure_postgres_database(url)
@@ -273,7 +274,7 @@ def measure(url: str, *, seconds: float, warmup: float, rounds: int, fresh: bool
     try:
         _wait_for(base, server)
         measured = endpoints(fixture)
-        for endpoint in measured:  # every answer right, before minutes of load
+        for endpoint in measured:  # every answer right before minutes of load
             _check(base, endpoint, fixture)
         for round_no, endpoint in schedule(measured, rounds):
             print(
