@@ -95,10 +95,29 @@ def scratch(*, tag: str, incoming_url: str, tool: str) -> Iterator[Scratch]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def shell(env: dict[str, str], script: str) -> object:
-    """Run `script` in `manage.py shell` with `env`; return the JSON of its last printed line."""
+PREPARE = """
+import json
+from django.core.management import call_command
+call_command("migrate", interactive=False, verbosity=0)
+from mybella.users.models import User
+from mybella.users.services import api_token_create
+from personas.models import PersonaProfile
+from voices.models import VoicePreset
+user = User.objects.create_user("bench", password="bench-served-password")
+_token, key = api_token_create(user=user)
+persona = PersonaProfile.objects.filter(owner=None).order_by("pk").first()
+voices = list(VoicePreset.objects.values_list("provider_voice_id", flat=True))
+print(json.dumps({"key": key, "persona": persona.pk, "preset_voice_ids": voices}))
+"""
+
+
+def prepare(env: dict[str, str]) -> dict:
+    """Migrate the database and make a user with a token, in one process (one start-up).
+
+    Return the token's key, a system persona and the preset voices' provider ids.
+    """
     out = subprocess.run(  # noqa: S603 - our own commands
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
+        [sys.executable, "manage.py", "shell", "-v", "0", "-c", PREPARE],
         cwd=BASE_DIR,
         env=env,
         check=True,
@@ -106,25 +125,6 @@ def shell(env: dict[str, str], script: str) -> object:
         text=True,
     ).stdout
     return json.loads(out.strip().splitlines()[-1])
-
-
-def prepare(env: dict[str, str]) -> dict:
-    """Migrate the database and make a user with a token; return the key and a system persona."""
-    migrate = [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"]
-    subprocess.run(migrate, cwd=BASE_DIR, env=env, check=True)  # noqa: S603 - our own commands
-    return shell(
-        env,
-        """
-import json
-from mybella.users.models import User
-from mybella.users.services import api_token_create
-from personas.models import PersonaProfile
-user = User.objects.create_user("bench", password="bench-served-password")
-_token, key = api_token_create(user=user)
-persona = PersonaProfile.objects.filter(owner=None).order_by("pk").first()
-print(json.dumps({"key": key, "persona": persona.pk}))
-""",
-    )
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from pathlib import Path
 import httpx
 
 from bench.run import percentile
-from bench.served import SERVER, prepare, scratch, serving, shell
+from bench.served import SERVER, prepare, scratch, serving
 from mybella.tests.fakes.fake_elevenlabs import API_KEY, FakeElevenLabs, voice_json
 from mybella.tests.fakes.fake_llm import FakeLLMServer
 
@@ -39,10 +39,6 @@ WORD_SECONDS = 0.05
 TARGET_MS = {"espeak": 1000.0, "elevenlabs": 1500.0}
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/11"
 SEND = "/api/v1/chat/messages/"
-PRESET_VOICE_IDS = (
-    "import json; from voices.models import VoicePreset; "
-    "print(json.dumps(list(VoicePreset.objects.values_list('provider_voice_id', flat=True))))"
-)
 REPLY = (
     "Oh, run {n} already, it is so lovely to hear from you again. I was just thinking about "
     "what you told me yesterday. Tell me everything about your day, from the very start!"
@@ -121,7 +117,7 @@ def measure_engine(*, engine: str, runs: int, incoming_url: str) -> dict:
             fixture = prepare(env)
             if voices is not None:
                 # Every preset's voice id is one the fake ElevenLabs knows.
-                for voice_id in shell(env, PRESET_VOICE_IDS):
+                for voice_id in fixture["preset_voice_ids"]:
                     voices.voices.setdefault(voice_id, voice_json(voice_id, voice_id))
             with (
                 serving(env, made.work / "server.log", tool="bench.speech") as base_url,
