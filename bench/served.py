@@ -132,27 +132,28 @@ def serving(env: dict[str, str], log: Path, *, tool: str) -> Iterator[str]:
     """Serve the project with SERVER and `env` until the block ends; yield its base URL."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(  # noqa: S603 - our own commands
-        [*SERVER, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with suppress(httpx.HTTPError):
-                httpx.get(base_url + READY_PATH, timeout=2)
-                break
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"{tool}: the server did not start:\n{log.read_text()}")
-            time.sleep(0.1)
-        yield base_url
-    finally:
-        server.terminate()
+    with log.open("wb") as output:
+        server = subprocess.Popen(  # noqa: S603 - our own commands
+            [*SERVER, "--host", "127.0.0.1", "--port", str(port)],
+            cwd=BASE_DIR,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+            deadline = time.monotonic() + 60
+            while True:
+                with suppress(httpx.HTTPError):
+                    httpx.get(base_url + READY_PATH, timeout=2)
+                    break
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"{tool}: the server did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+            yield base_url
+        finally:
+            server.terminate()
+            try:
+                server.wait(30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
