@@ -44,7 +44,8 @@ test: $(VENV)/.dev
 ## p50/p95 latencies of send, history and memory search side by side. Exits 0 whatever they are.
 ## PostgreSQL: make bench DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench
 ## Then serves the 10k database with the production server and loads each hot endpoint with
-## `wrk` against a bare DRF view (make bench-http alone; BENCH_HTTP_ARGS="--seconds 30"), and
+## `wrk` against a bare DRF view run right before and after it (make bench-http alone;
+## BENCH_HTTP_ARGS="--seconds 30" or "--rounds 5": medians over the rounds), and
 ## last 50 replies streaming at once while the persona list is timed (bench/streams.py),
 ## and the time from a reply's first word to the first audio of its first sentence, with
 ## espeak-ng and the fake ElevenLabs (bench/speech.py; BENCH_SPEECH_ARGS="--runs 5").
@@ -54,7 +55,8 @@ bench: $(VENV)/.dev
 	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.streams $(BENCH_STREAMS_ARGS)
 	DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.speech $(BENCH_SPEECH_ARGS)
 
-## bench-http: requests/s and p50/p95/p99 over HTTP (uvicorn, wrk -c8) vs a bare DRF view.
+## bench-http: requests/s and p50/p95/p99 over HTTP (uvicorn, wrk -c8) vs a bare DRF view
+## run around each endpoint (the noise: every bare run printed); about 3.5 minutes.
 bench-http: $(VENV)/.dev
 	FRESH='$(FRESH)' DATABASE_URL='$(DATABASE_URL)' $(PY) -m bench.http $(BENCH_HTTP_ARGS)
 

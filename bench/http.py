@@ -3,14 +3,21 @@
     .venv/bin/python -m bench.http                 # SQLite (bench/.data/bench-10k.sqlite3)
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench .venv/bin/python -m bench.http
     .venv/bin/python -m bench.http --seconds 30    # longer runs, steadier figures
+    .venv/bin/python -m bench.http --rounds 5      # more rounds, steadier medians
 
 The 10k database of `bench.run` is seeded (or reused); one seeded user gets an API token and a
-web session. SERVER (one constant: what the README recommends for production) then serves it
+web session. SERVER (bench.served: what the README recommends for production) then serves it
 with `BENCH_BARE_VIEW` on, and Debian's `wrk` loads one endpoint at a time with CONNECTIONS
-connections: the bare DRF view (six small objects, the same authentication) first and last, the
-hot API reads, sending a message (offline engine) and the two HTML pages. Each endpoint's
-requests/s is printed with its ratio to the bare view (the mean of its two runs) and the pages'
-against the API call that reads the same data. Messages the run added are deleted again.
+connections: the hot API reads, sending a message (offline engine) and the two HTML pages,
+each after an untimed warm-up burst (`--warmup`), each with the bare DRF view (six small
+objects, the same authentication) run right before and right after it. On a small shared
+machine the bare view's own rate drifts within a run (476 req/s at the start of one quiet run,
+295 at its end), so each endpoint is judged against the mean of the two bare runs around it,
+and every bare run is printed in order, their spread being the noise left in the ratios.
+`--rounds N` repeats the whole sequence (default ROUNDS) and prints each endpoint's medians
+and its ratio's range. A page is judged against the API call that reads the same data, as
+the ratio of their two ratios (each to its own bare runs). Messages the run added are deleted
+again. The default (5 s runs, 2 rounds) takes about 3.5 minutes.
 A benchmark is not a test: the exit status is 0 whatever the figures.
 """
 
@@ -19,7 +26,7 @@ import json
 import os
 import random
 import shutil
-import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -38,9 +45,8 @@ from bench.run import (
     child_env,
     database_url,
 )
+from bench.served import SERVER, free_port
 
-# The production server, as the README's production section runs it (host and port added).
-SERVER = [sys.executable, "-m", "uvicorn", "mybella.asgi:application", "--workers", "2"]
 WRK = "wrk"
 CONNECTIONS = 8
 THREADS = 2
@@ -48,6 +54,7 @@ SCALE = "10k"
 HOT_READ_TARGET = 0.5
 SEND_TARGET = 0.25
 PAGE_TARGET = 2.0
+ROUNDS = 2
 # Throttles must count in a cache the server's processes share (core.E001 otherwise).
 DEFAULT_CACHE_URL = "redis://127.0.0.1:6379/9"
 
@@ -125,12 +132,6 @@ def endpoints(fixture: dict) -> list[Endpoint]:
 
 
 # The parent: prepare, serve, load, report. -------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run_child(env: dict[str, str], *args: str) -> dict:
@@ -234,8 +235,27 @@ def _wait_for(base: str, server: subprocess.Popen, timeout: float = 60) -> None:
     raise SystemExit("bench: the server did not answer within a minute")
 
 
-def measure(url: str, *, seconds: float, warmup: float, fresh: bool) -> dict:
-    """Seed or reuse the database at `url`, serve it, load each endpoint; return the figures."""
+def schedule(measured: list[Endpoint], rounds: int) -> list[tuple[int, Endpoint]]:
+    """Return the runs, each with its round: the bare view first and after every endpoint.
+
+    Every endpoint is bracketed by two bare runs, so it is judged against the ceiling of its
+    own stretch of the run, not against the run's start and end; a round starts with the
+    bare run that ended the round before.
+    """
+    bare, *others = measured
+    runs = [(0, bare)]
+    for round_no in range(rounds):
+        for endpoint in others:
+            runs += [(round_no, endpoint), (round_no, bare)]
+    return runs
+
+
+def measure(url: str, *, seconds: float, warmup: float, rounds: int, fresh: bool) -> dict:
+    """Seed or reuse the database at `url`, serve it, load the endpoints `rounds` times.
+
+    Return every run in the order they ran (its endpoint, round and wrk figures), for
+    `analyse`.
+    """
     if _is_postgres(url):
         _ensure_postgres_database(url)
     env = {
@@ -246,74 +266,154 @@ def measure(url: str, *, seconds: float, warmup: float, fresh: bool) -> dict:
         "PYTHONWARNINGS": "ignore:No directory at",
     }
     fixture = _run_child(env, "prepare", *(["--fresh"] if fresh else []))
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     command = [*SERVER, "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
     server = subprocess.Popen(command, cwd=BASE_DIR, env=env)  # noqa: S603
-    results: dict[str, dict] = {}
+    runs: list[dict] = []
     try:
         _wait_for(base, server)
         measured = endpoints(fixture)
-        # The ceiling first and last: its mean is what each endpoint is compared with.
-        for endpoint in [*measured, measured[0]]:
-            print(f"bench http: {endpoint.key}", file=sys.stderr, flush=True)
+        for endpoint in measured:  # every answer right before minutes of load
             _check(base, endpoint, fixture)
-            if warmup:
+        for round_no, endpoint in schedule(measured, rounds):
+            print(
+                f"bench http: round {round_no + 1}/{rounds}, {endpoint.key}",
+                file=sys.stderr,
+                flush=True,
+            )
+            # Each endpoint's caches and first compilations are warmed before it is timed;
+            # the bare view has none once it has run.
+            if warmup and (endpoint.kind != "ceiling" or not runs):
                 _wrk(base, endpoint, fixture, warmup)
             stats = _wrk(base, endpoint, fixture, seconds)
-            if endpoint.key in results:
-                results[endpoint.key + "_after"] = stats
-            else:
-                results[endpoint.key] = stats
+            runs.append({"key": endpoint.key, "round": round_no, **stats})
     finally:
         server.terminate()
         server.wait(timeout=30)
         restored = _run_child(env, "restore", "--limit", str(fixture["max_message_id"]))
     return {
-        "results": results,
+        "runs": runs,
+        "rounds": rounds,
         "database": fixture["database"],
         "restored": restored["restored"],
     }
 
 
+def analyse(runs: list[dict], rounds: int) -> dict:
+    """Judge each endpoint run against the mean of the bare runs on either side of it.
+
+    `runs` are `measure`'s, in the order they ran. Return per endpoint the median over the
+    rounds of its req/s, latencies and ratio (with the ratios' range), each page's median
+    slowdown against its API data (both taken as ratios to their own bare runs, so the bare
+    view's drift between them cancels), and the bare runs' req/s in the order they ran (with
+    their medians as the bare view's row).
+    """
+    by_key = {e.key: e for e in endpoints({"persona_id": 0, "conversation_id": 0, "query": ""})}
+    per_round: list[dict[str, dict]] = [{} for _ in range(rounds)]
+    bare: list[dict] = []
+    for index, run in enumerate(runs):
+        if by_key[run["key"]].kind == "ceiling":
+            bare.append(run)
+            continue
+        around = [
+            runs[i]["rps"]
+            for i in (index - 1, index + 1)
+            if 0 <= i < len(runs) and by_key[runs[i]["key"]].kind == "ceiling"
+        ]
+        ceiling = statistics.fmean(around)
+        per_round[run["round"]][run["key"]] = {
+            **run,
+            "ceiling": ceiling,
+            "ratio": run["rps"] / ceiling,
+        }
+    for judged in per_round:
+        for key, run in judged.items():
+            api = by_key[key].same_data_as
+            if api:
+                run["slower"] = judged[api]["ratio"] / run["ratio"]
+
+    def medians(of: list[dict], names: tuple[str, ...]) -> dict:
+        return {name: statistics.median(run[name] for run in of) for name in names if name in of[0]}
+
+    latencies = ("rps", "p50", "p95", "p99")
+    figures: dict[str, dict] = {
+        "bare": {
+            **medians(bare, latencies),
+            "errors": sum(run["errors"] + run["bad_status"] for run in bare),
+        }
+    }
+    for key in per_round[0]:
+        of_key = [judged[key] for judged in per_round]
+        figures[key] = {
+            **medians(of_key, (*latencies, "ceiling", "ratio", "slower")),
+            "ratios": [run["ratio"] for run in of_key],
+            "errors": sum(run["errors"] + run["bad_status"] for run in of_key),
+        }
+    return {"endpoints": figures, "bare_rps": [run["rps"] for run in bare]}
+
+
 def report(figures: dict, *, seconds: float, label: str) -> str:
-    """Return the table of one database's figures."""
-    results = figures["results"]
-    ceiling = (results["bare"]["rps"] + results["bare_after"]["rps"]) / 2
+    """Return the table of one database's figures (from `measure`)."""
+    rounds = figures["rounds"]
+    analysed = analyse(figures["runs"], rounds)
+    by_key = {e.key: e for e in endpoints({"persona_id": 0, "conversation_id": 0, "query": ""})}
+    spread = "range" if rounds > 1 else ""
     lines = [
         "",
         f"{label}: {figures['database']}",
-        f"{'endpoint':<36} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'vs bare':>8}  target",
+        f"{'endpoint':<36} {'req/s':>8} {'p50':>7} {'p95':>7} {'p99':>7} {'bare':>6} "
+        f"{'vs bare':>8}{spread:>14}  target",
     ]
     lines.append("-" * len(lines[-1]))
-    by_key = {e.key: e for e in endpoints({"persona_id": 0, "conversation_id": 0, "query": ""})}
-    for key, stats in results.items():
-        endpoint = by_key[key.removesuffix("_after")]
-        name = endpoint.label + (" (again)" if key.endswith("_after") else "")
-        ratio = stats["rps"] / ceiling
+    for key, stats in analysed["endpoints"].items():
+        endpoint = by_key[key]
+        if endpoint.kind == "ceiling":
+            lines.append(
+                f"{endpoint.label:<36} {stats['rps']:>8.0f} {stats['p50'] / 1000:>7.1f} "
+                f"{stats['p95'] / 1000:>7.1f} {stats['p99'] / 1000:>7.1f}"
+                + (f"  ({stats['errors']} errors)" if stats["errors"] else "")
+            )
+            continue
+        ratio = stats["ratio"]
         target = ""
         if endpoint.kind == "read":
             target = _verdict(ratio >= HOT_READ_TARGET, f">= {HOT_READ_TARGET}x")
         elif endpoint.kind == "send":
             target = _verdict(ratio >= SEND_TARGET, f">= {SEND_TARGET}x")
         elif endpoint.kind == "page":
-            api = results[endpoint.same_data_as]["rps"]
-            slower = api / stats["rps"]
+            slower = stats["slower"]
             target = _verdict(
                 slower <= PAGE_TARGET,
                 f"{slower:.2f}x slower than {endpoint.same_data_as} (<= {PAGE_TARGET}x)",
             )
-        errors = stats["errors"] + stats["bad_status"]
+        ratios = f"{min(stats['ratios']):.2f}-{max(stats['ratios']):.2f}x" if rounds > 1 else ""
         lines.append(
-            f"{name:<36} {stats['rps']:>8.0f} {stats['p50'] / 1000:>7.1f} "
-            f"{stats['p95'] / 1000:>7.1f} {stats['p99'] / 1000:>7.1f} {ratio:>7.2f}x  {target}"
-            + (f"  ({errors} errors)" if errors else "")
+            f"{endpoint.label:<36} {stats['rps']:>8.0f} {stats['p50'] / 1000:>7.1f} "
+            f"{stats['p95'] / 1000:>7.1f} {stats['p99'] / 1000:>7.1f} {stats['ceiling']:>6.0f} "
+            f"{ratio:>7.2f}x{ratios:>14}  {target}"
+            + (f"  ({stats['errors']} errors)" if stats["errors"] else "")
         )
-    lines.append(
-        f"Latencies in ms; {seconds:g} s per endpoint, {CONNECTIONS} connections, "
-        f"{THREADS} wrk threads; ceiling = mean of the two bare runs ({ceiling:.0f} req/s)."
-    )
-    lines.append(f"Messages the run added (deleted again): {figures['restored']}.")
+    bare = analysed["bare_rps"]
+    lines += [
+        f"Latencies in ms; {seconds:g} s per run, {CONNECTIONS} connections, {THREADS} wrk "
+        f"threads, {rounds} round{'s' if rounds > 1 else ''}"
+        + (
+            " (figures: medians over the rounds; ranges: each ratio's least and most)"
+            if rounds > 1
+            else ""
+        )
+        + ".",
+        "bare: the bare DRF view's req/s around the endpoint (the mean of the run just before "
+        "and just after it);",
+        "vs bare: the endpoint's req/s over that; a page's slowdown: its API data's vs bare "
+        "over its own.",
+        f"The bare view, {len(bare)} runs in order (req/s): {' '.join(f'{r:.0f}' for r in bare)}",
+        f"  least {min(bare):.0f}, median {statistics.median(bare):.0f}, most {max(bare):.0f}: "
+        f"{max(bare) / min(bare):.2f}x between them: the error one ceiling for the whole run "
+        "could carry.",
+        f"Messages the run added (deleted again): {figures['restored']}.",
+    ]
     return "\n".join(lines)
 
 
@@ -328,6 +428,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--seconds", type=float, default=5, help="load per endpoint")
     parser.add_argument("--warmup", type=float, default=1, help="untimed load before each")
+    parser.add_argument(
+        "--rounds", type=int, default=ROUNDS, help="the whole sequence again; medians printed"
+    )
     parser.add_argument("--fresh", action="store_true", help="reseed (also: FRESH=1)")
     parser.add_argument("--child", choices=["prepare", "restore"], help=argparse.SUPPRESS)
     parser.add_argument("--limit", type=int, default=0, help=argparse.SUPPRESS)
@@ -344,7 +447,9 @@ def main(argv: list[str] | None = None) -> int:
     url = database_url(SCALE, os.environ.get("DATABASE_URL", "").strip())
     print(f"bench http: {_redacted(url)}", file=sys.stderr, flush=True)
     load_before = os.getloadavg()[0]
-    figures = measure(url, seconds=args.seconds, warmup=args.warmup, fresh=fresh)
+    figures = measure(
+        url, seconds=args.seconds, warmup=args.warmup, rounds=max(1, args.rounds), fresh=fresh
+    )
     print("\nMyBella over HTTP: " + " ".join(SERVER[1:]) + f", wrk -c{CONNECTIONS}, loopback.")
     print(report(figures, seconds=args.seconds, label="Database"))
     print(

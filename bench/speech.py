@@ -5,7 +5,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/mybella_bench .venv/bin/python -m bench.speech
                                                      # PostgreSQL: mybella_bench_speech
 
-The production server (bench.streams.SERVER) serves a fresh database with one user; the
+The production server (bench.served.SERVER) serves a fresh database with one user; the
 tests' fake OpenAI-compatible server writes each reply a word every WORD_SECONDS (a model
 writing about 20 tokens a second). For each run a client asks for a reply over real HTTP
 (`stream: true`) and, the moment the stream tells its first `sentence` event, asks for
@@ -23,18 +23,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import httpx
 
-from bench.databases import derived_database_url
-from bench.run import BASE_DIR, _is_postgres, _redacted, child_env, percentile
-from bench.streams import SERVER, _free_port, _postgres, _prepare, _start_server
+from bench.run import percentile
+from bench.served import SERVER, prepare, scratch, serving
 from mybella.tests.fakes.fake_elevenlabs import API_KEY, FakeElevenLabs, voice_json
 from mybella.tests.fakes.fake_llm import FakeLLMServer
 
@@ -94,97 +90,60 @@ def _first_audio(client: httpx.Client, persona: int, n: int, model: FakeLLMServe
 def _stats(samples: list[float]) -> dict:
     if not samples:
         return {"n": 0}
+    if len(samples) == 1:  # percentiles need two
+        return {"n": 1, "p50": samples[0], "p95": samples[0]}
     return {"n": len(samples), "p50": percentile(samples, 50), "p95": percentile(samples, 95)}
 
 
 def measure_engine(*, engine: str, runs: int, incoming_url: str) -> dict:
     """Serve a fresh database with `engine` speaking; return its times to first audio."""
-    work = Path(tempfile.mkdtemp(prefix="bench-speech-"))
-    url = derived_database_url(
-        incoming_url, tag="speech", default=work / "speech.sqlite3", tool="bench.speech"
-    )
-    postgres = _is_postgres(url)
-    name = urlsplit(url).path.lstrip("/")
-    if postgres:
-        _postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres(url, f'CREATE DATABASE "{name}"')
     model = FakeLLMServer()
     # The role chunk and the first word at once, then a word every WORD_SECONDS.
     model.hold_stream_after(0, then_pace=WORD_SECONDS)
     model.resume()
     voices = FakeElevenLabs() if engine == "elevenlabs" else None
-    env = {
-        **child_env(url),
-        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL),
-        "CONN_MAX_AGE": "0",
-        "MEDIA_ROOT": str(work / "media"),
-        "PRIVATE_MEDIA_ROOT": str(work / "private"),
-        "LLM_PROVIDER": "openai",
-        "LLM_BASE_URL": model.url + "/v1",
-        "LLM_API_KEY": "bench",
-        "LLM_MODEL": "slow-model",
-        "LLM_TIMEOUT": "60",
-        "THROTTLE_SPEECH_SENTENCES": "1000000/min",
-        "SPEECH_ENGINE": engine,
-        "ELEVENLABS_API_KEY": API_KEY if voices else "",
-        "ELEVENLABS_BASE_URL": voices.url if voices else "",
-    }
-    server = None
     results: list[dict] = []
     try:
-        fixture = _prepare(env)
-        if voices is not None:
-            # Every preset's voice id is one the fake ElevenLabs knows.
-            for voice_id in _preset_voice_ids(env):
-                voices.voices.setdefault(voice_id, voice_json(voice_id, voice_id))
-        port = _free_port()
-        server = _start_server(env, port, work / "server.log")
-        headers = {"Authorization": f"Token {fixture['key']}"}
-        with httpx.Client(
-            base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=60
-        ) as client:
-            _first_audio(client, fixture["persona"], -1, model)  # warm the worker up
-            for n in range(runs):
-                results.append(_first_audio(client, fixture["persona"], n, model))
+        with scratch(tag="speech", incoming_url=incoming_url, tool="bench.speech") as made:
+            env = made.env(
+                model_url=model.url,
+                cache_url=os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL),
+                LLM_TIMEOUT="60",
+                THROTTLE_SPEECH_SENTENCES="1000000/min",
+                SPEECH_ENGINE=engine,
+                ELEVENLABS_API_KEY=API_KEY if voices else "",
+                ELEVENLABS_BASE_URL=voices.url if voices else "",
+            )
+            fixture = prepare(env)
+            if voices is not None:
+                # Every preset's voice id is one the fake ElevenLabs knows.
+                for voice_id in fixture["preset_voice_ids"]:
+                    voices.voices.setdefault(voice_id, voice_json(voice_id, voice_id))
+            with (
+                serving(env, made.work / "server.log", tool="bench.speech") as base_url,
+                httpx.Client(
+                    base_url=base_url,
+                    headers={"Authorization": f"Token {fixture['key']}"},
+                    timeout=60,
+                ) as client,
+            ):
+                _first_audio(client, fixture["persona"], -1, model)  # warm the worker up
+                for n in range(runs):
+                    results.append(_first_audio(client, fixture["persona"], n, model))
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
         model.stop()
         if voices is not None:
             voices.stop()
-        if postgres:
-            _postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
     ok = [r for r in results if "error" not in r]
     return {
         "engine": engine,
-        "database": _redacted(url) if postgres else "SQLite",
+        "database": made.description,
         "runs": runs,
         "errors": [r["error"] for r in results if "error" in r],
         "first_sentence_ms": _stats([r["first_sentence_ms"] for r in ok]),
         "first_audio_ms": _stats([r["first_audio_ms"] for r in ok]),
         "sentence": ok[0]["sentence"] if ok else "",
     }
-
-
-def _preset_voice_ids(env: dict[str, str]) -> list[str]:
-    script = (
-        "import json; from voices.models import VoicePreset; "
-        "print(json.dumps(list(VoicePreset.objects.values_list('provider_voice_id', flat=True))))"
-    )
-    out = subprocess.run(  # noqa: S603 - our own commands
-        [sys.executable, "manage.py", "shell", "-v", "0", "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
 
 
 def report(all_figures: list[dict]) -> str:

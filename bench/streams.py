@@ -20,25 +20,17 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import threading
 import time
-from contextlib import suppress
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from bench.databases import derived_database_url
-from bench.run import BASE_DIR, _is_postgres, _redacted, child_env, percentile
+from bench.run import percentile
+from bench.served import SERVER, prepare, scratch, serving
 from mybella.tests.fakes.fake_llm import FakeLLMServer
 
-# The production server, as the README's production section runs it (host and port added).
-SERVER = [sys.executable, "-m", "uvicorn", "mybella.asgi:application", "--workers", "2"]
 STREAMS = 50
 REPLY_SECONDS = 10.0
 REPLY_WORDS = 20
@@ -60,65 +52,6 @@ class SlowModel(FakeLLMServer):
         # Held after the role chunk, then paced: the words and the closing chunk, each late.
         self.hold_stream_after(0, then_pace=seconds / (words + 1))
         self.resume()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _postgres(url: str, statement: str) -> None:
-    import psycopg
-
-    parts = urlsplit(url)
-    with psycopg.connect(urlunsplit(parts._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(statement)
-
-
-def _prepare(env: dict[str, str]) -> dict:
-    """Migrate the database and make a user with a token; return the token and a persona."""
-    manage = [sys.executable, "manage.py"]
-    migrate = [*manage, "migrate", "--noinput", "-v", "0"]
-    subprocess.run(migrate, cwd=BASE_DIR, env=env, check=True)  # noqa: S603 - our own commands
-    script = """
-import json
-from mybella.users.models import User
-from mybella.users.services import api_token_create
-from personas.models import PersonaProfile
-user = User.objects.create_user("streams", password="bench-streams-password")
-_token, key = api_token_create(user=user)
-persona = PersonaProfile.objects.filter(owner=None).order_by("pk").first()
-print(json.dumps({"key": key, "persona": persona.pk}))
-"""
-    out = subprocess.run(  # noqa: S603 - our own commands
-        [*manage, "shell", "-v", "0", "-c", script],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return json.loads(out.strip().splitlines()[-1])
-
-
-def _start_server(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
-    server = subprocess.Popen(  # noqa: S603 - our own commands
-        [*SERVER, "--host", "127.0.0.1", "--port", str(port)],
-        cwd=BASE_DIR,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while True:
-        with suppress(httpx.HTTPError):
-            httpx.get(f"http://127.0.0.1:{port}{PERSONAS}", timeout=2)
-            return server
-        if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise SystemExit(f"bench.streams: the server did not start:\n{log.read_text()}")
-        time.sleep(0.1)
 
 
 class Timer(threading.Thread):
@@ -197,68 +130,41 @@ def _latencies(samples: list[float]) -> dict:
 
 def measure(*, streams: int, reply_seconds: float, incoming_url: str) -> dict:
     """Run the scenario once on a database of its own; return the figures."""
-    work = Path(tempfile.mkdtemp(prefix="bench-streams-"))
-    url = derived_database_url(
-        incoming_url, tag="streams", default=work / "streams.sqlite3", tool="bench.streams"
-    )
-    postgres = _is_postgres(url)
-    name = urlsplit(url).path.lstrip("/")
-    if postgres:
-        _postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        _postgres(url, f'CREATE DATABASE "{name}"')
     model = SlowModel(words=REPLY_WORDS, seconds=reply_seconds)
-    env = {
-        **child_env(url),
-        "CACHE_URL": os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL),
-        "CONN_MAX_AGE": "0",
-        "MEDIA_ROOT": str(work / "media"),
-        "PRIVATE_MEDIA_ROOT": str(work / "private"),
-        "LLM_PROVIDER": "openai",
-        "LLM_BASE_URL": model.url + "/v1",
-        "LLM_API_KEY": "bench",
-        "LLM_MODEL": "slow-model",
-        "LLM_TIMEOUT": str(max(60, reply_seconds * 3)),
-        "THROTTLE_CHAT": "1000000/min",
-    }
-    server = None
     try:
-        fixture = _prepare(env)
-        port = _free_port()
-        server = _start_server(env, port, work / "server.log")
-        base_url = f"http://127.0.0.1:{port}"
-        headers = {"Authorization": f"Token {fixture['key']}"}
+        with scratch(tag="streams", incoming_url=incoming_url, tool="bench.streams") as made:
+            env = made.env(
+                model_url=model.url,
+                cache_url=os.environ.get("BENCH_CACHE_URL", DEFAULT_CACHE_URL),
+                LLM_TIMEOUT=str(max(60, reply_seconds * 3)),
+                THROTTLE_CHAT="1000000/min",
+            )
+            fixture = prepare(env)
+            with serving(env, made.work / "server.log", tool="bench.streams") as base_url:
+                headers = {"Authorization": f"Token {fixture['key']}"}
 
-        warm = Timer(base_url, headers)  # each process's first answers are slower
-        warm.start()
-        time.sleep(1)
-        warm.stop()
+                warm = Timer(base_url, headers)  # each process's first answers are slower
+                warm.start()
+                time.sleep(1)
+                warm.stop()
 
-        idle = Timer(base_url, headers)
-        idle.start()
-        time.sleep(IDLE_SECONDS)
-        idle.stop()
+                idle = Timer(base_url, headers)
+                idle.start()
+                time.sleep(IDLE_SECONDS)
+                idle.stop()
 
-        during = Timer(base_url, headers)
-        during.start()
-        started = time.perf_counter()
-        results = asyncio.run(_streams(base_url, headers, fixture["persona"], streams))
-        wall = time.perf_counter() - started
-        during.stop()
+                during = Timer(base_url, headers)
+                during.start()
+                started = time.perf_counter()
+                results = asyncio.run(_streams(base_url, headers, fixture["persona"], streams))
+                wall = time.perf_counter() - started
+                during.stop()
     finally:
-        if server is not None:
-            server.terminate()
-            try:
-                server.wait(30)
-            except subprocess.TimeoutExpired:
-                server.kill()
         model.stop()
-        if postgres:
-            _postgres(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        shutil.rmtree(work, ignore_errors=True)
     done = [r for r in results if r["end"] == "done"]
     return {
         "server": " ".join(["uvicorn", *SERVER[3:]]),
-        "database": _redacted(url) if postgres else "SQLite",
+        "database": made.description,
         "streams": streams,
         "reply_seconds": reply_seconds,
         "done": len(done),

@@ -4,7 +4,7 @@ import pytest
 from rest_framework.throttling import ScopedRateThrottle
 
 from bench import seed
-from bench.measure import measure
+from bench.measure import COUNTED, measure
 from chat.models import ChatMessage
 from memory.models import ConversationMemory
 
@@ -25,3 +25,7 @@ def test_one_user_of_pairs_is_seeded_and_measured(monkeypatch):
 
     assert {op["label"] for op in result["ops"].values()} >= {"send message", "memory search"}
     assert all(len(op["samples"]) == 2 for op in result["ops"].values())
+    # Every counted request ran SQL, and its count was kept: the test client's request_started
+    # (which empties the query log) must not blank the counts of the printed table's q column.
+    assert all(len(op["queries"]) == COUNTED for op in result["ops"].values())
+    assert all(min(op["queries"]) > 0 for op in result["ops"].values())
