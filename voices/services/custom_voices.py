@@ -63,7 +63,7 @@ def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
     the limit) and cloned once a key is set (`custom_voices_queue_waiting`).
     """
     name = (name or "").strip()
-    if not name:
+    if limits.shows_nothing(name):  # empty, or only marks that show nothing ("\u200b")
         raise ValidationError({"name": _("Give the voice a name.")})
     # A voice's name is one line like a persona's: it is listed beside theirs on the pages
     # and travels in exported cards, where a reordering mark would disguise it.

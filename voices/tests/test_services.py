@@ -195,6 +195,7 @@ def test_a_name_longer_than_the_model_allows_is_refused(user, settings):
         ("evil\u202etxt.exe", "invisible control character (U+202E)"),
         ("two\nlines", "line break"),
         ("a\x00b", "NUL"),
+        ("\u200b\u3164", "Give the voice a name"),
     ],
 )
 def test_a_name_that_is_not_one_line_is_refused(user, settings, name, problem):
