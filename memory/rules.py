@@ -97,6 +97,11 @@ def clean_preference(key: str, value: str) -> str:
         if problem:
             raise ValidationError({name: gettext("This text %s.") % problem}, code="unstorable")
     value = value.strip()
+    # Each preference is one line of the prompt ("tone: …"): a line break would pass for
+    # the prompt's own lines, a reordering mark would disguise the value on the page.
+    problem = limits.line_problem(value)
+    if problem:
+        raise ValidationError({"value": gettext("This text %s.") % problem}, code="not_one_line")
     if len(key) > limits.PREFERENCE_KEY_MAX_CHARS:
         raise ValidationError(
             {

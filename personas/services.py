@@ -76,6 +76,9 @@ def _checked_fields(
             problem = limits.line_problem(value) if isinstance(value, str) else None
             if problem:
                 raise ValidationError({field: _("This text %s.") % problem})
+    name = fields.get("name")
+    if isinstance(name, str) and name.strip() and limits.shows_nothing(name):
+        raise ValidationError({"name": _("This name shows nothing; give one that can be seen.")})
     return fields
 
 

@@ -8,6 +8,7 @@ and serializers repeat a limit only to answer with a friendlier message.
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 from django.conf import settings
@@ -82,6 +83,23 @@ def line_problem(text: str) -> str | None:
     if found.group() in "\n\r\x85\u2028\u2029":
         return _("holds a line break; keep it to one line")
     return _("holds an invisible control character (U+%04X)") % ord(found.group())
+
+
+# Letters fonts draw as nothing (the Hangul fillers, the blank braille pattern); with the
+# format marks (Unicode's Cf: zero-width spaces and joiners, the soft hyphen, …) and spaces
+# they make text that looks empty but isn't.
+_BLANK_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800")
+
+
+def shows_nothing(text: str) -> bool:
+    """Return whether `text` looks empty: only spaces, format marks and letters drawn blank.
+
+    A name such as "\u200b" passes a plain blank check yet shows as nothing in every list.
+    """
+    return all(
+        char.isspace() or char in _BLANK_LETTERS or unicodedata.category(char) == "Cf"
+        for char in text
+    )
 
 
 def one_line(text: str) -> str:

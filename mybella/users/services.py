@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mybella.core import limits
 from mybella.core.services import model_update, service
 from mybella.users.hooks import AccountHook, account_hooks, export_rows
 from mybella.users.models import ApiToken, User
@@ -25,6 +26,7 @@ def user_create(*, username: str, password: str, email: str = "") -> User:
 
 # The fields a user changes on their profile page; everything else is not theirs to set here.
 PROFILE_FIELDS = ("display_name", "first_name", "last_name", "email")
+NAME_FIELDS = ("display_name", "first_name", "last_name")
 
 
 @service
@@ -32,8 +34,14 @@ def user_update_profile(*, user: User, data: Mapping[str, object]) -> tuple[User
     """Change the profile `fields` given in `data`; return the user and whether anything changed.
 
     Nothing is written when nothing differs. Other fields (staff rights, the password) are
-    refused with `ValueError`: they are the caller's mistake, never input to drop.
+    refused with `ValueError`: they are the caller's mistake, never input to drop. The
+    names are one line, as a persona's are: personas call the user by one in their prompts.
     """
+    for field in NAME_FIELDS:
+        value = data.get(field)
+        problem = limits.line_problem(value) if isinstance(value, str) else None
+        if problem:
+            raise ValidationError({field: _("This text %s.") % problem})
     return model_update(instance=user, fields=PROFILE_FIELDS, data=data)
 
 
@@ -132,7 +140,8 @@ def api_token_create(*, user: User, name: str = "") -> tuple[ApiToken, str]:
     key = API_TOKEN_TAG + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user,
-        name=name.strip()[:100],
+        # Shown in the token list as one line: line breaks become spaces, controls go.
+        name=limits.one_line(name)[:100],
         prefix=key[: ApiToken.PREFIX_LENGTH],
         digest=ApiToken.hash(key),
         expires_at=now + timedelta(days=settings.API_TOKEN_TTL_DAYS),

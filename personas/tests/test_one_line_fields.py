@@ -53,6 +53,23 @@ def test_names_of_every_script_pass(user, name):
     assert services.persona_create(owner=user, fields={"name": name}).name == name
 
 
+@pytest.mark.parametrize("name", ["\u200b", "\u200b\u200d \u00ad", "\u3164", "\u2800\u2800"])
+def test_a_name_that_shows_nothing_is_refused(auth_api_client, user, name):
+    """Zero-width marks or blank-drawn letters pass a plain blank check but show nothing."""
+    response = auth_api_client.post(URL, {"name": name}, format="json")
+    assert response.status_code == 400
+    assert "shows nothing" in response.json()["name"][0]
+    card = {"spec": "chara_card_v2", "data": {"name": name}}
+    with pytest.raises(ValidationError):
+        services.persona_import_card(owner=user, data=json.dumps(card).encode())
+    assert not PersonaProfile.objects.filter(owner=user).exists()
+
+
+@pytest.mark.parametrize("name", ["👩\u200d👩\u200d👧", "Zo\u00e9\u200b", "می\u200cخواهم"])
+def test_a_name_with_marks_between_what_shows_passes(user, name):
+    assert services.persona_create(owner=user, fields={"name": name}).name == name
+
+
 def test_the_service_refuses_it_whoever_calls(user):
     with pytest.raises(ValidationError) as error:
         services.persona_create(owner=user, fields={"name": "A\nB"})

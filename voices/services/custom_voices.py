@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mybella.core import limits
 from mybella.core.errors import NotFound
 from mybella.core.services import service
 from mybella.providers.speech import SpeechEngine, cloning_available, cloning_engine
@@ -62,8 +63,13 @@ def custom_voice_create(*, owner: User, name: str, upload: Any) -> CustomVoice:
     the limit) and cloned once a key is set (`custom_voices_queue_waiting`).
     """
     name = (name or "").strip()
-    if not name:
+    if limits.shows_nothing(name):  # empty, or only marks that show nothing ("\u200b")
         raise ValidationError({"name": _("Give the voice a name.")})
+    # A voice's name is one line like a persona's: it is listed beside theirs on the pages
+    # and travels in exported cards, where a reordering mark would disguise it.
+    problem = limits.text_problem(name) or limits.line_problem(name)
+    if problem:
+        raise ValidationError({"name": _("This text %s.") % problem})
     waiting = not cloning_available()
     _check_room(owner, waiting=waiting)
     if selectors.custom_voice_list(user=owner).filter(name__iexact=name).exists():

@@ -189,6 +189,24 @@ def test_a_name_longer_than_the_model_allows_is_refused(user, settings):
     assert voice.name == "x" * 80
 
 
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("evil\u202etxt.exe", "invisible control character (U+202E)"),
+        ("two\nlines", "line break"),
+        ("a\x00b", "NUL"),
+        ("\u200b\u3164", "Give the voice a name"),
+    ],
+)
+def test_a_name_that_is_not_one_line_is_refused(user, settings, name, problem):
+    """A voice's name is one line of plain text, as a persona's is (`limits.line_problem`)."""
+    with pytest.raises(ValidationError) as caught:
+        services.custom_voice_create(owner=user, name=name, upload=upload())
+    assert problem in caught.value.message_dict["name"][0]
+    assert media_files(settings) == []
+    assert not CustomVoice.objects.exists()
+
+
 def test_cloning_is_queued_once_committed(
     user, settings, queued_tasks, django_capture_on_commit_callbacks
 ):

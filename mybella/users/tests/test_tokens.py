@@ -24,6 +24,17 @@ def _with(token: str) -> APIClient:
     return client
 
 
+def test_token_name_is_made_one_line(api_client, user):
+    """A device's name is listed as one line: line breaks become spaces, controls go."""
+    response = api_client.post(
+        "/api/v1/auth/token/",
+        {"username": "alice", "password": "a-long-password-1", "name": "my\nlaptop\u202e "},
+        format="json",
+    )
+    assert response.status_code == 200
+    assert ApiToken.objects.get(user=user).name == "my laptop"
+
+
 def test_token_is_stored_hashed_and_expires_after_the_configured_days(api_client, user, settings):
     settings.API_TOKEN_TTL_DAYS = 7
     response = api_client.post(
