@@ -348,7 +348,7 @@ def prompt_build(
     persona_name = inert(_cut_chars(persona.name, limits.PERSONA_NAME_MAX_CHARS))
     past = [
         (item.role, inert(_cut(item.content, message_max)), item.created_at)
-        for item in selectors.message_recent(
+        for item in selectors.message_recent_lines(
             user=user, conversation=conversation, before=message, limit=HISTORY_MESSAGES
         )
     ]

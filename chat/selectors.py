@@ -135,13 +135,9 @@ def message_get_reply(*, user: User, pk: int) -> ChatMessage:
         raise NotFound from None
 
 
-def message_recent(
-    *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
-) -> list[ChatMessage]:
-    """Return up to `limit` of a conversation's good messages before `before`, newest first.
-
-    Good: finished and not empty (no pending, stopped or failed replies).
-    """
+def _recent(
+    *, user: User, conversation: Conversation, before: ChatMessage | None
+) -> QuerySet[ChatMessage]:
     messages = ChatMessage.objects.filter(
         user=user,
         conversation=conversation,
@@ -152,9 +148,40 @@ def message_recent(
         # Bound the index range by time, not by id: SQLite (without ANALYZE statistics)
         # takes `id < ?` for a cheap rowid range and walks every user's messages.
         messages = messages.filter(created_at__lte=before.created_at).exclude(pk=before.pk)
-    # What a prompt and a summary read: not the alternatives (JSON) and the other columns.
-    messages = messages.only(*_RECENT_FIELDS)
-    return list(messages.order_by("-created_at", "-id")[:limit])
+    return messages.order_by("-created_at", "-id")
+
+
+def message_recent(
+    *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
+) -> list[ChatMessage]:
+    """Return up to `limit` of a conversation's good messages before `before`, newest first.
+
+    Good: finished and not empty (no pending, stopped or failed replies).
+    """
+    # What a summary reads: not the alternatives (JSON) and the other columns.
+    messages = _recent(user=user, conversation=conversation, before=before)
+    return list(messages.only(*_RECENT_FIELDS)[:limit])
+
+
+@dataclass(frozen=True, slots=True)
+class RecentLine:
+    """A past message as a prompt shows it: who said what, when."""
+
+    role: str
+    content: str
+    created_at: datetime
+
+
+def message_recent_lines(
+    *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
+) -> list[RecentLine]:
+    """Return `message_recent`'s messages as plain lines (role, content, created_at).
+
+    What every prompt reads: the same rows without building a model instance for each.
+    """
+    messages = _recent(user=user, conversation=conversation, before=before)
+    rows = messages.values_list("role", "content", "created_at")[:limit]
+    return [RecentLine(*row) for row in rows]
 
 
 _RECENT_FIELDS = (
