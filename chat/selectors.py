@@ -163,27 +163,6 @@ def message_recent(
     return list(messages.only(*_RECENT_FIELDS)[:limit])
 
 
-@dataclass(frozen=True, slots=True)
-class RecentLine:
-    """A past message as a prompt shows it: who said what, when."""
-
-    role: str
-    content: str
-    created_at: datetime
-
-
-def message_recent_lines(
-    *, user: User, conversation: Conversation, before: ChatMessage | None = None, limit: int = 40
-) -> list[RecentLine]:
-    """Return `message_recent`'s messages as plain lines (role, content, created_at).
-
-    What every prompt reads: the same rows without building a model instance for each.
-    """
-    messages = _recent(user=user, conversation=conversation, before=before)
-    rows = messages.values_list("role", "content", "created_at")[:limit]
-    return [RecentLine(*row) for row in rows]
-
-
 _RECENT_FIELDS = (
     "id",
     "conversation_id",
@@ -196,24 +175,51 @@ _RECENT_FIELDS = (
 )
 
 
-def message_last_from_user_at(
-    *, user: User, persona: PersonaProfile, before: ChatMessage
-) -> datetime | None:
-    """Return when `user` last wrote to `persona` before `before`, in any conversation.
+@dataclass(frozen=True, slots=True)
+class RecentLine:
+    """A past message as a prompt shows it: who said what, when."""
 
-    One query, bounded by the pair's (user, persona, created_at) index.
+    role: str
+    content: str
+    created_at: datetime
+
+
+def message_prompt_history(
+    *, user: User, conversation: Conversation, before: ChatMessage, limit: int = 40
+) -> tuple[list[RecentLine], datetime | None]:
+    """Return what a prompt answering `before` reads of the past: `message_recent`'s
+    messages as plain lines, and when `user` last wrote to the conversation's persona
+    before `before`, in any conversation (bounded by the pair's (user, persona,
+    created_at) index).
+
+    One query when the conversation has a past (the time rides on every line, a subquery
+    the database runs once), two when it has none.
     """
+    last_at = Subquery(
+        _last_from_user(user=user, persona_id=conversation.persona_id, before=before)[:1]
+    )
+    rows = list(
+        _recent(user=user, conversation=conversation, before=before)
+        .annotate(last_from_user_at=last_at)
+        .values_list("role", "content", "created_at", "last_from_user_at")[:limit]
+    )
+    if not rows:
+        persona_id = conversation.persona_id
+        return [], _last_from_user(user=user, persona_id=persona_id, before=before).first()
+    return [RecentLine(role, content, at) for role, content, at, _last in rows], rows[0][3]
+
+
+def _last_from_user(*, user: User, persona_id: int, before: ChatMessage) -> QuerySet:
     return (
         ChatMessage.objects.filter(
             user=user,
-            persona=persona,
+            persona_id=persona_id,
             role=ChatMessage.Role.USER,
             created_at__lte=before.created_at,
         )
         .exclude(pk=before.pk)
         .order_by("-created_at", "-id")
         .values_list("created_at", flat=True)
-        .first()
     )
 
 
