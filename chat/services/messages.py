@@ -187,21 +187,26 @@ def _finish(
         reply.status, reply.error = ChatMessage.Status.OK, ""
     reply.token_estimate = estimate_tokens(text) if text else 0
     reply.updated_at = timezone.now()
-    # An update, not save(): a conversation deleted meanwhile stays deleted, without an error.
-    ChatMessage.objects.filter(pk=reply.pk).update(
-        content=reply.content,
-        alternatives=reply.alternatives,
-        status=reply.status,
-        error=reply.error,
-        provider=reply.provider,
-        model=reply.model,
-        token_estimate=reply.token_estimate,
-        updated_at=reply.updated_at,
-    )
-    if said is not None:
-        conversation_said(conversation_id=reply.conversation_id, text=said, at=reply.updated_at)
-    else:
-        Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=reply.updated_at)
+    # One commit for the reply and its conversation, not one each: a PostgreSQL commit waits
+    # for its log to reach the disk. No savepoint: nothing here is retried on its own.
+    with transaction.atomic(savepoint=False):
+        # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
+        ChatMessage.objects.filter(pk=reply.pk).update(
+            content=reply.content,
+            alternatives=reply.alternatives,
+            status=reply.status,
+            error=reply.error,
+            provider=reply.provider,
+            model=reply.model,
+            token_estimate=reply.token_estimate,
+            updated_at=reply.updated_at,
+        )
+        if said is not None:
+            conversation_said(conversation_id=reply.conversation_id, text=said, at=reply.updated_at)
+        else:
+            Conversation.objects.filter(pk=reply.conversation_id).update(
+                updated_at=reply.updated_at
+            )
 
 
 @service
