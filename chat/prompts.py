@@ -346,14 +346,11 @@ def prompt_build(
     )
     recent = tuple(item for context in contexts for item in context.recent)
     persona_name = inert(_cut_chars(persona.name, limits.PERSONA_NAME_MAX_CHARS))
-    past = [
-        (item.role, inert(_cut(item.content, message_max)), item.created_at)
-        for item in selectors.message_recent(
-            user=user, conversation=conversation, before=message, limit=HISTORY_MESSAGES
-        )
-    ]
+    lines, last_talked_at = selectors.message_prompt_history(
+        user=user, conversation=conversation, before=message, limit=HISTORY_MESSAGES
+    )
+    past = [(line.role, inert(_cut(line.content, message_max)), line.created_at) for line in lines]
     now = message.created_at
-    last_talked_at = selectors.message_last_from_user_at(user=user, persona=persona, before=message)
 
     # Share what the message, the fixed text and the least history leave among the rest.
     before, after = _header(persona_name, user_name, time_line(now, last_talked_at))

@@ -1,8 +1,7 @@
 """memory's side of chat's port (`chat.context`): what a reply may know, and what to learn.
 
-`memory_context` (`prompt_context` and `timeline_context` together) is registered as a
-prompt contributor and `on_user_messages_saved` is connected to `user_messages_saved`,
-both in `memory.receivers`.
+`memory_context` is registered as a prompt contributor and `on_user_messages_saved` is
+connected to `user_messages_saved`, both in `memory.receivers`.
 """
 
 from dataclasses import replace
@@ -72,10 +71,10 @@ def prompt_context(
     context's `user_name`. Recalled memories (see `_worth_recalling`) are stamped as
     recalled.
     """
-    enabled = selectors.memory_enabled(user=user, persona=persona)
-    return _context(
-        user=user, persona=persona, message=message, text=text, provider=provider, recall=enabled
+    context = memory_context(
+        user=user, persona=persona, message=message, text=text, provider=provider
     )
+    return replace(context, summaries=(), recent=())
 
 
 def memory_context(
@@ -86,48 +85,42 @@ def memory_context(
     text: str,
     provider: ChatProvider | None,
 ) -> PromptContext:
-    """Return all memory adds to a prompt: `prompt_context`'s and `timeline_context`'s parts.
+    """Return all memory adds to a prompt: the pair's preferences and, unless remembering
+    is off, what bears on `text`, the newest summaries of history before `message` (oldest
+    first) and the newest memories (newest first).
 
-    The contributor registered: whether remembering is on is read once for both.
+    The contributor registered. The switch, the preferences, the summaries and the newest
+    memories come in one query (`memory_prompt_context`), then recall.
     """
-    enabled = selectors.memory_enabled(user=user, persona=persona)
-    context = _context(
-        user=user, persona=persona, message=message, text=text, provider=provider, recall=enabled
+    known = selectors.memory_prompt_context(
+        user=user,
+        persona=persona,
+        before=message.created_at,
+        summaries=SUMMARIES_IN_PROMPT,
+        recent=RECENT_SCAN,
     )
-    if not enabled:
-        return context
-    timeline = _timeline(user=user, persona=persona, message=message)
-    return replace(context, summaries=timeline.summaries, recent=timeline.recent)
-
-
-def _context(
-    *,
-    user: User,
-    persona: PersonaProfile,
-    message: ChatMessage,
-    text: str,
-    provider: ChatProvider | None,
-    recall: bool,
-) -> PromptContext:
-    preferences = selectors.preference_dict(user=user, persona=persona)
+    preferences = dict(known.preferences)
     user_name = preferences.pop("preferred_name", None)
-    recalled = []
-    if recall:
-        found = recall_items(
-            user=user,
-            persona=persona,
-            query=text,
-            k=RECALL_K + RECALL_SPARE,
-            exclude_message_ids=[message.id],
-            query_embedding=_query_embedding(provider, text),
-            with_context=False,  # the prompt takes the recalled texts alone
-        )
-        recalled = _worth_recalling(found, message=message)[:RECALL_K]
-        services.memory_mark_recalled(
-            user=user,
-            persona=persona,
-            memory_ids=[item.id for item in recalled if item.kind == "memory"],
-        )
+    if not known.remember:
+        return PromptContext(user_name=user_name, preferences=preferences)
+    found = recall_items(
+        user=user,
+        persona=persona,
+        query=text,
+        k=RECALL_K + RECALL_SPARE,
+        exclude_message_ids=[message.id],
+        query_embedding=_query_embedding(provider, text),
+        with_context=False,  # the prompt takes the recalled texts alone
+    )
+    recalled = _worth_recalling(found, message=message)[:RECALL_K]
+    services.memory_mark_recalled(
+        user=user,
+        persona=persona,
+        memory_ids=[item.id for item in recalled if item.kind == "memory"],
+    )
+    recent = [memory for memory in known.recent if memory.kind != ConversationMemory.Kind.SUMMARY][
+        :RECENT_IN_PROMPT
+    ]
     return PromptContext(
         user_name=user_name,
         preferences=preferences,
@@ -137,6 +130,19 @@ def _context(
         ),
         # A recalled text that must be cut keeps the part around the words of the message.
         cut_recalled=partial(_cut_around, text),
+        summaries=tuple(
+            HistorySummary(
+                content=summary.content,
+                first_at=summary.covers_from,
+                last_at=summary.covers_to,
+                conversation_id=summary.covers_conversation_id,
+            )
+            for summary in reversed(known.summaries)
+        ),
+        recent=tuple(
+            RecalledItem(kind="memory", content=memory.content, said_at=memory.created_at)
+            for memory in recent
+        ),
     )
 
 
@@ -157,48 +163,6 @@ def on_user_messages_saved(
         extract_imported_memories.enqueue(conversation_id)
     elif message_ids:
         extract_memories.enqueue(message_ids)
-
-
-def timeline_context(
-    *,
-    user: User,
-    persona: PersonaProfile,
-    message: ChatMessage,
-    text: str,
-    provider: ChatProvider | None,
-) -> PromptContext:
-    """Return, unless remembering is off, the pair's newest summaries of history before
-    `message` (oldest first) and its newest memories (newest first). Three bounded queries.
-    """
-    if not selectors.memory_enabled(user=user, persona=persona):
-        return PromptContext()
-    return _timeline(user=user, persona=persona, message=message)
-
-
-def _timeline(*, user: User, persona: PersonaProfile, message: ChatMessage) -> PromptContext:
-    summaries = selectors.summary_list_before(
-        user=user, persona=persona, before=message.created_at, limit=SUMMARIES_IN_PROMPT
-    )
-    recent = [
-        memory
-        for memory in selectors.memory_recent(user=user, persona=persona, limit=RECENT_SCAN)
-        if memory.kind != ConversationMemory.Kind.SUMMARY
-    ][:RECENT_IN_PROMPT]
-    return PromptContext(
-        summaries=tuple(
-            HistorySummary(
-                content=summary.content,
-                first_at=summary.covers_from,
-                last_at=summary.covers_to,
-                conversation_id=summary.covers_conversation_id,
-            )
-            for summary in reversed(summaries)
-        ),
-        recent=tuple(
-            RecalledItem(kind="memory", content=memory.content, said_at=memory.created_at)
-            for memory in recent
-        ),
-    )
 
 
 def on_messages_saved_summarise(

@@ -9,6 +9,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
 from chat import selectors as chat_selectors
@@ -274,6 +275,105 @@ def summary_list_before(
         )
         .only("id", "content", "covers_from", "covers_to", "covers_conversation_id")
         .order_by("-covers_to", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PromptSummary:
+    """A summary a prompt shows: its text and the stretch of history it covers."""
+
+    id: int
+    content: str
+    covers_from: datetime
+    covers_to: datetime
+    covers_conversation_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMemory:
+    """One of the pair's newest memories, as a prompt reads it."""
+
+    id: int
+    content: str
+    kind: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PromptMemoryContext:
+    """What memory knows about a pair before recall: the switch, preferences, timeline."""
+
+    remember: bool
+    preferences: dict[str, str]
+    summaries: list[PromptSummary]
+    recent: list[PromptMemory]
+
+
+def memory_prompt_context(
+    *, user: User, persona: PersonaProfile, before: datetime, summaries: int, recent: int
+) -> PromptMemoryContext:
+    """Return the pair's remember switch, preferences, newest `summaries` summaries of
+    messages sent before `before` (newest first, as `summary_list_before`) and newest
+    `recent` memories of any kind (newest first, as `memory_recent`), in one query.
+
+    Every prompt reads all four: one round trip instead of four, and plain rows, not model
+    instances. Each part keeps its own bounded index range (a UNION ALL of four scans).
+    """
+    memories = ConversationMemory._meta.db_table
+    pair = [user.pk, persona.pk]
+    # The columns: part, text, key/kind, conversation, first time, last time, id (a part reads
+    # only its own). The memories first and without a NULL: PostgreSQL types a subquery's
+    # NULL as text, and a UNION's columns from its first parts.
+    sql = f"""
+        SELECT * FROM (
+            SELECT 2, content, kind, covers_conversation_id, covers_from, covers_to, id
+            FROM {memories}
+            WHERE user_id = %s AND persona_id = %s AND kind = %s AND covers_to < %s
+                AND covers_from IS NOT NULL
+            ORDER BY covers_to DESC, id DESC LIMIT %s
+        ) summaries
+        UNION ALL
+        SELECT * FROM (
+            SELECT 3, content, kind, covers_conversation_id, created_at, covers_to, id
+            FROM {memories}
+            WHERE user_id = %s AND persona_id = %s
+            ORDER BY created_at DESC, id DESC LIMIT %s
+        ) recent
+        UNION ALL
+        SELECT 1, value, key, NULL, NULL, NULL, NULL
+        FROM {UserPreference._meta.db_table}
+        WHERE user_id = %s AND persona_id = %s
+        UNION ALL
+        SELECT 0, NULL, NULL, NULL, NULL, NULL, NULL
+        FROM {MemorySettings._meta.db_table}
+        WHERE user_id = %s AND persona_id = %s AND NOT remember
+    """  # noqa: S608 (table names from the models, values as parameters)
+    before_value = connection.ops.adapt_datetimefield_value(before)
+    summary_kind = ConversationMemory.Kind.SUMMARY.value
+    rows = fetch_all(
+        sql, [*pair, summary_kind, before_value, summaries, *pair, recent, *pair, *pair]
+    )
+    at = field_converter(ConversationMemory, "created_at")
+    remember, preferences = True, {}
+    found_summaries: list[PromptSummary] = []
+    found_recent: list[PromptMemory] = []
+    for part, text, name, conversation_id, first, last, pk in rows:
+        if part == 0:
+            remember = False
+        elif part == 1:
+            preferences[name] = text
+        elif part == 2:
+            found_summaries.append(PromptSummary(pk, text, at(first), at(last), conversation_id))
+        else:
+            found_recent.append(PromptMemory(pk, text, name, at(first)))
+    # A UNION ALL keeps no order across its parts: each part is put back in its own here.
+    found_summaries.sort(key=lambda summary: (summary.covers_to, summary.id), reverse=True)
+    found_recent.sort(key=lambda memory: (memory.created_at, memory.id), reverse=True)
+    return PromptMemoryContext(
+        remember=remember,
+        preferences=dict(sorted(preferences.items())),
+        summaries=found_summaries,
+        recent=found_recent,
     )
 
 

@@ -1,5 +1,7 @@
 """Starting, naming and deleting conversations."""
 
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Case, F, Value, When
@@ -79,14 +81,14 @@ def conversation_title_from(text: str) -> str:
     return cut.rstrip(" ,.;:-") + "…"
 
 
-def conversation_said(*, conversation_id: int, text: str) -> None:
-    """Record that the user just wrote `text` in a conversation: it is active now.
+def conversation_said(*, conversation_id: int, text: str, at: datetime | None = None) -> None:
+    """Record that the user wrote `text` in a conversation: it was active `at` (now).
 
     A conversation without a title is titled after `text`, its first message, once: one
     with a title (given, derived or renamed) keeps it. One statement.
     """
     Conversation.objects.filter(pk=conversation_id).update(
-        updated_at=timezone.now(),
+        updated_at=at or timezone.now(),
         title=Case(When(title="", then=Value(conversation_title_from(text))), default=F("title")),
     )
 

@@ -107,9 +107,18 @@ def _prepare(
 
 @transaction.atomic
 def _save_exchange(
-    *, user: User, conversation: Conversation, text: str, provider: ChatProvider
+    *,
+    user: User,
+    conversation: Conversation,
+    text: str,
+    provider: ChatProvider,
+    said_now: bool = True,
 ) -> Exchange:
-    """Save the user's message with its reply, pending until the engine has answered."""
+    """Save the user's message with its reply, pending until the engine has answered.
+
+    `said_now`: record the conversation active (and titled) now; a reply finished within
+    the same request does it when it is saved instead (`_finish(said=...)`), one write.
+    """
     message = ChatMessage.objects.create(
         conversation=conversation,
         user=user,
@@ -119,7 +128,8 @@ def _save_exchange(
         token_estimate=estimate_tokens(text),
     )
     reply = _pending_reply(message, provider)
-    conversation_said(conversation_id=conversation.pk, text=text)
+    if said_now:
+        conversation_said(conversation_id=conversation.pk, text=text)
     announce_on_commit(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
     return Exchange(message, reply)
 
@@ -157,7 +167,13 @@ def _finish(
     text: str = "",
     error: ProviderError | None = None,
     stopped: bool = False,
+    said: str | None = None,
 ) -> None:
+    """Save how `reply` ended and mark its conversation active.
+
+    `said`: the text of the message this reply answers when the conversation was not
+    yet told of it (`_save_exchange(said_now=False)`): it is titled after it too.
+    """
     reply.content = text
     if reply.alternatives:
         # A regenerated reply: the text is its selected alternative.
@@ -171,18 +187,26 @@ def _finish(
         reply.status, reply.error = ChatMessage.Status.OK, ""
     reply.token_estimate = estimate_tokens(text) if text else 0
     reply.updated_at = timezone.now()
-    # An update, not save(): a conversation deleted meanwhile stays deleted, without an error.
-    ChatMessage.objects.filter(pk=reply.pk).update(
-        content=reply.content,
-        alternatives=reply.alternatives,
-        status=reply.status,
-        error=reply.error,
-        provider=reply.provider,
-        model=reply.model,
-        token_estimate=reply.token_estimate,
-        updated_at=reply.updated_at,
-    )
-    Conversation.objects.filter(pk=reply.conversation_id).update(updated_at=reply.updated_at)
+    # One commit for the reply and its conversation, not one each: a PostgreSQL commit waits
+    # for its log to reach the disk. No savepoint: nothing here is retried on its own.
+    with transaction.atomic(savepoint=False):
+        # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
+        ChatMessage.objects.filter(pk=reply.pk).update(
+            content=reply.content,
+            alternatives=reply.alternatives,
+            status=reply.status,
+            error=reply.error,
+            provider=reply.provider,
+            model=reply.model,
+            token_estimate=reply.token_estimate,
+            updated_at=reply.updated_at,
+        )
+        if said is not None:
+            conversation_said(conversation_id=reply.conversation_id, text=said, at=reply.updated_at)
+        else:
+            Conversation.objects.filter(pk=reply.conversation_id).update(
+                updated_at=reply.updated_at
+            )
 
 
 @service
@@ -209,7 +233,10 @@ def message_send(
         persona=persona,
     )
     provider = get_provider()
-    exchange = _save_exchange(user=user, conversation=conversation, text=text, provider=provider)
+    # The conversation is marked active (and titled) once, as the reply is saved.
+    exchange = _save_exchange(
+        user=user, conversation=conversation, text=text, provider=provider, said_now=False
+    )
     return _answer(
         user=user,
         persona=persona,
@@ -217,6 +244,7 @@ def message_send(
         message=exchange.user_message,
         reply=exchange.reply,
         provider=provider,
+        said=text,
     )
 
 
@@ -229,9 +257,12 @@ def _answer(
     reply: ChatMessage,
     provider: ChatProvider,
     restore: Callable[[], ChatMessage] | None = None,
+    said: str | None = None,
 ) -> Exchange:
     """Answer `message` with `reply`; a failure saves the reply failed, or, with `restore`
-    (a regeneration), puts the reply back as it was and returns it with the error."""
+    (a regeneration), puts the reply back as it was and returns it with the error.
+
+    `said`: see `_finish`."""
     reply.provider, reply.model = provider.name, provider.model
     prompt = _reply_prompt(
         user=user,
@@ -246,9 +277,9 @@ def _answer(
     except ProviderError as error:
         if restore is not None:
             return Exchange(message, restore(), error)
-        _finish(reply, error=error)
+        _finish(reply, error=error, said=said)
         return Exchange(message, reply, error)
-    _finish(reply, text=text)
+    _finish(reply, text=text, said=said)
     return Exchange(message, reply)
 
 

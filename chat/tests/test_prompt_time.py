@@ -118,6 +118,20 @@ def test_a_message_sent_now_is_dated_by_its_own_sending_time(user, luna, fake_ll
     assert body["messages"][0]["content"].endswith(expected)
 
 
+def test_a_conversation_without_a_past_still_knows_when_the_pair_last_talked(user, luna):
+    """A new conversation with nothing before the message (no greeting): the pair's last
+    user message in another conversation is still when they last talked."""
+    old = ConversationFactory(user=user, persona=luna)
+    at(ChatMessageFactory(conversation=old, content="Off to Porto!"), NOW - timedelta(days=5))
+    new = ConversationFactory(user=user, persona=luna)
+    message = at(ChatMessageFactory(conversation=new, content="I'm back!"), NOW)
+
+    prompt = prompt_build(user=user, persona=luna, conversation=new, message=message)
+
+    assert prompt.last_talked_at == NOW - timedelta(days=5)
+    assert [m["role"] for m in prompt.messages] == ["system", "user"]
+
+
 def test_another_pairs_messages_are_not_when_this_pair_last_talked(user, other_user, luna):
     """Neither another user's messages nor this user's with another persona count."""
     isabella = PersonaProfile.objects.get(slug="isabella")

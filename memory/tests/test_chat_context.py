@@ -150,16 +150,17 @@ def test_a_long_recalled_text_is_cut_around_the_words_of_the_message(message):
 def test_the_context_costs_the_queries_it_did_inside_the_prompt(
     user, luna, message, django_assert_num_queries
 ):
-    """Preferences, the switch, recall and the stamp: eight, however long the history.
+    """The switch, preferences, summaries and newest memories in one query, then recall
+    and the stamp: seven, however long the history. Remembering off: that one query.
 
     Recall: a bounded count of each word's matches in both indexes, the ranked memories and
     messages, the pinned memories and the sources of the memories recalled.
     """
     MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(7):
         _context(message)
     MemorySettings.objects.create(user=user, persona=luna, remember=False)
-    with django_assert_num_queries(2):
+    with django_assert_num_queries(1):
         _context(message)
 
 

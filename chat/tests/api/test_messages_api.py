@@ -130,12 +130,14 @@ def test_history_page_query_count_is_constant(
 def test_send_query_count_is_constant(auth_api_client, user, django_assert_max_num_queries, count):
     conversation = ConversationFactory(user=user)
     ChatMessageFactory.create_batch(count, conversation=conversation, content="we talked about tea")
-    # 18: the reply is saved (pending) before the model is asked, then finished; the
-    # prompt's sense of time and thread adds four bounded reads (when the user last wrote,
-    # the remember switch, read once for recall and the timeline, the newest summaries, the
-    # newest memories), one reads the persona's lorebook, and recall counts the words'
-    # matches before it ranks (what bounds the cost of common words).
-    with django_assert_max_num_queries(18):
+    # 13: the conversation; the message and its reply (pending) saved in one transaction
+    # (savepoint, two inserts, release) before the model is asked; memory's switch,
+    # preferences, summaries and newest memories in one query; recall counts the words'
+    # matches before it ranks (what bounds the cost of common words), then the pinned
+    # memories and the ranked rows; the history window with when the user last wrote; the
+    # persona's lorebook; the reply finished, then the conversation titled and made active
+    # in one update.
+    with django_assert_max_num_queries(13):
         response = auth_api_client.post(
             SEND, {"message": "more about tea", "conversation": conversation.pk}, format="json"
         )

@@ -50,6 +50,18 @@ def test_failure_keeps_the_message_and_saves_a_failed_reply(
     assert retried.json()["offline"] is False
 
 
+def test_a_failed_reply_still_titles_and_touches_its_conversation(auth_api_client, user, llm):
+    """The conversation is told of the message as the reply is saved, failed or not: it is
+    titled after the message and active as of the reply."""
+    llm.fail_next(500)
+    response = auth_api_client.post(SEND, {"message": "Tell me about the sea"}, format="json")
+    assert response.status_code == 502
+    reply = ChatMessage.objects.get(pk=response.json()["assistant_message"]["id"])
+    conversation = reply.conversation
+    assert conversation.title == "Tell me about the sea"
+    assert conversation.updated_at == reply.updated_at
+
+
 def test_timeout_is_504(auth_api_client, user, llm, settings):
     settings.LLM_TIMEOUT = 0.5
     llm.stall_next(1.5)
