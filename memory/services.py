@@ -44,6 +44,14 @@ SUMMARY = ConversationMemory.Kind.SUMMARY
 _PEOPLE = (Actor.USER, Actor.IMPORT)
 
 
+def _clean_content(content: object) -> object:
+    # Text that shows nothing ("\u200b \u200b") is blank, and refused as blank is.
+    if not isinstance(content, str):
+        return content
+    content = content.strip()
+    return "" if limits.shows_nothing(content) else content
+
+
 def _summary_kind_error() -> ValidationError:
     return ValidationError(
         {"kind": _("Summaries are written by MyBella from your conversations; pick another kind.")}
@@ -96,7 +104,7 @@ def memory_create(
     """
     if kind == SUMMARY and actor in _PEOPLE:
         raise _summary_kind_error()
-    content = content.strip() if isinstance(content, str) else content
+    content = _clean_content(content)
     memory = ConversationMemory(
         user=user,
         persona=persona,
@@ -137,8 +145,8 @@ def memory_update(
     data = dict(fields)
     if "kind" in data and data["kind"] != memory.kind and SUMMARY in (data["kind"], memory.kind):
         raise _summary_kind_error()
-    if isinstance(data.get("content"), str):
-        data["content"] = data["content"].strip()
+    if "content" in data:
+        data["content"] = _clean_content(data["content"])
     if all(getattr(memory, name) == value for name, value in data.items()):
         # Decided before the transaction: even an empty savepoint is a query.
         return memory, False

@@ -128,7 +128,18 @@ def test_preferences_page_too_long_is_a_form_error(client, user, luna, field, le
 # ---------------------------------------------------------------- memories
 
 
-@pytest.mark.parametrize("content", ["x" * (limits.MEMORY_MAX_CHARS + 1), "a\x00b", "a\udfffb"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "x" * (limits.MEMORY_MAX_CHARS + 1),
+        "a\x00b",
+        "a\udfffb",
+        "   ",
+        # Shows nothing: zero-width spaces, a Hangul filler (found probing the API).
+        "\u200b\u200b\u200b \u200b \u200b",
+        "\u3164",
+    ],
+)
 def test_memory_services_enforce_the_limits(user, luna, content):
     with pytest.raises(ValidationError):
         services.memory_create(user=user, persona=luna, content=content)
@@ -145,6 +156,14 @@ def test_memory_api_too_long_is_400(auth_api_client, user, luna):
     url = f"/api/v1/personas/{luna.pk}/memories/"
     response = auth_api_client.post(url, {"content": "x" * 1001}, format="json")
     assert response.status_code == 400
+    assert not ConversationMemory.objects.exists()
+
+
+def test_memory_api_refuses_a_memory_that_shows_nothing(auth_api_client, user, luna):
+    url = f"/api/v1/personas/{luna.pk}/memories/"
+    response = auth_api_client.post(url, {"content": "\u200b\u200b \u200b"}, format="json")
+    assert response.status_code == 400
+    assert "content" in response.json()
     assert not ConversationMemory.objects.exists()
 
 
