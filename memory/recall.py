@@ -40,7 +40,6 @@ better one takes no slot of its own.
 import functools
 import math
 import re
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -232,27 +231,36 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     # Only the query's words are counted (each word of a doc as the query word it agrees
     # with, see `_agreeing`); a doc's length is all its words.
     # In one order, whatever the hash seed: ties, and sums of floats, come out the same.
+    # Called with every candidate: a doc's count of each word is `list.count` (in C), and
+    # only its long words are looked at one by one, for agreement.
     ordered = sorted(query)
+    position = {word: i for i, word in enumerate(ordered)}
     agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
+    first_seen: dict[int, int] = {}  # word's position -> docs holding it, in first-seen order
     for doc in docs:
-        count: Counter[str] = Counter()
-        for term in doc:
-            if term in query:
-                count[term] += 1
-            elif agreeable and len(term) >= PREFIX_AGREEMENT:
-                word = _agreeing(term, ordered)
-                if word in query:
-                    count[word] += 1
+        count = [doc.count(word) for word in ordered]
+        if agreeable:
+            for term in doc:
+                if len(term) >= PREFIX_AGREEMENT and term not in position:
+                    at = position.get(_agreeing(term, ordered))
+                    if at is not None:
+                        count[at] += 1
+        for at, n in enumerate(count):
+            if n:
+                first_seen[at] = first_seen.get(at, 0) + 1
         counts.append(count)
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
-    frequency = Counter(term for count in counts for term in ordered if term in count)
-    idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
+    idf = [(at, math.log(1 + (len(docs) - n + 0.5) / (n + 0.5))) for at, n in first_seen.items()]
     scores = []
     for doc, count in zip(docs, counts, strict=True):
         norm = K1 * (1 - B + B * len(doc) / avgdl)
         scores.append(
-            sum(idf[t] * count[t] * (K1 + 1) / (count[t] + norm) for t in idf if t in count)
+            sum(
+                weight * count[at] * (K1 + 1) / (count[at] + norm)
+                for at, weight in idf
+                if count[at]
+            )
         )
     return scores
 
@@ -455,16 +463,23 @@ def _best_others(messages: list[Candidate], base: dict[int, float]) -> dict[int,
     # A conversation where the query's words come back strongly is likely the one it asks
     # about: each matching message is lifted by a share of the best other one's score there.
     # By id, that best other score (messages alone in their conversation are left out).
-    best: dict[int, list[float]] = {}
+    best: dict[int, list[float]] = {}  # the two best scores of each conversation
     for message in messages:
-        if message.id in base:
-            top = best.setdefault(message.conversation_id, [])
-            top.append(base[message.id])
-            top.sort(reverse=True)
-            del top[2:]
+        score = base.get(message.id)
+        if score is None:
+            continue
+        top = best.get(message.conversation_id)
+        if top is None:
+            best[message.conversation_id] = [score]
+        elif len(top) == 1:
+            top[:] = [score, top[0]] if score > top[0] else [top[0], score]
+        elif score > top[0]:
+            top[:] = [score, top[0]]
+        elif score > top[1]:
+            top[1] = score
     others = {}
     for message in messages:
-        top = best.get(message.conversation_id, [])
+        top = best.get(message.conversation_id, ())
         if message.id in base and len(top) > 1:
             others[message.id] = top[1] if top[0] == base[message.id] else top[0]
     return others

@@ -253,6 +253,9 @@ def _sqlite_ranked(
         f"SELECT rowid AS id, {{score}} AS score FROM {fts} WHERE {fts} MATCH %s "
         f"ORDER BY rowid DESC LIMIT %s"
     )
+    if len(words) == 1:
+        # One word: the rows holding all the words are those holding any, scanned once.
+        return newest.format(score="1.0"), [f"{pair} AND ({every})", limit]
     sql = (
         f"SELECT id, max(score) AS score FROM ("
         f"SELECT * FROM ({newest.format(score='1.0')}) UNION ALL "
@@ -288,10 +291,13 @@ def _pg_ranked(
     # them that hold the words: a GIN scan would read each word's whole posting list.
     every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
     anyone = " || ".join(["plainto_tsquery('english', %s)"] * len(words))
+    # One word: every row found holds all the words, no second match per row.
+    score = "1.0::float" if len(words) == 1 else f"(w.v @@ ({every}))::int::float"
     sql = (
-        f"SELECT w.id, (w.v @@ ({every}))::int::float AS score FROM ("
+        f"SELECT w.id, {score} AS score FROM ("
         f"SELECT t.id, {_PG_VECTOR} AS v FROM {index.table} t WHERE {scope} "
         f"ORDER BY t.created_at DESC LIMIT %s) w "
         f"WHERE w.v @@ ({anyone}) ORDER BY w.id DESC LIMIT %s"
     )
-    return sql, [*words, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
+    scored = words if len(words) > 1 else []
+    return sql, [*scored, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
