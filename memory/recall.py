@@ -323,11 +323,22 @@ def named_period(text: str) -> tuple[datetime, datetime] | None:
     return None
 
 
-def _dated(item: Recalled, window: tuple[datetime, datetime]) -> Recalled:
+# What recall ranks: score, created_at, kind, id, content.
+_Entry = tuple[float, datetime, str, int, str]
+
+
+def _dated(score: float, created_at: datetime, window: tuple[datetime, datetime] | None) -> float:
     # Said in the period the query names: as strong a sign as a second matching word.
-    if window[0] <= item.created_at < window[1]:
-        return replace(item, score=item.score * DATE_BOOST)
-    return item
+    if window is not None and window[0] <= created_at < window[1]:
+        return score * DATE_BOOST
+    return score
+
+
+def _recalled(entry: _Entry) -> Recalled:
+    score, created_at, kind, id, content = entry
+    if kind == "memory":
+        return Recalled(kind, id, content, score, (), created_at)
+    return Recalled(kind, id, content, score, (id,), created_at, said_at=created_at)
 
 
 def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
@@ -389,18 +400,20 @@ def recall(
     relevance = _bm25(
         query_terms, [terms(item.head, ignore=names) for item in [*memories, *messages]]
     )
-    ranked: list[Recalled] = []
-    fallback: list[Recalled] = []
+    # Ranked as plain (score, created_at, kind, id, content) entries; only those that can be
+    # chosen become `Recalled` items (a search by common words ranks a hundred or so).
+    ranked: list[_Entry] = []
+    fallback: list[_Entry] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
         similarity = _cosine(query_embedding, memory.embedding)
         if similarity >= SIMILARITY_THRESHOLD:
             bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
-        item = Recalled("memory", memory.id, memory.head, bm25 * weight, (), memory.created_at)
+        entry = (bm25 * weight, memory.created_at, "memory", memory.id, memory.head)
         if bm25 > 0:
-            ranked.append(item)
+            ranked.append(entry)
         elif memory.pinned:
-            fallback.append(item)
+            fallback.append(entry)
     base = {
         message.id: bm25 * MESSAGE_WEIGHT
         for message, bm25 in zip(messages, relevance[len(memories) :], strict=True)
@@ -424,7 +437,7 @@ def recall(
             base=base,
             session=session,
             others=others,
-            floor=[(_dated(item, window) if window else item).score for item in ranked],
+            floor=[_dated(score, at, window) for score, at, *_ in ranked],
             whole=whole,
             window=window,
             places=DIVERSITY_POOL * k,
@@ -435,27 +448,22 @@ def recall(
         near = _neighbour_lift(neighbours, base)
     for message in messages:
         if message.id in base:
-            ranked.append(
-                Recalled(
-                    "message",
-                    message.id,
-                    message.head,
-                    (base[message.id] + session.get(message.id, 0.0) + near.get(message.id, 0.0))
-                    / whole,
-                    (message.id,),
-                    message.created_at,
-                    said_at=message.created_at,
-                )
-            )
+            score = base[message.id] + session.get(message.id, 0.0) + near.get(message.id, 0.0)
+            ranked.append((score / whole, message.created_at, "message", message.id, message.head))
     if window is not None:
-        ranked = [_dated(item, window) for item in ranked]
-    ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
+        ranked = [(_dated(score, at, window), at, *rest) for score, at, *rest in ranked]
+    ranked.sort(key=lambda entry: (-entry[0], -entry[1].timestamp(), entry[2], -entry[3]))
     if with_context:
         pool = _with_context(
-            items=ranked[: DIVERSITY_POOL * k], neighbours=neighbours, query_terms=query_terms
+            items=[_recalled(entry) for entry in ranked[: DIVERSITY_POOL * k]],
+            neighbours=neighbours,
+            query_terms=query_terms,
         )
-        ranked = _collapsed(pool)
-    chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
+        chosen = _collapsed(pool)
+    else:
+        chosen = [_recalled(entry) for entry in ranked[:k]]
+    missing = max(k - len(chosen), 0)
+    chosen = chosen[:k] + [_recalled(entry) for entry in fallback[:missing]]
     return _sourced(user=user, persona=persona, items=chosen)
 
 
