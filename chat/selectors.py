@@ -340,11 +340,14 @@ def message_neighbours(
     if not ids:
         return {}
     table = ChatMessage._meta.db_table
-    # A range on the thread index, the messages of the same instant ordered by id.
+    # A range on the thread index, the messages of the same instant ordered by id. The
+    # conversation is the pair's (the message's own): the pair is checked on the neighbours
+    # found (the joins below), not looked up, or a planner that takes the pair's index too
+    # (misled: a conversation's rows are all one pair's) sorts the conversation's history
+    # before each message.
     good = (
         f"FROM {table} u WHERE u.conversation_id = m.conversation_id "
-        "AND u.user_id = %s AND u.persona_id = %s AND u.status = %s "
-        "AND u.role IN (%s, %s) AND u.content <> ''"
+        "AND u.status = %s AND u.role IN (%s, %s) AND u.content <> ''"
     )
     before = (
         f"(SELECT u.id {good} AND u.created_at <= m.created_at "
@@ -365,16 +368,21 @@ def message_neighbours(
         f"WHERE m.id IN ({', '.join(['%s'] * len(wanted))}) "
         # Unary plus: the ids are looked up by key, not the pair's whole history scanned.
         "AND +m.user_id = %s AND +m.persona_id = %s) l "
-        f"LEFT JOIN {table} b ON b.id = l.before_id LEFT JOIN {table} a ON a.id = l.after_id"
+        f"LEFT JOIN {table} b ON b.id = l.before_id AND b.user_id = %s AND b.persona_id = %s "
+        f"LEFT JOIN {table} a ON a.id = l.after_id AND a.user_id = %s AND a.persona_id = %s"
     )
-    scope = [
-        user.pk,
-        persona.pk,
-        ChatMessage.Status.OK,
-        ChatMessage.Role.USER,
-        ChatMessage.Role.ASSISTANT,
+    good_params = [ChatMessage.Status.OK, ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]
+    pair = [user.pk, persona.pk]
+    params = [
+        head_chars,
+        head_chars,
+        *good_params,
+        *good_params,
+        *wanted,
+        *pair,
+        *pair,
+        *pair,
     ]
-    params = [head_chars, head_chars, *scope, *scope, *wanted, user.pk, persona.pk]
     rows = fetch_all(sql, params)
     created_at = field_converter(ChatMessage, "created_at")
 

@@ -40,7 +40,6 @@ better one takes no slot of its own.
 import functools
 import math
 import re
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -232,27 +231,36 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     # Only the query's words are counted (each word of a doc as the query word it agrees
     # with, see `_agreeing`); a doc's length is all its words.
     # In one order, whatever the hash seed: ties, and sums of floats, come out the same.
+    # Called with every candidate: a doc's count of each word is `list.count` (in C), and
+    # only its long words are looked at one by one, for agreement.
     ordered = sorted(query)
+    position = {word: i for i, word in enumerate(ordered)}
     agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
+    first_seen: dict[int, int] = {}  # word's position -> docs holding it, in first-seen order
     for doc in docs:
-        count: Counter[str] = Counter()
-        for term in doc:
-            if term in query:
-                count[term] += 1
-            elif agreeable and len(term) >= PREFIX_AGREEMENT:
-                word = _agreeing(term, ordered)
-                if word in query:
-                    count[word] += 1
+        count = [doc.count(word) for word in ordered]
+        if agreeable:
+            for term in doc:
+                if len(term) >= PREFIX_AGREEMENT and term not in position:
+                    at = position.get(_agreeing(term, ordered))
+                    if at is not None:
+                        count[at] += 1
+        for at, n in enumerate(count):
+            if n:
+                first_seen[at] = first_seen.get(at, 0) + 1
         counts.append(count)
     avgdl = sum(map(len, docs)) / len(docs) or 1.0
-    frequency = Counter(term for count in counts for term in ordered if term in count)
-    idf = {term: math.log(1 + (len(docs) - n + 0.5) / (n + 0.5)) for term, n in frequency.items()}
+    idf = [(at, math.log(1 + (len(docs) - n + 0.5) / (n + 0.5))) for at, n in first_seen.items()]
     scores = []
     for doc, count in zip(docs, counts, strict=True):
         norm = K1 * (1 - B + B * len(doc) / avgdl)
         scores.append(
-            sum(idf[t] * count[t] * (K1 + 1) / (count[t] + norm) for t in idf if t in count)
+            sum(
+                weight * count[at] * (K1 + 1) / (count[at] + norm)
+                for at, weight in idf
+                if count[at]
+            )
         )
     return scores
 
@@ -315,11 +323,22 @@ def named_period(text: str) -> tuple[datetime, datetime] | None:
     return None
 
 
-def _dated(item: Recalled, window: tuple[datetime, datetime]) -> Recalled:
+# What recall ranks: score, created_at, kind, id, content.
+_Entry = tuple[float, datetime, str, int, str]
+
+
+def _dated(score: float, created_at: datetime, window: tuple[datetime, datetime] | None) -> float:
     # Said in the period the query names: as strong a sign as a second matching word.
-    if window[0] <= item.created_at < window[1]:
-        return replace(item, score=item.score * DATE_BOOST)
-    return item
+    if window is not None and window[0] <= created_at < window[1]:
+        return score * DATE_BOOST
+    return score
+
+
+def _recalled(entry: _Entry) -> Recalled:
+    score, created_at, kind, id, content = entry
+    if kind == "memory":
+        return Recalled(kind, id, content, score, (), created_at)
+    return Recalled(kind, id, content, score, (id,), created_at, said_at=created_at)
 
 
 def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
@@ -381,18 +400,20 @@ def recall(
     relevance = _bm25(
         query_terms, [terms(item.head, ignore=names) for item in [*memories, *messages]]
     )
-    ranked: list[Recalled] = []
-    fallback: list[Recalled] = []
+    # Ranked as plain (score, created_at, kind, id, content) entries; only those that can be
+    # chosen become `Recalled` items (a search by common words ranks a hundred or so).
+    ranked: list[_Entry] = []
+    fallback: list[_Entry] = []
     for memory, bm25 in zip(memories, relevance[: len(memories)], strict=True):
         similarity = _cosine(query_embedding, memory.embedding)
         if similarity >= SIMILARITY_THRESHOLD:
             bm25 += SEMANTIC_WEIGHT * similarity
         weight = (0.5 + memory.importance / 10) * (PINNED_BOOST if memory.pinned else 1.0)
-        item = Recalled("memory", memory.id, memory.head, bm25 * weight, (), memory.created_at)
+        entry = (bm25 * weight, memory.created_at, "memory", memory.id, memory.head)
         if bm25 > 0:
-            ranked.append(item)
+            ranked.append(entry)
         elif memory.pinned:
-            fallback.append(item)
+            fallback.append(entry)
     base = {
         message.id: bm25 * MESSAGE_WEIGHT
         for message, bm25 in zip(messages, relevance[len(memories) :], strict=True)
@@ -416,7 +437,7 @@ def recall(
             base=base,
             session=session,
             others=others,
-            floor=[(_dated(item, window) if window else item).score for item in ranked],
+            floor=[_dated(score, at, window) for score, at, *_ in ranked],
             whole=whole,
             window=window,
             places=DIVERSITY_POOL * k,
@@ -427,27 +448,22 @@ def recall(
         near = _neighbour_lift(neighbours, base)
     for message in messages:
         if message.id in base:
-            ranked.append(
-                Recalled(
-                    "message",
-                    message.id,
-                    message.head,
-                    (base[message.id] + session.get(message.id, 0.0) + near.get(message.id, 0.0))
-                    / whole,
-                    (message.id,),
-                    message.created_at,
-                    said_at=message.created_at,
-                )
-            )
+            score = base[message.id] + session.get(message.id, 0.0) + near.get(message.id, 0.0)
+            ranked.append((score / whole, message.created_at, "message", message.id, message.head))
     if window is not None:
-        ranked = [_dated(item, window) for item in ranked]
-    ranked.sort(key=lambda item: (-item.score, -item.created_at.timestamp(), item.kind, -item.id))
+        ranked = [(_dated(score, at, window), at, *rest) for score, at, *rest in ranked]
+    ranked.sort(key=lambda entry: (-entry[0], -entry[1].timestamp(), entry[2], -entry[3]))
     if with_context:
         pool = _with_context(
-            items=ranked[: DIVERSITY_POOL * k], neighbours=neighbours, query_terms=query_terms
+            items=[_recalled(entry) for entry in ranked[: DIVERSITY_POOL * k]],
+            neighbours=neighbours,
+            query_terms=query_terms,
         )
-        ranked = _collapsed(pool)
-    chosen = ranked[:k] + fallback[: max(k - len(ranked), 0)]
+        chosen = _collapsed(pool)
+    else:
+        chosen = [_recalled(entry) for entry in ranked[:k]]
+    missing = max(k - len(chosen), 0)
+    chosen = chosen[:k] + [_recalled(entry) for entry in fallback[:missing]]
     return _sourced(user=user, persona=persona, items=chosen)
 
 
@@ -455,16 +471,23 @@ def _best_others(messages: list[Candidate], base: dict[int, float]) -> dict[int,
     # A conversation where the query's words come back strongly is likely the one it asks
     # about: each matching message is lifted by a share of the best other one's score there.
     # By id, that best other score (messages alone in their conversation are left out).
-    best: dict[int, list[float]] = {}
+    best: dict[int, list[float]] = {}  # the two best scores of each conversation
     for message in messages:
-        if message.id in base:
-            top = best.setdefault(message.conversation_id, [])
-            top.append(base[message.id])
-            top.sort(reverse=True)
-            del top[2:]
+        score = base.get(message.id)
+        if score is None:
+            continue
+        top = best.get(message.conversation_id)
+        if top is None:
+            best[message.conversation_id] = [score]
+        elif len(top) == 1:
+            top[:] = [score, top[0]] if score > top[0] else [top[0], score]
+        elif score > top[0]:
+            top[:] = [score, top[0]]
+        elif score > top[1]:
+            top[1] = score
     others = {}
     for message in messages:
-        top = best.get(message.conversation_id, [])
+        top = best.get(message.conversation_id, ())
         if message.id in base and len(top) > 1:
             others[message.id] = top[1] if top[0] == base[message.id] else top[0]
     return others

@@ -228,18 +228,23 @@ def memory_sources(
     """Return, by memory id, the ids of the pair's own messages it came from and when the
     first of them was said.
 
-    One query (none without ids); a memory without sources is left out.
+    One query (none without ids), plain rows: every search that recalls a memory runs it,
+    and a queryset's compiling cost more than the query. A memory without sources is left out.
     """
-    ids = list(memory_ids)
+    ids = [int(i) for i in memory_ids]
     if not ids:
         return {}
-    through = ConversationMemory.source_messages.through
-    rows = through.objects.filter(
-        conversationmemory_id__in=ids, chatmessage__user=user, chatmessage__persona=persona
-    ).values_list("conversationmemory_id", "chatmessage_id", "chatmessage__created_at")
+    through = ConversationMemory.source_messages.through._meta.db_table
+    sql = (
+        f"SELECT s.conversationmemory_id, s.chatmessage_id, m.created_at FROM {through} s "  # noqa: S608
+        f"JOIN {ChatMessage._meta.db_table} m ON m.id = s.chatmessage_id "
+        f"WHERE s.conversationmemory_id IN ({', '.join(['%s'] * len(ids))}) "
+        "AND m.user_id = %s AND m.persona_id = %s"
+    )
+    created_at = field_converter(ChatMessage, "created_at")
     found: dict[int, list[tuple[int, datetime]]] = {}
-    for memory_id, message_id, said_at in rows:
-        found.setdefault(memory_id, []).append((message_id, said_at))
+    for memory_id, message_id, said_at in fetch_all(sql, [*ids, user.pk, persona.pk]):
+        found.setdefault(memory_id, []).append((message_id, created_at(said_at)))
     return {
         memory_id: (tuple(sorted(i for i, _ in sources)), min(at for _, at in sources))
         for memory_id, sources in found.items()

@@ -199,14 +199,22 @@ def search_sql(
     rare_everywhere = all(counts[word][1] <= COMMON_AT for word in rare)
     exclude = [int(i) for i in exclude_ids]
     inner_limit = limit + len(exclude)
-    if connection.vendor == "postgresql":
-        sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit)
-    else:
-        sql, params = _sqlite_ranked(
-            index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
-        )
     not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))})" if exclude else ""
     extra = "".join(f", t.{column}" for column in columns)
+    if connection.vendor == "postgresql":
+        # The ranked rows were read from the table itself: they carry what is selected, and
+        # are not joined to it again (on a small table the planner hashes it whole).
+        carried = ["created_at", "content", *columns]
+        sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit, carried)
+        outer = (
+            f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, t.score AS score"
+            f"{extra} FROM ({sql}) t WHERE t.kept {not_in} "
+            f"ORDER BY t.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
+        )
+        return outer, [head_chars, *params, *exclude, limit]
+    sql, params = _sqlite_ranked(
+        index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
+    )
     outer = (
         f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
         f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} {not_in} "
@@ -253,6 +261,9 @@ def _sqlite_ranked(
         f"SELECT rowid AS id, {{score}} AS score FROM {fts} WHERE {fts} MATCH %s "
         f"ORDER BY rowid DESC LIMIT %s"
     )
+    if len(words) == 1:
+        # One word: the rows holding all the words are those holding any, scanned once.
+        return newest.format(score="1.0"), [f"{pair} AND ({every})", limit]
     sql = (
         f"SELECT id, max(score) AS score FROM ("
         f"SELECT * FROM ({newest.format(score='1.0')}) UNION ALL "
@@ -268,8 +279,11 @@ def _pg_ranked(
     rare: dict[str, int],
     words: list[str],
     limit: int,
+    carried: Sequence[str],
 ) -> tuple[str, list[object]]:
+    # Each row found carries `carried` columns and `kept`, whether a search returns it.
     scope = f"t.user_id = %s AND t.persona_id = %s AND {index.where}"
+    row = "".join(f", t.{column}" for column in carried) + f", ({index.keep}) AS kept"
     if rare:
         # ts_rank knows no word's rarity: weight each word's rank by an IDF of its count.
         terms = " + ".join(
@@ -279,7 +293,7 @@ def _pg_ranked(
         # The rows through the pair's posting lists of the rare words, at most COMMON_AT each.
         matches = " OR ".join([f"{_PG_ROW_TERMS} @> {_PG_WORD_TERMS}"] * len(rare))
         sql = (
-            f"SELECT t.id, ({terms}) AS score FROM {index.table} t WHERE {scope} "
+            f"SELECT t.id, ({terms}) AS score{row} FROM {index.table} t WHERE {scope} "
             f"AND ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
         )
         pair_terms = [p for word in rare for p in (user_id, persona_id, word)]
@@ -288,10 +302,14 @@ def _pg_ranked(
     # them that hold the words: a GIN scan would read each word's whole posting list.
     every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
     anyone = " || ".join(["plainto_tsquery('english', %s)"] * len(words))
+    # One word: every row found holds all the words, no second match per row.
+    score = "1.0::float" if len(words) == 1 else f"(w.v @@ ({every}))::int::float"
+    passed = "".join(f", w.{column}" for column in [*carried, "kept"])
     sql = (
-        f"SELECT w.id, (w.v @@ ({every}))::int::float AS score FROM ("
-        f"SELECT t.id, {_PG_VECTOR} AS v FROM {index.table} t WHERE {scope} "
+        f"SELECT w.id, {score} AS score{passed} FROM ("
+        f"SELECT t.id, {_PG_VECTOR} AS v{row} FROM {index.table} t WHERE {scope} "
         f"ORDER BY t.created_at DESC LIMIT %s) w "
         f"WHERE w.v @@ ({anyone}) ORDER BY w.id DESC LIMIT %s"
     )
-    return sql, [*words, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
+    scored = words if len(words) > 1 else []
+    return sql, [*scored, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]

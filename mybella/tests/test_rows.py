@@ -1,0 +1,37 @@
+"""Plain rows read by raw SQL carry the values the ORM would have given."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from chat.models import ChatMessage, Conversation
+from mybella.core.rows import fetch_all, field_converter
+from personas.models import PersonaProfile
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2023, 5, 3, 14, 30, tzinfo=UTC),  # SQLite stores no fraction for this one
+        datetime(2023, 5, 3, 14, 30, 5, 120_000, tzinfo=UTC),
+        datetime(2023, 5, 3, 14, 30, 5, 7, tzinfo=UTC),
+    ],
+)
+def test_datetime_as_the_orm_reads_it(user, moment):
+    persona = PersonaProfile.objects.get(slug="luna")
+    conversation = Conversation.objects.create(user=user, persona=persona)
+    message = ChatMessage.objects.create(
+        conversation=conversation, user=user, persona=persona, role="user", content="hi"
+    )
+    ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    table = ChatMessage._meta.db_table
+    [(raw,)] = fetch_all(f"SELECT created_at FROM {table} WHERE id = %s", [message.pk])  # noqa: S608
+
+    read = field_converter(ChatMessage, "created_at")(raw)
+
+    expected = ChatMessage.objects.get(pk=message.pk).created_at
+    assert read == expected == moment
+    assert read.utcoffset() == expected.utcoffset()
+    assert read.tzinfo == expected.tzinfo
