@@ -83,7 +83,9 @@ def conversation_said(*, conversation_id: int, text: str) -> None:
     """Record that the user just wrote `text` in a conversation: it is active now.
 
     A conversation without a title is titled after `text`, its first message, once: one
-    with a title (given, derived or renamed) keeps it. One statement.
+    with a title (given, derived or renamed) keeps it. One statement. Its caller saves the
+    user's message in the same transaction, which makes the user's cached chat reads stale
+    on commit (`chat.cache`).
     """
     Conversation.objects.filter(pk=conversation_id).update(
         updated_at=timezone.now(),
