@@ -17,9 +17,12 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
 from django.utils.safestring import SafeString, mark_safe
@@ -167,6 +170,44 @@ def cached_html(
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
     return mark_safe(html)  # noqa: S308 - rendered by our templates, the token is ours
+
+
+def cached_page(
+    request: HttpRequest,
+    template_name: str,
+    *,
+    key: Iterable[object],
+    depends_on: Iterable[str],
+    context: Callable[[], dict[str, Any]],
+    keep: Callable[[dict[str, Any]], bool] = lambda context: True,
+) -> HttpResponse:
+    """Return the whole page `template_name` renders with `context()`, from the cache.
+
+    For a signed-in page whose every datum is named by `key` and `depends_on` (as in
+    `cached_html`): a hit reads nothing but the cache. The cached page is the caller's own
+    (their id and staff flag are in the key), rendered without the request's context
+    processors: `user` and `request` are given, the CSRF token is put in per answer, and a
+    request with flash messages to show is rendered afresh (they show once). `keep(context)`
+    says after a build whether the page may be stored: one that changes with the clock, say,
+    is not.
+    """
+    user = request.user
+    if len(get_messages(request)):
+        return render(request, template_name, context())
+    parts = [template_name, user.pk, user.is_staff, *key, *_locale()]
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    cache_key = f"v1:page:{digest}"
+    entry, versions = _lookup(cache_key, list(depends_on))
+    if entry is None:
+        data = context()
+        page = {**data, "user": user, "request": request, "csrf_token": CSRF_PLACEHOLDER}
+        entry = {"versions": versions, "html": render_to_string(template_name, page)}
+        if keep(data):
+            cache.set(cache_key, entry, timeout=CACHED_READ_SECONDS)
+    html = entry["html"]
+    if CSRF_PLACEHOLDER in html:
+        html = html.replace(CSRF_PLACEHOLDER, get_token(request))
+    return HttpResponse(html)
 
 
 def cached_pieces(
