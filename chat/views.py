@@ -20,7 +20,7 @@ from chat.cache import chat_version
 from chat.models import ChatMessage, Conversation
 from chat.pagination import MessageCursorPagination
 from mybella.core import limits
-from mybella.core.cache import CSRF_PLACEHOLDER, cached_html, cached_page, cached_pieces
+from mybella.core.cache import cached_page, cached_pieces
 from mybella.core.errors import NotFound
 from mybella.core.throttles import throttle_page
 from mybella.providers.llm import get_provider
@@ -96,23 +96,6 @@ def _render_row(row: tuple[ChatMessage, PersonaProfile]) -> str:
     return render_to_string(
         "chat/_message.html",
         {"message": message, "persona": persona, "placeholder": "", "preview": False},
-    )
-
-
-def _switcher_html(request: HttpRequest, persona: PersonaProfile) -> str:
-    """Return the persona switcher's choices, rendered once per user, persona shown and the
-    versions of the user's personas."""
-
-    def build() -> str:
-        personas = list(persona_list_visible(user=request.user))
-        context = {"personas": personas, "persona": persona, "csrf_token": CSRF_PLACEHOLDER}
-        return render_to_string("chat/_switcher.html", context)
-
-    return cached_html(
-        request,
-        key=["chat:switcher", request.user.pk, persona.pk],
-        depends_on=persona_versions(request.user),
-        build=build,
     )
 
 
@@ -232,9 +215,7 @@ def _page_context(request: HttpRequest, *, offline: bool, speech: bool) -> dict:
     context = {
         **(_panel(request, persona, conversation) if persona is not None else {}),
         "persona": persona,
-        # Read only when the switcher is rendered (its markup is cached).
-        "personas": persona_list_visible(user=user),
-        "switcher_html": _switcher_html(request, persona) if persona is not None else "",
+        "personas": persona_list_visible(user=user),  # the switcher's choices
         "conversation": conversation,
         "chat_messages": messages,
         "rows_html": _rows_html([(message, persona) for message in messages]),

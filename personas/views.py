@@ -11,12 +11,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mybella.core.cache import CSRF_PLACEHOLDER, cached_html, cached_page
+from mybella.core.cache import cached_page
 from mybella.core.forms import add_domain_error, error_message
 from mybella.core.throttles import throttle_page
 from personas import selectors, services
@@ -49,7 +48,6 @@ def _page_context(
     user = request.user
     current = selectors.persona_get_current(user=user)
     own = list(selectors.persona_list_owned(user=user, with_sections=True))
-    unchanged_dialogs = persona_form is None and section_forms is None and import_form is None
     dialogs = {
         "persona_form": persona_form or PersonaForm(),
         "section_forms": section_forms if section_forms is not None else _section_forms(request),
@@ -57,7 +55,7 @@ def _page_context(
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),
     }
-    context = {
+    return {
         "settings_section": "personas",
         "current": current,
         "system_personas": list(selectors.persona_list_system()),
@@ -70,9 +68,6 @@ def _page_context(
         },
         **dialogs,
     }
-    if unchanged_dialogs and editing is None:
-        context["dialogs_html"] = _cached_dialogs(request, dialogs)
-    return context
 
 
 def _render_page(
@@ -94,41 +89,11 @@ def _render_page(
     return render(request, "personas/settings.html", context, status=status)
 
 
-def _offered(section_forms: SectionForms) -> list[list[object]]:
-    """Return what the unbound section forms offer: the rows their choices come from (a
-    section's voices, say), each with its last change, and what a section's `render_key` names.
-    """
-    return [
-        [
-            (name, [(row.pk, str(getattr(row, "updated_at", ""))) for row in field.queryset])
-            for name, field in form.fields.items()
-            if getattr(field, "queryset", None) is not None
-        ]
-        + [section.render_key(form) if section.render_key else None]
-        for section, form in section_forms
-    ]
-
-
 def _render_keys(section_forms: SectionForms) -> list[object]:
     """Return what the unbound section forms show beyond their rows (`render_key`)."""
     return [
         section.render_key(form) if section.render_key else None for section, form in section_forms
     ]
-
-
-def _cached_dialogs(request: HttpRequest, dialogs: dict) -> str:
-    """Return the page's unbound dialogs, rendered once per caller and what their forms offer.
-
-    Most of the page's rendering is these forms' fields. Unbound, they change only with what
-    `_offered` names.
-    """
-    return cached_html(
-        request,
-        key=["personas:dialogs", request.user.pk, _offered(dialogs["section_forms"])],
-        build=lambda: render_to_string(
-            "personas/_dialogs.html", {**dialogs, "csrf_token": CSRF_PLACEHOLDER}
-        ),
-    )
 
 
 def _valid(form: PersonaForm, section_forms: SectionForms) -> bool:

@@ -5,7 +5,10 @@ A page with a reply still being written changes with the clock, so it is never s
 a page is built (so checked) for its user: another user's conversation stays a 404.
 """
 
+import re
+
 import pytest
+from django.conf import settings
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -107,3 +110,19 @@ def test_another_users_conversation_stays_a_404(signed_in, other_user, conversat
     other = Client()
     other.force_login(other_user)
     assert other.get(PAGE, {"conversation": conversation.pk}).status_code == 404
+
+
+def test_a_cached_pages_forms_carry_the_requests_own_token(user, conversation):
+    """A page from the cache posts with a new CSRF secret (signed in again, cookie lost)."""
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    page(client, conversation=conversation.pk)
+    del client.cookies[settings.CSRF_COOKIE_NAME]  # the next answer sets a new secret
+    html = page(client, conversation=conversation.pk)
+    luna = PersonaProfile.objects.get(slug="luna")
+    action = reverse("personas:select", args=[luna.pk])
+    form = re.search(rf'<form[^>]*action="{action}".*?</form>', html, re.S).group(0)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    response = client.post(action, {**data, "csrfmiddlewaretoken": token})
+    assert response.status_code == 302

@@ -4,6 +4,7 @@ a save (a signal) or an update in one statement (whose services say so)."""
 import pytest
 from django.urls import reverse
 
+from personas.tests.factories import PersonaFactory
 from voices.models import CustomVoice, VoicePreset
 from voices.services import custom_voice_finish, preset_set_active
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
@@ -44,3 +45,15 @@ def test_the_page_shows_a_new_clone_and_a_new_preset(signed_in, user):
     VoicePresetFactory(name="Fresh preset")
     html = page(signed_in)
     assert f'data-voice-id="{clone.pk}"' in html and "Fresh preset" in html
+
+
+def test_the_page_with_a_flash_message_shows_a_new_clone(signed_in, user):
+    """With a flash message the page is rendered afresh, its dialogs cached on their own."""
+    mine = PersonaFactory(owner=user, name="Mine")
+    select = reverse("personas:select", args=[mine.pk])
+    signed_in.post(select)
+    assert 'class="messages"' in page(signed_in)
+    clone = CustomVoiceFactory(owner=user)
+    signed_in.post(select)
+    html = page(signed_in)
+    assert 'class="messages"' in html and f'data-voice-id="{clone.pk}"' in html
