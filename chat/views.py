@@ -16,10 +16,11 @@ from rest_framework.exceptions import NotFound as BadCursor
 from rest_framework.request import Request
 
 from chat import selectors, services
+from chat.cache import chat_version
 from chat.models import ChatMessage, Conversation
 from chat.pagination import MessageCursorPagination
 from mybella.core import limits
-from mybella.core.cache import CSRF_PLACEHOLDER, cached_html, cached_pieces
+from mybella.core.cache import cached_page, cached_pieces
 from mybella.core.errors import NotFound
 from mybella.core.throttles import throttle_page
 from mybella.providers.llm import get_provider
@@ -28,6 +29,7 @@ from mybella.users.models import User
 from personas.cache import persona_versions
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
+from personas.templatetags.persona_cards import user_names_filled
 
 
 def _shown_persona(request: HttpRequest) -> PersonaProfile | None:
@@ -94,23 +96,6 @@ def _render_row(row: tuple[ChatMessage, PersonaProfile]) -> str:
     return render_to_string(
         "chat/_message.html",
         {"message": message, "persona": persona, "placeholder": "", "preview": False},
-    )
-
-
-def _switcher_html(request: HttpRequest, persona: PersonaProfile) -> str:
-    """Return the persona switcher's choices, rendered once per user, persona shown and the
-    versions of the user's personas."""
-
-    def build() -> str:
-        personas = list(persona_list_visible(user=request.user))
-        context = {"personas": personas, "persona": persona, "csrf_token": CSRF_PLACEHOLDER}
-        return render_to_string("chat/_switcher.html", context)
-
-    return cached_html(
-        request,
-        key=["chat:switcher", request.user.pk, persona.pk],
-        depends_on=persona_versions(request.user),
-        build=build,
     )
 
 
@@ -188,8 +173,32 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     """Talk to the current persona (or look at the one in `?persona=`).
 
     `?conversation=` opens one of the user's conversations, with its own persona; without
-    it the persona's latest one is open.
+    it the persona's latest one is open. The whole page is cached per user and query until
+    one of their conversations or messages (`chat.cache`) or personas changes; it is built,
+    so a conversation or persona out of sight is a 404, on a miss. A page with a reply
+    still being written (it changes with the clock) or with the user's name filled into a
+    card's text (its sources have no version) is not stored.
     """
+    provider_offline, speech = get_provider().offline, speech_available()
+    return cached_page(
+        request,
+        "chat/page.html",
+        key=[
+            "chat:page",
+            *(request.GET.get(name, "") for name in ("conversation", "persona", "q")),
+            provider_offline,
+            speech,
+        ],
+        depends_on=[chat_version(request.user.pk), *persona_versions(request.user)],
+        context=lambda: _page_context(request, offline=provider_offline, speech=speech),
+        keep=lambda context: (
+            not user_names_filled(request)
+            and not any(message.is_being_written for message in context["chat_messages"])
+        ),
+    )
+
+
+def _page_context(request: HttpRequest, *, offline: bool, speech: bool) -> dict:
     user = request.user
     conversation_id = request.GET.get("conversation", "")
     if conversation_id:
@@ -206,21 +215,19 @@ def chat_page(request: HttpRequest) -> HttpResponse:
     context = {
         **(_panel(request, persona, conversation) if persona is not None else {}),
         "persona": persona,
-        # Read only when the switcher is rendered (its markup is cached).
-        "personas": persona_list_visible(user=user),
-        "switcher_html": _switcher_html(request, persona) if persona is not None else "",
+        "personas": persona_list_visible(user=user),  # the switcher's choices
         "conversation": conversation,
         "chat_messages": messages,
         "rows_html": _rows_html([(message, persona) for message in messages]),
         "pending_rows_html": _pending_rows_html(persona) if persona is not None else [],
         "older_url": older_url,
-        "offline": get_provider().offline,
+        "offline": offline,
         "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
         # Without an engine the page speaks with the browser's voice, asking no one.
-        "speech_available": speech_available(),
+        "speech_available": speech,
         "speech_max_chars": settings.SPEECH_MAX_CHARS,
     }
-    return render(request, "chat/page.html", context)
+    return context
 
 
 @login_required

@@ -11,18 +11,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms import BaseForm
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.template.loader import render_to_string
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from mybella.core.cache import CSRF_PLACEHOLDER, cached_html
+from mybella.core.cache import cached_page
 from mybella.core.forms import add_domain_error, error_message
 from mybella.core.throttles import throttle_page
 from personas import selectors, services
+from personas.cache import persona_versions
 from personas.forms import CardImportForm, PersonaForm
 from personas.models import PersonaProfile
 from personas.sections import PersonaSection, persona_sections, section_initial
+from personas.templatetags.persona_cards import user_names_filled
 
 SectionForms = list[tuple[PersonaSection, BaseForm]]
 
@@ -36,19 +37,17 @@ def _section_forms(request: HttpRequest, persona: PersonaProfile | None = None) 
     ]
 
 
-def _render_page(
+def _page_context(
     request: HttpRequest,
     *,
     persona_form: PersonaForm | None = None,
     section_forms: SectionForms | None = None,
     editing: PersonaProfile | None = None,
     import_form: CardImportForm | None = None,
-    status: int = 200,
-) -> HttpResponse:
+) -> dict:
     user = request.user
     current = selectors.persona_get_current(user=user)
     own = list(selectors.persona_list_owned(user=user, with_sections=True))
-    unchanged_dialogs = persona_form is None and section_forms is None and import_form is None
     dialogs = {
         "persona_form": persona_form or PersonaForm(),
         "section_forms": section_forms if section_forms is not None else _section_forms(request),
@@ -56,7 +55,7 @@ def _render_page(
         "open_modal": "persona" if persona_form is not None else ("import" if import_form else ""),
         "import_form": import_form or CardImportForm(),
     }
-    context = {
+    return {
         "settings_section": "personas",
         "current": current,
         "system_personas": list(selectors.persona_list_system()),
@@ -69,34 +68,32 @@ def _render_page(
         },
         **dialogs,
     }
-    if unchanged_dialogs and editing is None:
-        context["dialogs_html"] = _cached_dialogs(request, dialogs)
+
+
+def _render_page(
+    request: HttpRequest,
+    *,
+    persona_form: PersonaForm | None = None,
+    section_forms: SectionForms | None = None,
+    editing: PersonaProfile | None = None,
+    import_form: CardImportForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    context = _page_context(
+        request,
+        persona_form=persona_form,
+        section_forms=section_forms,
+        editing=editing,
+        import_form=import_form,
+    )
     return render(request, "personas/settings.html", context, status=status)
 
 
-def _cached_dialogs(request: HttpRequest, dialogs: dict) -> str:
-    """Return the page's unbound dialogs, rendered once per caller and what their forms offer.
-
-    Most of the page's rendering is these forms' fields. Unbound, they change only with the
-    rows their choices come from (a section's voices, say) and what a section's `render_key`
-    names: the key holds each such row's id and last change, and those.
-    """
-    offered = [
-        [
-            (name, [(row.pk, str(getattr(row, "updated_at", ""))) for row in field.queryset])
-            for name, field in form.fields.items()
-            if getattr(field, "queryset", None) is not None
-        ]
-        + [section.render_key(form) if section.render_key else None]
-        for section, form in dialogs["section_forms"]
+def _render_keys(section_forms: SectionForms) -> list[object]:
+    """Return what the unbound section forms show beyond their rows (`render_key`)."""
+    return [
+        section.render_key(form) if section.render_key else None for section, form in section_forms
     ]
-    return cached_html(
-        request,
-        key=["personas:dialogs", request.user.pk, offered],
-        build=lambda: render_to_string(
-            "personas/_dialogs.html", {**dialogs, "csrf_token": CSRF_PLACEHOLDER}
-        ),
-    )
 
 
 def _valid(form: PersonaForm, section_forms: SectionForms) -> bool:
@@ -126,8 +123,22 @@ def _uploads_a_file(request: HttpRequest) -> bool:
 @login_required
 @require_GET
 def persona_settings(request: HttpRequest) -> HttpResponse:
-    """Show the current persona, the system personas and the user's own."""
-    return _render_page(request)
+    """Show the current persona, the system personas and the user's own.
+
+    The whole page is cached per caller until a persona they see, their choice of persona
+    or the voices on offer change (`personas.cache`: voices' writes say so too), or what a
+    section's `render_key` names. A page that fills the user's name into a persona's text
+    is not stored: that name has sources (the account, memory) no version follows.
+    """
+    section_forms = _section_forms(request)
+    return cached_page(
+        request,
+        "personas/settings.html",
+        key=["personas:settings", _render_keys(section_forms)],
+        depends_on=persona_versions(request.user),
+        context=lambda: _page_context(request, section_forms=section_forms),
+        keep=lambda context: not user_names_filled(request),
+    )
 
 
 @login_required

@@ -28,8 +28,9 @@ provider_voice_released.connect(
     enqueue_provider_deletion, dispatch_uid="voices.enqueue_provider_deletion"
 )
 
-# A persona's voice shows in the persona list: its changes make the cached list stale.
-# Deleting a preset or a clone sets personas' voices to NULL in SQL, without saving them.
-post_save.connect(personas_changed, sender="voices.PersonaVoice", dispatch_uid="voices-saved")
+# A persona's voice shows in the persona list, and the voices on offer in the persona page's
+# dialogs: their changes make both stale. Deleting a preset or a clone sets personas' voices
+# to NULL in SQL, without saving them. Updates in one statement: their services say so.
 for _sender in ("voices.PersonaVoice", "voices.VoicePreset", "voices.CustomVoice"):
+    post_save.connect(personas_changed, sender=_sender, dispatch_uid=f"voices-saved-{_sender}")
     post_delete.connect(personas_changed, sender=_sender, dispatch_uid=f"voices-deleted-{_sender}")

@@ -31,13 +31,16 @@ from chat.api.serializers import (
     MessageSelectInputSerializer,
     MessageSendInputSerializer,
 )
+from chat.cache import chat_version
 from chat.models import ChatMessage, Conversation
 from chat.pagination import ConversationPagination, MessageCursorPagination
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.cache import cached_read
 from mybella.core.exceptions import upstream_headers
 from mybella.core.parsers import StrictJSONParser
 from mybella.core.schema import ErrorSerializer
 from personas.api.scoping import PersonaScopedMixin
+from personas.cache import persona_versions
 from personas.models import PersonaProfile
 
 
@@ -411,7 +414,16 @@ class PersonaConversationViewSet(
 
     @extend_schema(summary="List your conversations with a persona")
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return super().list(request, *args, **kwargs)
+        # A hot read: cached per caller and persona (the persona was resolved, so seen, in
+        # initial()) until one of the caller's conversations or messages changes (chat.cache).
+        return cached_read(
+            request,
+            key=["chat:conversations", request.user.pk, self.persona.pk],
+            depends_on=[chat_version(request.user.pk)],
+            build=lambda: (
+                super(PersonaConversationViewSet, self).list(request, *args, **kwargs).data
+            ),
+        )
 
     @extend_schema(
         summary="Start a new conversation",
@@ -535,12 +547,23 @@ class ConversationViewSet(
         pagination_class=MessageCursorPagination,
     )
     def messages(self, request: Request, pk: str | None = None) -> Response:
+        # The hot read: cached per caller and conversation until one of the caller's
+        # conversations or messages changes (chat.cache), or a persona they see does (its
+        # conversations may no longer be theirs to see). Built, so checked, on a miss.
+        return cached_read(
+            request,
+            key=["chat:history", request.user.pk, pk],
+            depends_on=[chat_version(request.user.pk), *persona_versions(request.user)],
+            build=lambda: self._messages_data(request),
+        )
+
+    def _messages_data(self, request: Request) -> dict:
         conversation = self.get_object()
         paginator = MessageCursorPagination()
         page = paginator.paginate_queryset(
             selectors.message_list(user=request.user, conversation=conversation), request, view=self
         )
-        return paginator.get_paginated_response(ChatMessageSerializer(page, many=True).data)
+        return paginator.get_paginated_response(ChatMessageSerializer(page, many=True).data).data
 
 
 class HistoryImportViewSet(PersonaScopedMixin, viewsets.GenericViewSet):

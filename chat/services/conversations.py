@@ -85,7 +85,9 @@ def conversation_said(*, conversation_id: int, text: str, at: datetime | None = 
     """Record that the user wrote `text` in a conversation: it was active `at` (now).
 
     A conversation without a title is titled after `text`, its first message, once: one
-    with a title (given, derived or renamed) keeps it. One statement.
+    with a title (given, derived or renamed) keeps it. One statement. Its caller saves the
+    user's message in the same transaction, which makes the user's cached chat reads stale
+    on commit (`chat.cache`).
     """
     Conversation.objects.filter(pk=conversation_id).update(
         updated_at=at or timezone.now(),

@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from chat import selectors
+from chat.cache import chat_changed
 from chat.context import messages_deleting, user_messages_edited
 from chat.models import ChatMessage
 from chat.prompts import estimate_tokens
@@ -71,3 +72,4 @@ def message_delete(*, user: User, message_id: int) -> None:
         sender=ChatMessage, user=user, persona=message.persona, message_ids=[message.pk]
     )
     message.delete()
+    chat_changed(user_id=user.pk)

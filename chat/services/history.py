@@ -16,6 +16,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat import selectors
+from chat.cache import chat_changed
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
 from chat.services.conversations import conversation_new, conversation_title_from
@@ -177,6 +178,7 @@ def history_import(
     for message, item in zip(messages, items, strict=True):
         message.created_at = item["created_at"] or now
     ChatMessage.objects.bulk_update(messages, ["created_at"], batch_size=500)
+    chat_changed(user_id=user.pk)
     user_message_ids = [m.id for m in messages if m.role == ChatMessage.Role.USER]
     if user_message_ids:
         announce_on_commit(

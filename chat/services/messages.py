@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat import selectors
+from chat.cache import chat_changed
 from chat.context import user_messages_saved
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
@@ -207,6 +208,7 @@ def _finish(
             Conversation.objects.filter(pk=reply.conversation_id).update(
                 updated_at=reply.updated_at
             )
+        chat_changed(user_id=reply.user_id)
 
 
 @service
@@ -510,6 +512,7 @@ def message_retry(*, user: User, reply_id: int) -> Exchange:
         raise ValidationError(
             {"detail": _("This reply is still being written. Reload in a moment to see it.")}
         )
+    chat_changed(user_id=reply.user_id)
     reply.status, reply.error, reply.updated_at = ChatMessage.Status.PENDING, "", now
     return _answer(
         user=user,
@@ -570,6 +573,7 @@ def _claim_regeneration(*, user: User, reply_id: int) -> tuple[ChatMessage, Call
         raise ValidationError(
             {"detail": _("This reply changed meanwhile. Reload to see it, then try again.")}
         )
+    chat_changed(user_id=reply.user_id)
     reply.content, reply.alternatives, reply.selected = "", [*texts, ""], len(texts)
     reply.status, reply.error, reply.token_estimate, reply.updated_at = (
         ChatMessage.Status.PENDING,
@@ -584,6 +588,7 @@ def _claim_regeneration(*, user: User, reply_id: int) -> tuple[ChatMessage, Call
             setattr(reply, field, value)
         reply.updated_at = timezone.now()
         ChatMessage.objects.filter(pk=reply.pk).update(**before, updated_at=reply.updated_at)
+        chat_changed(user_id=reply.user_id)
         return reply
 
     return reply, restore
@@ -662,6 +667,7 @@ def message_select(*, user: User, message_id: int, index: int) -> ChatMessage:
         raise ValidationError(
             {"detail": _("This reply changed meanwhile. Reload to see it, then try again.")}
         )
+    chat_changed(user_id=reply.user_id)
     for field, value in changes.items():
         setattr(reply, field, value)
     return reply

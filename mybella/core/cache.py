@@ -1,5 +1,5 @@
 """Cached API reads behind versioned keys, answered conditionally (`ETag`, `If-None-Match`),
-and cached pieces of HTML (`cached_html`, the CSRF token put in per request).
+whole pages (`cached_page`, the CSRF token put in per request) and pieces of HTML.
 
 A read names the versions its data depends on (`"personas"`); the writes that change that
 data call `bump("personas")`, which gives the name a new random version, so every entry built
@@ -17,9 +17,11 @@ from typing import Any, TypeVar
 
 from django.apps import apps
 from django.conf import settings
+from django.contrib.messages import get_messages
 from django.core.cache import cache
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import parse_etags, quote_etag
 from django.utils.safestring import SafeString, mark_safe
@@ -140,33 +142,54 @@ def _locale() -> list[str]:
     return [code_version(), get_language() or "", timezone.get_current_timezone_name()]
 
 
-# What a cached piece of HTML holds where its forms' CSRF token goes: the token is the
-# visitor's own, so it is put in on every request, never cached.
+# What a cached page holds where its forms' CSRF token goes: the token is the visitor's own,
+# so it is put in on every request, never cached.
 CSRF_PLACEHOLDER = "csrf-placeholder-5b1e0c9d"
 
 
-def cached_html(
+def cached_page(
     request: HttpRequest,
+    template_name: str,
     *,
     key: Iterable[object],
-    build: Callable[[], str],
-    depends_on: Iterable[str] = (),
-) -> SafeString:
-    """Return the HTML `build()` renders, from the cache (built on a miss).
+    depends_on: Iterable[str],
+    context: Callable[[], dict[str, Any]],
+    keep: Callable[[dict[str, Any]], bool] = lambda context: True,
+) -> HttpResponse:
+    """Return the whole page `template_name` renders with `context()`, from the cache.
 
-    `key` names everything the HTML shows (the caller, what the data looks like); `depends_on`
-    names versions, as in `cached_read`. `build` renders without the request, with
-    `{"csrf_token": CSRF_PLACEHOLDER}` in its context: each answer gets the request's own token.
+    For a signed-in page whose every datum is named by `key` and `depends_on` (versions, as
+    in `cached_read`): a hit reads nothing but the cache. The page is the caller's own (their
+    id and staff flag are in the key), rendered without the request's context processors:
+    `user`, `request` and `messages` are given, and `csrf_token` is `CSRF_PLACEHOLDER`,
+    replaced in every answer by the request's own token (a CSRF token is never cached). A
+    request with flash messages to show is rendered afresh and not stored (they show once).
+    `keep(context)` says after a build whether the page may be stored: one that changes with
+    the clock, say, is not.
     """
-    digest = hashlib.sha256(json.dumps([*key, *_locale()], default=str).encode()).hexdigest()
-    entry, versions = _lookup(f"v1:html:{digest}", list(depends_on))
+    user = request.user
+    messages = get_messages(request)
+    fresh = bool(len(messages))
+    parts = [template_name, user.pk, user.is_staff, *key, *_locale()]
+    digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
+    cache_key = f"v1:page:{digest}"
+    entry, versions = (None, []) if fresh else _lookup(cache_key, list(depends_on))
     if entry is None:
-        entry = {"versions": versions, "html": str(build())}
-        cache.set(f"v1:html:{digest}", entry, timeout=CACHED_READ_SECONDS)
+        data = context()
+        page = {
+            **data,
+            "user": user,
+            "request": request,
+            "messages": messages,
+            "csrf_token": CSRF_PLACEHOLDER,
+        }
+        entry = {"versions": versions, "html": render_to_string(template_name, page)}
+        if not fresh and keep(data):
+            cache.set(cache_key, entry, timeout=CACHED_READ_SECONDS)
     html = entry["html"]
     if CSRF_PLACEHOLDER in html:
         html = html.replace(CSRF_PLACEHOLDER, get_token(request))
-    return mark_safe(html)  # noqa: S308 - rendered by our templates, the token is ours
+    return HttpResponse(html)
 
 
 def cached_pieces(
@@ -180,7 +203,7 @@ def cached_pieces(
     `key(item)` names everything the piece shows, so a changed item has a new key and no
     write needs to say so; an item whose key is None (its markup depends on the clock, say)
     is built every time. One round trip reads every piece, one stores those built. `build`
-    must not put a CSRF token in (use `cached_html` for forms).
+    must not put a CSRF token in (a form belongs in a `cached_page`).
     """
     keys = []
     locale = _locale()

@@ -1,4 +1,7 @@
-"""Cached HTML is keyed on the code that renders it, so a deploy never serves old markup."""
+"""Cached HTML (pages, pieces) is keyed on the code that renders it, so a deploy never serves
+old markup."""
+
+from types import SimpleNamespace
 
 import pytest
 from django.test import RequestFactory
@@ -26,26 +29,33 @@ def test_the_code_version_follows_a_template_change(settings, tmp_path):
     assert cached.code_version() != before
 
 
-def test_pieces_and_html_built_by_other_code_are_built_again(monkeypatch):
+def test_pieces_and_pages_built_by_other_code_are_built_again(monkeypatch, settings, tmp_path):
     built = []
 
     def build(item: str) -> str:
         built.append(item)
         return f"<li>{item}</li>"
 
-    def html() -> str:
+    def context() -> dict:
         built.append("page")
-        return "<form>page</form>"
+        return {}
 
+    (tmp_path / "page.html").write_text("<form>{{ csrf_token }}</form>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
     request = RequestFactory().get("/")
+    request.user = SimpleNamespace(pk=1, is_staff=False)
+
+    def page() -> None:
+        cached.cached_page(request, "page.html", key=[], depends_on=[], context=context)
+
     monkeypatch.setattr(cached, "code_version", lambda: "release-1")
     cached.cached_pieces(["a"], key=lambda item: [item], build=build)
-    cached.cached_html(request, key=["page"], build=html)
+    page()
     cached.cached_pieces(["a"], key=lambda item: [item], build=build)
-    cached.cached_html(request, key=["page"], build=html)
+    page()
     assert built == ["a", "page"]
 
     monkeypatch.setattr(cached, "code_version", lambda: "release-2")
     cached.cached_pieces(["a"], key=lambda item: [item], build=build)
-    cached.cached_html(request, key=["page"], build=html)
+    page()
     assert built == ["a", "page", "a", "page"]

@@ -94,6 +94,15 @@ def description_html(text: str, *, char: str, user: str) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+def user_names_filled(request: HttpRequest) -> bool:
+    """Return whether a page rendered for `request` filled the user's name into card text.
+
+    Such a page depends on that name, whose sources (the account, memory) no cache version
+    follows: a cached page (`personas.views`, `chat.views`) is then not stored.
+    """
+    return bool(request.__dict__.get("_card_user_names"))
+
+
 def _user_name(context: template.Context, persona: PersonaProfile, text: str) -> str:
     """Return what `persona` calls the request's user, looked up once per request and persona.
 

@@ -16,6 +16,7 @@ from mybella.core.errors import NotFound
 from mybella.core.services import service
 from mybella.providers.speech import SpeechEngine, cloning_available, cloning_engine
 from mybella.users.models import User
+from personas.cache import personas_changed
 from voices import selectors
 from voices.audio import SampleError, inspect_sample
 from voices.models import CustomVoice
@@ -224,6 +225,8 @@ def custom_voice_finish(
     updated = CustomVoice.objects.filter(pk=voice_id, status=Status.CLONING).update(
         updated_at=timezone.now(), **fields
     )
+    if updated:  # an update sends no signal: the owner's voices on offer changed
+        personas_changed(CustomVoice.objects.only("owner_id").get(pk=voice_id))
     return bool(updated)
 
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from mybella.core.services import service
 from mybella.providers.speech import SpeechEngine
+from personas.cache import personas_changed
 from voices import selectors
 from voices.models import VoicePreset
 
@@ -61,6 +62,8 @@ def preset_sync(*, engine: SpeechEngine) -> SyncResult:
         .exclude(pk__in=selectors.presets_in_use().values("pk"))
     )
     deactivated = retired.update(is_active=False, updated_at=timezone.now())
+    if deactivated:  # an update sends no signal: the voices on offer changed
+        personas_changed()
     return SyncResult(created, updated, deactivated, skipped)
 
 
@@ -73,7 +76,10 @@ def preset_set_active(*, presets: QuerySet[VoicePreset], active: bool) -> int:
     voice meanwhile; a sync never offers it again.
     """
     changing = presets.exclude(is_active=active)
-    return changing.update(is_active=active, updated_at=timezone.now())
+    changed = changing.update(is_active=active, updated_at=timezone.now())
+    if changed:  # an update sends no signal: the voices on offer changed
+        personas_changed()
+    return changed
 
 
 @service
