@@ -243,6 +243,8 @@ def message_rows(request: HttpRequest) -> HttpResponse:
         ids = [int(part) for part in request.GET.get("ids", "").split(",") if part.strip()]
     except ValueError:
         return HttpResponseBadRequest("ids must be numbers separated by commas.")
+    if not all(1 <= i <= limits.JSON_MAX_INT for i in ids):
+        return HttpResponseBadRequest("ids are numbers from 1 to 2**63 - 1.")
     if not ids or len(ids) > ROWS_MAX_IDS:
         return HttpResponseBadRequest(f"Ask for 1 to {ROWS_MAX_IDS} ids.")
     messages = list(

@@ -99,10 +99,11 @@ def conversation_said(*, conversation_id: int, text: str, at: datetime | None = 
 def conversation_rename(*, conversation: Conversation, title: str) -> Conversation:
     """Give `conversation` (one the caller may see, looked up by them) a new title.
 
-    The title is one line (runs of spaces and line breaks become one space) and not empty.
+    The title is one line (runs of spaces and line breaks become one space; control and
+    reordering marks go) and shows something.
     """
-    title = " ".join(title.split()) if isinstance(title, str) else ""
-    if not title:
+    title = " ".join(limits.one_line(title).split()) if isinstance(title, str) else ""
+    if limits.shows_nothing(title):
         raise ValidationError({"title": _("Give the conversation a title.")})
     problem = limits.text_problem(title)
     if problem:

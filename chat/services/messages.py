@@ -79,7 +79,7 @@ def message_text_problem(text: str) -> str | None:
 def validate_text(text: str, *, field: str = "message") -> str:
     """Return `text` stripped; raise a ValidationError about `field` when it can't be one."""
     text = text.strip()
-    if not text:
+    if limits.shows_nothing(text):  # empty, or only marks that show nothing ("\u200b")
         raise ValidationError({field: _("Write something first.")})
     problem = message_text_problem(text)
     if problem:

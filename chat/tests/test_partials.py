@@ -85,9 +85,22 @@ def test_rows_of_a_hidden_persona_are_not_found(signed_in, user):
     assert signed_in.get(ROWS, {"ids": message.pk}).status_code == 404
 
 
-@pytest.mark.parametrize("ids", ["", "x", "1,,y", ",".join(str(n) for n in range(1, 12))])
+@pytest.mark.parametrize(
+    "ids",
+    [
+        "",
+        "x",
+        "1,,y",
+        ",".join(str(n) for n in range(1, 12)),
+        # Beyond a database integer: a 500 (OverflowError on SQLite) found probing the page.
+        "99999999999999999999999",
+        "1,9223372036854775808",
+        "0",
+        "-3",
+    ],
+)
 def test_rows_refuse_bad_ids(signed_in, ids):
-    """No ids, ids that are not numbers, or more than ten are a 400."""
+    """No ids, ids that are not ids (numbers from 1 to 2**63 - 1), or more than ten: a 400."""
     assert signed_in.get(ROWS, {"ids": ids}).status_code == 400
 
 

@@ -107,7 +107,17 @@ def test_rename_changes_the_title_alone(auth_api_client, user, isabella):
 
 @pytest.mark.parametrize(
     "payload",
-    [{}, {"title": ""}, {"title": " "}, {"title": "x" * 201}, {"title": "\x00"}, {"title": ["a"]}],
+    [
+        {},
+        {"title": ""},
+        {"title": " "},
+        {"title": "x" * 201},
+        {"title": "\x00"},
+        {"title": ["a"]},
+        # Shows nothing (found probing the API).
+        {"title": "\u200b"},
+        {"title": "\u3164\u200d"},
+    ],
 )
 def test_a_bad_title_is_a_400_and_changes_nothing(auth_api_client, user, isabella, payload):
     conversation = ConversationFactory(user=user, persona=isabella, title="Kept")
@@ -116,6 +126,17 @@ def test_a_bad_title_is_a_400_and_changes_nothing(auth_api_client, user, isabell
     assert "title" in response.json() or "detail" in response.json()
     conversation.refresh_from_db()
     assert conversation.title == "Kept"
+
+
+def test_a_title_loses_its_reordering_marks(auth_api_client, user, isabella):
+    """A title is one line: a right-to-left override would flip the list around it."""
+    conversation = ConversationFactory(user=user, persona=isabella, title="Kept")
+    response = auth_api_client.patch(
+        detail(conversation), {"title": "Trip\u202e to Porto"}, format="json"
+    )
+    assert response.status_code == 200, response.json()
+    conversation.refresh_from_db()
+    assert conversation.title == "Trip to Porto"
 
 
 def test_put_is_not_a_way_to_rename(auth_api_client, user, isabella):

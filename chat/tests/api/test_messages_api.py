@@ -53,6 +53,9 @@ def test_bad_input_is_400_and_saves_nothing(auth_api_client, user, other_user, l
     cases = [
         ({}, 400),
         ({"message": "   "}, 400),
+        # Shows nothing, yet cost a reply (found probing the API).
+        ({"message": "\u200b"}, 400),
+        ({"message": "\u3164 \u2800"}, 400),
         ({"message": "x" * 5000}, 400),
         ({"message": "hi", "persona": hidden.pk}, 404),
         ({"message": "hi", "conversation": theirs.pk}, 404),
