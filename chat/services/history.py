@@ -76,11 +76,23 @@ def _parse_time(value: object, index: int) -> datetime | None:
     return parsed.astimezone(UTC)
 
 
+def _json_line(line: str, number: int) -> object:
+    # An error names the file's own line, not "line 1" of the one line parsed.
+    if not line.strip():
+        return None
+    try:
+        return json_loads_strict(line)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"line {number}, column {error.colno}: {error.msg}") from error
+    except ValueError as error:
+        raise ValueError(f"line {number}: {error}") from error
+
+
 def _decode_history_file(raw: bytes) -> list:
-    text = raw.decode("utf-8-sig").strip()
-    if text.startswith("["):
+    text = raw.decode("utf-8-sig")
+    if text.strip().startswith("["):
         return json_loads_strict(text)
-    lines = [json_loads_strict(line) for line in text.splitlines() if line.strip()]
+    lines = [_json_line(line, number) for number, line in enumerate(text.splitlines(), start=1)]
     # SillyTavern's first line is the chat's metadata, without a message.
     return [
         {

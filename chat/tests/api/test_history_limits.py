@@ -57,6 +57,14 @@ def assert_refused(response, *words: str) -> None:
         assert word in text, text
 
 
+def test_a_line_that_is_not_json_is_named_by_its_line(auth_api_client, luna):
+    """The error names the file's line (found probing: line 4 was told as "line 1")."""
+    before = row_counts()
+    response = post_file(auth_api_client, luna, sillytavern(tavern_line(), tavern_line(), "{oops"))
+    assert_refused(response, "line 4, column 2")
+    assert row_counts() == before
+
+
 @pytest.mark.parametrize("role", ["user", "assistant", "system"])
 def test_a_message_over_the_limit_is_400(auth_api_client, luna, settings, role):
     """Imported messages of every role obey CHAT_MESSAGE_MAX_CHARS, like sent ones."""
