@@ -79,6 +79,7 @@ def child_env(url: str) -> dict[str, str]:
         "LLM_API_KEY": "",
         "LLM_EMBEDDING_MODEL": "",
         "THROTTLE_CHAT": "1000000/min",
+        "THROTTLE_SEARCH": "1000000/min",
         "LOG_LEVEL": "WARNING",
         "PYTHONHASHSEED": "0",
     }

@@ -297,8 +297,13 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     return _rows(request, [exchange.reply])
 
 
+def _searching(request: HttpRequest) -> bool:
+    return bool(request.GET.get("q", "").strip())
+
+
 @login_required
 @require_GET
+@throttle_page("search", when=_searching, methods=("GET",))
 def conversation_list(request: HttpRequest) -> HttpResponse:
     """Render the conversation list of `?persona=`, searched by `?q=`.
 

@@ -318,6 +318,8 @@ REST_FRAMEWORK = {
         # 240 characters, so 250 of them weigh what 60 speeches of 1,000 characters do.
         "speech_sentence": env.str("THROTTLE_SPEECH_SENTENCES", default="250/min"),
         "csp_report": env.str("THROTTLE_CSP_REPORT", default="60/min"),
+        # Searches (memories, conversations): each reads the full-text index; a person types.
+        "search": env.str("THROTTLE_SEARCH", default="120/min"),
     },
 }
 

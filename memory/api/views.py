@@ -117,6 +117,7 @@ class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
 
     serializer_class = RecallSerializer
     pagination_class = None
+    throttle_scope = "search"
 
     def scoped_queryset(self, user: object, parent: object = None) -> QuerySet:
         # What recall searches (it reads through its own selectors).

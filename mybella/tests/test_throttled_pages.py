@@ -197,3 +197,18 @@ def test_changing_memories_counts_in_the_same_scope(
     memory.refresh_from_db()
     assert memory.content == "Has two cats"
     assert auth_api_client.get(detail).status_code == 200
+
+
+def test_searches_are_throttled_on_the_page_and_the_api(
+    signed_in, user, auth_api_client, budget_of_one
+):
+    """A search reads the full-text index: memory searches and conversation searches add up."""
+    budget_of_one("search")
+    persona = PersonaProfile.objects.get(slug="isabella")
+    search = f"/api/v1/personas/{persona.pk}/memories/search/"
+    assert auth_api_client.get(search, {"q": "Lisbon"}).status_code == 200
+    assert auth_api_client.get(search, {"q": "Lisbon"}).status_code == 429
+    page = reverse("chat:conversation-list")
+    _refused(signed_in.get(page, {"persona": persona.pk, "q": "Lisbon"}))
+    # The list itself, without a search, is not counted.
+    assert signed_in.get(page, {"persona": persona.pk}).status_code == 200
