@@ -16,6 +16,7 @@ from memory import selectors
 from memory.models import ConversationMemory, MemoryEvent
 from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
+from personas.tests.factories import PersonaFactory
 
 pytestmark = [
     pytest.mark.browser,
@@ -332,3 +333,23 @@ def test_summaries_of_a_long_imported_history_show_what_they_cover(open_page, sc
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
     assert scroll_width(page) <= PHONE_WIDTH
     screenshot(page, "memory-summaries-phone")
+
+
+def test_every_persona_tab_shows_on_a_wide_screen(open_page, screenshot) -> None:
+    """With custom personas beside the six, the row wraps on a desktop: none is cut off at the
+    edge (found trying the page: a seventh persona was half hidden). A phone scrolls it."""
+    page = open_page("/users/signup/")
+    user = sign_up(page, "tabs")
+    for name in ("Nova", "Orion", "Wren"):
+        PersonaFactory(owner=user, name=name)
+    page.goto("/users/memory/")
+    tabs = page.locator(".persona-tab")
+    expect(tabs).to_have_count(9)
+    row = page.locator(".persona-tabs").bounding_box()
+    assert row
+    for box in (tabs.nth(i).bounding_box() for i in range(9)):
+        assert box and box["x"] + box["width"] <= row["x"] + row["width"] + 1
+    screenshot(page, "memory-tabs-desktop")
+    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
+    assert scroll_width(page) <= PHONE_WIDTH
+    screenshot(page, "memory-tabs-phone")
