@@ -167,8 +167,13 @@ def _panel(
     }
 
 
+def _searching(request: HttpRequest) -> bool:
+    return bool(request.GET.get("q", "").strip())
+
+
 @login_required
 @require_GET
+@throttle_page("search", when=_searching, methods=("GET",))
 def chat_page(request: HttpRequest) -> HttpResponse:
     """Talk to the current persona (or look at the one in `?persona=`).
 
@@ -295,10 +300,6 @@ def message_retry(request: HttpRequest, pk: int) -> HttpResponse:
     except ValidationError as error:
         return HttpResponseBadRequest(" ".join(error.messages), content_type="text/plain")
     return _rows(request, [exchange.reply])
-
-
-def _searching(request: HttpRequest) -> bool:
-    return bool(request.GET.get("q", "").strip())
 
 
 @login_required

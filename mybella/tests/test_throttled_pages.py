@@ -210,5 +210,6 @@ def test_searches_are_throttled_on_the_page_and_the_api(
     assert auth_api_client.get(search, {"q": "Lisbon"}).status_code == 429
     page = reverse("chat:conversation-list")
     _refused(signed_in.get(page, {"persona": persona.pk, "q": "Lisbon"}))
+    _refused(signed_in.get(reverse("chat:page"), {"persona": persona.pk, "q": "Lisbon"}))
     # The list itself, without a search, is not counted.
     assert signed_in.get(page, {"persona": persona.pk}).status_code == 200
