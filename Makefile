@@ -27,6 +27,7 @@ run: export DEBUG ?= true
 run: $(VENV)/.runtime
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py clone_waiting_voices
+	$(PY) manage.py merge_search_indexes
 	@$(PY) manage.py db_worker --interval 1 --no-reload & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null; wait $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)

@@ -26,7 +26,7 @@ from memory.models import (
     UserPreference,
 )
 from memory.signals import memory_content_changed
-from mybella.core import limits
+from mybella.core import fulltext, limits
 from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -545,3 +545,16 @@ def memories_forget_messages(
         )
     MessageExtraction.objects.filter(message_id__in=ids).delete()
     return deleted
+
+
+def search_indexes_merge(*, pages: int = fulltext.MERGE_PAGES) -> dict[str, int]:
+    """Merge the messages' and the memories' full-text indexes into one segment each.
+
+    SQLite only (`fulltext.merge_index`; nothing to do on PostgreSQL). Return the merge
+    steps each index took, by its FTS5 table. Run by `manage.py merge_search_indexes` (from
+    time to time, e.g. nightly) and queued when an imported history's extraction ends.
+    """
+    return {
+        index.fts_table: fulltext.merge_index(index, pages=pages)
+        for index in (chat_selectors.MESSAGE_INDEX, selectors.MEMORY_INDEX)
+    }

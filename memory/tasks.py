@@ -62,7 +62,16 @@ def extract_imported_memories(conversation_id: int, after_id: int = 0) -> dict[s
     rest = chat_selectors.message_ids_imported(conversation_id=conversation_id, after_id=chunk[-1])
     if rest.exists():
         extract_imported_memories.enqueue(conversation_id, chunk[-1])
+    else:
+        # The import and its memories wrote many index segments: merge them (SQLite).
+        merge_search_indexes.enqueue()
     return {"messages": len(chunk), "memories": changed}
+
+
+@task(priority=IMPORT_PRIORITY)
+def merge_search_indexes() -> dict[str, int]:
+    """Merge the full-text indexes into one segment each (`services.search_indexes_merge`)."""
+    return services.search_indexes_merge()
 
 
 def _extract(message_ids: list[int], *, imported: bool) -> int:

@@ -67,3 +67,31 @@ def test_merging_a_merged_index_does_nothing(user):
     call_command("merge_search_indexes", stdout=out)
 
     assert out.getvalue() == "chat_message_fts: 0 merge steps.\nmemory_fts: 0 merge steps.\n"
+
+
+def test_an_imported_history_leaves_merged_indexes(
+    auth_api_client, user, django_capture_on_commit_callbacks
+):
+    """The import's extraction ends by merging what the import and its memories wrote."""
+    luna = PersonaProfile.objects.get(slug="luna")
+    for batch in range(3):
+        with transaction.atomic():
+            ConversationMemory.objects.create(
+                user=user, persona=luna, content=f"The user's dog fears herons ({batch})."
+            )
+    assert _segments("memory_fts") > 1
+    said = [
+        "I have a dog called Pixel.",
+        "I live in Lisbon.",
+        "I work as a nurse.",
+        "My sister is called Ana.",
+        "I love hiking in the mountains.",
+    ]
+    history = [{"role": "user", "content": text} for text in said]
+    url = f"/api/v1/personas/{luna.pk}/history/import/"
+    with django_capture_on_commit_callbacks(execute=True):
+        assert auth_api_client.post(url, history, format="json").status_code == 201
+
+    assert ConversationMemory.objects.filter(user=user).count() > 3  # the import taught some
+    assert _segments("chat_message_fts") == 1
+    assert _segments("memory_fts") == 1

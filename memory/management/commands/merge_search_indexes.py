@@ -2,16 +2,15 @@ from argparse import ArgumentParser
 
 from django.core.management.base import BaseCommand
 
-from chat.selectors import MESSAGE_INDEX
-from memory.selectors import MEMORY_INDEX
-from mybella.core.fulltext import MERGE_PAGES, merge_index
+from memory.services import search_indexes_merge
+from mybella.core.fulltext import MERGE_PAGES
 
 
 class Command(BaseCommand):
     help = (
         "Merge the full-text indexes of messages and memories into one segment each "
         "(SQLite; nothing to do on PostgreSQL): a search then reads each term once. "
-        "Run it from time to time, e.g. nightly, and after a large import."
+        "Run it from time to time, e.g. nightly; an imported history's extraction queues it."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
@@ -23,6 +22,5 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, pages: int = MERGE_PAGES, **options: object) -> None:
-        for index in (MESSAGE_INDEX, MEMORY_INDEX):
-            steps = merge_index(index, pages=pages)
-            self.stdout.write(f"{index.fts_table}: {steps} merge steps.")
+        for table, steps in search_indexes_merge(pages=pages).items():
+            self.stdout.write(f"{table}: {steps} merge steps.")
