@@ -109,6 +109,36 @@ def test_a_word_the_pair_says_often_stays_common_with_statistics(user, luna):
     }
 
 
+def test_a_words_count_is_the_pairs_rows_whether_rare_or_common_in_the_whole_index(
+    user, other_user, luna
+):
+    """SQLite counts a word rare in the whole index among its rows, else through the pair
+    token: either way the pair's rows only, another user's and another persona's left out."""
+    maya = PersonaProfile.objects.get(slug="maya")
+    _bulk(_conversation(user, luna), ["a kayak trip"] * 3 + ["pottery class"] * 2)
+    _bulk(_conversation(user, luna), ["the violin again"] * 120)
+    _bulk(_conversation(other_user, luna), ["kayak"] * 4 + ["pottery"] * 200)
+    _bulk(_conversation(user, maya), ["kayak"] * 5)
+
+    _, messages = recall_word_counts(
+        user=user, persona=luna, words=["kayak", "pottery", "violin", "harp"]
+    )
+
+    assert {word: mine for word, (mine, _) in messages.items()} == {
+        "kayak": 3,
+        "pottery": 2,
+        "violin": 101,
+        "harp": 0,
+    }
+    if connection.vendor == "sqlite":  # PostgreSQL counts the pair's rows only
+        assert {word: every for word, (_, every) in messages.items()} == {
+            "kayak": 12,
+            "pottery": 101,
+            "violin": 101,
+            "harp": 0,
+        }
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's statistics")
 def test_the_statistics_are_read_once_not_at_every_search(user, luna):
     conversation = _conversation(user, luna)

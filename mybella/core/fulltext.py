@@ -136,19 +136,42 @@ def word_counts(
         return [{} for _ in indexes]
     if connection.vendor == "postgresql":
         return _pg_word_counts(indexes, user_id, persona_id, words)
-    parts, params = [], []
+    return _sqlite_word_counts(indexes, user_id, persona_id, words)
+
+
+def _sqlite_word_counts(
+    indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
+) -> list[dict[str, tuple[int, int]]]:
+    # Each word's rows in the whole index come first (a CTE, counted once each): when they
+    # are at most COMMON_AT, the pair's are counted among them, a join by rowid to the
+    # table for each (a CROSS JOIN keeps that order). Only a word common in the whole
+    # index is counted through the pair token, whose AND walks the pair's whole posting
+    # list (~130 µs for 500 rows, against ~30 µs for 60 rows by the join). Same counts.
+    everywhere, pair_counts, params, tail = [], [], [], []
+    pair = _pair_token(user_id, persona_id)
     for index in indexes:
+        fts = index.fts_table
         for word in words:
-            count = (
-                f"(SELECT count(*) FROM (SELECT 1 FROM {index.fts_table} "
-                f"WHERE {index.fts_table} MATCH %s LIMIT %s))"
+            n = f"n{len(everywhere)}"
+            everywhere.append(
+                f"(SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s LIMIT %s)) AS {n}"
             )
-            parts += [count, count]
-            pair = _pair_token(user_id, persona_id)
+            tail += [_fts_phrase(word), COMMON_AT + 1]
+            pair_counts.append(
+                f"CASE WHEN g.{n} <= %s THEN (SELECT count(*) FROM {fts} f "
+                f"CROSS JOIN {index.table} t ON t.id = f.rowid WHERE {fts} MATCH %s "
+                f"AND t.user_id = %s AND t.persona_id = %s) "
+                f"ELSE (SELECT count(*) FROM (SELECT 1 FROM {fts} WHERE {fts} MATCH %s "
+                f"LIMIT %s)) END, g.{n}"
+            )
+            params += [COMMON_AT, _fts_phrase(word), user_id, persona_id]
             params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
-            params += [_fts_phrase(word), COMMON_AT + 1]
+    sql = (
+        f"WITH g AS MATERIALIZED (SELECT {', '.join(everywhere)}) "
+        f"SELECT {', '.join(pair_counts)} FROM g"
+    )
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+        cursor.execute(sql, tail + params)
         row = cursor.fetchone()
     counts = iter(zip(row[::2], row[1::2], strict=True))
     return [{word: tuple(map(int, next(counts))) for word in words} for _ in indexes]
