@@ -109,6 +109,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.boo
         }
     )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Transactions queue on a file lock rather than poll SQLite's (mybella/core/db/sqlite3).
+    DATABASES["default"]["ENGINE"] = "mybella.core.db.sqlite3"
     # WAL: readers don't wait for the task worker's writes, and commits are cheaper.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {
