@@ -123,6 +123,14 @@ class PersonaViewSet(
             build=lambda: super(PersonaViewSet, self).list(request).data,
         )
 
+    def check_throttles(self, request: Request) -> None:
+        # An avatar sent with the fields is an upload, as through the avatar action and the
+        # persona pages (`throttle_page(..., when=_uploads_a_file)`): it spends that budget.
+        # Looked at here, after authentication, so only a signed-in caller's body is parsed.
+        if self.action in ("create", "partial_update") and request.FILES:
+            self.throttle_scope = "uploads"
+        super().check_throttles(request)
+
     def _output(self, persona: PersonaProfile, code: int = status.HTTP_200_OK) -> Response:
         return Response(self.get_serializer(persona).data, status=code)
 

@@ -11,6 +11,7 @@ import zlib
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
+from rest_framework.throttling import ScopedRateThrottle
 
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
@@ -398,3 +399,31 @@ def test_delete_avatar_of_a_persona_one_may_not_change(api_client, user, other_u
     api_client.force_authenticate(other_user)
     response = api_client.delete(f"/api/v1/personas/{persona.pk}/avatar/")
     assert response.status_code == (404 if actor == "other" else 403)
+
+
+# The uploads budget ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["create", "change"])
+def test_an_avatar_sent_with_the_fields_counts_as_an_upload(
+    auth_api_client, user, how, monkeypatch
+):
+    """A multipart create or change carrying an avatar spends the "uploads" budget, like
+    the avatar action and the persona pages do; without a file it does not."""
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "uploads", "2/min")
+    persona = PersonaFactory(owner=user)
+
+    def send(index: int, *, avatar: bool) -> int:
+        data: dict = {"name": f"Nova {index}"}
+        if avatar:
+            data["avatar"] = SimpleUploadedFile("a.png", image_bytes())
+        if how == "create":
+            return auth_api_client.post("/api/v1/personas/", data, format="multipart").status_code
+        url = f"/api/v1/personas/{persona.pk}/"
+        return auth_api_client.patch(url, data, format="multipart").status_code
+
+    ok = 201 if how == "create" else 200
+    assert [send(index, avatar=True) for index in range(3)] == [ok, ok, 429]
+    assert send(3, avatar=False) == ok  # no file, no upload
+    avatars = PersonaProfile.objects.filter(owner=user).exclude(avatar="")
+    assert avatars.count() == (2 if how == "create" else 1)
