@@ -398,7 +398,8 @@ def persona_export_card(*, persona: PersonaProfile, fmt: str) -> tuple[bytes, st
     if blocks:
         own = stored.get("extensions")
         stored["extensions"] = {**(own if isinstance(own, dict) else {}), **blocks}
-    stem = slugify(persona.name) or "persona"
+    # A name in any script names the file (sent as RFC 6266 `filename*` when not ASCII).
+    stem = slugify(persona.name, allow_unicode=True) or "persona"
     if fmt == "png":
         image = None
         if persona.avatar:

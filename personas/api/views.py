@@ -2,6 +2,7 @@ import django_filters
 from django.db.models import Q
 from django.http import HttpResponse
 from django.utils.functional import cached_property
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -262,7 +263,7 @@ class PersonaViewSet(
             persona=self.get_object(), fmt=request.query_params.get("format", "json")
         )
         response = HttpResponse(content, content_type=content_type)
-        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        response["Content-Disposition"] = content_disposition_header(True, filename)
         return response
 
     @extend_schema(

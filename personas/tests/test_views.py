@@ -197,6 +197,23 @@ def test_import_and_export_from_the_page(signed_in, user):
     assert response["Content-Disposition"] == 'attachment; filename="imported.card.png"'
 
 
+@pytest.mark.parametrize("where", ["page", "api"])
+def test_a_card_is_named_after_its_persona_in_any_script(signed_in, user, where):
+    """A name in another script names the downloaded file too (RFC 6266 `filename*`),
+    rather than every such card coming down as "persona.card.json"."""
+    persona = PersonaFactory(owner=user, name="日本 Ünï")
+    url = (
+        reverse("personas:export", args=[persona.pk])
+        if where == "page"
+        else f"/api/v1/personas/{persona.pk}/card/"
+    )
+    response = signed_in.get(url)
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%E6%97%A5%E6%9C%AC-%C3%BCn%C3%AF.card.json"
+    )
+
+
 def test_bad_import_shows_the_reason(signed_in):
     response = signed_in.post(
         reverse("personas:import"), {"card": SimpleUploadedFile("c.json", b"{oops")}
