@@ -237,8 +237,10 @@ SECURE_PROXY_SSL_HEADER = (
 TRUSTED_PROXIES = env.int("TRUSTED_PROXIES", default=0)
 # Per client address: every sign-in and sign-up attempt, pages and API together.
 THROTTLE_AUTH = env.str("THROTTLE_AUTH", default="20/min")
-# Per account (username, case-insensitive): failed sign-ins, from any address.
+# Per account (username, case-insensitive): failed sign-ins from one client address (a stranger's
+# guesses close the account to their address, not to its owner's), and from all addresses.
 THROTTLE_AUTH_ACCOUNT = env.str("THROTTLE_AUTH_ACCOUNT", default="10/hour")
+THROTTLE_AUTH_ACCOUNT_ALL = env.str("THROTTLE_AUTH_ACCOUNT_ALL", default="100/hour")
 # Per client address: sign-up attempts.
 THROTTLE_SIGNUP = env.str("THROTTLE_SIGNUP", default="10/hour")
 # Password reset by email: per client address, and per email address asked for (counted

@@ -5,8 +5,10 @@ Two kinds of counters, kept in Django's cache so that every web process shares t
 
 * per client address, every sign-in and sign-up attempt (`THROTTLE_AUTH`), and sign-up
   attempts on their own (`THROTTLE_SIGNUP`);
-* per account, failed sign-in attempts (`THROTTLE_AUTH_ACCOUNT`), whichever address they
-  come from, so that guesses spread over many addresses still stop.
+* per account, failed sign-in attempts: from one address (`THROTTLE_AUTH_ACCOUNT`), so a
+  stranger guessing from one address closes the account to that address only, not to its
+  owner; and from all addresses together (`THROTTLE_AUTH_ACCOUNT_ALL`, higher), so that
+  guesses spread over many addresses still stop.
 
 The client address is read from X-Forwarded-For only as far as `TRUSTED_PROXIES` allows
 (DRF's `NUM_PROXIES` is set from the same setting, so its scoped throttles agree).
@@ -162,15 +164,14 @@ class Limited(Exception):
 class AuthAttempt:
     """One counted sign-in attempt; tell it when the password turned out right."""
 
-    def __init__(self, account: str | None) -> None:
-        self.account = account
-        self._account_limit: RateLimit | None = None
+    def __init__(self) -> None:
+        self._counted: list[tuple[RateLimit, str]] = []  # the failure counters it was counted in
 
     def succeeded(self) -> None:
         """Take this attempt off the account's failures: only wrong guesses count there."""
-        if self._account_limit is not None and self.account:
-            self._account_limit.undo(self.account)
-            self._account_limit = None
+        for limit, ident in self._counted:
+            limit.undo(ident)
+        self._counted = []
 
 
 def _address_key(request: HttpRequest) -> str:
@@ -200,8 +201,9 @@ def auth_attempt(
     """Count a sign-in (or sign-up) attempt from this client; raise Limited when over a limit.
 
     The attempt counts against the client address first. A sign-in also counts as a
-    failure of the named account until `succeeded()` is called on the returned attempt,
-    so parallel guesses are counted before their passwords are checked.
+    failure of the named account, from this address and from all, until `succeeded()` is
+    called on the returned attempt, so parallel guesses are counted before their passwords
+    are checked.
     """
     address = _address_key(request)
     wait = RateLimit("address", "THROTTLE_AUTH").hit(address)
@@ -211,14 +213,20 @@ def auth_attempt(
         wait = RateLimit("signup", "THROTTLE_SIGNUP").hit(address)
         if wait is not None:
             raise Limited(wait, signup=True)
-        return AuthAttempt(None)
-    attempt = AuthAttempt(normalize_account(username))
-    if attempt.account:
-        limit = RateLimit("account", "THROTTLE_AUTH_ACCOUNT")
-        wait = limit.hit(attempt.account)
-        if wait is not None:
-            raise Limited(wait)
-        attempt._account_limit = limit
+        return AuthAttempt()
+    attempt = AuthAttempt()
+    account = normalize_account(username)
+    if account:
+        # One address's guesses close the account to that address; everyone's together, to all.
+        for limit, ident in (
+            (RateLimit("account-address", "THROTTLE_AUTH_ACCOUNT"), f"{account}\n{address}"),
+            (RateLimit("account", "THROTTLE_AUTH_ACCOUNT_ALL"), account),
+        ):
+            wait = limit.hit(ident)
+            if wait is not None:
+                attempt.succeeded()  # a refused attempt is no guess: give back what it counted
+                raise Limited(wait)
+            attempt._counted.append((limit, ident))
     return attempt
 
 

@@ -122,11 +122,11 @@ def test_account_limit_holds_when_the_client_address_changes(
     """Behind one trusted proxy every guess comes from a new address: the account still closes.
 
     Failures count at the account across the API, the log-in page and the admin log-in,
-    whatever the case of the username; then even the right password waits. Other accounts
-    are not affected.
+    whatever the case of the username; past the limit of all addresses together even the
+    right password waits, from any address. Other accounts are not affected.
     """
     settings.TRUSTED_PROXIES = 1
-    settings.THROTTLE_AUTH_ACCOUNT = "6/hour"
+    settings.THROTTLE_AUTH_ACCOUNT_ALL = "6/hour"
     addresses = _addresses()
     for name in ["alice", "ALICE", " Alice"]:
         assert _token(api_client, name, "wrong-guess", next(addresses)).status_code == 400
@@ -140,8 +140,28 @@ def test_account_limit_holds_when_the_client_address_changes(
     assert _token(api_client, "bob", "a-long-password-2", next(addresses)).status_code == 200
 
 
+def test_a_strangers_guesses_close_the_account_to_their_address_only(
+    api_client, client, user, settings
+):
+    """Ten wrong guesses from one address must not lock the owner out everywhere.
+
+    The stranger's address waits, even with the right password (else they could go on
+    guessing); the owner, elsewhere, signs in on the API and the page.
+    """
+    settings.TRUSTED_PROXIES = 1
+    settings.THROTTLE_AUTH_ACCOUNT = "3/hour"
+    stranger, owner = "203.0.113.7", "198.51.100.20"
+    for _ in range(3):
+        assert _token(api_client, "alice", "wrong-guess", stranger).status_code == 400
+    response = _token(api_client, "alice", PASSWORD, stranger)
+    assert response.status_code == 429
+    assert _page_post(client, "/users/login/", "alice", PASSWORD, stranger).status_code == 429
+    assert _token(api_client, "alice", PASSWORD, owner).status_code == 200
+    assert _page_post(client, "/users/login/", "alice", PASSWORD, owner).status_code == 302
+
+
 def test_successful_sign_ins_do_not_count_against_the_account(api_client, client, user, settings):
-    settings.THROTTLE_AUTH_ACCOUNT = "2/hour"
+    settings.THROTTLE_AUTH_ACCOUNT_ALL = "2/hour"
     settings.TRUSTED_PROXIES = 1
     addresses = _addresses()
     assert _token(api_client, "alice", "wrong-guess", next(addresses)).status_code == 400
@@ -214,7 +234,7 @@ def test_parallel_guesses_cannot_all_slip_under_the_account_limit(live_server, u
     import httpx
 
     settings.TRUSTED_PROXIES = 1
-    settings.THROTTLE_AUTH_ACCOUNT = "3/hour"
+    settings.THROTTLE_AUTH_ACCOUNT_ALL = "3/hour"
 
     def guess(i: int) -> int:
         response = httpx.post(
