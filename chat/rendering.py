@@ -94,3 +94,30 @@ def render_message(text: str) -> str:
         link_rel="noopener noreferrer",
         set_tag_attribute_values={"a": {"target": "_blank"}},
     ).strip()
+
+
+def plain_text(text: str) -> str:
+    """Return the words a reader of `text` sees, markdown's marks dropped: one line a block.
+
+    `I love **hiking**` reads `I love hiking`; code keeps its text; an image is its alt text.
+    Raw HTML is text here as on the page (a user's `<b>` is what they wrote).
+    """
+    lines: list[str] = []
+    for token in _markdown().parse(text or ""):
+        if token.type in ("code_block", "fence"):
+            lines.append(token.content.rstrip("\n"))
+        elif token.type == "inline":
+            lines.append("".join(_inline_text(token.children or [])))
+    return "\n".join(line for line in lines if line.strip())
+
+
+def _inline_text(children: Sequence[Token]) -> list[str]:
+    parts: list[str] = []
+    for child in children:
+        if child.type in ("text", "code_inline"):
+            parts.append(child.content)
+        elif child.type in ("softbreak", "hardbreak"):
+            parts.append("\n")
+        elif child.type == "image":
+            parts.extend(_inline_text(child.children or []))
+    return parts

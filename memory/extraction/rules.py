@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from chat.rendering import plain_text
 from memory.extraction import slots
 from memory.extraction.dates import MONTHS, find_date, with_date
 from memory.extraction.ops import EVENT, FACT, PREFERENCE, MemoryOp
@@ -475,17 +476,17 @@ def extract_offline(
 ) -> list[MemoryOp]:
     """Return the memory operations the plain statements of a user's message call for.
 
-    `existing` is the pair's memories as (id, content); `today` the day the message was
-    written, from which "tomorrow" or "next Friday" are resolved (default: today). Every
-    statement is proposed as an addition, once, the last one about a slot winning
+    The message is read as its reader sees it (`chat.rendering.plain_text`), markdown's
+    marks dropped. `existing` is the pair's memories as (id, content); `today` the day the
+    message was written, from which "tomorrow" or "next Friday" are resolved (default:
+    today). Every statement is proposed as an addition, once, the last one about a slot winning
     ("I live in Oslo. Well, I moved to Bergen"); the memory services merge what is already
     remembered and let a new fact supersede the one it contradicts. "I don't like X
     anymore" deletes "Likes X".
     """
     today = today or date.today()
-    proposals = [
-        p for s in _SENTENCE.split(text.strip()) if s.strip() for p in _scan(s.strip(), today)
-    ]
+    text = plain_text(text)  # what a reader sees: `I love **hiking**` likes hiking
+    proposals = [p for s in _SENTENCE.split(text) if s.strip() for p in _scan(s.strip(), today)]
     contents = dict(existing)
     ops: list[MemoryOp] = []
     claims: dict[tuple[str, str], int] = {}  # a claim, or a slot -> the op that says it

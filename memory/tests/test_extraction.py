@@ -102,6 +102,29 @@ def test_rules(text, expected):
     assert extract_offline(text, [], today=TODAY) == expected
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I love **hiking**",
+        "I love _hiking_.",
+        "I love `hiking`",
+        "> I love hiking",
+        "- I love hiking",
+    ],
+)
+def test_markdown_marks_are_not_part_of_what_is_remembered(text):
+    """The probe's report: "I love **hiking**" was remembered as "Likes hiking**"."""
+    assert extract_offline(text, [], today=TODAY) == [likes("hiking")]
+
+
+def test_each_markdown_block_is_read_on_its_own():
+    text = "My dog is called **Rex**\n\n* I live in Oslo\n* I love tea"
+    contents = [op.content for op in extract_offline(text, [], today=TODAY)]
+    assert "Their dog is called Rex" in contents
+    assert "Likes tea" in contents
+    assert any("Oslo" in content and "*" not in content for content in contents)
+
+
 def test_a_full_name_is_kept_and_the_first_name_preferred():
     assert extract_offline("My name is Ana Lucia Reyes", []) == [
         add("Their name is Ana Lucia Reyes", importance=8, preference=("preferred_name", "Ana"))
