@@ -14,12 +14,6 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("personas:settings")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def page(client) -> str:
     response = client.get(PAGE)
     assert response.status_code == 200

@@ -16,7 +16,6 @@ from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
 from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
 from voices.selectors import preset_list
-from voices.tests.audio_files import require_tool
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,12 +36,6 @@ if (window.speechSynthesis) {
 """
 
 PLAYING = "a => a.ended || (Number.isFinite(a.duration) && a.duration > 0 && a.currentTime > 0)"
-
-
-@pytest.fixture
-def espeak(settings):
-    require_tool("espeak-ng")
-    settings.SPEECH_ENGINE = "espeak"
 
 
 @pytest.fixture
