@@ -21,6 +21,7 @@ PAGE = reverse("personas:settings")
 
 
 def page(client) -> str:
+    """Return the persona page as `client` sees it."""
     response = client.get(PAGE)
     assert response.status_code == 200
     return response.content.decode()
