@@ -77,6 +77,29 @@ def auth_api_client(user):
     return client
 
 
+@pytest.fixture
+def signed_in(client, user):
+    """Django's test client with `user` signed in, for the server-rendered pages."""
+    client.force_login(user)
+    return client
+
+
+def _system_persona(slug: str):
+    from personas.models import PersonaProfile
+
+    return PersonaProfile.objects.get(slug=slug)
+
+
+@pytest.fixture
+def luna(db):
+    return _system_persona("luna")
+
+
+@pytest.fixture
+def isabella(db):
+    return _system_persona("isabella")
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     """Start every test with empty throttle counters."""

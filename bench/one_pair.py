@@ -20,7 +20,6 @@ status is 0 whatever the numbers.
 """
 
 import argparse
-import io
 import json
 import random
 import sys
@@ -235,11 +234,11 @@ def _sqlite_index_messages(cursor: object, *, user_id: int) -> None:
 
 def seed(scale: Scale) -> dict:
     """Create the pair and its history in bulk; return what was made and how long it took."""
-    from django.core.management import call_command
     from django.db import connection, transaction
 
     from chat.models import ChatMessage, Conversation
     from memory.models import ConversationMemory
+    from memory.services import search_indexes_merge
     from mybella.users.models import User
     from personas.models import PersonaProfile
 
@@ -339,7 +338,7 @@ def seed(scale: Scale) -> dict:
         cursor.execute("ANALYZE")
     # A deployment merges SQLite's full-text segments from time to time (nothing on
     # PostgreSQL): the history is measured as such a database holds it.
-    call_command("merge_search_indexes", stdout=io.StringIO())
+    search_indexes_merge()
     return {
         "messages": scale.messages,
         "how": f"seeded in {time.perf_counter() - started:.0f} s (messages {inserted:.0f} s)",

@@ -566,8 +566,23 @@ def _reset_sequences() -> None:
             cursor.execute(sql)
 
 
+def as_deployed() -> None:
+    """Leave a freshly seeded database as a deployment holds it: PostgreSQL's statistics
+    gathered (what autovacuum would soon do after a bulk load), SQLite's full-text segments
+    merged (what `manage.py merge_search_indexes` does from time to time)."""
+    from memory.services import search_indexes_merge
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    search_indexes_merge()
+
+
 def ensure_seeded(scale: Scale, *, fresh: bool) -> SeedReport:
-    """Migrate, then seed `scale` unless the database already holds it (then reuse it)."""
+    """Migrate, then seed `scale` unless the database already holds it (then reuse it);
+    either way leave SQLite's full-text indexes merged, as a deployment holds them."""
+    from memory.services import search_indexes_merge
+
     meta = None if fresh else _reusable(scale)
     if meta is None:
         _wipe()
@@ -575,6 +590,9 @@ def ensure_seeded(scale: Scale, *, fresh: bool) -> SeedReport:
     call_command("migrate", interactive=False, verbosity=0)
     migrate_seconds = time.perf_counter() - began
     if meta is not None:
+        # Seeded before the seed merged, or split again by an earlier run's messages and
+        # their removal: a merged index is a step at most.
+        search_indexes_merge()
         log(f"reused the seeded database ({meta['messages']:,} messages)")
         return SeedReport(
             status="reused",
@@ -590,9 +608,7 @@ def ensure_seeded(scale: Scale, *, fresh: bool) -> SeedReport:
     with transaction.atomic():
         counts = _seed(scale)
         _reset_sequences()
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")  # what autovacuum would soon do after a bulk load
+    as_deployed()
     seed_seconds = time.perf_counter() - began
     signature = {
         **scale.signature(),

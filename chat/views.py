@@ -230,7 +230,6 @@ def _page_context(request: HttpRequest, *, offline: bool, speech: bool) -> dict:
         "max_chars": settings.CHAT_MESSAGE_MAX_CHARS,
         # Without an engine the page speaks with the browser's voice, asking no one.
         "speech_available": speech,
-        "speech_max_chars": settings.SPEECH_MAX_CHARS,
     }
     return context
 

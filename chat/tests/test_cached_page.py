@@ -25,12 +25,6 @@ PAGE = reverse("chat:page")
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def conversation(user):
     conversation = ConversationFactory(
         user=user, persona=PersonaProfile.objects.get(slug="isabella"), title="First"

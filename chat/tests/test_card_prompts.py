@@ -30,12 +30,6 @@ def test_the_greeting_of_a_new_conversation_has_the_names_filled_in(
     assert greeting.content == "*Seraphina smiles at Rin.* Welcome back, Rin. I am Seraphina."
 
 
-@pytest.fixture
-def llm(fake_llm, settings):
-    settings.LLM_EMBEDDING_MODEL = ""
-    return fake_llm
-
-
 def _system_prompt(llm) -> str:
     chats = [body for path, body, _headers in llm.requests if path == "/v1/chat/completions"]
     return chats[-1]["messages"][0]["content"]

@@ -13,14 +13,8 @@ from chat.prompts import prompt_build
 from chat.services import history_import, message_send
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from mybella.providers.llm import RecalledItem, get_provider
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
 
 
 @pytest.fixture

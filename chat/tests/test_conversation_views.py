@@ -19,17 +19,6 @@ PAGE = reverse("chat:page")
 LIST = reverse("chat:conversation-list")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def isabella(db):
-    return PersonaProfile.objects.get(slug="isabella")
-
-
 def rename_url(conversation: Conversation) -> str:
     return reverse("chat:conversation-rename", args=[conversation.pk])
 

@@ -19,12 +19,6 @@ def retry_url(pk: int) -> str:
 
 
 @pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def conversation(user):
     return ConversationFactory(user=user, persona=PersonaProfile.objects.get(slug="isabella"))
 

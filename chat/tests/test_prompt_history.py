@@ -21,11 +21,6 @@ def at(message: ChatMessage, when: datetime) -> ChatMessage:
 
 
 @pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def history(user, other_user, luna):
     """A conversation with good and not-good messages around the one being answered, and
     messages of the pair elsewhere and of other pairs."""

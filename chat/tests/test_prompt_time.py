@@ -25,11 +25,6 @@ def at(message: ChatMessage, when: datetime) -> ChatMessage:
     return message
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 @pytest.mark.parametrize(
     ("last", "line"),
     [

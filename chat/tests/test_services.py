@@ -18,11 +18,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def retired(user):
     """A conversation with a system persona that was deactivated since."""
     persona = SystemPersonaFactory(name="Retired")

@@ -23,12 +23,6 @@ PAGE = reverse("chat:page")
 OFFLINE_NOTICE = "Offline mode: replies come from MyBella’s built-in engine, not an AI model."
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def system(slug: str) -> PersonaProfile:
     return PersonaProfile.objects.get(slug=slug)
 

@@ -21,14 +21,8 @@ from memory.chat_context import (
 )
 from memory.models import ConversationMemory, MemorySettings, MessageExtraction, UserPreference
 from mybella.providers.llm import RecalledItem
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
 
 
 @pytest.fixture

@@ -6,14 +6,8 @@ from memory.models import ConversationMemory
 from memory.recall import recall
 from memory.services import memory_create, memory_update
 from mybella.tests.fakes.fake_llm import fake_vector
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
 
 
 def test_memories_get_embeddings_from_the_model(

@@ -20,11 +20,6 @@ from personas.models import PersonaProfile
 TODAY = date(2026, 11, 27)  # a Friday
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def contents(text: str) -> list[str]:
     return [op.content for op in extract_offline(text, [], today=TODAY)]
 

@@ -10,14 +10,8 @@ from memory.extraction import MemoryOp
 from memory.models import ConversationMemory, MemoryEvent, UserPreference
 from memory.recall import snippet
 from mybella.core import limits
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
 
 
 def fill_preferences(user, persona, count: int = limits.PREFERENCES_MAX_PER_PERSONA) -> None:

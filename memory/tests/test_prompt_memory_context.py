@@ -14,11 +14,6 @@ pytestmark = pytest.mark.django_db
 NOW = datetime(2026, 11, 27, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def _memory(user, persona, content, *, days, **fields):
     memory = MemoryFactory(user=user, persona=persona, content=content, **fields)
     ConversationMemory.objects.filter(pk=memory.pk).update(created_at=NOW - timedelta(days=days))

@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def maya():
     return PersonaProfile.objects.get(slug="maya")
 

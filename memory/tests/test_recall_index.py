@@ -18,11 +18,6 @@ from personas.models import PersonaProfile
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def _conversation(user, persona):
     return Conversation.objects.create(user=user, persona=persona)
 

@@ -6,14 +6,8 @@ from django.utils import timezone
 from chat.models import ChatMessage, Conversation
 from memory.models import ConversationMemory
 from memory.recall import pair_names, recall
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
 
 
 @pytest.fixture

@@ -21,11 +21,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def memory(user, luna):
     return services.memory_create(
         user=user, persona=luna, content="Lives in Porto", kind="fact", importance=6

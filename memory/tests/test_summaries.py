@@ -20,11 +20,6 @@ BUDGET = 400  # tokens: the prompt is sure to show a dozen of these short messag
 PORTO = "I'm moving to Porto in March with my sister Ana."
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 @pytest.fixture(autouse=True)
 def small_budget(settings):
     settings.LLM_CONTEXT_TOKENS = BUDGET

@@ -19,13 +19,6 @@ pytestmark = pytest.mark.django_db
 SUMMARY = ConversationMemory.Kind.SUMMARY
 
 
-@pytest.fixture
-def isabella():
-    from personas.models import PersonaProfile
-
-    return PersonaProfile.objects.get(slug="isabella")
-
-
 def _memories_url(persona):
     return f"/api/v1/personas/{persona.pk}/memories/"
 

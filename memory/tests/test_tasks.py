@@ -7,14 +7,8 @@ import pytest
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from memory.models import ConversationMemory, MemoryEvent
 from memory.tasks import extract_memories
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
 
 
 def test_the_model_proposes_operations_for_this_pair_only(

@@ -40,11 +40,6 @@ SEND_TASK = "memory.tasks.extract_memories"
 
 
 @pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def db_tasks(transactional_db, system_personas, settings):
     """Queue tasks in the database, as production does, instead of running them at once.
 

@@ -20,22 +20,6 @@ Action, Actor = MemoryEvent.Action, MemoryEvent.Actor
 
 
 @pytest.fixture
-def isabella():
-    return PersonaProfile.objects.get(slug="isabella")
-
-
-@pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
 def memory(user, isabella):
     return services.memory_create(
         user=user, persona=isabella, content="Lives in Porto", kind="fact", importance=6

@@ -5,14 +5,8 @@ from django.urls import reverse
 
 from memory import services
 from mybella.core.services import service_calls
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna():
-    return PersonaProfile.objects.get(slug="luna")
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ ROUTES = [
     ("api-token-list", {}, "/api/v1/auth/tokens/"),
     ("api-token-list", {"format": "json"}, "/api/v1/auth/tokens.json"),
     ("chat-message-audio", {"pk": 7}, "/api/v1/chat/messages/7/audio/"),
+    ("chat-message-sentences", {"pk": 7}, "/api/v1/chat/messages/7/audio/sentences/"),
     ("chat-message-detail", {"pk": 7}, "/api/v1/chat/messages/7/"),
     ("chat-message-regenerate", {"pk": 7}, "/api/v1/chat/messages/7/regenerate/"),
     ("chat-message-retry", {"pk": 7}, "/api/v1/chat/messages/7/retry/"),

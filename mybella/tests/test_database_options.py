@@ -1,15 +1,12 @@
 """PostgreSQL connection options: server-side binding, so hot statements get prepared."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from mybella.tests.processes import run_python
+
 POSTGRES_URL = "postgres://nobody@127.0.0.1:1/unused"
 
 on_postgresql = pytest.mark.skipif(
@@ -22,20 +19,12 @@ def _database_options(**env: str) -> dict:
 
     A process of its own: the settings read the environment once, at import.
     """
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("DATABASE_")}
     code = (
         "import json; from django.conf import settings; "
         "print(json.dumps(settings.DATABASES['default'].get('OPTIONS', {}), default=str))"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "mybella.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_python("-c", code, without=("DATABASE_",), **env)
+    assert result.returncode == 0, result.stderr
     return json.loads(result.stdout)
 
 

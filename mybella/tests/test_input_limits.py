@@ -28,11 +28,6 @@ def row_counts() -> dict[str, int]:
     return {model.__name__: model.objects.count() for model in MODELS}
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def _api_posts(luna: PersonaProfile) -> list[tuple[str, str, object]]:
     return [
         ("post", "/api/v1/personas/", {"name": "Big", "bio": BIG}),
@@ -146,12 +141,6 @@ def test_clean_json_still_works(auth_api_client):
 
 
 # ---------------------------------------------------------------- pages
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
 
 
 def test_page_form_over_the_upload_limit_is_400(signed_in, luna):

@@ -2,40 +2,22 @@
 
 import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
-ROOT = Path(__file__).resolve().parents[2]
+from mybella.tests.processes import run_python
+
+SERVER_SWITCHES = ("SECRET_KEY", "DEBUG")
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    return subprocess.run(
-        [sys.executable, "manage.py", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("manage.py", *args, without=SERVER_SWITCHES, **env)
 
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG"}}
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "mybella.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("-c", code, without=SERVER_SWITCHES, **env)
 
 
 @pytest.mark.parametrize("entry", ["mybella.wsgi", "mybella.asgi"])

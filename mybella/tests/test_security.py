@@ -2,14 +2,12 @@
 
 import json
 import logging
-import os
 import secrets
 import subprocess
-import sys
 
 import pytest
 
-from mybella.tests.test_project import ROOT
+from mybella.tests.processes import run_python
 
 # The README's production line, with stand-ins for its secrets and hosts.
 PRODUCTION = {
@@ -31,17 +29,8 @@ def _check_deploy(*args: str, **env: str) -> subprocess.CompletedProcess:
     The test process's own switches stay out (the browser fixture sets
     DJANGO_ALLOW_ASYNC_UNSAFE, which the deploy check rightly refuses).
     """
-    own = {"SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", *PRODUCTION}
-    clean = {k: v for k, v in os.environ.items() if k not in own}
-    return subprocess.run(
-        [sys.executable, "manage.py", "check", "--deploy", *args],
-        cwd=ROOT,
-        env={**clean, **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    own = ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE", *PRODUCTION)
+    return run_python("manage.py", "check", "--deploy", *args, without=own, **env)
 
 
 def test_check_deploy_is_clean_with_the_readme_production_settings():

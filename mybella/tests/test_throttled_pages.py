@@ -38,12 +38,6 @@ def budget_of_one(monkeypatch):
     return set_budget
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def _refused(response) -> None:
     assert response.status_code == 429
     assert 1 <= int(response["Retry-After"]) <= 60

@@ -20,13 +20,8 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("personas:settings")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def page(client) -> str:
+    """Return the persona page as `client` sees it."""
     response = client.get(PAGE)
     assert response.status_code == 200
     return response.content.decode()

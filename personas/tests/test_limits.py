@@ -258,12 +258,6 @@ def test_persona_search_up_to_the_limit_works(auth_api_client):
 # ---------------------------------------------------------------- pages
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize(
     ("field", "limit"),
     [

@@ -16,12 +16,6 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("personas:settings")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def form_data(**overrides) -> dict:
     return {
         "name": "Nova",

@@ -8,7 +8,6 @@ import {
   errorText,
   fetchJson,
   fragmentFrom,
-  pageLimit,
   readEvents,
   readJson,
   requestOptions,
@@ -16,7 +15,7 @@ import {
   withId,
 } from "./common.js";
 import { setUpDictation } from "./dictation.js";
-import { SpeechQueue, playFrom, serverCanSpeak } from "./speech.js";
+import { SpeechQueue, serverCanSpeak } from "./speech.js";
 
 const root = document.querySelector("[data-chat]");
 const scroller = root.querySelector("[data-scroll]");
@@ -39,8 +38,6 @@ const personaName = root.dataset.personaName;
 const speechAudio = root.querySelector("[data-speech-audio]");
 const speakToggle = root.querySelector("[data-speak-toggle]");
 const SPEAK_KEY = "mybella.speakReplies";
-// The server's limit on speech text, as the page states it.
-const SPEECH_MAX_CHARS = pageLimit(root, "speechMaxChars");
 
 const state = {
   persona: Number(root.dataset.persona),
@@ -137,7 +134,19 @@ function showDropped(item, reason) {
 // ---------------------------------------------------------------- speech
 
 // "Speak replies": a streamed reply is spoken sentence by sentence while it arrives, each
-// sentence as the stream tells it (its `sentence` events).
+// sentence as the stream tells it (its `sentence` events). ▶ on a reply speaks it the same
+// way, its sentences told by the server (the rule: mybella/core/sentences.py), so the first
+// plays while the rest are made; pressed again while it plays, it stops.
+let playing = null; // the ▶ whose reply is being said
+
+function showPlaying(button) {
+  playing?.classList.remove("is-playing");
+  playing?.setAttribute("aria-pressed", "false");
+  playing = button;
+  button?.classList.add("is-playing");
+  button?.setAttribute("aria-pressed", "true");
+}
+
 const replySpeech = new SpeechQueue(speechAudio, root.dataset.speakSentenceUrl, {
   server: () => serverCanSpeak(root),
   onBrowser: () => {
@@ -145,41 +154,37 @@ const replySpeech = new SpeechQueue(speechAudio, root.dataset.speakSentenceUrl, 
     announce(announcer, "Speaking with your browser’s voice.");
   },
   onError: (message) => announce(announcer, `Couldn’t speak the reply: ${message}`),
-  onIdle: () => dictation.replySpoken(),
+  onIdle: () => {
+    const played = playing;
+    showPlaying(null);
+    if (!played) dictation.replySpoken();
+  },
+  onStop: () => showPlaying(null),
 });
 
-async function speak(item) {
-  replySpeech.stop();
-  const text = item.querySelector(".bubble").textContent.trim().slice(0, SPEECH_MAX_CHARS);
-  if (!text) return;
-  const button = item.querySelector("[data-speak]");
-  log.querySelectorAll(".msg-speak.is-playing").forEach((b) => b.classList.remove("is-playing"));
-  button?.classList.add("is-playing");
-  button?.setAttribute("aria-busy", "true");
+async function speak(button) {
+  if (button === playing) {
+    replySpeech.stop();
+    return;
+  }
+  replySpeech.startReply(); // silences anything else
+  showPlaying(button);
+  button.setAttribute("aria-busy", "true");
   try {
-    const server = serverCanSpeak(root);
-    const how = await playFrom(speechAudio, root.dataset.speakUrl, {
-      method: "POST",
-      body: { text },
-      fallbackText: text,
-      server,
-    });
-    if (how === "browser") {
-      // The server lost its engine since the page loaded: stop asking it.
-      if (server) root.dataset.speechAvailable = "false";
-      announce(announcer, "Speaking with your browser’s voice.");
-    }
+    const url = withId(root.dataset.messageSentencesUrl, button.closest(".msg").dataset.id);
+    const { ok, status, data } = await fetchJson(url);
+    if (playing !== button) return; // stopped, or something else spoken, meanwhile
+    if (!ok) throw new Error(errorText(data, status));
+    if (!serverCanSpeak(root)) announce(announcer, "Speaking with your browser’s voice.");
+    data.sentences.forEach((sentence) => replySpeech.add(sentence));
+    replySpeech.finish();
   } catch (error) {
-    button?.classList.remove("is-playing");
+    if (playing === button) replySpeech.stop();
     announce(announcer, `Couldn’t play the message: ${error.message}`);
   } finally {
-    button?.removeAttribute("aria-busy");
+    button.removeAttribute("aria-busy");
   }
 }
-
-speechAudio.addEventListener("ended", () => {
-  log.querySelectorAll(".msg-speak.is-playing").forEach((b) => b.classList.remove("is-playing"));
-});
 
 function speakReplies() {
   try {
@@ -718,7 +723,7 @@ form.addEventListener("submit", (event) => {
 log.addEventListener("click", (event) => {
   const speakButton = event.target.closest("[data-speak]");
   if (speakButton) {
-    speak(speakButton.closest(".msg"));
+    speak(speakButton);
     return;
   }
   const tool = event.target.closest("[data-select], [data-copy], [data-edit], [data-delete], [data-regenerate]");

@@ -115,16 +115,6 @@ export async function* readEvents(response) {
 
 // ---------------------------------------------------------------- what the page states
 
-/**
- * Return the whole number the page renders in `data-<name>` on `el` (a limit the server
- * enforces, e.g. `pageLimit(root, "speechMaxChars")`); throw when the page names none.
- */
-export function pageLimit(el, name) {
-  const value = Number.parseInt(el.dataset[name] ?? "", 10);
-  if (!Number.isFinite(value)) throw new Error(`The page doesn't say its ${name}.`);
-  return value;
-}
-
 /** Return the data of a `json_script` element, or `fallback` when the page has none. */
 export function jsonScript(id, fallback = null) {
   const node = document.getElementById(id);

@@ -81,8 +81,9 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
  * voice says them.
  *
  * `server()` says whether to ask the server; `onBrowser()` is called when the server turns
- * out to have no engine, `onError(message)` when a sentence can't be spoken, and
- * `onIdle()` once everything added before `finish()` has been said.
+ * out to have no engine, `onError(message)` when a sentence can't be spoken,
+ * `onIdle()` once everything added before `finish()` has been said, and `onStop()` when
+ * `stop()` (or `startReply()`) silences it.
  */
 export class SpeechQueue {
   #items = [];
@@ -91,13 +92,14 @@ export class SpeechQueue {
   #voices = 0; // utterances handed to the browser and not yet over
   #generation = 0;
 
-  constructor(audio, url, { server, onBrowser, onError, onIdle } = {}) {
+  constructor(audio, url, { server, onBrowser, onError, onIdle, onStop } = {}) {
     this.audio = audio;
     this.url = url;
     this.server = server ?? (() => true);
     this.onBrowser = onBrowser;
     this.onError = onError;
     this.onIdle = onIdle;
+    this.onStop = onStop;
   }
 
   /** Whether anything is being said or waits to be. */
@@ -136,6 +138,7 @@ export class SpeechQueue {
     this.#voices = 0;
     this.audio.pause();
     window.speechSynthesis?.cancel();
+    this.onStop?.();
   }
 
   #idleCheck() {

@@ -144,6 +144,14 @@ class SpeakSentenceInputSerializer(serializers.Serializer):
     )
 
 
+class MessageSentencesSerializer(serializers.Serializer):
+    sentences = serializers.ListField(
+        child=serializers.CharField(),
+        help_text=f"What the reply says aloud, sentence by sentence (each at most "
+        f"{MAX_SENTENCE_CHARS} characters): speak each with `speak/sentence/`.",
+    )
+
+
 class SpeakInputSerializer(serializers.Serializer):
     # Its length is the service's rule (SPEECH_MAX_CHARS): a longer text is a 400 from there.
     text = serializers.CharField(

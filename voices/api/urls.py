@@ -17,6 +17,11 @@ urlpatterns = [
         views.MessageAudioView.as_view(),
         name="chat-message-audio",
     ),
+    path(
+        "chat/messages/<int:pk>/audio/sentences/",
+        views.MessageSentencesView.as_view(),
+        name="chat-message-sentences",
+    ),
 ]
 
 # /api/v1/personas/<persona_id>/…

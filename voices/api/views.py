@@ -24,6 +24,7 @@ from voices.api.serializers import (
     CustomVoiceInputSerializer,
     CustomVoiceSerializer,
     ErrorSerializer,
+    MessageSentencesSerializer,
     PersonaVoiceInputSerializer,
     PersonaVoiceSerializer,
     SpeakInputSerializer,
@@ -343,3 +344,24 @@ class MessageAudioView(APIView):
     def get(self, request: Request, pk: int) -> HttpResponseBase:
         message = selectors.message_for_speech(user=request.user, pk=pk)
         return clip_response(services.speech_for_message(message, user=request.user))
+
+
+class MessageSentencesView(APIView):
+    """A reply of the persona's, cut into the sentences it says."""
+
+    throttle_scope = "speech"
+
+    @extend_schema(
+        summary="A reply's sentences, to speak one by one",
+        description=(
+            "What `audio` says, as sentences: the page speaks each with "
+            "`personas/{id}/speak/sentence/`, the first while the rest are made, as it does "
+            "the `sentence` events of a streamed reply. Your own messages and replies still "
+            "being written or that failed are a 400; another user's message is a 404."
+        ),
+        responses={200: MessageSentencesSerializer, 400: ErrorSerializer, 404: ErrorSerializer},
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        message = selectors.message_for_speech(user=request.user, pk=pk)
+        sentences = services.message_sentences(message)
+        return Response(MessageSentencesSerializer({"sentences": sentences}).data)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from chat.models import ChatMessage
-from mybella.core.sentences import leading_sentences, speakable
+from mybella.core.sentences import leading_sentences, speakable, split_sentences
 from mybella.core.services import service
 from mybella.providers.speech import (
     SpeechEngine,
@@ -205,20 +205,32 @@ def speech_stream_for_persona(
     return speech_stream(**_persona_speech(persona, text, user))
 
 
-def speech_for_message(message: ChatMessage, *, user: User) -> SpeechClip:
-    """Return `message`, a reply to `user`, spoken in its persona's voice, cached.
+def message_speech_text(message: ChatMessage) -> str:
+    """Return what `message`, a reply, says aloud: its text without markdown's marks, as
+    much as fits in SPEECH_MAX_CHARS, cut after a whole sentence.
 
-    Its text is said without markdown's marks, as much as fits in SPEECH_MAX_CHARS, cut
-    after a whole sentence. The user's own messages, and replies being written, failed or
-    empty, are a ValidationError.
+    The user's own messages, and replies being written, failed or empty, are a
+    ValidationError.
     """
     spoken = (ChatMessage.Status.OK, ChatMessage.Status.STOPPED)
     text = speakable(message.content).strip()
     if message.role != ChatMessage.Role.ASSISTANT or message.status not in spoken or not text:
         raise ValidationError(NOT_A_REPLY)
     limit = settings.SPEECH_MAX_CHARS
-    text = leading_sentences(text, limit) or text[:limit]
-    return speech_for_persona(message.persona, text, user=user)
+    return leading_sentences(text, limit) or text[:limit]
+
+
+def message_sentences(message: ChatMessage) -> list[str]:
+    """Return the sentences of what `message` says aloud (`message_speech_text`), in order:
+    the page speaks them one by one, as it speaks the `sentence` events of a streamed reply.
+    """
+    return split_sentences(message_speech_text(message))
+
+
+def speech_for_message(message: ChatMessage, *, user: User) -> SpeechClip:
+    """Return `message`, a reply to `user`, spoken whole in its persona's voice, cached
+    (`message_speech_text` says what, and when it is a ValidationError)."""
+    return speech_for_persona(message.persona, message_speech_text(message), user=user)
 
 
 def preset_preview_text(preset: VoicePreset) -> str:

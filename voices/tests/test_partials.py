@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 PARTIALS = ["voices:row", "voices:option"]
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 @pytest.mark.parametrize("name", PARTIALS)
 def test_a_settled_voice_renders_without_polling(signed_in, user, name):
     """A ready voice's partial shows its status and carries no hx-get: polling stops."""

@@ -5,25 +5,12 @@ import pytest
 from django.urls import reverse
 
 from personas.tests.factories import PersonaFactory
+from personas.tests.test_cached_page import page
 from voices.models import CustomVoice, VoicePreset
 from voices.services import custom_voice_finish, preset_set_active
 from voices.tests.factories import CustomVoiceFactory, VoicePresetFactory
 
 pytestmark = pytest.mark.django_db
-
-PAGE = reverse("personas:settings")
-
-
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
-def page(client) -> str:
-    response = client.get(PAGE)
-    assert response.status_code == 200
-    return response.content.decode()
 
 
 def test_the_page_shows_voices_on_offer_changed_in_one_update(signed_in, user):

@@ -27,12 +27,6 @@ VOICE_KEYS = {
 }
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def form_data(**overrides) -> dict:
     return {
         "name": "Nova",

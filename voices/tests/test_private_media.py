@@ -6,17 +6,15 @@ URL reaches; only views that check who is asking serve them.
 
 import http.client
 import json
-import os
 import re
 import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.handlers.wsgi import WSGIHandler
 from django.test.testcases import LiveServerThread
 
+from mybella.tests.processes import run_python
 from personas.models import PersonaProfile
 from voices import services
 from voices.models import SpeechClip
@@ -204,7 +202,6 @@ def test_speech_clip_names_are_random(espeak, user, other_user):
 
 # Where private files are kept -----------------------------------------------------------
 
-ROOT = Path(__file__).resolve().parents[2]
 DESCRIBE_PRIVATE_STORAGE = """
 import json
 import django
@@ -220,20 +217,7 @@ print(json.dumps({
 
 def _python(code: str, **env: str) -> subprocess.CompletedProcess:
     """Run `code` in a fresh interpreter whose settings come from `env`."""
-    clean = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("AWS_", "MEDIA_", "PRIVATE_MEDIA_"))
-    }
-    return subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**clean, "DJANGO_SETTINGS_MODULE": "mybella.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_python("-c", code, without=("AWS_", "MEDIA_", "PRIVATE_MEDIA_"), **env)
 
 
 S3_ACCESS = {

@@ -15,12 +15,6 @@ pytestmark = pytest.mark.django_db
 PAGE = reverse("voices:page")
 
 
-@pytest.fixture
-def signed_in(client, user):
-    client.force_login(user)
-    return client
-
-
 def test_login_required(client):
     response = client.get(PAGE)
     assert response.status_code == 302

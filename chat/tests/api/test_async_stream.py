@@ -51,15 +51,12 @@ class AsgiServer:
 
 
 @pytest.fixture
-def llm(fake_llm, settings):
-    """The fake model without embeddings, so that its chat requests are the only ones.
-
-    Its read timeout outlasts the holds: on a loaded machine a held stream could otherwise
-    time out (a failed reply) before the test resumes it.
+def llm(llm, settings):
+    """The chat tests' fake model, with a read timeout that outlasts the holds: on a loaded
+    machine a held stream could otherwise time out (a failed reply) before the test resumes it.
     """
-    settings.LLM_EMBEDDING_MODEL = ""
     settings.LLM_TIMEOUT = 30
-    return fake_llm
+    return llm
 
 
 @pytest.fixture

@@ -27,11 +27,6 @@ def export_url(conversation: Conversation) -> str:
     return f"/api/v1/conversations/{conversation.pk}/export/"
 
 
-@pytest.fixture
-def isabella(db):
-    return PersonaProfile.objects.get(slug="isabella")
-
-
 def _lines(response) -> list[dict]:
     body = b"".join(response.streaming_content).decode()
     assert body.endswith("\n")

@@ -12,11 +12,6 @@ from personas.models import PersonaProfile
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def url(persona: PersonaProfile) -> str:
     return f"/api/v1/personas/{persona.pk}/history/import/"
 

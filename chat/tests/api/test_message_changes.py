@@ -34,13 +34,6 @@ def chat_prompts(llm) -> list[list[dict]]:
     return [body["messages"] for path, body, _ in llm.requests if path == "/v1/chat/completions"]
 
 
-@pytest.fixture
-def llm(fake_llm, settings):
-    """The fake model without embeddings, so that its chat requests are the only ones."""
-    settings.LLM_EMBEDDING_MODEL = ""
-    return fake_llm
-
-
 def _send(client, text: str, **extra) -> dict:
     response = client.post(SEND, {"message": text, **extra}, format="json")
     assert response.status_code == 201, response.content

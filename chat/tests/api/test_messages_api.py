@@ -16,11 +16,6 @@ pytestmark = pytest.mark.django_db
 SEND = "/api/v1/chat/messages/"
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
 def test_first_message_opens_a_conversation_with_the_greeting(auth_api_client, user):
     response = auth_api_client.post(SEND, {"message": "Hello there!"}, format="json")
     assert response.status_code == 201, response.json()

@@ -10,13 +10,6 @@ pytestmark = pytest.mark.django_db
 SEND = "/api/v1/chat/messages/"
 
 
-@pytest.fixture
-def llm(fake_llm, settings):
-    """The fake model without embeddings, so that a failure set up here hits the chat call."""
-    settings.LLM_EMBEDDING_MODEL = ""
-    return fake_llm
-
-
 @pytest.mark.parametrize(
     ("fail", "status", "detail"),
     [

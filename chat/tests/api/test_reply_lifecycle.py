@@ -27,13 +27,6 @@ def retry_url(reply_id: int) -> str:
     return f"/api/v1/chat/messages/{reply_id}/retry/"
 
 
-@pytest.fixture
-def llm(fake_llm, settings):
-    """The fake model without embeddings, so that its chat requests are the only ones."""
-    settings.LLM_EMBEDDING_MODEL = ""
-    return fake_llm
-
-
 def sse(chunk: bytes) -> tuple[str, dict]:
     """Return (event, data) of one Server-Sent Event as the streaming view writes it."""
     event, data = chunk.decode().strip().split("\n")

@@ -25,11 +25,6 @@ def retry_url(reply_id: int) -> str:
 
 
 @pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def retired(user):
     """A conversation of the user's with a system persona deactivated since, and a failed reply."""
     persona = SystemPersonaFactory(name="Retired")

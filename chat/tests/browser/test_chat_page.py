@@ -10,9 +10,10 @@ import threading
 
 import pytest
 from django.core.signals import request_finished
-from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import Page, expect
 
 from chat.models import ChatMessage, Conversation
+from chat.tests.browser.steps import composer, expect_reply_done, messages, open_chat, send
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from mybella.tests.browser.steps import TAP, sign_up
 from mybella.tests.fakes.fake_llm import DEFAULT_REPLY
@@ -32,37 +33,8 @@ PHONE_WIDTH, PHONE_HEIGHT = 390, 844
 # ---------------------------------------------------------------- helpers
 
 
-def open_chat(page: Page, query: str = "") -> None:
-    page.goto(f"/chat/{query}")
-    expect(page.locator("[data-chat]")).to_be_visible()
-
-
 def persona(slug: str) -> PersonaProfile:
     return PersonaProfile.objects.get(slug=slug)
-
-
-def messages(page: Page) -> Locator:
-    return page.locator("[data-log] > .msg")
-
-
-def composer(page: Page) -> Locator:
-    return page.locator("#composer-input")
-
-
-def send(page: Page, text: str) -> Locator:
-    """Type `text`, press Enter and return the reply bubble the page adds for it."""
-    before = messages(page).count()
-    composer(page).fill(text)
-    composer(page).press("Enter")
-    expect(messages(page)).to_have_count(before + 2)
-    return messages(page).nth(before + 1)
-
-
-def expect_reply_done(page: Page, reply: Locator) -> None:
-    """The streamed reply has ended: it carries its saved id and Send works again."""
-    expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"))
-    expect(reply.locator(".typing")).to_have_count(0)
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
 
 
 def switch_to(page: Page, name: str) -> None:

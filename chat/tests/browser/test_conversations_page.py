@@ -11,6 +11,8 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from chat.models import Conversation
+from chat.tests.browser import steps as chat_steps
+from chat.tests.browser.steps import expect_reply_done, messages
 from mybella.tests.browser.steps import TAP, sign_up
 from personas.models import PersonaProfile
 
@@ -23,18 +25,9 @@ pytestmark = [
 PHONE_WIDTH = 390
 
 
-def messages(page: Page) -> Locator:
-    return page.locator("[data-log] > .msg")
-
-
 def send(page: Page, text: str) -> None:
     """Send `text` and wait for the whole reply."""
-    before = messages(page).count()
-    page.locator("#composer-input").fill(text)
-    page.locator("#composer-input").press("Enter")
-    expect(messages(page)).to_have_count(before + 2)
-    expect(messages(page).last).to_have_attribute("data-id", re.compile(r"^\d+$"))
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
+    expect_reply_done(page, chat_steps.send(page, text))
 
 
 def items(page: Page) -> Locator:

@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from chat.models import ChatMessage, Conversation
+from chat.tests.browser.steps import expect_reply_done, messages, open_chat, send
 from chat.tests.factories import ChatMessageFactory
 from mybella.tests.browser.steps import sign_up
 from personas.models import PersonaProfile
@@ -20,31 +21,6 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("system_personas"),
 ]
-
-
-def open_chat(page: Page, query: str = "") -> None:
-    page.goto(f"/chat/{query}")
-    expect(page.locator("[data-chat]")).to_be_visible()
-
-
-def messages(page: Page) -> Locator:
-    return page.locator("[data-log] > .msg")
-
-
-def send(page: Page, text: str) -> Locator:
-    """Type `text`, press Enter and return the reply row the page adds for it."""
-    before = messages(page).count()
-    page.locator("#composer-input").fill(text)
-    page.locator("#composer-input").press("Enter")
-    expect(messages(page)).to_have_count(before + 2)
-    return messages(page).nth(before + 1)
-
-
-def expect_done(page: Page, reply: Locator) -> None:
-    expect(reply).to_have_attribute("data-id", re.compile(r"^\d+$"))
-    expect(reply.locator(".typing")).to_have_count(0)
-    expect(page.get_by_role("button", name="Send")).to_be_visible()
-    expect(page.get_by_role("button", name="Send")).to_be_enabled()
 
 
 def row(page: Page, pk: int) -> Locator:
@@ -59,7 +35,7 @@ def test_regenerate_swipe_edit_copy_and_delete(open_page, screenshot, viewport) 
     open_chat(page)
 
     reply = send(page, "Tell me about the sea")
-    expect_done(page, reply)
+    expect_reply_done(page, reply)
     reply_id = int(reply.get_attribute("data-id"))
     first_text = ChatMessage.objects.get(pk=reply_id).content
     last = row(page, reply_id)
@@ -231,7 +207,7 @@ def test_regenerate_can_fail_or_be_stopped(open_page, screenshot, fake_llm) -> N
     sign_up(page, "restless")
     open_chat(page)
     reply = send(page, "Hello")
-    expect_done(page, reply)
+    expect_reply_done(page, reply)
     reply_id = int(reply.get_attribute("data-id"))
     last = row(page, reply_id)
     expect(last.locator(".bubble")).to_have_text(fake_llm.reply_text)

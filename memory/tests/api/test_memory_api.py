@@ -9,16 +9,6 @@ from personas.models import PersonaProfile
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
-def isabella(db):
-    return PersonaProfile.objects.get(slug="isabella")
-
-
 def test_list_create_and_forget_all(auth_api_client, user, other_user, luna, isabella):
     MemoryFactory(user=user, persona=luna, content="Likes tea")
     MemoryFactory(user=user, persona=isabella, content="Likes coffee")

@@ -3,14 +3,8 @@
 import pytest
 
 from chat.tests.factories import MemoryFactory
-from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def luna(db):
-    return PersonaProfile.objects.get(slug="luna")
 
 
 @pytest.fixture

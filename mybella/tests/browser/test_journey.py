@@ -6,7 +6,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send, switch_to
+from chat.tests.browser.steps import expect_reply_done, open_chat, send
+from chat.tests.browser.test_chat_page import switch_to
 from mybella.tests.browser.steps import sign_up
 
 pytestmark = [

@@ -24,14 +24,6 @@ def speak_url(persona: PersonaProfile) -> str:
     return f"/api/v1/personas/{persona.pk}/speak/"
 
 
-@pytest.fixture
-def espeak(settings):
-    from voices.tests.audio_files import require_tool
-
-    require_tool("espeak-ng")
-    settings.SPEECH_ENGINE = "espeak"
-
-
 def test_the_first_audio_arrives_before_the_whole_is_made(auth_api_client, user, fake_elevenlabs):
     """ElevenLabs streams: the first chunk reaches the client while the rest is held back at
     ElevenLabs; the whole is cached once it has all gone out."""

@@ -12,11 +12,10 @@ import re
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from chat.tests.browser.steps import expect_reply_done, open_chat, send
 from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
 from voices.selectors import preset_list
-from voices.tests.audio_files import require_tool
 
 pytestmark = [
     pytest.mark.browser,
@@ -37,12 +36,6 @@ if (window.speechSynthesis) {
 """
 
 PLAYING = "a => a.ended || (Number.isFinite(a.duration) && a.duration > 0 && a.currentTime > 0)"
-
-
-@pytest.fixture
-def espeak(settings):
-    require_tool("espeak-ng")
-    settings.SPEECH_ENGINE = "espeak"
 
 
 @pytest.fixture
@@ -79,11 +72,11 @@ def test_play_a_reply_and_speak_new_replies(open_page, espeak, fake_llm):
     expect(page.get_by_role("heading", level=1)).to_have_text("Isabella")
     expect(page.locator("[data-chat]")).to_have_attribute("data-speech-available", "true")
 
-    # (a) ▶ on the reply asks the server for audio of that text and plays it.
+    # (a) ▶ on the reply asks the server for audio of its sentence and plays it.
     reply = chat_reply(page, "Hello Isabella")
     text = reply.locator(".bubble").inner_text().strip()
     assert text
-    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+    with page.expect_response(lambda r: bool(SENTENCE_PATH.search(r.url))) as info:
         reply.get_by_role("button", name="Play this message aloud").click()
     response = info.value
     assert response.status == 200
@@ -158,21 +151,75 @@ def test_no_engine_preset_preview_uses_the_browser(open_page, no_engine):
     assert requests == []
 
 
-def test_a_long_reply_is_cut_to_the_speech_limit_the_page_names(
-    open_page, espeak, fake_llm, settings
-):
-    """▶ asks for at most the page's `data-speech-max-chars` characters, the server's limit."""
+def test_a_long_reply_is_cut_to_the_servers_speech_limit(open_page, espeak, fake_llm, settings):
+    """▶ says at most SPEECH_MAX_CHARS characters: the server cuts what it tells the page."""
     settings.SPEECH_MAX_CHARS = 12
     page = open_page("/users/signup/")
     sign_up(page, "short_speech")
     open_chat(page)
-    expect(page.locator("[data-chat]")).to_have_attribute("data-speech-max-chars", "12")
 
     reply = chat_reply(page, "Hello Isabella")
     text = reply.locator(".bubble").inner_text().strip()
     assert len(text) > 12
-    with page.expect_response(lambda r: bool(SPEAK_PATH.search(r.url))) as info:
+    with page.expect_response(lambda r: bool(SENTENCE_PATH.search(r.url))) as info:
         reply.get_by_role("button", name="Play this message aloud").click()
     assert info.value.status == 200
     assert json.loads(info.value.request.post_data)["text"] == text[:12]
     expect_audio_plays(page)
+
+
+# Count the sounds the page starts and the sentences the server has answered.
+COUNT_PLAYS = """
+window.__plays = 0;
+window.__answered = 0;
+const play = HTMLMediaElement.prototype.play;
+HTMLMediaElement.prototype.play = function () { window.__plays += 1; return play.call(this); };
+const fetchFirst = window.fetch;
+window.fetch = async (...args) => {
+  const response = await fetchFirst(...args);
+  if (String(args[0]).endsWith("/speak/sentence/")) window.__answered += 1;
+  return response;
+};
+"""
+
+
+def test_play_speaks_a_long_reply_sentence_by_sentence_and_stops(open_page, espeak, fake_llm):
+    """▶ on a long reply asks for its sentences one by one, as a streamed reply is spoken,
+    so the first plays without waiting for the rest; ▶ again stops it mid-way."""
+    fake_llm.reply_text = " ".join(
+        f"This is sentence number {n} of a long reply, and it is said slowly enough that "
+        f"it is still playing when the test presses the button again to stop it."
+        for n in range(1, 6)
+    )
+    page = open_page("/users/signup/")
+    page.add_init_script(COUNT_PLAYS)
+    sign_up(page, "long_listener")
+    open_chat(page)
+    reply = chat_reply(page, "Tell me a long story")
+    sentences = split_sentences(reply.locator(".bubble").inner_text().strip())
+    assert len(sentences) == 5
+    requests = watch_speak_requests(page)
+    asked: list[str] = []
+    page.on(
+        "request",
+        lambda r: SENTENCE_PATH.search(r.url) and asked.append(json.loads(r.post_data)["text"]),
+    )
+
+    play = reply.get_by_role("button", name="Play this message aloud")
+    with page.expect_request(lambda r: bool(SENTENCE_PATH.search(r.url))) as first:
+        play.click()
+    assert json.loads(first.value.post_data)["text"] == sentences[0]
+    expect(play).to_have_attribute("aria-pressed", "true")
+    expect_audio_plays(page)
+
+    # ▶ again, while the first sentence plays: silence, and nothing after it.
+    play.click()
+    expect(play).to_have_attribute("aria-pressed", "false")
+    page.wait_for_function(f"() => window.__answered === {len(sentences)}")
+    page.evaluate("() => new Promise((resolve) => setTimeout(resolve))")  # let them settle
+    audio = page.locator("[data-speech-audio]")
+    assert audio.evaluate("a => a.paused && !a.ended")
+    assert page.evaluate("window.__plays") == 1
+    # Each sentence was asked for on its own, in order; the whole text never was.
+    assert asked == sentences
+    assert not any(SPEAK_PATH.search(url) for url in requests)

@@ -10,7 +10,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from chat.tests.browser.test_chat_page import expect_reply_done, open_chat, send
+from chat.tests.browser.steps import expect_reply_done, open_chat, send
 from mybella.core.sentences import split_sentences
 from mybella.tests.browser.steps import sign_up
 from voices.tests.audio_files import require_tool
