@@ -76,15 +76,19 @@ export async function playFrom(audio, url, { method = "GET", body, fallbackText 
  * Speech that starts at the first sentence: sentences are added as they become known (the
  * `sentence` events of a streamed reply: the server splits, mybella/core/sentences.py) and
  * spoken in order, each as soon as the one before has ended. Each sentence's audio is
- * asked for from `url` (a POST of its text to `…/speak/sentence/`) the moment it is added,
- * so the next is ready when the one before ends; without a server engine the browser's
- * voice says them.
+ * asked for from `url` (a POST of its text to `…/speak/sentence/`) while the one before
+ * it (or AHEAD before it) is said, so it is ready when that one ends, and a reply of many
+ * sentences never has more than AHEAD + 1 requests open at once (ElevenLabs' plans refuse
+ * requests past a few at a time); without a server engine the browser's voice says them.
  *
  * `server()` says whether to ask the server; `onBrowser()` is called when the server turns
  * out to have no engine, `onError(message)` when a sentence can't be spoken,
  * `onIdle()` once everything added before `finish()` has been said, and `onStop()` when
  * `stop()` (or `startReply()`) silences it.
  */
+// How many sentences after the one being said have their audio asked for already.
+const AHEAD = 1;
+
 export class SpeechQueue {
   #items = [];
   #running = false;
@@ -110,11 +114,22 @@ export class SpeechQueue {
   /** Speak `text` after everything added before it. */
   add(text) {
     if (!text) return;
-    const audio = this.server() ? fetchAudio(this.url, { method: "POST", body: { text } }) : null;
-    audio?.catch(() => {}); // reported when its turn comes
-    this.#items.push({ text, audio });
+    this.#items.push({ text, server: this.server(), audio: null });
     this.#finished = false;
-    if (!this.#running) this.#run();
+    if (this.#running) this.#askAhead();
+    else this.#run();
+  }
+
+  /** Ask the server for `item`'s audio, once. */
+  #ask(item) {
+    if (!item.server || item.audio) return;
+    item.audio = fetchAudio(this.url, { method: "POST", body: { text: item.text } });
+    item.audio.catch(() => {}); // reported when its turn comes
+  }
+
+  /** Ask for the audio of the AHEAD sentences after the one being said. */
+  #askAhead() {
+    this.#items.slice(0, AHEAD).forEach((item) => this.#ask(item));
   }
 
   /** Silence anything else and start a reply whose sentences arrive one by one (`add`). */
@@ -164,7 +179,10 @@ export class SpeechQueue {
     const generation = this.#generation;
     this.#running = true;
     while (this.#items.length && generation === this.#generation) {
-      const { text, audio } = this.#items.shift();
+      const item = this.#items.shift();
+      this.#ask(item);
+      this.#askAhead();
+      const { text, audio } = item;
       try {
         const blob = audio ? await audio : null;
         if (generation !== this.#generation) return;
