@@ -91,3 +91,22 @@ def test_cards_keep_still_for_people_who_ask_for_less_motion(open_page, django_u
     expect(card).to_have_css("transition-duration", "0s")
     card.hover()
     expect(card).to_have_css("transform", "none")
+
+
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_every_settings_section_is_in_view(open_page, django_user_model, screenshot, viewport):
+    """The probe's report: on a phone the settings tabs ran past the edge, "Memory" cut off and
+    "Password" out of sight. They wrap instead, each whole and in view."""
+    django_user_model.objects.create_user("pat", password=PASSWORD)
+    page = open_page("/", viewport=viewport)
+    log_in(page, "pat")
+    page.goto("/users/personas/")
+    width = page.viewport_size["width"]
+    tabs = page.get_by_role("navigation", name="Settings").get_by_role("link")
+    expect(tabs).to_have_count(5)
+    for tab in tabs.all():
+        box = tab.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= width, tab.inner_text()
+        assert tab.evaluate("el => el.scrollWidth <= el.clientWidth"), tab.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    screenshot(page, f"settings-tabs-{viewport}")
