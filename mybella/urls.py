@@ -9,13 +9,14 @@ from django.views.generic import RedirectView
 
 from mybella.core.throttles import rate_limit_auth
 from mybella.core.views import csp_report, media
+from mybella.users import views as user_views
 from mybella.views import home
 
 urlpatterns = [
     path("", home, name="home"),
     path(
         "users/login/",
-        rate_limit_auth(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        rate_limit_auth(user_views.LoginView.as_view(redirect_authenticated_user=True)),
         name="login",
     ),
     path("users/logout/", auth_views.LogoutView.as_view(), name="logout"),

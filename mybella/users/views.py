@@ -27,7 +27,20 @@ from mybella.users.services import (
 )
 
 
-class SignUpView(FormView):
+class InvalidFormIs400Mixin:
+    """An invalid form answers 400 (the form again, with its errors), as every page's form does."""
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class LoginView(InvalidFormIs400Mixin, auth_views.LoginView):
+    """Django's log-in page; a wrong password or a blank field is a 400."""
+
+
+class SignUpView(InvalidFormIs400Mixin, FormView):
     template_name = "registration/signup.html"
     form_class = SignUpForm
     success_url = reverse_lazy("personas:settings")
@@ -48,7 +61,7 @@ class SignUpView(FormView):
         return super().form_valid(form)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class PasswordResetView(InvalidFormIs400Mixin, auth_views.PasswordResetView):
     """Django's "email me a reset link" page, limited per client and per email address.
 
     The answer is the same whether or not an account has the address (Django sends mail
@@ -117,7 +130,9 @@ class PasswordGuessLimitMixin:
             self._attempt = None
 
 
-class PasswordChangeView(PasswordGuessLimitMixin, auth_views.PasswordChangeView):
+class PasswordChangeView(
+    InvalidFormIs400Mixin, PasswordGuessLimitMixin, auth_views.PasswordChangeView
+):
     """Django's password change page; wrong current passwords count as failed sign-ins."""
 
     checked_field = "old_password"
@@ -125,7 +140,9 @@ class PasswordChangeView(PasswordGuessLimitMixin, auth_views.PasswordChangeView)
     extra_context = {"settings_section": "password"}
 
 
-class DeleteAccountView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
+class DeleteAccountView(
+    LoginRequiredMixin, InvalidFormIs400Mixin, PasswordGuessLimitMixin, FormView
+):
     template_name = "users/delete_account.html"
     form_class = DeleteAccountForm
     extra_context = {"settings_section": "profile"}
@@ -140,7 +157,7 @@ class DeleteAccountView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
         return redirect("home")
 
 
-class ProfileView(LoginRequiredMixin, PasswordGuessLimitMixin, FormView):
+class ProfileView(LoginRequiredMixin, InvalidFormIs400Mixin, PasswordGuessLimitMixin, FormView):
     """The profile; changing the email address asks for the password, counted as a sign-in."""
 
     template_name = "users/profile.html"

@@ -350,7 +350,7 @@ def test_changed_profile_is_saved_through_the_service(client, user):
 def test_invalid_profile_is_shown_again_with_its_errors(client, user):
     client.force_login(user)
     response = client.post(reverse("users:profile"), {**PROFILE, "display_name": "x" * 81})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "at most 80 characters" in response.content.decode()
     user.refresh_from_db()
     assert user.display_name == ""
@@ -368,7 +368,7 @@ def test_profile_names_are_one_line(client, user, field, value, problem):
     """The names are one line, as a persona's are: prompts call the user by one."""
     client.force_login(user)
     response = client.post(reverse("users:profile"), {**PROFILE, field: value})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert problem in response.content.decode()
     with pytest.raises(ValidationError) as error:
         user_update_profile(user=user, data={field: value})

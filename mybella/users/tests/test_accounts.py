@@ -31,7 +31,7 @@ def test_sign_up_with_mismatched_passwords_shows_errors(client):
         reverse("users:signup"),
         {"username": "carol", "password1": "pa55-word-long", "password2": "different-1"},
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "The two password fields" in response.content.decode()
     assert not User.objects.filter(username="carol").exists()
 
@@ -129,7 +129,7 @@ def test_delete_account_needs_the_password_and_removes_everything(
     client.force_login(user)
     url = reverse("users:delete_account")
     response = client.post(url, {"password": "wrong"})
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "That is not your password." in response.content.decode()
     assert User.objects.filter(pk=user.pk).exists()
     with django_capture_on_commit_callbacks(execute=True):
