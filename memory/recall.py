@@ -436,7 +436,7 @@ def recall(
             messages=messages,
             base=base,
             session=session,
-            others=others,
+            adjacent=_adjacent_best(messages, base),
             floor=[_dated(score, at, window) for score, at, *_ in ranked],
             whole=whole,
             window=window,
@@ -493,12 +493,37 @@ def _best_others(messages: list[Candidate], base: dict[int, float]) -> dict[int,
     return others
 
 
+def _adjacent_best(messages: list[Candidate], base: dict[int, float]) -> dict[int, float]:
+    """Return, by id of a matching message, the better score of the candidates just before
+    and just after it in its conversation (by time, then id: the neighbours' order).
+
+    A neighbour that matches is a candidate, and every candidate is a good message, so no
+    candidate lies between a message and its neighbour: the neighbour's score is at most
+    this (a candidate without a score, or none, counts 0).
+    """
+    threads: dict[int, list[Candidate]] = {}
+    for message in messages:
+        threads.setdefault(message.conversation_id, []).append(message)
+    best = {}
+    for thread in threads.values():
+        if len(thread) < 2:
+            continue
+        thread.sort(key=lambda message: (message.created_at, message.id))
+        for at, message in enumerate(thread):
+            if message.id not in base:
+                continue
+            before = base.get(thread[at - 1].id, 0.0) if at else 0.0
+            after = base.get(thread[at + 1].id, 0.0) if at + 1 < len(thread) else 0.0
+            best[message.id] = max(before, after)
+    return best
+
+
 def _may_reach(
     *,
     messages: list[Candidate],
     base: dict[int, float],
     session: dict[int, float],
-    others: dict[int, float],
+    adjacent: dict[int, float],
     floor: list[float],
     whole: float,
     window: tuple[datetime, datetime] | None,
@@ -506,8 +531,8 @@ def _may_reach(
 ) -> list[int]:
     """Return the ids of the matching messages whose score may rank among the first `places`.
 
-    A neighbour is a matching message of the same conversation, so its lift is at most
-    `NEIGHBOUR_LIFT` times the best other score there: a message whose score with that
+    A message's neighbour lift is at most `NEIGHBOUR_LIFT` times the better score of its
+    adjacent candidates (`adjacent`, see `_adjacent_best`): a message whose score with that
     bound stays below the `places`-th best of the scores known without neighbours (the
     memories' in `floor`, the messages' without their neighbour) can't get in.
     """
@@ -521,7 +546,7 @@ def _may_reach(
         if message.id in base:
             known = base[message.id] + session.get(message.id, 0.0)
             lower.append(dated(message, known / whole))
-            bound = known + NEIGHBOUR_LIFT * others.get(message.id, 0.0)
+            bound = known + NEIGHBOUR_LIFT * adjacent.get(message.id, 0.0)
             upper[message.id] = dated(message, bound / whole)
     if len(lower) <= places:
         return list(upper)

@@ -320,3 +320,28 @@ def test_skipping_the_neighbours_of_hopeless_messages_changes_nothing(
             whole = recall(user=user, persona=luna, query=query, k=k)
             assert pruned == whole, (query, k)
     assert min(asked[0::2]) < max(asked[1::2])  # some neighbours were not looked up
+
+
+def test_a_message_far_from_strong_turns_is_not_looked_up(user, luna, monkeypatch):
+    """A message's neighbour is at best one of the matching turns next to it: a weak one whose
+    adjacent matches are weak too has its neighbours looked up no more, however strong
+    another message of its conversation is."""
+    from chat import selectors as chat_selectors
+    from memory import recall as recall_module
+
+    _message(user, luna, "kayak river trip, the kayak river trip!")
+    weak = [
+        _message(user, luna, " ".join(["kayak", *["filler"] * n]), role=role)
+        for n, role in zip(range(1, 13), ["assistant", "user"] * 6, strict=True)
+    ]
+    asked: list[int] = []
+    fetch = chat_selectors.message_neighbours
+
+    def counting(**kwargs):
+        asked.extend(kwargs["ids"])
+        return fetch(**kwargs)
+
+    monkeypatch.setattr(recall_module.chat_selectors, "message_neighbours", counting)
+    recall(user=user, persona=luna, query="kayak river trip", k=1)
+    assert weak[0].id in asked
+    assert weak[-1].id not in asked

@@ -79,3 +79,22 @@ def test_get_owned_is_only_the_callers_own(user, other_user):
     for pk in (theirs.pk, luna.pk, 999_999, "abc"):
         with pytest.raises(NotFound):
             selectors.persona_get_owned(user=user, pk=pk)
+
+
+def test_get_visible_reads_what_the_orm_reads(user, other_user, django_assert_num_queries):
+    """The statement compiled once gives the instance `.get()` gives, every field converted."""
+    mine = PersonaFactory(owner=user)
+    luna = PersonaProfile.objects.get(slug="luna")
+    for persona in (mine, luna):
+        expected = selectors.persona_list_visible(user=user).get(pk=persona.pk)
+        with django_assert_num_queries(1):
+            found = selectors.persona_get_visible(user=user, pk=persona.pk)
+        fields = [field.attname for field in PersonaProfile._meta.concrete_fields]
+        values = [(type(getattr(found, name)), getattr(found, name)) for name in fields]
+        assert values == [
+            (type(getattr(expected, name)), getattr(expected, name)) for name in fields
+        ]
+        assert not found._state.adding
+        found.save(update_fields=["name"])  # a saved instance of this database
+    with pytest.raises(NotFound):
+        selectors.persona_get_visible(user=other_user, pk=mine.pk)
