@@ -320,7 +320,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "mybella.core.schema.AutoSchema",
     "EXCEPTION_HANDLER": "mybella.core.exceptions.api_exception_handler",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["mybella.core.throttles.WindowScopedRateThrottle"],
     # Anonymous clients are told apart by client_ip()'s rule (mybella/core/throttles.py).
     "NUM_PROXIES": TRUSTED_PROXIES,
     "DEFAULT_THROTTLE_RATES": {

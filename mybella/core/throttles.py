@@ -17,9 +17,11 @@ Every way in goes through `auth_attempt()`: the API token view calls it, and the
 (log-in, admin log-in, sign-up, setting a password from a reset link) are wrapped in
 `rate_limit_auth()`. Requests for a reset link go through `password_reset_attempt()`.
 
-The API's own rates (`THROTTLE_UPLOADS`, `THROTTLE_CHAT`, `THROTTLE_SPEECH`: DRF scopes)
-reach the pages through `throttle_page()`: a page's POST counts in the same scope, for the
-same user, as the API's request doing the same thing, so neither is a way around the other.
+Every limit counts with `window_hit()`: one cache entry per key and window, atomic. The
+API's own rates (`THROTTLE_UPLOADS`, `THROTTLE_CHAT`, `THROTTLE_SPEECH`: DRF scopes, counted
+by `WindowScopedRateThrottle`) reach the pages through `throttle_page()`: a page's POST
+counts in the same scope, for the same user, as the API's request doing the same thing, so
+neither is a way around the other.
 """
 
 import contextlib
@@ -41,6 +43,7 @@ from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
+from rest_framework.request import Request
 from rest_framework.throttling import ScopedRateThrottle
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -63,14 +66,34 @@ def client_ip(request: HttpRequest) -> str:
     return addresses[-min(proxies, len(addresses))].strip() or remote_addr
 
 
-class RateLimit:
-    """Count uses per key in windows of the rate's period, atomically, in the cache.
+def window_hit(key: str, count: int, seconds: int) -> int | None:
+    """Count one use of `key`; return the seconds to wait when it is over `count`, else None.
 
-    A window opens at the first use of a key and lasts the period; within it at most the
-    rate's number of uses pass. The count is `cache.incr`, atomic in Redis, Memcached and
-    the local-memory cache, so parallel requests cannot all slip under the limit together
-    (a read-then-write history, as DRF keeps, can).
+    A window opens at a key's first use and lasts `seconds`; the count is one cache entry
+    that expires with it, `cache.incr`: atomic in Redis, Memcached and the local-memory
+    cache, so parallel requests cannot all slip under the limit together (a read-then-write
+    history, as DRF's throttles keep, can), and its cost does not grow with the rate (DRF's
+    reads and writes back a list of every request's time within the period).
     """
+    now = time.time()
+    try:
+        used = cache.incr(key)
+    except ValueError:  # no open window: this use opens one
+        cache.add(key, 0, seconds)
+        used = cache.incr(key)
+    if used == 1:
+        # This use opened the window. Its entry lasts the period from now, also when an
+        # `incr` met the last one as it expired (Redis then counts from 0, with no expiry).
+        cache.touch(key, seconds)
+        cache.set(f"{key}:opened", now, seconds)
+    if used <= count:
+        return None
+    opened = cache.get(f"{key}:opened", now)
+    return max(1, min(seconds, math.ceil(opened + seconds - now)))
+
+
+class RateLimit:
+    """Count uses per key in windows of the rate's period (`window_hit`), in the cache."""
 
     def __init__(self, scope: str, setting: str) -> None:
         self.scope = scope
@@ -85,39 +108,41 @@ class RateLimit:
         digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
         return f"ratelimit:{self.scope}:{digest}"
 
-    def _window(self, key: str, seconds: int) -> tuple[str, float]:
-        """Return the counter key of the key's open window and when that window started."""
-        now = time.time()
-        cache.add(key, now, seconds)
-        started = cache.get(key)
-        if started is None:  # expired between the two calls
-            cache.set(key, now, seconds)
-            started = now
-        return f"{key}:{started:.6f}", started
-
     def hit(self, ident: str) -> int | None:
         """Count one use; return the seconds to wait when it is over the limit, else None."""
         count, seconds = self.rate()
-        counter, started = self._window(self._key(ident), seconds)
-        cache.add(counter, 0, seconds + 1)
-        try:
-            used = cache.incr(counter)
-        except ValueError:  # the window closed in between: this use opens the next one
-            counter, started = self._window(self._key(ident), seconds)
-            cache.add(counter, 0, seconds + 1)
-            used = cache.incr(counter)
-        if used <= count:
-            return None
-        return max(1, math.ceil(started + seconds - time.time()))
+        return window_hit(self._key(ident), count, seconds)
 
     def undo(self, ident: str) -> None:
         """Give back one use counted for `ident` in its open window (a sign-in that was right)."""
         key = self._key(ident)
-        started = cache.get(key)
-        if started is None:
-            return
         with contextlib.suppress(ValueError):  # the window is gone: nothing to give back
-            cache.decr(f"{key}:{started:.6f}")
+            if cache.decr(key) < 0:  # it closed as it was given back: Redis made a new entry
+                cache.delete(key)
+
+
+class WindowScopedRateThrottle(ScopedRateThrottle):
+    """DRF's scoped throttle (`throttle_scope`, `DEFAULT_THROTTLE_RATES`, per user or address)
+    counting in `window_hit`'s windows instead of a list of request times."""
+
+    _wait: int | None = None
+
+    def allow_request(self, request: Request, view: object) -> bool:
+        self.scope = getattr(view, self.scope_attr, None)
+        if not self.scope:
+            return True
+        self.rate = self.get_rate()
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        if self.rate is None:
+            return True
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        self._wait = window_hit(self.key, self.num_requests, self.duration)
+        return self._wait is None
+
+    def wait(self) -> float | None:
+        return self._wait
 
 
 # What each API throttle scope counts, for the note of a page refused by `throttle_page()`.
@@ -288,10 +313,10 @@ def rate_limit_auth(
 def scope_attempt(request: HttpRequest, scope: str) -> None:
     """Count one use of the API throttle `scope` by this request's user (or address).
 
-    The counter is DRF's own (`ScopedRateThrottle`, the `DEFAULT_THROTTLE_RATES` of the
-    scope), so uses through the pages and the API add up. Raise Limited when over it.
+    The counter is the API's own (`WindowScopedRateThrottle`, the `DEFAULT_THROTTLE_RATES`
+    of the scope), so uses through the pages and the API add up. Raise Limited when over it.
     """
-    throttle = ScopedRateThrottle()
+    throttle = WindowScopedRateThrottle()
     if throttle.allow_request(request, SimpleNamespace(throttle_scope=scope)):
         return
     raise Limited(max(1, math.ceil(throttle.wait() or 1)), scope=scope)

@@ -1,9 +1,20 @@
-"""The client address behind trusted proxies, and the counters the sign-in limits use."""
+"""The client address behind trusted proxies, and the counters every limit uses."""
+
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from types import SimpleNamespace
 
 import pytest
 from django.test import RequestFactory
 
-from mybella.core.throttles import Limited, RateLimit, auth_attempt, client_ip
+from mybella.core.throttles import (
+    Limited,
+    RateLimit,
+    WindowScopedRateThrottle,
+    auth_attempt,
+    client_ip,
+    window_hit,
+)
 from mybella.tests.test_project import _python
 
 XFF = "10.9.9.9, 203.0.113.5, 198.51.100.7"
@@ -92,3 +103,85 @@ def test_ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4(settings):
     auth_attempt(_request(xff=None, remote_addr="192.0.2.50"), username="d")
     with pytest.raises(Limited):
         auth_attempt(_request(xff=None, remote_addr="::ffff:192.0.2.50"), username="e")
+
+
+@pytest.fixture
+def redis_cache(settings):
+    """Django's cache on the machine's Redis (database 15, a prefix of this test's own)."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+        }
+    }
+    from django.core.cache import cache
+
+    yield cache
+    cache.clear()
+
+
+def _redis(cache):
+    client = cache._cache.get_client(write=True)
+    return lambda name: client.ttl(cache.make_and_validate_key(name))
+
+
+def test_a_window_is_one_counter_whatever_the_rate(redis_cache):
+    """DRF's throttle keeps a list of every request's time in the period, read and written back
+    whole each time (thousands at a high rate); a window here is one integer."""
+    for _ in range(500):
+        assert window_hit("k", 1000, 60) is None
+    assert redis_cache.get("k") == 500
+    assert 55 <= _redis(redis_cache)("k") <= 60
+
+
+def test_a_counter_met_as_it_expired_gets_an_expiry(redis_cache, monkeypatch):
+    """Django's Redis `incr` asks whether the key exists, then INCRs: if the window closed in
+    between, Redis makes a new key with no expiry, which would count for ever."""
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    def incr_racing_the_expiry(self, key, delta):  # the key was there when asked; it is gone
+        return self.get_client(key, write=True).incr(key, delta)
+
+    monkeypatch.setattr(RedisCacheClient, "incr", incr_racing_the_expiry)
+    assert window_hit("k", 2, 60) is None
+    assert 55 <= _redis(redis_cache)("k") <= 60
+    assert window_hit("k", 2, 60) is None
+    wait = window_hit("k", 2, 60)
+    assert wait is not None and 55 <= wait <= 60
+
+
+def test_parallel_hits_on_redis_let_exactly_the_limit_through(redis_cache):
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        waits = list(pool.map(lambda _: window_hit("k", 5, 60), range(40)))
+    assert waits.count(None) == 5
+    assert all(1 <= wait <= 60 for wait in waits if wait is not None), waits
+
+
+def test_a_use_given_back_as_its_window_closed_leaves_no_entry_behind(redis_cache, monkeypatch):
+    from django.core.cache.backends.redis import RedisCacheClient
+
+    monkeypatch.setattr(
+        RedisCacheClient, "incr", lambda self, key, delta: self.get_client(key).incr(key, delta)
+    )
+    RateLimit("account", "THROTTLE_AUTH_ACCOUNT").undo("alice")  # its window just closed
+    assert _redis(redis_cache)(RateLimit("account", "")._key("alice")) == -2  # no such key
+
+
+def test_the_apis_scoped_throttle_counts_in_one_integer(redis_cache, monkeypatch):
+    """The API's scopes (and the pages counted in them) use the same counter: DRF's scope
+    rates and keys, per user, counted by `window_hit`."""
+    from rest_framework.throttling import ScopedRateThrottle
+
+    from mybella.users.models import User
+
+    monkeypatch.setitem(ScopedRateThrottle.THROTTLE_RATES, "search", "3/min")
+    request = RequestFactory().get("/")
+    request.user = User(pk=7)
+    view = SimpleNamespace(throttle_scope="search")
+    allowed = [WindowScopedRateThrottle().allow_request(request, view) for _ in range(4)]
+    assert allowed == [True, True, True, False]
+    throttle = WindowScopedRateThrottle()
+    assert not throttle.allow_request(request, view)
+    assert 55 <= throttle.wait() <= 60
+    assert redis_cache.get("throttle_search_7") == 5
