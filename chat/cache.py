@@ -22,13 +22,30 @@ def chat_version(user_id: object) -> str:
 
 
 def chat_changed(*, user_id: object) -> None:
-    """Make user `user_id`'s cached chat reads stale: now, and again on commit.
+    """Make user `user_id`'s cached chat reads stale when the current transaction commits
+    (at once outside one): one bump per user and transaction however many rows it writes.
 
-    Again on commit because a read between the two would have cached the old rows.
+    Only on commit: until then no other request sees the new rows, so a read there caches
+    the old ones under the old version, which the bump at commit retires. A bump before the
+    commit as well would only let such a read cache the old rows under a version the commit
+    retires again, one more cache write held inside the transaction (on SQLite, inside its
+    write lock). A rolled-back write bumps nothing: no other request saw it. No chat read is
+    cached inside a transaction that writes chat rows (the cached reads are GETs).
     """
     name = chat_version(user_id)
-    bump(name)
-    transaction.on_commit(lambda: bump(name), robust=True)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # A bump already due at this commit stays due unless a savepoint holding it rolls
+        # back, which takes this write back with it (savepoints nest).
+        for _savepoints, func, _robust in connection.run_on_commit:
+            if getattr(func, "chat_version", None) == name:
+                return
+
+    def bump_chat_version() -> None:
+        bump(name)
+
+    bump_chat_version.chat_version = name  # type: ignore[attr-defined]
+    transaction.on_commit(bump_chat_version, robust=True)
 
 
 def chat_row_changed(instance: Any, **kwargs: Any) -> None:

@@ -369,6 +369,10 @@ CARD_MAX_BYTES = env.int("CARD_MAX_BYTES", default=8 * 1024 * 1024)
 # Chat and memory.
 LLM_CONTEXT_TOKENS = env.int("LLM_CONTEXT_TOKENS", default=3000)
 CHAT_MESSAGE_MAX_CHARS = env.int("CHAT_MESSAGE_MAX_CHARS", default=4000)
+# PostgreSQL: a finished reply's commit waits for the disk only when true. Off, a database
+# crash may lose the last ~0.6 s of finished replies (they are pending again, to retry),
+# never a user's message, whose commit always waits.
+CHAT_REPLY_SYNCHRONOUS_COMMIT = env.bool("CHAT_REPLY_SYNCHRONOUS_COMMIT", default=False)
 HISTORY_IMPORT_MAX_MESSAGES = env.int("HISTORY_IMPORT_MAX_MESSAGES", default=5000)
 
 # Background tasks (memory extraction): the database backend and `manage.py db_worker`.

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable, Generator, 
 from dataclasses import dataclass, replace
 
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
 from chat.services.conversations import conversation_open, conversation_said
 from mybella.core import limits
+from mybella.core.db.commits import atomic_unflushed
 from mybella.core.sentences import SentenceStream
 from mybella.core.services import service
 from mybella.providers.llm import ChatProvider, Prompt, ProviderError, get_provider
@@ -189,8 +191,11 @@ def _finish(
     reply.token_estimate = estimate_tokens(text) if text else 0
     reply.updated_at = timezone.now()
     # One commit for the reply and its conversation, not one each: a PostgreSQL commit waits
-    # for its log to reach the disk. No savepoint: nothing here is retried on its own.
-    with transaction.atomic(savepoint=False):
+    # for its log to reach the disk, and this one need not (CHAT_REPLY_SYNCHRONOUS_COMMIT):
+    # after a database crash that lost it the reply is pending again, retried like one
+    # abandoned; the user's message was committed, waiting, before. No savepoint: nothing
+    # here is retried on its own.
+    with atomic_unflushed(relaxed=not settings.CHAT_REPLY_SYNCHRONOUS_COMMIT):
         # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
         ChatMessage.objects.filter(pk=reply.pk).update(
             content=reply.content,

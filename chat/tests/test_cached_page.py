@@ -45,6 +45,9 @@ def test_a_cached_page_reads_only_the_user(signed_in, conversation, django_asser
         assert "Hello there" in page(signed_in, conversation=conversation.pk)
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 def test_the_page_shows_a_sent_message_an_edit_and_a_delete(signed_in, user, conversation):
     assert "Hello there" in page(signed_in, conversation=conversation.pk)
     exchange = services.message_send(
@@ -58,6 +61,9 @@ def test_the_page_shows_a_sent_message_an_edit_and_a_delete(signed_in, user, con
     assert "And you?" not in page(signed_in, conversation=conversation.pk)
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 def test_the_page_shows_a_rename_once_with_its_flash(signed_in, conversation):
     page(signed_in, conversation=conversation.pk)
     response = signed_in.post(
@@ -71,6 +77,9 @@ def test_the_page_shows_a_rename_once_with_its_flash(signed_in, conversation):
     assert "Renamed" in again and 'class="messages"' not in again
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 def test_a_deleted_conversation_is_a_404(signed_in, conversation):
     pk = conversation.pk
     page(signed_in, conversation=pk)

@@ -207,6 +207,9 @@ def test_anonymous_retry_is_sent_to_login(client):
     assert client.post(retry_url(1)).status_code == 302
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 def test_cached_rows_show_every_change_to_a_message_or_its_persona(signed_in, user, conversation):
     """Rows are rendered once per what they show: an edit, a chosen alternative, a new
     status or a renamed persona is in the next page and the next rows."""

@@ -303,6 +303,9 @@ def test_short_conversation_has_no_older_link(signed_in, user):
     assert len(response.context["chat_messages"]) == 5
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 @pytest.mark.parametrize("query", [{}, {"persona": "switch"}])
 def test_query_count_does_not_grow_with_history(
     signed_in, user, query, django_assert_max_num_queries

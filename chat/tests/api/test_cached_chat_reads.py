@@ -13,7 +13,8 @@ from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory
 
-pytestmark = pytest.mark.django_db
+# Really committed: the cached reads go stale when the write's transaction commits.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("system_personas")]
 
 SEND = "/api/v1/chat/messages/"
 

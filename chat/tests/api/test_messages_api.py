@@ -142,6 +142,9 @@ def test_send_query_count_is_constant(auth_api_client, user, django_assert_max_n
     assert response.status_code == 201
 
 
+# Really committed: the cached reads go stale when the write's transaction commits.
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("system_personas")
 def test_conversations_of_a_persona(auth_api_client, user, other_user, luna):
     ConversationFactory(user=other_user, persona=luna)
     url = f"/api/v1/personas/{luna.pk}/conversations/"
