@@ -5,6 +5,7 @@ from django.core.handlers.asgi import ASGIRequest
 from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -529,7 +530,7 @@ class ConversationViewSet(
             content_type="application/jsonl; charset=utf-8",
         )
         name = services.history_export_name(conversation=conversation)
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Content-Disposition"] = content_disposition_header(True, name)
         return response
 
     @extend_schema(

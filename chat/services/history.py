@@ -205,8 +205,11 @@ def _st_time(moment: datetime) -> str:
 
 
 def history_export_name(*, conversation: Conversation) -> str:
-    """Return the file name of a conversation's export: persona, title, id; ASCII only."""
-    parts = [slugify(conversation.persona.name), slugify(conversation.title)[:40]]
+    """Return the file name of a conversation's export: persona, title, id, in any script."""
+    parts = [
+        slugify(conversation.persona.name, allow_unicode=True),
+        slugify(conversation.title, allow_unicode=True)[:40],
+    ]
     stem = "-".join(part for part in parts if part) or "chat"
     return f"{stem}-{conversation.pk}.jsonl"
 

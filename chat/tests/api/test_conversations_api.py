@@ -2,6 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -247,6 +248,16 @@ def _exchange(conversation: Conversation, start: datetime) -> list[ChatMessage]:
         )
         messages.append(message)
     return messages
+
+
+def test_an_export_is_named_after_its_persona_and_title_in_any_script(auth_api_client, user):
+    """The probe's report: a persona named in another script exported as `hi-8.jsonl`."""
+    persona = SystemPersonaFactory(name="ユキ", slug="yuki")
+    conversation = ConversationFactory(user=user, persona=persona, title="Привет, друг")
+    response = auth_api_client.get(export_url(conversation))
+    assert response.status_code == 200
+    name = quote(f"ユキ-привет-друг-{conversation.pk}.jsonl")
+    assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{name}"
 
 
 def test_export_is_a_sillytavern_chat(auth_api_client, user, isabella):
