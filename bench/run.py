@@ -72,8 +72,9 @@ def child_env(url: str) -> dict[str, str]:
         "DEBUG": "false",
         "SECRET_KEY": "bench-" + secrets.token_urlsafe(40),
         "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
-        # Enqueued memory extraction is recorded, not run: that is a worker's time.
-        "TASKS_BACKEND": "django_tasks.backends.dummy.DummyBackend",
+        # Tasks are queued in the database as in production (a send's memory extraction and
+        # summaries: rows and a commit of the request's); no worker runs them: a worker's time.
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
         "LLM_PROVIDER": "offline",
         "LLM_BASE_URL": "",
         "LLM_API_KEY": "",

@@ -159,8 +159,10 @@ def _wipe() -> None:
 
 
 def restore(max_message_id: int) -> int:
-    """Delete what a benchmark run added (messages, sessions); return the messages deleted."""
+    """Delete what a benchmark run added (messages, sessions, queued tasks); return the
+    messages deleted."""
     from django.contrib.sessions.models import Session
+    from django_tasks_db.models import DBTaskResult
 
     from chat.models import ChatMessage
 
@@ -168,6 +170,7 @@ def restore(max_message_id: int) -> int:
         ChatMessage.objects.filter(id__gt=max_message_id).delete()[1].get("chat.ChatMessage", 0)
     )
     Session.objects.all().delete()
+    DBTaskResult.objects.all().delete()
     return deleted
 
 

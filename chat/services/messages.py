@@ -138,15 +138,23 @@ def _save_exchange(
 
 
 def announce_on_commit(*, conversation_id: int, message_ids: list[int], imported: bool) -> None:
-    """Send `user_messages_saved` once the current transaction commits (never on a rollback)."""
-    transaction.on_commit(
-        lambda: user_messages_saved.send(
-            sender=ChatMessage,
-            conversation_id=conversation_id,
-            message_ids=message_ids,
-            imported=imported,
-        )
-    )
+    """Send `user_messages_saved` once the current transaction commits (never on a rollback).
+
+    The receivers queue their tasks (memory's extraction and summaries) in one transaction
+    of their own: with the database's task backend, one commit for all of them where each
+    enqueue had its own (a send's third and fourth commits, each waiting for the disk).
+    """
+
+    def announce() -> None:
+        with transaction.atomic():
+            user_messages_saved.send(
+                sender=ChatMessage,
+                conversation_id=conversation_id,
+                message_ids=message_ids,
+                imported=imported,
+            )
+
+    transaction.on_commit(announce)
 
 
 def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMessage:

@@ -263,3 +263,40 @@ def test_import_rejects_garbage_file(auth_api_client, luna):
     )
     assert response.status_code == 400
     assert "JSON" in response.json()["history"][0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_send_commits_three_times_its_tasks_queued_in_one(
+    auth_api_client, user, settings, monkeypatch
+):
+    """With the database's task backend (production's), a send commits the user's message with
+    its pending reply, then memory's tasks together, then the finished reply: each enqueue in
+    a commit of its own made four, each waiting for the disk on PostgreSQL."""
+    from django.db import connection
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+    conversation = ConversationFactory(user=user)
+    commits: list[str] = []  # a transaction's commit, or a write in autocommit (its own)
+    commit = connection._commit
+    monkeypatch.setattr(connection, "_commit", lambda: (commits.append("COMMIT"), commit())[1])
+
+    def autocommitted(execute, sql, params, many, context):
+        writes = sql.lstrip()[:6].upper() in ("INSERT", "UPDATE", "DELETE")
+        if writes and not connection.in_atomic_block:
+            commits.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(autocommitted):
+        response = auth_api_client.post(
+            SEND, {"message": "I live in Oslo", "conversation": conversation.pk}, format="json"
+        )
+    assert response.status_code == 201
+    assert commits == ["COMMIT"] * 3
+    queued = DBTaskResult.objects.values_list("task_path", flat=True)
+    assert sorted(queued) == [
+        "memory.tasks.extract_memories",
+        "memory.tasks.summarise_conversation",
+    ]
