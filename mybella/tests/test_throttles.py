@@ -108,17 +108,20 @@ def test_ipv6_clients_count_by_their_64_and_mapped_ipv4_as_ipv4(settings):
 @pytest.fixture
 def redis_cache(settings):
     """Django's cache on the machine's Redis (database 15, a prefix of this test's own)."""
+    prefix = f"throttle-test-{uuid.uuid4().hex}"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"throttle-test-{uuid.uuid4().hex}",
+            "KEY_PREFIX": prefix,
         }
     }
     from django.core.cache import cache
 
     yield cache
-    cache.clear()
+    client = cache._cache.get_client(write=True)
+    if keys := client.keys(f"{prefix}:*"):  # its own keys only: clear() would empty the database
+        client.delete(*keys)
 
 
 def _redis(cache):
