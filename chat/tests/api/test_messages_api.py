@@ -267,7 +267,7 @@ def test_import_rejects_garbage_file(auth_api_client, luna):
 
 @pytest.mark.django_db(transaction=True)
 def test_a_send_commits_three_times_its_tasks_queued_in_one(
-    auth_api_client, user, settings, monkeypatch
+    auth_api_client, user, system_personas, settings, monkeypatch
 ):
     """With the database's task backend (production's), a send commits the user's message with
     its pending reply, then memory's tasks together, then the finished reply: each enqueue in
