@@ -55,6 +55,17 @@ def chat_reply(page: Page, text: str) -> Locator:
     return reply
 
 
+def one_sentence_at_a_time(page: Page) -> None:
+    """Let the test server answer the page's sentence requests one after the other.
+
+    The live server shares the tests' in-memory SQLite connection between its request
+    threads, so two sentences stored at once can break each other's savepoints: a test
+    artefact, a real server's threads each have their own. The page still has them open
+    together (Playwright's sync route handlers run one at a time).
+    """
+    page.route(SENTENCE_PATH, lambda route: route.fulfill(response=route.fetch()))
+
+
 def watch_speak_requests(page: Page) -> list[str]:
     """Return a list that fills with the address of every request to a speak endpoint."""
     seen: list[str] = []
@@ -202,6 +213,7 @@ def test_play_speaks_a_long_reply_sentence_by_sentence_and_stops(open_page, espe
     )
     page = open_page("/users/signup/")
     page.add_init_script(COUNT_PLAYS)
+    one_sentence_at_a_time(page)
     sign_up(page, "long_listener")
     open_chat(page)
     reply = chat_reply(page, "Tell me a long story")
@@ -240,6 +252,7 @@ def test_a_reply_of_many_sentences_keeps_two_requests_open_at_most(open_page, es
     fake_llm.reply_text = " ".join(f"Short line {n}." for n in range(1, 8))
     page = open_page("/users/signup/")
     page.add_init_script(COUNT_PLAYS)
+    one_sentence_at_a_time(page)
     sign_up(page, "many_sentences")
     open_chat(page)
     reply = chat_reply(page, "Count for me")
