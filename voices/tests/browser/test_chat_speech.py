@@ -202,29 +202,39 @@ window.fetch = async (...args) => {
 """
 
 
-def test_play_speaks_a_long_reply_sentence_by_sentence_and_stops(open_page, espeak, fake_llm):
-    """▶ on a long reply asks for its sentences one by one, as a streamed reply is spoken,
-    so the first plays without waiting for the rest; ▶ again stops it mid-way, and what
-    was not asked for yet never is (only the next sentence is asked for ahead)."""
-    fake_llm.reply_text = " ".join(
-        f"This is sentence number {n} of a long reply, and it is said slowly enough that "
-        f"it is still playing when the test presses the button again to stop it."
-        for n in range(1, 6)
-    )
+def reply_to_play(open_page, fake_llm, text: str, username: str):
+    """Sign up, get a reply saying `text`, and watch ▶'s sentence requests.
+
+    Return the page, the reply, its sentences and the list of sentences asked for.
+    """
+    fake_llm.reply_text = text
     page = open_page("/users/signup/")
     page.add_init_script(COUNT_PLAYS)
     one_sentence_at_a_time(page)
-    sign_up(page, "long_listener")
+    sign_up(page, username)
     open_chat(page)
-    reply = chat_reply(page, "Tell me a long story")
+    reply = chat_reply(page, "Tell me something")
     sentences = split_sentences(reply.locator(".bubble").inner_text().strip())
-    assert len(sentences) == 5
-    requests = watch_speak_requests(page)
     asked: list[str] = []
     page.on(
         "request",
         lambda r: SENTENCE_PATH.search(r.url) and asked.append(json.loads(r.post_data)["text"]),
     )
+    return page, reply, sentences, asked
+
+
+def test_play_speaks_a_long_reply_sentence_by_sentence_and_stops(open_page, espeak, fake_llm):
+    """▶ on a long reply asks for its sentences one by one, as a streamed reply is spoken,
+    so the first plays without waiting for the rest; ▶ again stops it mid-way, and what
+    was not asked for yet never is (only the next sentence is asked for ahead)."""
+    text = " ".join(
+        f"This is sentence number {n} of a long reply, and it is said slowly enough that "
+        f"it is still playing when the test presses the button again to stop it."
+        for n in range(1, 6)
+    )
+    page, reply, sentences, asked = reply_to_play(open_page, fake_llm, text, "long_listener")
+    assert len(sentences) == 5
+    requests = watch_speak_requests(page)
 
     play = reply.get_by_role("button", name="Play this message aloud")
     with page.expect_request(lambda r: bool(SENTENCE_PATH.search(r.url))) as first:
@@ -249,20 +259,9 @@ def test_play_speaks_a_long_reply_sentence_by_sentence_and_stops(open_page, espe
 def test_a_reply_of_many_sentences_keeps_two_requests_open_at_most(open_page, espeak, fake_llm):
     """All of a reply is said, in order, with at most the sentence said and the next asked
     for at once: ElevenLabs refuses requests past a few at a time (429)."""
-    fake_llm.reply_text = " ".join(f"Short line {n}." for n in range(1, 8))
-    page = open_page("/users/signup/")
-    page.add_init_script(COUNT_PLAYS)
-    one_sentence_at_a_time(page)
-    sign_up(page, "many_sentences")
-    open_chat(page)
-    reply = chat_reply(page, "Count for me")
-    sentences = split_sentences(reply.locator(".bubble").inner_text().strip())
+    text = " ".join(f"Short line {n}." for n in range(1, 8))
+    page, reply, sentences, asked = reply_to_play(open_page, fake_llm, text, "many_sentences")
     assert len(sentences) == 7
-    asked: list[str] = []
-    page.on(
-        "request",
-        lambda r: SENTENCE_PATH.search(r.url) and asked.append(json.loads(r.post_data)["text"]),
-    )
     play = reply.get_by_role("button", name="Play this message aloud")
     play.click()
     expect(play).to_have_attribute("aria-pressed", "false", timeout=30000)  # said to the end
