@@ -80,7 +80,10 @@ def window_hit(key: str, count: int, seconds: int) -> int | None:
         used = cache.incr(key)
     except ValueError:  # no open window: this use opens one
         cache.add(key, 0, seconds)
-        used = cache.incr(key)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # a cache that keeps nothing (DummyCache) counts nothing
+            return None
     if used == 1:
         # This use opened the window. Its entry lasts the period from now, also when an
         # `incr` met the last one as it expired (Redis then counts from 0, with no expiry).

@@ -188,3 +188,9 @@ def test_the_apis_scoped_throttle_counts_in_one_integer(redis_cache, monkeypatch
     assert not throttle.allow_request(request, view)
     assert 55 <= throttle.wait() <= 60
     assert redis_cache.get("throttle_search_7") == 5
+
+
+def test_a_cache_that_keeps_nothing_limits_nothing_and_fails_nothing(settings):
+    """DRF's throttle let everything through on Django's dummy cache; so does this, no 500."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+    assert [window_hit("k", 1, 60) for _ in range(3)] == [None, None, None]
