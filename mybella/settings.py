@@ -121,6 +121,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://mybella")}
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    # The same, keeping its Redis clients (mybella/core/cache_backends.py).
+    CACHES["default"]["BACKEND"] = "mybella.core.cache_backends.RedisCache"
 # A signed-in page reads its session from the cache (written through to the database).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

@@ -73,8 +73,13 @@ def window_hit(key: str, count: int, seconds: int) -> int | None:
     that expires with it, `cache.incr`: atomic in Redis, Memcached and the local-memory
     cache, so parallel requests cannot all slip under the limit together (a read-then-write
     history, as DRF's throttles keep, can), and its cost does not grow with the rate (DRF's
-    reads and writes back a list of every request's time within the period).
+    reads and writes back a list of every request's time within the period). On Redis
+    (`mybella.core.cache_backends.RedisCache`) it is one script, one round trip: INCR, and
+    the window's expiry for a counter that has none; the wait is the counter's TTL.
     """
+    if counter := getattr(cache, "count_in_window", None):  # Redis: one round trip
+        used, left = counter(key, seconds)
+        return None if used <= count else max(1, min(seconds, left))
     now = time.time()
     try:
         used = cache.incr(key)
