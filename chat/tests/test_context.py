@@ -66,9 +66,9 @@ def test_with_no_contributor_the_prompt_still_builds(message):
         prompt = _build(message)
     assert [m["role"] for m in prompt.messages] == ["system", "assistant", "user"]
     assert prompt.messages[-1]["content"] == "Tell me about the moon."
-    assert "The user likes to be called alice." in prompt.messages[0]["content"]
+    assert "The user likes to be called Alice." in prompt.messages[0]["content"]
     assert "remember" not in prompt.messages[0]["content"]
-    assert (prompt.user_name, prompt.preferences, prompt.recalled) == ("alice", {}, ())
+    assert (prompt.user_name, prompt.preferences, prompt.recalled) == ("Alice", {}, ())
 
 
 def test_contexts_merge_in_registration_order(message):

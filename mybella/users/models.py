@@ -13,7 +13,10 @@ class User(AbstractUser):
         _("what personas call you"),
         max_length=80,
         blank=True,
-        help_text=_("Leave empty to be called by your username."),
+        help_text=_(
+            "Leave empty to be called by your username if it is a plain name "
+            "(letters only), else by no name."
+        ),
     )
 
     def __str__(self) -> str:
@@ -38,7 +41,25 @@ class User(AbstractUser):
 
     @property
     def preferred_name(self) -> str:
-        return self.display_name or self.first_name or self.username
+        """Return what personas call the user: the name they gave, else their username if a name.
+
+        Empty when they gave none and the username is a handle ("newbie20682", "tom_b"):
+        prompts then name nobody and card macros say "you", rather than a persona asking
+        "What made you think of it, newbie20682?".
+        """
+        return self.display_name or self.first_name or name_from_username(self.username)
+
+
+def name_from_username(username: str) -> str:
+    """Return `username` as a name if it reads as one (letters only, in any script), else "".
+
+    One written all in lower or all in upper case gets a capital first letter only.
+    """
+    if len(username) < 2 or not username.isalpha():
+        return ""
+    if username.islower() or username.isupper():
+        return username[0].upper() + username[1:].lower()
+    return username
 
 
 class ApiToken(models.Model):

@@ -68,6 +68,32 @@ def test_profile_update(client, user):
     assert (user.display_name, user.preferred_name) == ("Al", "Al")
 
 
+@pytest.mark.parametrize(
+    ("username", "called"),
+    [
+        ("alice", "Alice"),
+        ("ROBIN", "Robin"),
+        ("McKenzie", "McKenzie"),
+        ("Мария", "Мария"),
+        ("newbie20682", ""),
+        ("tom_b", ""),
+        ("jo.smith", ""),
+        ("a", ""),
+    ],
+)
+def test_a_username_names_the_user_only_when_it_reads_as_a_name(username, called):
+    """Personas call a user without a display or first name by a username that is a name.
+
+    A handle ("newbie20682") is no name: a persona saying it back reads wrong.
+    """
+    assert User(username=username).preferred_name == called
+
+
+def test_a_name_given_wins_over_the_username():
+    assert User(username="newbie20682", first_name="Tom").preferred_name == "Tom"
+    assert User(username="alice", first_name="Al", display_name="Ally").preferred_name == "Ally"
+
+
 def test_password_change(client, user):
     client.force_login(user)
     response = client.post(

@@ -22,7 +22,9 @@ def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, view
     card_file = tmp_path / "seraphina.json"
     card_file.write_text(json.dumps(seraphina_card()))
     page = open_page("/users/signup/", viewport=viewport)
-    sign_up(page, f"reader_{viewport}")
+    # A username that reads as a name is what the card's {{user}} says (a handle says "you").
+    username = {"desktop": "rowan", "phone": "robin"}[viewport]
+    sign_up(page, username)
 
     page.locator(".page-actions").get_by_role("button", name="Import card").click()
     page.locator("#import-modal input[name=card]").set_input_files(card_file)
@@ -44,7 +46,7 @@ def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, view
     expect(bio.locator("dl.card-attrs dt").first).to_have_text("Species")
     # Dark on its light box, not the white of the gradient around it.
     expect(bio.locator("dl.card-attrs")).to_have_css("color", "rgb(34, 28, 43)")
-    expect(bio).to_contain_text(f"reader_{viewport}: Where am I?")
+    expect(bio).to_contain_text(f"{username.title()}: Where am I?")
     expect(bio).not_to_contain_text("<START>")
     expect(bio).not_to_contain_text("{{")
     current.get_by_text("About this card").click()
@@ -53,5 +55,5 @@ def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, view
 
     page.goto("/chat/")
     greeting = page.locator(".chat-log [data-preview] .bubble")
-    expect(greeting).to_contain_text(f"Welcome back, reader_{viewport}. I am Seraphina.")
+    expect(greeting).to_contain_text(f"Welcome back, {username.title()}. I am Seraphina.")
     screenshot(page, f"card-chat-{viewport}")
