@@ -111,7 +111,7 @@ class ParsedCard:
 
     fields: dict[str, Any]  # Every key of MYBELLA_FIELDS.
     extensions: dict[str, Any]  # For PersonaProfile.extensions; empty parts are left out.
-    image: bytes | None  # The PNG file itself when the card was a PNG.
+    image: bytes | None  # The PNG file without its card chunks when the card was a PNG.
     spec: str  # chara_card_v1, chara_card_v2 or chara_card_v3.
     # The lorebook's entries as LorebookEntry fields (`extra`: the card fields it has no use for).
     lorebook: list[dict[str, Any]] = dataclass_field(default_factory=list)
@@ -252,7 +252,8 @@ def card_parse(data: bytes) -> ParsedCard:
     if not data.strip():
         raise CardError("The card file is empty")
     if data.startswith(PNG_SIGNATURE):
-        return _from_card(_load_json(_png_card_text(data), file=False), image=data)
+        text, picture = _png_card(data)
+        return _from_card(_load_json(text, file=False), image=picture)
     return _from_card(_load_json(data, file=True), image=None)
 
 
@@ -268,27 +269,34 @@ def _load_json(raw: bytes, *, file: bool) -> dict[str, Any]:
     return card
 
 
-def _png_card_text(data: bytes) -> bytes:
-    """Return the base64 card text from the `ccv3` chunk, else the `chara` one, decoded."""
-    texts = _png_texts(data, keywords=("ccv3", "chara"))
+def _png_card(data: bytes) -> tuple[bytes, bytes]:
+    """Return the card text from the `ccv3` chunk, else the `chara` one, and the picture.
+
+    The picture is the PNG without its card chunks: they are read into fields, and left in
+    they would be judged as the avatar's own metadata, where a card that some writer stored
+    as plain JSON (not base64) and that mentions `<html>` or `<svg>` looks like a payload.
+    """
+    texts, picture = _png_texts(data, keywords=("ccv3", "chara"))
     keyword = next((k for k in ("ccv3", "chara") if k in texts), None)
     if keyword is None:
         raise CardError("The PNG has no character card in it (no 'chara' or 'ccv3' text chunk)")
     if texts[keyword].lstrip().startswith(b"{"):  # Some writers store plain JSON, not base64.
-        return texts[keyword]
+        return texts[keyword], picture
     text = b"".join(texts[keyword].split())
     try:
-        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True)
+        return base64.b64decode(text + b"=" * (-len(text) % 4), validate=True), picture
     except binascii.Error:
         raise CardError(f"The PNG's '{keyword}' chunk is not valid base64") from None
 
 
-def _png_texts(data: bytes, *, keywords: tuple[str, ...]) -> dict[str, bytes]:
-    """Walk the PNG chunks up to IEND and return the text of the first chunk of each keyword.
+def _png_texts(data: bytes, *, keywords: tuple[str, ...]) -> tuple[dict[str, bytes], bytes]:
+    """Walk the PNG chunks up to IEND; return the text of the first chunk of each keyword
+    and the file without the text chunks of those keywords.
 
     The pixels are never decoded: only the chunk framing, the CRCs and the text chunks are read.
     """
     texts: dict[str, bytes] = {}
+    kept: list[bytes] = [PNG_SIGNATURE]
     pos = len(PNG_SIGNATURE)
     while True:
         if pos + 12 > len(data):
@@ -302,12 +310,17 @@ def _png_texts(data: bytes, *, keywords: tuple[str, ...]) -> dict[str, bytes]:
                 f"The PNG is truncated or damaged (bad {kind.decode('latin-1')} checksum)"
             )
         if kind == b"IEND":
-            return texts
+            # Whatever follows IEND stays, for the avatar's check to refuse.
+            kept.append(data[pos:])
+            return texts, b"".join(kept)
+        name = ""
         if kind in (b"tEXt", b"zTXt", b"iTXt"):
             keyword, _, rest = body.partition(b"\0")
             name = keyword.decode("latin-1")
             if name in keywords and name not in texts:
                 texts[name] = _chunk_text(kind, rest, name)
+        if name not in keywords:
+            kept.append(data[pos:end])
         pos = end
 
 

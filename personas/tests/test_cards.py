@@ -9,6 +9,7 @@ import zlib
 import pytest
 from PIL import Image
 
+from personas.avatars import AvatarError, avatar_process
 from personas.cards import (
     MYBELLA_FIELDS,
     CardError,
@@ -124,14 +125,44 @@ def test_png_round_trip_keeps_fields_and_image():
 
     assert (parsed.fields, parsed.extensions) == (FIELDS, EXTENSIONS)
     assert parsed.spec == "chara_card_v3"
-    assert parsed.image == png
+    with Image.open(io.BytesIO(png)) as picture:
+        chara = json.loads(base64.b64decode(picture.text["chara"]))
+        ccv3 = json.loads(base64.b64decode(picture.text["ccv3"]))
+        pixels = picture.convert("RGBA").tobytes()
+    assert chara["spec"] == "chara_card_v2"
+    assert ccv3["spec"] == "chara_card_v3"
+    assert parsed.image is not None
     with Image.open(io.BytesIO(parsed.image)) as picture:
         assert picture.format == "PNG"
         assert picture.size == (40, 30)
-        chara = json.loads(base64.b64decode(picture.text["chara"]))
-        ccv3 = json.loads(base64.b64decode(picture.text["ccv3"]))
-    assert chara["spec"] == "chara_card_v2"
-    assert ccv3["spec"] == "chara_card_v3"
+        assert picture.text == {}  # the card's chunks are read into fields, not kept
+        assert picture.convert("RGBA").tobytes() == pixels
+
+
+@pytest.mark.parametrize("markup", ["<html>", "<svg>", "<script>", "<!DOCTYPE html>", "<?php"])
+def test_a_plain_json_card_that_mentions_markup_keeps_its_picture(markup):
+    """A card some writer stored as plain JSON is text, not a payload hidden in the avatar."""
+    card = _v2(description=f"She writes {markup} tutorials.")
+    png = _png_with(_chunk(b"tEXt", b"chara\0" + json.dumps(card).encode()))
+
+    parsed = card_parse(png)
+
+    assert parsed.fields["bio"] == f"She writes {markup} tutorials."
+    assert parsed.image is not None
+    assert avatar_process(parsed.image)  # accepted as an avatar, not "data hidden in it"
+
+
+def test_markup_in_a_png_cards_other_chunks_still_refuses_its_picture():
+    png = _png_with(
+        _chunk(b"tEXt", b"chara\0" + _b64(_v2())),
+        _chunk(b"tEXt", b"Comment\0<script>alert(1)</script>"),
+    )
+
+    parsed = card_parse(png)
+
+    assert parsed.image is not None
+    with pytest.raises(AvatarError, match="hidden"):
+        avatar_process(parsed.image)
 
 
 @pytest.mark.parametrize("mode", ["L", "P", "LA", "CMYK"])
