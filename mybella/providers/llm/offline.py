@@ -771,9 +771,13 @@ def compose(prompt: Prompt) -> str:
     name = prompt.user_name.strip()
     intent = _intent(prompt.user_message)
     topic = _topic(prompt.user_message)
-    if intent == "greet" and prompt.turn == 0 and prompt.greeting.strip():
-        greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
-        opener = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
+    greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
+    greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
+    # A conversation started on the page opens with the greeting: a "hi" then is not met
+    # by the same introduction again.
+    greeted = any(_sentences(greeting)[0] in reply for reply in said)
+    if intent == "greet" and prompt.turn == 0 and greeting and not greeted:
+        opener = greeting
     elif intent == "meet":
         opener = pick(voice.meet, "open").format(name=_introduced_name(prompt.user_message))
     elif intent == "statement" and not topic:

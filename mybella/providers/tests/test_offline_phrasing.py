@@ -144,3 +144,28 @@ def test_each_style_has_its_own_lines():
 )
 def test_a_reply_asks_one_question_at_most(style, text):
     assert reply(text, style).count("?") <= 1
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_hi_after_the_greeting_does_not_introduce_the_persona_again(style):
+    """A conversation opened with the greeting: the user's "hi" gets a hello, not the greeting."""
+    greeting = "Hi, I'm Isabella. I'm really glad you're here. How has your day been?"
+    prompt = Prompt(
+        messages=[{"role": "assistant", "content": greeting}, {"role": "user", "content": "hi"}],
+        persona_name="Isabella",
+        user_message="hi",
+        communication_style=style,
+        greeting=greeting,
+        turn=0,  # the user's first message: the greeting is the persona's
+    )
+
+    answer = OfflineProvider().reply(prompt)
+
+    assert "I'm Isabella" not in answer
+    assert used(VOICES[style].greet, answer)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_hi_in_a_conversation_without_the_greeting_is_met_by_it(style):
+    greeting = "Hi, I'm Isabella. I'm really glad you're here. How has your day been?"
+    assert reply("hi", style, greeting=greeting).startswith("Hi, I'm Isabella.")
