@@ -383,3 +383,27 @@ def test_import_a_character_card(open_page, screenshot, tmp_path: Path) -> None:
     expect(modal).to_be_visible()
     expect(modal.locator("[name=bio]")).to_have_value("A guardian.")
     expect(modal.locator("[name=greeting]")).to_have_value("Hello, traveler.")
+
+
+@pytest.mark.parametrize("viewport", ["phone", "desktop"])
+def test_a_persona_of_long_unbroken_words_wraps_instead_of_widening_the_page(
+    open_page, screenshot, viewport
+) -> None:
+    """An imported card's one-word name, tagline and traits wrap: in the current persona's
+    card, the grid and the "You are now talking to …" message."""
+    page = open_page("/users/signup/", viewport=viewport)
+    user = sign_up(page, f"longwords_{viewport}")
+    persona = PersonaProfile.objects.create(
+        owner=user,
+        is_custom=True,
+        name="Supercalifragilisticexpialidocious" * 2,
+        tagline="W" * 120,
+        traits=["a" * 40, "b" * 40],
+    )
+    page.reload()
+    submit(page, my_card(page, persona.name).get_by_role("button", name=f"Select {persona.name}"))
+    expect_current(page, persona.name)
+
+    width = page.viewport_size["width"]
+    assert scroll_width(page) <= width
+    screenshot(page, f"personas-long-words-{viewport}")
