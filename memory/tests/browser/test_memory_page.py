@@ -353,3 +353,18 @@ def test_every_persona_tab_shows_on_a_wide_screen(open_page, screenshot) -> None
     page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
     assert scroll_width(page) <= PHONE_WIDTH
     screenshot(page, "memory-tabs-phone")
+
+
+def test_a_persona_named_by_one_long_word_leaves_the_phone_page_its_width(
+    open_page, screenshot
+) -> None:
+    """The memory page's heading and its line under it wrap a one-word name of 68 letters."""
+    page = open_page("/users/signup/", viewport="phone")
+    user = sign_up(page, "longword_reader")
+    long = PersonaFactory(owner=user, name="Supercalifragilisticexpialidocious" * 2)
+
+    page.goto(f"/users/memory/?persona={long.pk}")
+    expect(page.get_by_role("heading", name=re.compile("remembers about you"))).to_be_visible()
+
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE_WIDTH
+    screenshot(page, "memory-long-name-phone")
