@@ -125,6 +125,13 @@ def test_the_page_says_before_upload_that_cloning_needs_a_key(signed_in, user, s
     assert not re.search(r"data-retry-form\s+hidden", html)
 
 
+def test_without_a_key_the_page_says_what_cloning_needs_once(signed_in):
+    """The explainer at the top leaves the key to the upload section's notice."""
+    html = signed_in.get(reverse("voices:page")).content.decode()
+    assert html.count("ElevenLabs") == 1
+    assert "Until a voice is cloned, personas speak with their preset voice" in html
+
+
 def test_a_waiting_voice_says_what_it_waits_for(signed_in, user):
     voice = CustomVoiceFactory(owner=user, provider_voice_id="", status="waiting")
     html = signed_in.get(reverse("voices:row", args=[voice.pk])).content.decode()
