@@ -64,10 +64,15 @@ def message_edit(*, user: User, message_id: int, text: str) -> ChatMessage:
 def message_delete(*, user: User, message_id: int) -> None:
     """Delete one of `user`'s messages (a reply answering it stays, answering nothing).
 
-    Apps that keep something made from it hear of it first (`messages_deleting`), in the
-    same transaction.
+    A reply still being written can't be deleted (its writer would go on and announce it
+    done); one whose writing was abandoned can. Apps that keep something made from it hear
+    of it first (`messages_deleting`), in the same transaction.
     """
     message = selectors.message_get_for_update(user=user, pk=message_id)
+    if message.is_being_written:
+        raise ValidationError(
+            {"detail": _("This reply is still being written: stop it first, then delete it.")}
+        )
     messages_deleting.send(
         sender=ChatMessage, user=user, persona=message.persona, message_ids=[message.pk]
     )

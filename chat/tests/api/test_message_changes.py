@@ -6,11 +6,13 @@ is learned from again; a deleted one is forgotten.
 """
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from chat import services
-from chat.models import ChatMessage
+from chat.models import PENDING_STALE_AFTER, ChatMessage
 from chat.tests.factories import ChatMessageFactory, ConversationFactory, MemoryFactory
 from memory.models import ConversationMemory, MemoryEvent
 from personas.models import PersonaProfile
@@ -255,6 +257,26 @@ def test_delete_removes_one_message(auth_api_client, user):
     assert not ChatMessage.objects.filter(pk=mine).exists()
     assert ChatMessage.objects.get(pk=reply).reply_to_id is None
     assert auth_api_client.delete(message_url(mine)).status_code == 404
+
+
+def test_a_reply_being_written_cannot_be_deleted_an_abandoned_one_can(auth_api_client, user):
+    """Its writer would go on and announce it done; the edit is refused the same way."""
+    conversation = ConversationFactory(user=user)
+    asked = ChatMessageFactory(conversation=conversation)
+    reply = ChatMessageFactory(
+        conversation=conversation, role="assistant", status="pending", content="", reply_to=asked
+    )
+
+    response = auth_api_client.delete(message_url(reply.pk))
+
+    assert response.status_code == 400
+    assert "still being written" in response.json()["detail"][0]
+    assert ChatMessage.objects.filter(pk=reply.pk).exists()
+    ChatMessage.objects.filter(pk=reply.pk).update(
+        updated_at=timezone.now() - PENDING_STALE_AFTER - timedelta(seconds=1)
+    )
+    assert auth_api_client.delete(message_url(reply.pk)).status_code == 204
+    assert not ChatMessage.objects.filter(pk=reply.pk).exists()
 
 
 # ---------------------------------------------------------------- memory follows
