@@ -151,4 +151,6 @@ LOREBOOK_SECTION = PersonaSection(
     save=save,
     copy=lorebook.lorebook_copy,
     prefetch_related=("lorebook_entries",),
+    # Up to LOREBOOK_ENTRIES_MAX entries of LOREBOOK_CONTENT_MAX_CHARS each (2 MB) per persona.
+    listed=False,
 )

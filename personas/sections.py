@@ -35,6 +35,8 @@ class PersonaSection:
     `render_key(form)`, if any, returns what the unbound form's markup shows beyond the
     rows of its fields' querysets (server settings, say): the page caches that markup
     (`personas.views`) under these, and under each such row's id and last change.
+    `listed`: whether lists of personas show it too (the API's list, the page's data); a
+    section that can grow large (the lorebook) is shown with one persona only.
     """
 
     name: str
@@ -48,19 +50,29 @@ class PersonaSection:
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
     render_key: Callable[[forms.Form], Any] | None = None
+    listed: bool = True
 
 
 persona_sections: Registry[PersonaSection] = Registry("persona_sections")
 
 
-def section_select_related() -> tuple[str, ...]:
-    """Return the relations every registered section reads, for the persona querysets."""
-    return tuple(name for section in persona_sections for name in section.select_related)
+def shown_sections(*, listing: bool) -> list[PersonaSection]:
+    """Return the registered sections shown with a persona, or in a list of personas."""
+    return [section for section in persona_sections if section.listed or not listing]
 
 
-def section_prefetch_related() -> tuple[str, ...]:
-    """Return the many-valued relations every registered section reads (prefetched)."""
-    return tuple(name for section in persona_sections for name in section.prefetch_related)
+def section_select_related(*, listing: bool = False) -> tuple[str, ...]:
+    """Return the relations the sections shown read, for the persona querysets."""
+    return tuple(
+        name for section in shown_sections(listing=listing) for name in section.select_related
+    )
+
+
+def section_prefetch_related(*, listing: bool = False) -> tuple[str, ...]:
+    """Return the many-valued relations the sections shown read (prefetched)."""
+    return tuple(
+        name for section in shown_sections(listing=listing) for name in section.prefetch_related
+    )
 
 
 def section_initial(persona: PersonaProfile) -> dict[str, Any]:

@@ -15,23 +15,28 @@ from personas.models import LorebookEntry, PersonaProfile, PersonaQuerySet, Pers
 from personas.sections import section_prefetch_related, section_select_related
 
 
-def _with_sections(queryset: PersonaQuerySet, with_sections: bool) -> PersonaQuerySet:
+def _with_sections(
+    queryset: PersonaQuerySet, with_sections: bool, listing: bool = False
+) -> PersonaQuerySet:
     if not with_sections:
         return queryset
-    return queryset.select_related(*section_select_related()).prefetch_related(
-        *section_prefetch_related()
+    return queryset.select_related(*section_select_related(listing=listing)).prefetch_related(
+        *section_prefetch_related(listing=listing)
     )
 
 
-def persona_list_visible(*, user: User | None, with_sections: bool = False) -> PersonaQuerySet:
+def persona_list_visible(
+    *, user: User | None, with_sections: bool = False, listing: bool = False
+) -> PersonaQuerySet:
     """Return the personas `user` may see: the active system ones and the user's own.
 
-    `with_sections` selects what the registered persona sections show with each.
+    `with_sections` selects what the registered persona sections show with each (`listing`:
+    those a list of personas shows, `personas.sections.shown_sections`).
     """
     visible = Q(is_custom=False, is_active=True)
     if user is not None and user.is_authenticated:
         visible |= Q(is_custom=True, owner=user)
-    return _with_sections(PersonaProfile.objects.filter(visible), with_sections)
+    return _with_sections(PersonaProfile.objects.filter(visible), with_sections, listing)
 
 
 def _valid_pk(pk: object) -> int:
@@ -114,10 +119,13 @@ def persona_list_system() -> PersonaQuerySet:
     return PersonaProfile.objects.system().active()
 
 
-def persona_list_owned(*, user: User, with_sections: bool = False) -> PersonaQuerySet:
-    """Return the custom personas `user` made, newest first (`with_sections`: as above)."""
+def persona_list_owned(
+    *, user: User, with_sections: bool = False, listing: bool = False
+) -> PersonaQuerySet:
+    """Return the custom personas `user` made, newest first (`with_sections`, `listing`: as
+    above)."""
     owned = PersonaProfile.objects.custom().filter(owner=user).order_by("-created_at", "-id")
-    return _with_sections(owned, with_sections)
+    return _with_sections(owned, with_sections, listing)
 
 
 def persona_slug_taken(*, slug: str) -> bool:

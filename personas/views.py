@@ -47,7 +47,8 @@ def _page_context(
 ) -> dict:
     user = request.user
     current = selectors.persona_get_current(user=user)
-    own = list(selectors.persona_list_owned(user=user, with_sections=True))
+    # As listed: a persona's lorebook is read when its edit dialog opens (lorebook.js).
+    own = list(selectors.persona_list_owned(user=user, with_sections=True, listing=True))
     dialogs = {
         "persona_form": persona_form or PersonaForm(),
         "section_forms": section_forms if section_forms is not None else _section_forms(request),

@@ -3,7 +3,7 @@ from rest_framework import serializers
 
 from personas import rules
 from personas.models import PersonaProfile
-from personas.sections import persona_sections
+from personas.sections import persona_sections, shown_sections
 
 
 class TraitsField(serializers.ListField):
@@ -87,7 +87,7 @@ class PersonaOutputSerializer(serializers.ModelSerializer):
 
     def to_representation(self, persona: PersonaProfile) -> dict:
         data = super().to_representation(persona)
-        for section in persona_sections:
+        for section in shown_sections(listing=self.context.get("listing", False)):
             data |= section.represent(persona)
         return data
 

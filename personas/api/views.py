@@ -65,7 +65,8 @@ class PersonaFilter(django_filters.FilterSet):
         summary="List the system personas and your own",
         description=(
             "Without `search` the answer carries an `ETag`: send it back in `If-None-Match` "
-            "and an unchanged list is a 304 without a body."
+            "and an unchanged list is a 304 without a body. The list leaves out each "
+            "persona's `lorebook` (it can be large): get one persona for it."
         ),
         parameters=[
             OpenApiParameter(
@@ -100,7 +101,9 @@ class PersonaViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def scoped_queryset(self, user: object) -> PersonaQuerySet:
-        return selectors.persona_list_visible(user=user, with_sections=True)
+        return selectors.persona_list_visible(
+            user=user, with_sections=True, listing=self.action == "list"
+        )
 
     @cached_property
     def current_persona(self) -> PersonaProfile | None:
@@ -108,6 +111,8 @@ class PersonaViewSet(
 
     def get_serializer_context(self) -> dict:
         context = super().get_serializer_context()
+        # A list leaves out what can grow large (a lorebook): one persona's read shows it.
+        context["listing"] = self.action == "list"
         if self.request.user.is_authenticated:
             context["current_persona_id"] = getattr(self.current_persona, "pk", None)
         return context

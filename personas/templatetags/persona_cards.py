@@ -7,14 +7,12 @@ example-dialogue marker `<START>` left out. What is stored stays raw.
 
 import re
 from collections.abc import Iterable
-from typing import Any
 
 from django import template
 from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from personas.lorebook import ENTRY_EDITABLE_FIELDS
 from personas.macros import DEFAULT_USER_NAME, fill_macros, has_macros, user_name_for
 from personas.models import PersonaProfile
 
@@ -148,21 +146,3 @@ def card_notes(context: template.Context, persona: PersonaProfile) -> SafeString
     user = _user_name(context, persona, persona.creator_notes)
     text = fill_macros(persona.creator_notes, char=persona.name, user=user)
     return _paragraphs_html(text)
-
-
-@register.simple_tag
-def lorebook_data(personas: Iterable[PersonaProfile]) -> dict[int, list[dict[str, Any]]]:
-    """Return the lorebook entries of `personas` by persona id, for the modal.
-
-    The personas come with their entries prefetched (`with_sections`: the lorebook section
-    asks for them), so this reads nothing more.
-    """
-    data: dict[int, list[dict[str, Any]]] = {}
-    for persona in personas:
-        data[persona.pk] = []
-        for entry in sorted(persona.lorebook_entries.all(), key=lambda entry: entry.pk):
-            fields = {name: getattr(entry, name) for name in ENTRY_EDITABLE_FIELDS}
-            for name in ("keys", "secondary_keys"):
-                fields[name] = ", ".join(fields[name])
-            data[persona.pk].append({"id": entry.pk, **fields})
-    return data

@@ -2,6 +2,8 @@
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from personas import lorebook, services
@@ -256,13 +258,20 @@ def test_a_modal_post_without_the_lorebook_leaves_it_alone(client, user, persona
     assert [e.content for e in persona.lorebook_entries.all()] == ["Kept."]
 
 
-def test_the_page_embeds_each_own_personas_entries_for_the_modal(client, user, persona):
+def test_the_page_reads_no_lorebook_the_modal_asks_for_one_personas(client, user, persona):
+    """A lorebook can hold megabytes (200 entries of 10,000 characters): the page carries
+    none, and the edit dialog reads the persona's from the API when it opens."""
     client.force_login(user)
-    entry(persona, keys=["a", "b"], content="Lore.")
-    page = client.get(reverse("personas:settings"))
-    data = page.context and page.content.decode()
-    assert '"keys": "a, b"' in data and '"content": "Lore."' in data
+    entry(persona, keys=["a", "b"], content="Lore of the harbour.")
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("personas:settings"))
+    data = page.content.decode()
+    assert "Lore of the harbour." not in data
+    assert not [q for q in queries if "lorebook" in q["sql"].lower()]
     assert 'id="lore-entry-template"' in data
+    assert 'data-persona-url="/api/v1/personas/0/"' in data
+    read = client.get(f"/api/v1/personas/{persona.pk}/").json()["lorebook"]["entries"]
+    assert [(e["keys"], e["content"]) for e in read] == [(["a", "b"], "Lore of the harbour.")]
 
 
 # ---------------------------------------------------------------- admin

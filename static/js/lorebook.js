@@ -1,11 +1,12 @@
 // The lorebook editor in the persona modal's Advanced section. Rows are copies of the
 // server-rendered blank entry (<template id="lore-entry-template">); the modal's form
-// posts them as a Django formset (prefix "lorebook"). An opened persona's entries come
-// from the "lorebook-data" JSON, by persona id.
-import { jsonScript } from "./common.js";
+// posts them as a Django formset (prefix "lorebook"). An opened persona's entries are read
+// from the API when its dialog opens (a lorebook can be megabytes: the page doesn't carry
+// them all). Until they are in, the formset's management form is disabled, so a save sent
+// meanwhile (or after the read failed) leaves the lorebook as it is.
+import { errorText, requestOptions, withId } from "./common.js";
 
 const PREFIX = "lorebook";
-const lorebookData = jsonScript("lorebook-data", {});
 const personaForm = document.querySelector("#persona-modal form");
 const section = personaForm.querySelector("[data-lorebook]");
 const list = section.querySelector("[data-lore-entries]");
@@ -13,6 +14,9 @@ const empty = section.querySelector("[data-lore-empty]");
 const template = document.getElementById("lore-entry-template");
 const total = personaForm.elements.namedItem(`${PREFIX}-TOTAL_FORMS`);
 const initial = personaForm.elements.namedItem(`${PREFIX}-INITIAL_FORMS`);
+const addButton = section.querySelector("[data-lore-add]");
+const status = section.querySelector("[data-lore-status]");
+let reading = null; // the AbortController of the entries being read
 
 function showEmpty() {
   empty.hidden = Boolean(list.querySelector("[data-lore-entry]:not([hidden])"));
@@ -31,7 +35,7 @@ function addRow(values = {}) {
     const field = row.querySelector(`[name="${PREFIX}-${index}-${name}"]`);
     if (!field) continue;
     if (field.type === "checkbox") field.checked = Boolean(value);
-    else field.value = value ?? "";
+    else field.value = Array.isArray(value) ? value.join(", ") : (value ?? "");
   }
   total.value = String(index + 1);
   list.append(row);
@@ -47,7 +51,35 @@ function reset(entries) {
   showEmpty();
 }
 
-section.querySelector("[data-lore-add]").addEventListener("click", () => {
+function setReady(ready, text = "") {
+  total.disabled = initial.disabled = addButton.disabled = !ready;
+  status.textContent = text;
+  status.hidden = !text;
+}
+
+async function load(id) {
+  reading?.abort();
+  reset([]);
+  if (!id) {
+    setReady(true);
+    return;
+  }
+  empty.hidden = true;
+  setReady(false, "Loading the lorebook…");
+  const controller = (reading = new AbortController());
+  const url = withId(section.dataset.personaUrl, id);
+  const response = await fetch(url, { ...requestOptions(), signal: controller.signal }).catch(() => null);
+  if (controller.signal.aborted) return;
+  const data = await response?.json().catch(() => null);
+  if (!response?.ok || !Array.isArray(data?.lorebook?.entries)) {
+    setReady(false, `Couldn’t load the lorebook: ${errorText(data, response?.status)} Saving leaves it as it is.`);
+    return;
+  }
+  reset(data.lorebook.entries);
+  setReady(true);
+}
+
+addButton.addEventListener("click", () => {
   const row = addRow();
   row.querySelector("input[type='text'], textarea")?.focus();
 });
@@ -60,9 +92,7 @@ list.addEventListener("click", (event) => {
   row.querySelector(`input[name$="-DELETE"]`).checked = true;
   row.hidden = true;
   showEmpty();
-  section.querySelector("[data-lore-add]").focus();
+  addButton.focus();
 });
 
-personaForm.addEventListener("persona:open", (event) => {
-  reset(event.detail.id ? lorebookData[event.detail.id] || [] : []);
-});
+personaForm.addEventListener("persona:open", (event) => load(event.detail.id));

@@ -203,14 +203,17 @@ def test_an_avatar_is_served_conditionally_and_a_new_one_has_a_new_url(auth_api_
     assert auth_api_client.get(second).status_code == 200
 
 
-def test_a_lorebook_change_alone_shows_in_the_next_list(auth_api_client, user):
-    """The lorebook is a section of its own: changing only it still makes the list stale."""
+def test_the_list_leaves_the_lorebook_to_one_personas_read(auth_api_client, user):
+    """A lorebook can hold megabytes: the list (and its cache) carries none of it; a read of
+    the persona shows it, changed as soon as it changes."""
     mine = PersonaFactory(owner=user, name="Mine")
-    assert by_name(auth_api_client, "Mine")["lorebook"] == {"entries": []}
+    assert "lorebook" not in by_name(auth_api_client, "Mine")
+    assert auth_api_client.get(f"{LIST}{mine.pk}/").json()["lorebook"] == {"entries": []}
     entry = {"keys": ["harbour"], "content": "Boats rest there."}
     response = auth_api_client.patch(
         f"{LIST}{mine.pk}/", {"lorebook": {"entries": [entry]}}, format="json"
     )
     assert response.status_code == 200, response.content
-    shown = by_name(auth_api_client, "Mine")["lorebook"]["entries"]
+    shown = auth_api_client.get(f"{LIST}{mine.pk}/").json()["lorebook"]["entries"]
     assert [(e["keys"], e["content"]) for e in shown] == [(["harbour"], "Boats rest there.")]
+    assert "lorebook" not in by_name(auth_api_client, "Mine")

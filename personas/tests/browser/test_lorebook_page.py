@@ -88,3 +88,34 @@ def test_add_edit_and_remove_lorebook_entries(open_page, screenshot, viewport) -
     open_advanced(modal)
     expect(visible_entries(modal)).to_have_count(0)
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def test_a_lorebook_that_could_not_be_read_is_left_as_it_is(open_page) -> None:
+    """The dialog reads the entries when it opens; if that fails it says so, and a save
+    changes the persona without touching its lorebook."""
+    page = open_page("/users/signup/")
+    user = sign_up(page, "lore_offline")
+    modal = open_create_modal(page)
+    modal.locator("[name=name]").fill("Mira")
+    advanced = open_advanced(modal)
+    advanced.get_by_role("button", name="+ Add entry").click()
+    fill_entry(visible_entries(modal).nth(0), title="Light", keys="light", content="Kept.")
+    submit(page, modal.get_by_role("button", name="Save persona"))
+    mira = PersonaProfile.objects.get(owner=user, name="Mira")
+
+    # An answer without the lorebook (a failed request would be a console error, which the
+    # page watch refuses): the dialog must not take it for an empty one.
+    page.route(
+        f"**/api/v1/personas/{mira.pk}/",
+        lambda route: route.fulfill(json={"detail": "Not now."}),
+    )
+    modal = edit_persona(page, "Mira")
+    advanced = open_advanced(modal)
+    expect(advanced.locator("[data-lore-status]")).to_contain_text("Couldn’t load the lorebook")
+    expect(advanced.get_by_role("button", name="+ Add entry")).to_be_disabled()
+    modal.locator("[name=tagline]").fill("Keeper of the light")
+    submit(page, modal.get_by_role("button", name="Save persona"))
+
+    mira.refresh_from_db()
+    assert mira.tagline == "Keeper of the light"
+    assert [e.content for e in mira.lorebook_entries.all()] == ["Kept."]
