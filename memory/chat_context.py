@@ -156,7 +156,8 @@ def on_user_messages_saved(
     **kwargs: Any,
 ) -> None:
     """Queue the extraction of memories from the user messages just stored, to run once
-    their transaction commits.
+    their transaction commits; a sent message's also queues the conversation's summarising
+    when a stretch is due (`extract_memories`).
 
     An imported history is worked through in chunks of its conversation (see
     `extract_imported_memories`), so it never holds up messages sent meanwhile.
@@ -164,12 +165,13 @@ def on_user_messages_saved(
     if imported:
         enqueue_on_commit(extract_imported_memories, conversation_id)
     elif message_ids:
-        enqueue_on_commit(extract_memories, message_ids)
+        enqueue_on_commit(extract_memories, message_ids, conversation_id=conversation_id)
 
 
 def on_messages_saved_summarise(
-    sender: Any, *, conversation_id: int, message_ids: list[int], **kwargs: Any
+    sender: Any, *, conversation_id: int, imported: bool, **kwargs: Any
 ) -> None:
-    """Queue folding the conversation's older stretches into summaries (when any are due),
-    to run once the messages' transaction commits."""
-    enqueue_on_commit(summarise_conversation, conversation_id)
+    """Queue folding an imported history's older stretches into summaries, to run once its
+    transaction commits (a sent message's extraction queues it when one is due)."""
+    if imported:
+        enqueue_on_commit(summarise_conversation, conversation_id)
