@@ -248,8 +248,12 @@ def message_prompt_history(
     same rule, tested), and when `user` last wrote to the conversation's persona before
     `before`, in any conversation (None: never). Every prompt reads both: one round trip
     and plain rows (`mybella.core.rows`), where the ORM's building of two queries and
-    forty instances cost more than the database's work. Both parts are bounded by the
-    (user, persona, created_at) and (user, conversation, created_at) indexes.
+    forty instances cost more than the database's work. The first part is bounded by the
+    (user, persona, created_at) index; the history walks the thread index (conversation,
+    created_at, id) back from `before` and checks the pair on the rows it found (a
+    conversation's rows are all one pair's). Asked for the pair too, PostgreSQL's generic
+    plan (a prepared statement's, after DATABASE_PREPARE_THRESHOLD runs) read the whole
+    conversation through two indexes and sorted it: 3 ms for 2,000 messages, now 0.17 ms.
     """
     table = ChatMessage._meta.db_table
     sql = f"""
@@ -260,12 +264,13 @@ def message_prompt_history(
             ORDER BY created_at DESC, id DESC LIMIT 1
         ), NULL
         UNION ALL
-        SELECT * FROM (
-            SELECT 1, role, content, created_at, id FROM {table}
-            WHERE user_id = %s AND conversation_id = %s AND persona_id = %s AND status = %s
-                AND content <> '' AND created_at <= %s AND id <> %s
+        SELECT 1, role, content, created_at, id FROM (
+            SELECT role, content, created_at, id, user_id, persona_id FROM {table}
+            WHERE conversation_id = %s AND status = %s AND content <> ''
+                AND created_at <= %s AND id <> %s
             ORDER BY created_at DESC, id DESC LIMIT %s
         ) recent
+        WHERE user_id = %s AND persona_id = %s
     """  # noqa: S608 (the table name from the model, values as parameters)
     at = connection.ops.adapt_datetimefield_value(before.created_at)
     persona_id = conversation.persona_id
@@ -273,8 +278,8 @@ def message_prompt_history(
         sql,
         [
             *(user.pk, persona_id, ChatMessage.Role.USER.value, at, before.pk),
-            *(user.pk, conversation.pk, persona_id, ChatMessage.Status.OK.value, at, before.pk),
-            limit,
+            *(conversation.pk, ChatMessage.Status.OK.value, at, before.pk, limit),
+            *(user.pk, persona_id),
         ],
     )
     convert = field_converter(ChatMessage, "created_at")
