@@ -180,7 +180,8 @@ def _finish(
     """Save how `reply` ended and mark its conversation active.
 
     `said`: the text of the message this reply answers when the conversation was not
-    yet told of it (`_save_exchange(said_now=False)`): it is titled after it too.
+    yet told of it (`_save_exchange(said_now=False)`) and may need a title: it is titled
+    after it too. Without it the conversation is only marked active.
     """
     reply.content = text
     if reply.alternatives:
@@ -245,7 +246,9 @@ def message_send(
         persona=persona,
     )
     provider = get_provider()
-    # The conversation is marked active (and titled) once, as the reply is saved.
+    # The conversation is marked active (and titled) once, as the reply is saved. One that
+    # has a title keeps it (no service takes a title away): only its activity is recorded,
+    # a plainer statement than the title's CASE.
     exchange = _save_exchange(
         user=user, conversation=conversation, text=text, provider=provider, said_now=False
     )
@@ -256,7 +259,7 @@ def message_send(
         message=exchange.user_message,
         reply=exchange.reply,
         provider=provider,
-        said=text,
+        said=None if conversation.title else text,
     )
 
 
