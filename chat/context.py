@@ -83,11 +83,13 @@ class PromptContributor(Protocol):
 
 prompt_contributors: Registry[PromptContributor] = Registry("prompt_contributors")
 
-# Sent once the transaction that stored users' messages has committed (never after a
-# rollback), by `chat.models.ChatMessage`, with:
+# Sent inside the transaction that stores users' messages, once they are saved, by
+# `chat.models.ChatMessage`, with:
 #   conversation_id: int      the conversation they are in
 #   message_ids: list[int]    the user messages stored, in the order they were stored
 #   imported: bool            from a history import (True) or sent just now (False)
+# A receiver's writes commit or roll back with the messages; work it starts must wait for
+# the commit (`mybella.core.db.tasks.enqueue_on_commit`): nothing else sees them before.
 user_messages_saved = Signal()
 
 # Sent inside the transaction that deletes messages, just before they go (so a receiver

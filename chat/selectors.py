@@ -3,12 +3,13 @@
 The apps above chat (memory) read messages only through these functions too.
 """
 
-from collections.abc import Collection, Iterable, Mapping
+import functools
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
@@ -97,11 +98,70 @@ def conversation_get_visible(*, user: User, pk: int) -> Conversation:
     """Return `user`'s conversation `pk`, with its persona, if they may still see it.
 
     Raise `NotFound` for a missing one, another user's, or one whose persona is hidden.
+    For a signed-in user it runs `conversation_list_visible`'s statement compiled once per
+    process and database (`_visible_statement`), as `persona_get_visible` does: building
+    and compiling the queryset (a subquery, the persona's columns) cost a send 0.5 ms, more
+    than the query.
     """
+    if user is None or not user.is_authenticated:
+        try:
+            return conversation_list_visible(user=user).get(pk=pk)
+        except Conversation.DoesNotExist:
+            raise NotFound from None
+    pk = _valid_pk(pk)
+    alias = Conversation.objects.db
+    sql, params, converters = _visible_statement(alias)
+    values = [user.pk if p == _USER else pk if p == _PK else p for p in params]
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, values)
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound
+    row = [convert(value) for convert, value in zip(converters, row, strict=True)]
+    conversation = Conversation.from_db(
+        alias, _CONVERSATION_COLUMNS, row[: len(_CONVERSATION_COLUMNS)]
+    )
+    persona = PersonaProfile.from_db(alias, _PERSONA_COLUMNS, row[len(_CONVERSATION_COLUMNS) :])
+    conversation.persona = persona
+    return conversation
+
+
+def _valid_pk(pk: object) -> int:
+    """Return `pk` as an id the database can look up; raise NotFound for anything else."""
     try:
-        return conversation_list_visible(user=user).get(pk=pk)
-    except Conversation.DoesNotExist:
+        pk = int(pk)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
         raise NotFound from None
+    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
+        raise NotFound
+    return pk
+
+
+# Stand-ins for the caller's id and the conversation's, replaced in the compiled parameters.
+_USER, _PK = -(2**62) - 1, -(2**62) - 2
+_CONVERSATION_COLUMNS = [field.attname for field in Conversation._meta.concrete_fields]
+_PERSONA_COLUMNS = [field.attname for field in PersonaProfile._meta.concrete_fields]
+
+
+@functools.cache
+def _visible_statement(
+    alias: str,
+) -> tuple[str, tuple[object, ...], tuple[Callable[[Any], Any], ...]]:
+    # `conversation_list_visible(user).filter(pk=pk)` for the stand-ins, compiled as the ORM
+    # would (one rule), and the converters the ORM applies to each column it selects.
+    query = conversation_list_visible(user=User(pk=_USER)).filter(pk=_PK).order_by().query
+    compiler = query.get_compiler(alias)
+    sql, params = compiler.as_sql()
+    selected = [(column.target.model, column.target.attname) for column, *_ in compiler.select]
+    expected = [(Conversation, name) for name in _CONVERSATION_COLUMNS] + [
+        (PersonaProfile, name) for name in _PERSONA_COLUMNS
+    ]
+    if selected != expected:
+        raise AssertionError("the visible-conversation statement selects other columns")
+    if _PK not in params or set(params) & {_USER, _PK} != {_USER, _PK}:
+        raise AssertionError("the visible-conversation statement takes other parameters")
+    converters = tuple(field_converter(model, name) for model, name in selected)
+    return sql, tuple(params), converters
 
 
 def conversation_latest(*, user: User, persona: PersonaProfile) -> Conversation | None:
@@ -188,8 +248,12 @@ def message_prompt_history(
     same rule, tested), and when `user` last wrote to the conversation's persona before
     `before`, in any conversation (None: never). Every prompt reads both: one round trip
     and plain rows (`mybella.core.rows`), where the ORM's building of two queries and
-    forty instances cost more than the database's work. Both parts are bounded by the
-    (user, persona, created_at) and (user, conversation, created_at) indexes.
+    forty instances cost more than the database's work. The first part is bounded by the
+    (user, persona, created_at) index; the history walks the thread index (conversation,
+    created_at, id) back from `before` and checks the pair on the rows it found (a
+    conversation's rows are all one pair's). Asked for the pair too, PostgreSQL's generic
+    plan (a prepared statement's, after DATABASE_PREPARE_THRESHOLD runs) read the whole
+    conversation through two indexes and sorted it: 3 ms for 2,000 messages, now 0.17 ms.
     """
     table = ChatMessage._meta.db_table
     sql = f"""
@@ -200,12 +264,13 @@ def message_prompt_history(
             ORDER BY created_at DESC, id DESC LIMIT 1
         ), NULL
         UNION ALL
-        SELECT * FROM (
-            SELECT 1, role, content, created_at, id FROM {table}
-            WHERE user_id = %s AND conversation_id = %s AND persona_id = %s AND status = %s
-                AND content <> '' AND created_at <= %s AND id <> %s
+        SELECT 1, role, content, created_at, id FROM (
+            SELECT role, content, created_at, id, user_id, persona_id FROM {table}
+            WHERE conversation_id = %s AND status = %s AND content <> ''
+                AND created_at <= %s AND id <> %s
             ORDER BY created_at DESC, id DESC LIMIT %s
         ) recent
+        WHERE user_id = %s AND persona_id = %s
     """  # noqa: S608 (the table name from the model, values as parameters)
     at = connection.ops.adapt_datetimefield_value(before.created_at)
     persona_id = conversation.persona_id
@@ -213,8 +278,8 @@ def message_prompt_history(
         sql,
         [
             *(user.pk, persona_id, ChatMessage.Role.USER.value, at, before.pk),
-            *(user.pk, conversation.pk, persona_id, ChatMessage.Status.OK.value, at, before.pk),
-            limit,
+            *(conversation.pk, ChatMessage.Status.OK.value, at, before.pk, limit),
+            *(user.pk, persona_id),
         ],
     )
     convert = field_converter(ChatMessage, "created_at")

@@ -15,6 +15,7 @@ from memory.models import ConversationMemory
 from memory.recall import Recalled, snippet
 from memory.recall import recall as recall_items
 from memory.tasks import extract_imported_memories, extract_memories, summarise_conversation
+from mybella.core.db.tasks import enqueue_on_commit
 from mybella.providers.llm import ChatProvider, ProviderError, RecalledItem
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -154,19 +155,23 @@ def on_user_messages_saved(
     imported: bool,
     **kwargs: Any,
 ) -> None:
-    """Queue the extraction of memories from the user messages just stored.
+    """Queue the extraction of memories from the user messages just stored, to run once
+    their transaction commits; a sent message's also queues the conversation's summarising
+    when a stretch is due (`extract_memories`).
 
     An imported history is worked through in chunks of its conversation (see
     `extract_imported_memories`), so it never holds up messages sent meanwhile.
     """
     if imported:
-        extract_imported_memories.enqueue(conversation_id)
+        enqueue_on_commit(extract_imported_memories, conversation_id)
     elif message_ids:
-        extract_memories.enqueue(message_ids)
+        enqueue_on_commit(extract_memories, message_ids, conversation_id=conversation_id)
 
 
 def on_messages_saved_summarise(
-    sender: Any, *, conversation_id: int, message_ids: list[int], **kwargs: Any
+    sender: Any, *, conversation_id: int, imported: bool, **kwargs: Any
 ) -> None:
-    """Queue folding the conversation's older stretches into summaries (when any are due)."""
-    summarise_conversation.enqueue(conversation_id)
+    """Queue folding an imported history's older stretches into summaries, to run once its
+    transaction commits (a sent message's extraction queues it when one is due)."""
+    if imported:
+        enqueue_on_commit(summarise_conversation, conversation_id)

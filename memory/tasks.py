@@ -33,13 +33,31 @@ IMPORT_PRIORITY = -10
 
 
 @task()
-def extract_memories(message_ids: list[int], imported: bool = False) -> int:
+def extract_memories(
+    message_ids: list[int], imported: bool = False, conversation_id: int | None = None
+) -> int:
     """Extract memories from users' messages; return how many memories changed.
+
+    With `conversation_id` (the conversation a message was just sent to), first queue
+    `summarise_conversation` for it if a stretch is due: a send queues this one task, and
+    summarising only when there is something to fold (`summaries.stretch_next`, the check
+    the summarising task begins with), not a task per message that mostly found nothing.
 
     Safe to run twice and to stop at any point: each message is marked in the same
     transaction as its memories, and marked messages are skipped.
     """
+    if conversation_id is not None:
+        summarise_if_due(conversation_id)
     return _extract(message_ids, imported=imported)
+
+
+def summarise_if_due(conversation_id: int) -> bool:
+    """Queue `summarise_conversation` if a stretch of the conversation is due; say if so."""
+    conversation = chat_selectors.conversation_get(pk=conversation_id)
+    if conversation is None or summaries.stretch_next(conversation=conversation) is None:
+        return False
+    summarise_conversation.enqueue(conversation_id)
+    return True
 
 
 @task(priority=IMPORT_PRIORITY)

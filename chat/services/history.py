@@ -20,7 +20,7 @@ from chat.cache import chat_changed
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
 from chat.services.conversations import conversation_new, conversation_title_from
-from chat.services.messages import announce_on_commit, message_text_problem
+from chat.services.messages import announce_saved, message_text_problem
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
 from mybella.core.services import service
@@ -193,9 +193,7 @@ def history_import(
     chat_changed(user_id=user.pk)
     user_message_ids = [m.id for m in messages if m.role == ChatMessage.Role.USER]
     if user_message_ids:
-        announce_on_commit(
-            conversation_id=conversation.pk, message_ids=user_message_ids, imported=True
-        )
+        announce_saved(conversation_id=conversation.pk, message_ids=user_message_ids, imported=True)
     return conversation
 
 

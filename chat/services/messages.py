@@ -133,28 +133,25 @@ def _save_exchange(
     reply = _pending_reply(message, provider)
     if said_now:
         conversation_said(conversation_id=conversation.pk, text=text)
-    announce_on_commit(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
+    announce_saved(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
     return Exchange(message, reply)
 
 
-def announce_on_commit(*, conversation_id: int, message_ids: list[int], imported: bool) -> None:
-    """Send `user_messages_saved` once the current transaction commits (never on a rollback).
+def announce_saved(*, conversation_id: int, message_ids: list[int], imported: bool) -> None:
+    """Send `user_messages_saved` in the transaction that stored the messages.
 
-    The receivers queue their tasks (memory's extraction and summaries) in one transaction
-    of their own: with the database's task backend, one commit for all of them where each
-    enqueue had its own (a send's third and fourth commits, each waiting for the disk).
+    The receivers queue their tasks (memory's extraction and summaries) so that they run
+    once it commits (`mybella.core.db.tasks.enqueue_on_commit`): with the database's task
+    backend their rows are written in it, so a send commits its message, its pending reply
+    and their tasks once, where the tasks had a commit of their own (on PostgreSQL, one more
+    wait for the disk), and before that one each.
     """
-
-    def announce() -> None:
-        with transaction.atomic():
-            user_messages_saved.send(
-                sender=ChatMessage,
-                conversation_id=conversation_id,
-                message_ids=message_ids,
-                imported=imported,
-            )
-
-    transaction.on_commit(announce)
+    user_messages_saved.send(
+        sender=ChatMessage,
+        conversation_id=conversation_id,
+        message_ids=message_ids,
+        imported=imported,
+    )
 
 
 def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMessage:
@@ -183,7 +180,8 @@ def _finish(
     """Save how `reply` ended and mark its conversation active.
 
     `said`: the text of the message this reply answers when the conversation was not
-    yet told of it (`_save_exchange(said_now=False)`): it is titled after it too.
+    yet told of it (`_save_exchange(said_now=False)`) and may need a title: it is titled
+    after it too. Without it the conversation is only marked active.
     """
     reply.content = text
     if reply.alternatives:
@@ -248,7 +246,9 @@ def message_send(
         persona=persona,
     )
     provider = get_provider()
-    # The conversation is marked active (and titled) once, as the reply is saved.
+    # The conversation is marked active (and titled) once, as the reply is saved. One that
+    # has a title keeps it (no service takes a title away): only its activity is recorded,
+    # a plainer statement than the title's CASE.
     exchange = _save_exchange(
         user=user, conversation=conversation, text=text, provider=provider, said_now=False
     )
@@ -259,7 +259,7 @@ def message_send(
         message=exchange.user_message,
         reply=exchange.reply,
         provider=provider,
-        said=text,
+        said=None if conversation.title else text,
     )
 
 

@@ -1,4 +1,5 @@
-"""chat's port: contributors' contexts reach the prompt; saved messages are announced on commit.
+"""chat's port: contributors' contexts reach the prompt; saved messages are announced in the
+transaction that saves them.
 
 These tests register their own contributors and receivers, so they hold whatever the apps
 above chat register (memory's, in the running project).
@@ -12,7 +13,9 @@ from chat.models import ChatMessage
 from chat.prompts import prompt_build
 from chat.services import history_import, message_send
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from memory import tasks
 from mybella.providers.llm import RecalledItem, get_provider
+from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
 
@@ -137,15 +140,20 @@ def announced():
     user_messages_saved.disconnect(dispatch_uid="test-announced")
 
 
-def test_a_sent_message_is_announced_on_commit(
-    user, luna, announced, django_capture_on_commit_callbacks
-):
-    """Sent after the commit, with the conversation and the user message's id."""
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+def test_a_sent_message_is_announced_in_its_transaction(user, luna, announced):
+    """Sent once the message is saved, inside the transaction saving it (a receiver's writes
+    commit with it), with the conversation and the user message's id."""
+    seen = []
+
+    def receiver(sender, *, message_ids, **kwargs):
+        saved = ChatMessage.objects.filter(pk__in=message_ids).count()
+        seen.append((transaction.get_connection().in_atomic_block, saved))
+
+    user_messages_saved.connect(receiver, dispatch_uid="test-in-transaction")
+    try:
         exchange = message_send(user=user, text="I live in Lisbon.", persona=luna)
-    assert announced == []  # not before the commit
-    for callback in callbacks:
-        callback()
+    finally:
+        user_messages_saved.disconnect(dispatch_uid="test-in-transaction")
     assert announced == [
         {
             "sender": ChatMessage,
@@ -155,6 +163,26 @@ def test_a_sent_message_is_announced_on_commit(
             "imported": False,
         }
     ]
+    assert seen == [(True, 1)]
+
+
+@pytest.mark.django_db(transaction=True)  # the send's own transaction is the outermost
+@pytest.mark.usefixtures("system_personas")
+def test_a_sent_messages_tasks_run_after_its_commit(user, monkeypatch):
+    """memory's receivers queue their tasks for the commit: run at once (the immediate backend
+    of the tests), extraction finds the message committed."""
+    committed = []
+    extract = tasks._extract
+
+    def recording(message_ids, *, imported):
+        committed.append(not transaction.get_connection().in_atomic_block)
+        return extract(message_ids, imported=imported)
+
+    monkeypatch.setattr(tasks, "_extract", recording)
+    message_send(
+        user=user, text="I live in Lisbon.", persona=PersonaProfile.objects.get(slug="luna")
+    )
+    assert committed == [True]
 
 
 def test_an_imported_history_is_announced_with_its_user_messages(
@@ -202,14 +230,15 @@ def _import_send_and_fail(user, persona):
     raise Boom
 
 
-def test_nothing_is_announced_when_the_transaction_rolls_back(
+def test_nothing_announced_outlives_a_rollback(
     user, luna, announced, django_capture_on_commit_callbacks
 ):
-    """Messages that were never committed are never announced."""
+    """Messages that were never committed leave no work behind: the receivers' tasks wait
+    for a commit that never comes."""
     with django_capture_on_commit_callbacks(execute=True) as callbacks, pytest.raises(Boom):
         _import_send_and_fail(user, luna)
     assert callbacks == []
-    assert announced == []
+    assert len(announced) == 2  # the import's and the send's, inside the transaction
     assert not ChatMessage.objects.filter(user=user).exists()
 
 

@@ -217,6 +217,29 @@ def test_visible_lists_leave_out_hidden_personas(user, other_user, luna, retired
         selectors.conversation_get_visible(user=user, pk=retired.pk)
 
 
+def test_get_visible_reads_what_the_orm_reads(user, other_user, luna, retired):
+    """The statement compiled once gives the conversation and persona `.get()` gives, every
+    field converted; anything out of reach (or not an id) is NotFound."""
+    mine = ConversationFactory(user=user, persona=PersonaFactory(owner=user), title="Ours")
+    for conversation in (mine, ConversationFactory(user=user, persona=luna)):
+        expected = selectors.conversation_list_visible(user=user).get(pk=conversation.pk)
+        found = selectors.conversation_get_visible(user=user, pk=conversation.pk)
+        for instance, model in ((found, Conversation), (found.persona, PersonaProfile)):
+            reference = expected if model is Conversation else expected.persona
+            fields = [field.attname for field in model._meta.concrete_fields]
+            values = [(type(getattr(instance, name)), getattr(instance, name)) for name in fields]
+            assert values == [
+                (type(getattr(reference, name)), getattr(reference, name)) for name in fields
+            ]
+            assert not instance._state.adding
+        found.save(update_fields=["title"])  # a saved instance of this database
+    theirs = ConversationFactory(user=other_user, persona=luna)
+    for pk in (theirs.pk, retired.pk, 999_999, "abc", 2**63, 0, None):
+        with pytest.raises(NotFound):
+            selectors.conversation_get_visible(user=user, pk=pk)
+    assert selectors.conversation_get_visible(user=user, pk=str(mine.pk)) == mine
+
+
 def test_visible_lookups_cost_one_query(user, luna, django_assert_num_queries):
     conversation = ConversationFactory(user=user, persona=luna)
     reply = _failed_reply(conversation)

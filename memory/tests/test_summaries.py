@@ -3,14 +3,15 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from chat.models import ChatMessage, Conversation
 from chat.prompts import SUMMARY_INTRO, estimate_tokens, prompt_build
-from chat.services import history_import
+from chat.services import history_import, message_send
 from memory.models import ConversationMemory, MemoryEvent, MemorySettings, SummarisedStretch
 from memory.services import memory_delete
 from memory.summaries import STRETCH_MESSAGES, conversation_summarise, summary_extractive
-from memory.tasks import summarise_conversation
+from memory.tasks import extract_memories, summarise_conversation
 from mybella.providers.llm import get_provider
 from mybella.tests.concurrency import in_thread, race
 from personas.models import PersonaProfile
@@ -155,6 +156,61 @@ def test_an_imported_history_is_summarised_in_the_background(
         history_import(user=user, persona=luna, items=items)
     summaries = summaries_of(user, luna)
     assert len(summaries) == 2
+    assert PORTO in summaries[0].content
+
+
+@pytest.fixture
+def database_tasks(settings):
+    """Production's task backend: queued tasks are rows, run by no one here."""
+    settings.TASKS = {
+        "default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    }
+
+
+def queued() -> list[tuple[str, dict]]:
+    return [
+        (path, arguments["args"])
+        for path, arguments in DBTaskResult.objects.order_by("enqueued_at").values_list(
+            "task_path", "args_kwargs"
+        )
+    ]
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("database_tasks")
+def test_a_sent_messages_extraction_queues_the_summarising_only_when_a_stretch_is_due(user, luna):
+    """Not a summarising task per message: the extraction of a sent message queues it when
+    its conversation has a stretch to fold, as `summarise_conversation` would find."""
+    short = long_conversation(user, luna, STRETCH_MESSAGES + 5)
+    due = long_conversation(user, luna, start=START + timedelta(days=10))
+    for conversation in (short, due):
+        said = conversation.messages.filter(role="user").latest("created_at")
+        extract_memories.call([said.pk], conversation_id=conversation.pk)
+    assert queued() == [("memory.tasks.summarise_conversation", [due.pk])]
+    assert summarise_conversation.call(due.pk) == 3
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("database_tasks")
+def test_a_send_queues_its_extraction_alone(user, luna, django_capture_on_commit_callbacks):
+    """The send's one task carries its conversation, for the summarising check."""
+    conversation = long_conversation(user, luna)
+    with django_capture_on_commit_callbacks(execute=True):
+        exchange = message_send(user=user, text="I love the sea.", conversation_id=conversation.pk)
+    assert queued() == [("memory.tasks.extract_memories", [[exchange.user_message.pk]])]
+    assert DBTaskResult.objects.get().args_kwargs["kwargs"] == {"conversation_id": conversation.pk}
+
+
+@pytest.mark.django_db
+def test_a_long_conversations_summaries_are_written_after_a_send(
+    user, luna, django_capture_on_commit_callbacks
+):
+    """End to end (the tests' task backend runs tasks at once, on commit)."""
+    conversation = long_conversation(user, luna, said={4: PORTO})
+    with django_capture_on_commit_callbacks(execute=True):
+        message_send(user=user, text="I love the sea.", conversation_id=conversation.pk)
+    summaries = summaries_of(user, luna)
+    assert len(summaries) == 3
     assert PORTO in summaries[0].content
 
 
