@@ -3,20 +3,19 @@
 The apps above chat (memory) read messages only through these functions too.
 """
 
-import functools
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Left
 
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql
-from mybella.core.rows import fetch_all, field_converter
+from mybella.core.rows import CompiledQuery, fetch_all, field_converter, valid_id
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -99,8 +98,8 @@ def conversation_get_visible(*, user: User, pk: int) -> Conversation:
 
     Raise `NotFound` for a missing one, another user's, or one whose persona is hidden.
     For a signed-in user it runs `conversation_list_visible`'s statement compiled once per
-    process and database (`_visible_statement`), as `persona_get_visible` does: building
-    and compiling the queryset (a subquery, the persona's columns) cost a send 0.5 ms, more
+    process and database (`_VISIBLE`), as `persona_get_visible` does: building and
+    compiling the queryset (a subquery, the persona's columns) cost a send 0.5 ms, more
     than the query.
     """
     if user is None or not user.is_authenticated:
@@ -108,60 +107,18 @@ def conversation_get_visible(*, user: User, pk: int) -> Conversation:
             return conversation_list_visible(user=user).get(pk=pk)
         except Conversation.DoesNotExist:
             raise NotFound from None
-    pk = _valid_pk(pk)
-    alias = Conversation.objects.db
-    sql, params, converters = _visible_statement(alias)
-    values = [user.pk if p == _USER else pk if p == _PK else p for p in params]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    found = _VISIBLE.rows(user.pk, valid_id(pk))
+    if not found:
         raise NotFound
-    row = [convert(value) for convert, value in zip(converters, row, strict=True)]
-    conversation = Conversation.from_db(
-        alias, _CONVERSATION_COLUMNS, row[: len(_CONVERSATION_COLUMNS)]
-    )
-    persona = PersonaProfile.from_db(alias, _PERSONA_COLUMNS, row[len(_CONVERSATION_COLUMNS) :])
+    conversation, persona = found[0]
     conversation.persona = persona
     return conversation
 
 
-def _valid_pk(pk: object) -> int:
-    """Return `pk` as an id the database can look up; raise NotFound for anything else."""
-    try:
-        pk = int(pk)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise NotFound from None
-    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
-        raise NotFound
-    return pk
-
-
-# Stand-ins for the caller's id and the conversation's, replaced in the compiled parameters.
-_USER, _PK = -(2**62) - 1, -(2**62) - 2
-_CONVERSATION_COLUMNS = [field.attname for field in Conversation._meta.concrete_fields]
-_PERSONA_COLUMNS = [field.attname for field in PersonaProfile._meta.concrete_fields]
-
-
-@functools.cache
-def _visible_statement(
-    alias: str,
-) -> tuple[str, tuple[object, ...], tuple[Callable[[Any], Any], ...]]:
-    # `conversation_list_visible(user).filter(pk=pk)` for the stand-ins, compiled as the ORM
-    # would (one rule), and the converters the ORM applies to each column it selects.
-    query = conversation_list_visible(user=User(pk=_USER)).filter(pk=_PK).order_by().query
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    selected = [(column.target.model, column.target.attname) for column, *_ in compiler.select]
-    expected = [(Conversation, name) for name in _CONVERSATION_COLUMNS] + [
-        (PersonaProfile, name) for name in _PERSONA_COLUMNS
-    ]
-    if selected != expected:
-        raise AssertionError("the visible-conversation statement selects other columns")
-    if _PK not in params or set(params) & {_USER, _PK} != {_USER, _PK}:
-        raise AssertionError("the visible-conversation statement takes other parameters")
-    converters = tuple(field_converter(model, name) for model, name in selected)
-    return sql, tuple(params), converters
+_VISIBLE = CompiledQuery(
+    lambda user_id, pk: conversation_list_visible(user=User(pk=user_id)).filter(pk=pk).order_by(),
+    models=(Conversation, PersonaProfile),
+)
 
 
 def conversation_latest(*, user: User, persona: PersonaProfile) -> Conversation | None:

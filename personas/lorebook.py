@@ -178,7 +178,7 @@ def lorebook_prompt(
     first); only the book's scan depth of them is read. Only this persona's entries are
     looked at; their macros are filled with `char` and `user`.
     """
-    entries = list(selectors.lorebook_entry_list(persona=persona).filter(enabled=True))
+    entries = selectors.lorebook_entry_list_enabled(persona=persona)
     if not entries:
         return "", ""
     settings = book_settings(persona)

@@ -1,15 +1,12 @@
 """Reads of personas: every query a user's request makes goes through here."""
 
-import functools
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Iterable
 
 from django.conf import settings
-from django.db import connections
 from django.db.models import Q, QuerySet
 
 from mybella.core.errors import NotFound
-from mybella.core.rows import field_converter
+from mybella.core.rows import CompiledQuery, valid_id
 from mybella.users.models import User
 from personas.models import LorebookEntry, PersonaProfile, PersonaQuerySet, PersonaSelection
 from personas.sections import section_prefetch_related, section_select_related
@@ -39,20 +36,9 @@ def persona_list_visible(
     return _with_sections(PersonaProfile.objects.filter(visible), with_sections, listing)
 
 
-def _valid_pk(pk: object) -> int:
-    """Return `pk` as an id the database can look up; raise NotFound for anything else."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise NotFound from None
-    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
-        raise NotFound
-    return pk
-
-
 def _get(queryset: PersonaQuerySet, pk: object) -> PersonaProfile:
     try:
-        return queryset.get(pk=_valid_pk(pk))
+        return queryset.get(pk=valid_id(pk))
     except PersonaProfile.DoesNotExist:
         raise NotFound from None
 
@@ -64,45 +50,21 @@ def persona_get_visible(
 
     Every request nested under a persona asks this first. Without `select_related`, for a
     signed-in user, it runs `persona_list_visible`'s statement compiled once per process
-    and database (`_visible_statement`): building and compiling the queryset each time
-    cost more than the query.
+    and database (`_VISIBLE`): building and compiling the queryset each time cost more
+    than the query.
     """
     if select_related or user is None or not user.is_authenticated:
         return _get(persona_list_visible(user=user).select_related(*select_related), pk)
-    pk = _valid_pk(pk)
-    alias = PersonaProfile.objects.db
-    sql, params, converters = _visible_statement(alias)
-    values = [user.pk if p == _USER else pk if p == _PK else p for p in params]
-    with connections[alias].cursor() as cursor:
-        cursor.execute(sql, values)
-        row = cursor.fetchone()
-    if row is None:
+    found = _VISIBLE.rows(user.pk, valid_id(pk))
+    if not found:
         raise NotFound
-    return PersonaProfile.from_db(
-        alias, _COLUMNS, [convert(value) for convert, value in zip(converters, row, strict=True)]
-    )
+    return found[0][0]
 
 
-# Stand-ins for the caller's id and the persona's, replaced in the compiled parameters.
-_USER, _PK = -(2**62) - 1, -(2**62) - 2
-_COLUMNS = [field.attname for field in PersonaProfile._meta.concrete_fields]
-
-
-@functools.cache
-def _visible_statement(
-    alias: str,
-) -> tuple[str, tuple[object, ...], tuple[Callable[[Any], Any], ...]]:
-    # `persona_list_visible(user).filter(pk=pk)` for the stand-ins, compiled as the ORM would
-    # (one rule, its Q), and the converters the ORM applies to each column it selects.
-    query = persona_list_visible(user=User(pk=_USER)).filter(pk=_PK).order_by().query
-    compiler = query.get_compiler(alias)
-    sql, params = compiler.as_sql()
-    if [column.target.attname for column, *_ in compiler.select] != _COLUMNS:
-        raise AssertionError("the visible-persona statement selects other columns")
-    if [p for p in params if p in (_USER, _PK)] != [_USER, _PK]:
-        raise AssertionError("the visible-persona statement takes other parameters")
-    converters = tuple(field_converter(PersonaProfile, name) for name in _COLUMNS)
-    return sql, tuple(params), converters
+_VISIBLE = CompiledQuery(
+    lambda user_id, pk: persona_list_visible(user=User(pk=user_id)).filter(pk=pk).order_by(),
+    models=(PersonaProfile,),
+)
 
 
 def persona_get_owned(*, user: User, pk: object) -> PersonaProfile:
@@ -169,6 +131,23 @@ def persona_get_current(*, user: User) -> PersonaProfile | None:
 def lorebook_entry_list(*, persona: PersonaProfile) -> QuerySet[LorebookEntry]:
     """Return the lorebook entries of `persona` (resolved for the caller), in the book's order."""
     return LorebookEntry.objects.filter(persona=persona).order_by("id")
+
+
+def lorebook_entry_list_enabled(*, persona: PersonaProfile) -> list[LorebookEntry]:
+    """Return the enabled lorebook entries of `persona` (resolved already), in the book's order.
+
+    Every prompt reads them, most often to find none: the statement is compiled once per
+    process (`_ENABLED_ENTRIES`), where building it cost a send 0.5–0.8 ms.
+    """
+    return [entry for (entry,) in _ENABLED_ENTRIES.rows(persona.pk)]
+
+
+_ENABLED_ENTRIES = CompiledQuery(
+    lambda persona_id: LorebookEntry.objects.filter(persona_id=persona_id, enabled=True).order_by(
+        "id"
+    ),
+    models=(LorebookEntry,),
+)
 
 
 def lorebook_entry_list_for(*, personas: Iterable[int] | QuerySet) -> QuerySet[LorebookEntry]:

@@ -35,3 +35,23 @@ def test_datetime_as_the_orm_reads_it(user, moment):
     assert read == expected == moment
     assert read.utcoffset() == expected.utcoffset()
     assert read.tzinfo == expected.tzinfo
+
+
+def test_a_compiled_query_refuses_a_statement_that_drops_a_value_or_selects_otherwise():
+    """Its checks run when the statement is first compiled: a builder that leaves a value out
+    (it would be ignored) or selects other columns than the models' is an error, not a
+    wrong answer."""
+    from mybella.core.rows import CompiledQuery
+
+    ignores = CompiledQuery(lambda pk: PersonaProfile.objects.all(), models=(PersonaProfile,))
+    with pytest.raises(AssertionError, match="does not take every value"):
+        ignores.rows(1)
+    fewer = CompiledQuery(
+        lambda pk: PersonaProfile.objects.filter(pk=pk).only("id"), models=(PersonaProfile,)
+    )
+    with pytest.raises(AssertionError, match="selects other columns"):
+        fewer.rows(1)
+    persona = PersonaProfile.objects.create(name="Ada", slug="ada-compiled")
+    found = CompiledQuery(lambda pk: PersonaProfile.objects.filter(pk=pk), models=(PersonaProfile,))
+    assert [(p.pk, p.name) for (p,) in found.rows(persona.pk)] == [(persona.pk, "Ada")]
+    assert found.rows(persona.pk + 10_000) == []

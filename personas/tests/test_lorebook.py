@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from personas import lorebook, services
+from personas import lorebook, selectors, services
 from personas.lorebook import lorebook_prompt, lorebook_set
 from personas.models import LorebookEntry, PersonaProfile
 from personas.tests.factories import PersonaFactory
@@ -313,3 +313,22 @@ def test_admin_change_page_shows_the_entries_keywords_as_a_line(admin_client):
     page = admin_client.get(reverse("admin:personas_personaprofile_change", args=[luna.pk]))
     assert page.status_code == 200
     assert 'value="moon, tides"' in page.content.decode()
+
+
+def test_the_prompts_entries_are_the_enabled_ones_as_the_orm_gives_them(persona, user):
+    """`lorebook_entry_list_enabled` runs a statement compiled once: the same entries, field
+    by field and type by type, as the ORM's query."""
+    first = entry(persona, keys=["a", "b"], content="One.", comment="c", constant=True)
+    entry(persona, content="Off.", enabled=False)
+    last = entry(persona, keys=["z"], content="Two.", secondary_keys=["y"])
+    entry(PersonaFactory(owner=user, name="Other"), content="Not hers.")
+
+    compiled = selectors.lorebook_entry_list_enabled(persona=persona)
+
+    orm = list(LorebookEntry.objects.filter(persona=persona, enabled=True).order_by("id"))
+    assert [e.pk for e in compiled] == [first.pk, last.pk] == [e.pk for e in orm]
+    for mine, theirs in zip(compiled, orm, strict=True):
+        for field in LorebookEntry._meta.concrete_fields:
+            value, expected = getattr(mine, field.attname), getattr(theirs, field.attname)
+            assert (value, type(value)) == (expected, type(expected)), field.name
+    assert selectors.lorebook_entry_list_enabled(persona=PersonaFactory(owner=user)) == []
