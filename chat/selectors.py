@@ -15,7 +15,7 @@ from django.db.models.functions import Left
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql
-from mybella.core.rows import fetch_all, field_converter
+from mybella.core.rows import datetime_column, fetch_all, field_converter
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -286,6 +286,7 @@ def message_recall_candidates(
     to recall). Each carries `id`, `created_at`, `score`, `conversation_id` and
     `head`, the first `head_chars` characters of its content. No matches, no query.
     """
+    at, created_at = datetime_column(ChatMessage, "created_at", "t.created_at")
     query = search_sql(
         MESSAGE_INDEX,
         user_id=user.pk,
@@ -295,12 +296,12 @@ def message_recall_candidates(
         head_chars=head_chars,
         exclude_ids=exclude_ids,
         columns=["conversation_id"],
+        created_at=at,
     )
     if not query:
         return []
     # Plain rows, not model instances: recall reads a few hundred of them per message.
     rows = fetch_all(*query)
-    created_at = field_converter(ChatMessage, "created_at")
     return [
         Candidate(id, created_at(at), head or "", float(score), conversation_id)
         for id, at, head, score, conversation_id in rows

@@ -249,13 +249,16 @@ def search_sql(
     head_chars: int,
     exclude_ids: Collection[int] = (),
     columns: Sequence[str] = (),
+    created_at: str = "t.created_at",
 ) -> tuple[str, list[object]] | None:
     """Return the SQL and parameters that rank the pair's rows for the words of `counts`.
 
     `counts` is `word_counts`' answer for this index. The query selects `id`,
-    `created_at`, `head` (the first `head_chars` characters of the content), `score`
-    (higher is better; 0.0 for rows found by common words only) and `columns`, best first,
-    at most `limit` rows, none of `exclude_ids`. None when no row holds any of the words.
+    `created_at` (as the SQL `created_at` says, over the row `t`, e.g.
+    `mybella.core.rows.datetime_column`'s), `head` (the first `head_chars` characters of
+    the content), `score` (higher is better; 0.0 for rows found by common words only) and
+    `columns`, best first, at most `limit` rows, none of `exclude_ids`. None when no row
+    holds any of the words.
     """
     if not any(mine for mine, _ in counts.values()) or limit <= 0:
         return None
@@ -272,7 +275,7 @@ def search_sql(
         carried = ["created_at", "content", *columns]
         sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit, carried)
         outer = (
-            f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, t.score AS score"
+            f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, t.score AS score"
             f"{extra} FROM ({sql}) t WHERE t.kept {not_in} "
             f"ORDER BY t.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
         )
@@ -281,7 +284,7 @@ def search_sql(
         index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
     )
     outer = (
-        f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
+        f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
         f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} {not_in} "
         f"ORDER BY s.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )

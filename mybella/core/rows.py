@@ -6,7 +6,7 @@ need it (SQLite's datetimes are naive, JSON is text on both databases).
 """
 
 from collections.abc import Callable
-from datetime import datetime, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
@@ -53,6 +53,32 @@ def _sqlite_datetime(zone: tzinfo, *, fallback: Callable[[Any], Any]) -> Callabl
         return fallback(value)
 
     return convert
+
+
+def datetime_column(
+    model: type[Model], name: str, expression: str
+) -> tuple[str, Callable[[Any], Any]]:
+    """Return SQL that selects `expression`, the DateTimeField `model.name`, and what turns
+    the value read into the field's value (as `field_converter(model, name)` does).
+
+    On PostgreSQL with USE_TZ the column is read as a UTC `timestamp`, which psycopg loads
+    in C, and made aware here in the connection's zone: the `timestamptz` loader Django
+    registers parses each value in Python (~4 µs; a memory search reads a hundred).
+    """
+    zone = connection.timezone
+    if connection.vendor != "postgresql" or not settings.USE_TZ or zone is None:
+        return expression, field_converter(model, name)
+    if zone is UTC:
+        return f"({expression} AT TIME ZONE 'UTC')", _aware_utc
+
+    def convert(value: Any) -> Any:
+        return None if value is None else value.replace(tzinfo=UTC).astimezone(zone)
+
+    return f"({expression} AT TIME ZONE 'UTC')", convert
+
+
+def _aware_utc(value: Any) -> Any:
+    return None if value is None else value.replace(tzinfo=UTC)
 
 
 def fetch_all(sql: str, params: list[object]) -> list[tuple]:
