@@ -428,3 +428,72 @@ def test_neighbours_are_read_along_the_thread_index_not_sorted(user, other_user,
     assert sorted(found) == sorted(ids)
     assert "message_thread_idx" in plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_neighbours_are_the_good_messages_around_each_one_as_the_orm_orders_them(
+    user, other_user, luna
+):
+    """Each message's neighbours are the good messages (finished, the user's or the
+    persona's, not empty) just before and after it in its conversation, by time then id,
+    same instants included; the same as reading the conversation in order with the ORM."""
+    moment = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    conversations = [_conversation(user, luna), _conversation(user, luna)]
+    _bulk(_conversation(other_user, luna), ["someone else"] * 5)
+    kinds = [
+        ("user", "ok", "first"),
+        ("assistant", "ok", "second"),
+        ("assistant", "failed", "a failed reply"),
+        ("system", "ok", "a note"),
+        ("user", "ok", ""),
+        ("user", "ok", "after the gap"),
+        ("assistant", "ok", "same instant a"),
+        ("user", "ok", "same instant b"),
+        ("assistant", "ok", "last " * 10),
+    ]
+    for conversation in conversations:
+        for n, (role, status, content) in enumerate(kinds):
+            message = ChatMessage.objects.create(
+                conversation=conversation,
+                user=user,
+                persona=luna,
+                role=role,
+                status=status,
+                content=content,
+            )
+            seconds = min(n, 6)  # the last three share one instant
+            ChatMessage.objects.filter(pk=message.pk).update(
+                created_at=moment + timezone.timedelta(seconds=seconds)
+            )
+    # Said last, though its id comes first.
+    ChatMessage.objects.filter(conversation=conversations[1], content="first").update(
+        created_at=moment + timezone.timedelta(days=1)
+    )
+    mine = ChatMessage.objects.filter(user=user, persona=luna)
+    ids = list(mine.values_list("id", flat=True))
+
+    found = message_neighbours(user=user, persona=luna, ids=ids, head_chars=12)
+
+    expected = {}
+    for message in mine:
+        thread = list(
+            ChatMessage.objects.filter(
+                conversation_id=message.conversation_id,
+                status="ok",
+                role__in=["user", "assistant"],
+            )
+            .exclude(content="")
+            .order_by("created_at", "id")
+        )
+        keys = [(m.created_at, m.id) for m in thread]
+        key = (message.created_at, message.id)
+        earlier = [m for m, k in zip(thread, keys, strict=True) if k < key]
+        later = [m for m, k in zip(thread, keys, strict=True) if k > key]
+        expected[message.id] = tuple(
+            None if m is None else (m.id, m.role, m.created_at, m.content[:12])
+            for m in (earlier[-1] if earlier else None, later[0] if later else None)
+        )
+    assert {
+        i: tuple(None if n is None else (n.id, n.role, n.created_at, n.head) for n in pair)
+        for i, pair in found.items()
+    } == expected
+    assert any(None not in pair for pair in expected.values())
