@@ -15,7 +15,7 @@ from django.db.models.functions import Left
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql
-from mybella.core.rows import datetime_column, fetch_all, field_converter
+from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -358,7 +358,7 @@ def message_neighbours(
         "u.created_at >= m.created_at AND NOT (u.created_at = m.created_at AND u.id <= m.id) "
         "ORDER BY u.created_at, u.id LIMIT 1"
     )
-    wanted = [int(i) for i in ids]
+    wanted_in, wanted_params = id_in("m.id", [int(i) for i in ids])
     before_at, created_at = datetime_column(ChatMessage, "created_at", "b.created_at")
     after_at, _ = datetime_column(ChatMessage, "created_at", "a.created_at")
     found = (
@@ -370,8 +370,7 @@ def message_neighbours(
     # The table is the model's; every value is a parameter. Unary plus: the ids are looked
     # up by key, not the pair's whole history scanned.
     if connection.vendor == "postgresql":
-        # Each neighbour comes with its row (LATERAL), not looked up again by its id; the
-        # ids come as one array: one statement whatever their number, prepared once.
+        # Each neighbour comes with its row (LATERAL), not looked up again by its id.
         row = "u.id, u.user_id, u.persona_id, u.role, u.created_at, u.content"
         sql = (
             f"SELECT m.id, {found} FROM {table} m "  # noqa: S608
@@ -379,20 +378,20 @@ def message_neighbours(
             "ON b.user_id = %s AND b.persona_id = %s "
             f"LEFT JOIN LATERAL (SELECT {row} FROM {table} u WHERE {good} AND {later}) a "
             "ON a.user_id = %s AND a.persona_id = %s "
-            "WHERE m.id = ANY(%s::bigint[]) AND +m.user_id = %s AND +m.persona_id = %s"
+            f"WHERE {wanted_in} AND +m.user_id = %s AND +m.persona_id = %s"
         )
         params = [
             *(head_chars, head_chars),
             *(*good_params, *pair),
             *(*good_params, *pair),
-            *(wanted, *pair),
+            *(*wanted_params, *pair),
         ]
     else:
         sql = (
             f"SELECT l.id, {found} FROM (SELECT m.id, "  # noqa: S608
             f"(SELECT u.id FROM {table} u WHERE {good} AND {earlier}) AS before_id, "
             f"(SELECT u.id FROM {table} u WHERE {good} AND {later}) AS after_id FROM {table} m "
-            f"WHERE m.id IN ({', '.join(['%s'] * len(wanted))}) "
+            f"WHERE {wanted_in} "
             "AND +m.user_id = %s AND +m.persona_id = %s) l "
             f"LEFT JOIN {table} b ON b.id = l.before_id AND b.user_id = %s AND b.persona_id = %s "
             f"LEFT JOIN {table} a ON a.id = l.after_id AND a.user_id = %s AND a.persona_id = %s"
@@ -401,7 +400,7 @@ def message_neighbours(
             *(head_chars, head_chars),
             *good_params,
             *good_params,
-            *wanted,
+            *wanted_params,
             *pair,
             *pair,
             *pair,

@@ -24,7 +24,7 @@ from memory.models import (
 )
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
-from mybella.core.rows import datetime_column, fetch_all, field_converter
+from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -212,8 +212,7 @@ def memory_recall_extras(
     Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`.
     """
     table = ConversationMemory._meta.db_table
-    exclude = [int(i) for i in exclude_ids]
-    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))}) " if exclude else ""
+    not_in, excluded = id_in("t.id", [int(i) for i in exclude_ids], negate=True)
     # "t.pinned" as the partial index says it, not "= %s": SQLite uses a partial index only
     # for a query whose WHERE holds the index's own term (a bound value may not count).
     wanted = "(t.pinned OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned"
@@ -221,10 +220,10 @@ def memory_recall_extras(
     sql = (
         f"SELECT t.id, {_created_at()[0]}, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
         f"{vector} FROM {table} t WHERE t.user_id = %s AND t.persona_id = %s "
-        f"AND t.superseded_by_id IS NULL AND {wanted} {not_in}"
+        f"AND t.superseded_by_id IS NULL AND {wanted} AND {not_in} "
         "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    params = [head_chars, user.pk, persona.pk, *exclude, limit]
+    params = [head_chars, user.pk, persona.pk, *excluded, limit]
     return _memory_candidates(fetch_all(sql, params))
 
 
@@ -242,14 +241,14 @@ def memory_sources(
         return {}
     through = ConversationMemory.source_messages.through._meta.db_table
     said, created_at = datetime_column(ChatMessage, "created_at", "m.created_at")
+    memory_in, memory_ids = id_in("s.conversationmemory_id", ids)
     sql = (
         f"SELECT s.conversationmemory_id, s.chatmessage_id, {said} FROM {through} s "  # noqa: S608
         f"JOIN {ChatMessage._meta.db_table} m ON m.id = s.chatmessage_id "
-        f"WHERE s.conversationmemory_id IN ({', '.join(['%s'] * len(ids))}) "
-        "AND m.user_id = %s AND m.persona_id = %s"
+        f"WHERE {memory_in} AND m.user_id = %s AND m.persona_id = %s"
     )
     found: dict[int, list[tuple[int, datetime]]] = {}
-    for memory_id, message_id, said_at in fetch_all(sql, [*ids, user.pk, persona.pk]):
+    for memory_id, message_id, said_at in fetch_all(sql, [*memory_ids, user.pk, persona.pk]):
         found.setdefault(memory_id, []).append((message_id, created_at(said_at)))
     return {
         memory_id: (tuple(sorted(i for i, _ in sources)), min(at for _, at in sources))

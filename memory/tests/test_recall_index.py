@@ -497,3 +497,33 @@ def test_neighbours_are_the_good_messages_around_each_one_as_the_orm_orders_them
         for i, pair in found.items()
     } == expected
     assert any(None not in pair for pair in expected.values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_ids_come_as_one_array_so_a_statement_is_prepared_once(user, luna):
+    """psycopg prepares a statement once a connection ran its text five times: with a
+    placeholder per id, each number of ids was a statement of its own, planned at every
+    run. The neighbours' and the memories' ids come as one array: one text each."""
+    conversation = _conversation(user, luna)
+    texts = [f"kayak {'trip ' * (n % 3)}on the lake" for n in range(12)]
+    messages = _bulk(conversation, [*texts, "violin recital", "violin lesson"])
+    for n in range(4):
+        memory = ConversationMemory.objects.create(
+            user=user, persona=luna, content=f"Likes kayak trips {n}"
+        )
+        memory.source_messages.set(messages[n : n + 1 + n])
+    ConversationMemory.objects.create(user=user, persona=luna, content="Plays violin")
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        kayak = recall(user=user, persona=luna, query="kayak trip", k=10)
+        violin = recall(user=user, persona=luna, query="violin", k=10)
+
+    assert len(kayak) > len(violin) > 0
+    for marker in ("b.role", "s.conversationmemory_id", "t.pinned DESC"):  # ids in each
+        texts = [sql for sql in statements if marker in sql]
+        assert len(texts) == 2 and len(set(texts)) == 1, texts

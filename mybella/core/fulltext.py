@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from mybella.core.rows import id_in
+
 # A word held by more of a pair's rows than this is common: it is not ranked by.
 COMMON_AT = 100
 # A search by common words only returns at most this many rows (recall ranks them again).
@@ -271,7 +273,7 @@ def search_sql(
     rare_everywhere = all(counts[word][1] <= COMMON_AT for word in rare)
     exclude = [int(i) for i in exclude_ids]
     inner_limit = limit + len(exclude)
-    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))})" if exclude else ""
+    not_in, excluded = id_in("t.id", exclude, negate=True)
     extra = "".join(f", t.{column}" for column in columns)
     if connection.vendor == "postgresql":
         # The ranked rows were read from the table itself: they carry what is selected, and
@@ -280,19 +282,19 @@ def search_sql(
         sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit, carried)
         outer = (
             f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, t.score AS score"
-            f"{extra} FROM ({sql}) t WHERE t.kept {not_in} "
+            f"{extra} FROM ({sql}) t WHERE t.kept AND {not_in} "
             f"ORDER BY t.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
         )
-        return outer, [head_chars, *params, *exclude, limit]
+        return outer, [head_chars, *params, *excluded, limit]
     sql, params = _sqlite_ranked(
         index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
     )
     outer = (
         f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
-        f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} {not_in} "
+        f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} AND {not_in} "
         f"ORDER BY s.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    return outer, [head_chars, *params, *exclude, limit]
+    return outer, [head_chars, *params, *excluded, limit]
 
 
 def _sqlite_ranked(

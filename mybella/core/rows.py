@@ -5,7 +5,7 @@ more than the query: the selector runs its SQL on a cursor and converts the colu
 need it (SQLite's datetimes are naive, JSON is text on both databases).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
@@ -79,6 +79,24 @@ def datetime_column(
 
 def _aware_utc(value: Any) -> Any:
     return None if value is None else value.replace(tzinfo=UTC)
+
+
+def id_in(column: str, ids: Sequence[int], *, negate: bool = False) -> tuple[str, list[Any]]:
+    """Return SQL that holds when `column` is one of `ids` (not one of them with `negate`),
+    and its parameters.
+
+    On PostgreSQL the ids are one array parameter: one statement whatever their number,
+    which psycopg prepares once (a placeholder per id made each number of ids a statement
+    of its own, planned at every run). SQLite has no arrays: a placeholder per id; an empty
+    `ids` is "TRUE" with `negate` (nothing to leave out) and "FALSE" without.
+    """
+    if connection.vendor == "postgresql":
+        test = f"{column} <> ALL(%s::bigint[])" if negate else f"{column} = ANY(%s::bigint[])"
+        return test, [list(ids)]
+    if not ids:
+        return ("TRUE" if negate else "FALSE"), []
+    holders = ", ".join(["%s"] * len(ids))
+    return f"{column} {'NOT IN' if negate else 'IN'} ({holders})", list(ids)
 
 
 def fetch_all(sql: str, params: list[object]) -> list[tuple]:
