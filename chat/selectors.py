@@ -15,7 +15,14 @@ from django.db.models.functions import Left
 from chat.models import ChatMessage, Conversation
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql
-from mybella.core.rows import CompiledQuery, fetch_all, field_converter, valid_id
+from mybella.core.rows import (
+    CompiledQuery,
+    datetime_column,
+    fetch_all,
+    field_converter,
+    id_in,
+    valid_id,
+)
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -308,6 +315,7 @@ def message_recall_candidates(
     to recall). Each carries `id`, `created_at`, `score`, `conversation_id` and
     `head`, the first `head_chars` characters of its content. No matches, no query.
     """
+    at, created_at = datetime_column(ChatMessage, "created_at", "t.created_at")
     query = search_sql(
         MESSAGE_INDEX,
         user_id=user.pk,
@@ -317,12 +325,12 @@ def message_recall_candidates(
         head_chars=head_chars,
         exclude_ids=exclude_ids,
         columns=["conversation_id"],
+        created_at=at,
     )
     if not query:
         return []
     # Plain rows, not model instances: recall reads a few hundred of them per message.
     rows = fetch_all(*query)
-    created_at = field_converter(ChatMessage, "created_at")
     return [
         Candidate(id, created_at(at), head or "", float(score), conversation_id)
         for id, at, head, score, conversation_id in rows
@@ -368,45 +376,65 @@ def message_neighbours(
     # (misled: a conversation's rows are all one pair's) sorts the conversation's history
     # before each message.
     good = (
-        f"FROM {table} u WHERE u.conversation_id = m.conversation_id "
+        "u.conversation_id = m.conversation_id "
         "AND u.status = %s AND u.role IN (%s, %s) AND u.content <> ''"
     )
-    before = (
-        f"(SELECT u.id {good} AND u.created_at <= m.created_at "
-        "AND NOT (u.created_at = m.created_at AND u.id >= m.id) "
-        "ORDER BY u.created_at DESC, u.id DESC LIMIT 1)"
+    earlier = (
+        "u.created_at <= m.created_at AND NOT (u.created_at = m.created_at AND u.id >= m.id) "
+        "ORDER BY u.created_at DESC, u.id DESC LIMIT 1"
     )
-    after = (
-        f"(SELECT u.id {good} AND u.created_at >= m.created_at "
-        "AND NOT (u.created_at = m.created_at AND u.id <= m.id) "
-        "ORDER BY u.created_at, u.id LIMIT 1)"
+    later = (
+        "u.created_at >= m.created_at AND NOT (u.created_at = m.created_at AND u.id <= m.id) "
+        "ORDER BY u.created_at, u.id LIMIT 1"
     )
-    wanted = [int(i) for i in ids]
-    # The table is the model's; every value is a parameter.
-    sql = (
-        "SELECT l.id, b.id, b.role, b.created_at, substr(b.content, 1, %s), "  # noqa: S608
-        "a.id, a.role, a.created_at, substr(a.content, 1, %s) "
-        f"FROM (SELECT m.id, {before} AS before_id, {after} AS after_id FROM {table} m "
-        f"WHERE m.id IN ({', '.join(['%s'] * len(wanted))}) "
-        # Unary plus: the ids are looked up by key, not the pair's whole history scanned.
-        "AND +m.user_id = %s AND +m.persona_id = %s) l "
-        f"LEFT JOIN {table} b ON b.id = l.before_id AND b.user_id = %s AND b.persona_id = %s "
-        f"LEFT JOIN {table} a ON a.id = l.after_id AND a.user_id = %s AND a.persona_id = %s"
+    wanted_in, wanted_params = id_in("m.id", [int(i) for i in ids])
+    before_at, created_at = datetime_column(ChatMessage, "created_at", "b.created_at")
+    after_at, _ = datetime_column(ChatMessage, "created_at", "a.created_at")
+    found = (
+        f"b.id, b.role, {before_at}, substr(b.content, 1, %s), "
+        f"a.id, a.role, {after_at}, substr(a.content, 1, %s)"
     )
     good_params = [ChatMessage.Status.OK, ChatMessage.Role.USER, ChatMessage.Role.ASSISTANT]
     pair = [user.pk, persona.pk]
-    params = [
-        head_chars,
-        head_chars,
-        *good_params,
-        *good_params,
-        *wanted,
-        *pair,
-        *pair,
-        *pair,
-    ]
+    # The table is the model's; every value is a parameter. Unary plus: the ids are looked
+    # up by key, not the pair's whole history scanned.
+    if connection.vendor == "postgresql":
+        # Each neighbour comes with its row (LATERAL), not looked up again by its id.
+        row = "u.id, u.user_id, u.persona_id, u.role, u.created_at, u.content"
+        sql = (
+            f"SELECT m.id, {found} FROM {table} m "  # noqa: S608
+            f"LEFT JOIN LATERAL (SELECT {row} FROM {table} u WHERE {good} AND {earlier}) b "
+            "ON b.user_id = %s AND b.persona_id = %s "
+            f"LEFT JOIN LATERAL (SELECT {row} FROM {table} u WHERE {good} AND {later}) a "
+            "ON a.user_id = %s AND a.persona_id = %s "
+            f"WHERE {wanted_in} AND +m.user_id = %s AND +m.persona_id = %s"
+        )
+        params = [
+            *(head_chars, head_chars),
+            *(*good_params, *pair),
+            *(*good_params, *pair),
+            *(*wanted_params, *pair),
+        ]
+    else:
+        sql = (
+            f"SELECT l.id, {found} FROM (SELECT m.id, "  # noqa: S608
+            f"(SELECT u.id FROM {table} u WHERE {good} AND {earlier}) AS before_id, "
+            f"(SELECT u.id FROM {table} u WHERE {good} AND {later}) AS after_id FROM {table} m "
+            f"WHERE {wanted_in} "
+            "AND +m.user_id = %s AND +m.persona_id = %s) l "
+            f"LEFT JOIN {table} b ON b.id = l.before_id AND b.user_id = %s AND b.persona_id = %s "
+            f"LEFT JOIN {table} a ON a.id = l.after_id AND a.user_id = %s AND a.persona_id = %s"
+        )
+        params = [
+            *(head_chars, head_chars),
+            *good_params,
+            *good_params,
+            *wanted_params,
+            *pair,
+            *pair,
+            *pair,
+        ]
     rows = fetch_all(sql, params)
-    created_at = field_converter(ChatMessage, "created_at")
 
     def neighbour(id: int | None, role: str, at: Any, head: str | None) -> Neighbour | None:
         return None if id is None else Neighbour(id, role, created_at(at), head or "")

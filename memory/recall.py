@@ -238,12 +238,16 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
     first_seen: dict[int, int] = {}  # word's position -> docs holding it, in first-seen order
+    agreed: dict[str, int | None] = {}  # a long term -> the position of the word it agrees with
     for doc in docs:
         count = [doc.count(word) for word in ordered]
         if agreeable:
             for term in doc:
                 if len(term) >= PREFIX_AGREEMENT and term not in position:
-                    at = position.get(_agreeing(term, ordered))
+                    if term in agreed:
+                        at = agreed[term]
+                    else:
+                        at = agreed[term] = position.get(_agreeing(term, ordered))
                     if at is not None:
                         count[at] += 1
         for at, n in enumerate(count):
@@ -334,17 +338,21 @@ def _dated(score: float, created_at: datetime, window: tuple[datetime, datetime]
     return score
 
 
-def _recalled(entry: _Entry) -> Recalled:
+def _recalled(entry: _Entry, before: Turn | None = None, after: Turn | None = None) -> Recalled:
     score, created_at, kind, id, content = entry
     if kind == "memory":
         return Recalled(kind, id, content, score, (), created_at)
-    return Recalled(kind, id, content, score, (id,), created_at, said_at=created_at)
+    return Recalled(
+        kind, id, content, score, (id,), created_at, said_at=created_at, before=before, after=after
+    )
 
 
 def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
     if message is None:
         return None
-    matches = answers or bool(query_terms & set(terms(message.head)))
+    matches = answers or any(
+        _stem(word) in query_terms for word in _words(message.head) if word not in STOP_WORDS
+    )
     return Turn(message.id, message.role, message.head, message.created_at, matches)
 
 
@@ -455,9 +463,7 @@ def recall(
     ranked.sort(key=lambda entry: (-entry[0], -entry[1].timestamp(), entry[2], -entry[3]))
     if with_context:
         pool = _with_context(
-            items=[_recalled(entry) for entry in ranked[: DIVERSITY_POOL * k]],
-            neighbours=neighbours,
-            query_terms=query_terms,
+            entries=ranked[: DIVERSITY_POOL * k], neighbours=neighbours, query_terms=query_terms
         )
         chosen = _collapsed(pool)
     else:
@@ -583,20 +589,22 @@ def _collapsed(items: list[Recalled]) -> list[Recalled]:
 
 def _with_context(
     *,
-    items: list[Recalled],
+    entries: list[_Entry],
     neighbours: Neighbours,
     query_terms: set[str],
 ) -> list[Recalled]:
     found = []
-    for item in items:
-        before, after = (
-            neighbours.get(item.id, (None, None)) if item.kind == "message" else (None, None)
-        )
+    for entry in entries:
+        _, _, kind, id, content = entry
+        if kind != "message":
+            found.append(_recalled(entry))
+            continue
+        before, after = neighbours.get(id, (None, None))
         # A recalled message that asks something: the turn after it is the answer.
-        answers = "?" in item.content
+        answers = "?" in content
         found.append(
-            replace(
-                item,
+            _recalled(
+                entry,
                 before=_turn(before, query_terms),
                 after=_turn(after, query_terms, answers=answers),
             )

@@ -5,9 +5,10 @@ Raise `NotFound` for a memory that is missing, someone else's or held by a perso
 user can no longer see: all three read the same.
 """
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db import connection
 from django.db.models import Prefetch, QuerySet
@@ -23,7 +24,7 @@ from memory.models import (
 )
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
-from mybella.core.rows import fetch_all, field_converter
+from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -143,8 +144,12 @@ class MemoryCandidate:
     embedding: list[float] | None
 
 
+def _created_at() -> tuple[str, Callable[[Any], Any]]:
+    return datetime_column(ConversationMemory, "created_at", "t.created_at")
+
+
 def _memory_candidates(rows: list[tuple]) -> list[MemoryCandidate]:
-    created_at = field_converter(ConversationMemory, "created_at")
+    _, created_at = _created_at()
     embedding = field_converter(ConversationMemory, "embedding")
     return [
         MemoryCandidate(
@@ -183,6 +188,7 @@ def memory_recall_candidates(
         limit=limit,
         head_chars=head_chars,
         columns=["importance", "pinned", "embedding"],
+        created_at=_created_at()[0],
     )
     if not query:
         return []
@@ -206,19 +212,18 @@ def memory_recall_extras(
     Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`.
     """
     table = ConversationMemory._meta.db_table
-    exclude = [int(i) for i in exclude_ids]
-    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))}) " if exclude else ""
+    not_in, excluded = id_in("t.id", [int(i) for i in exclude_ids], negate=True)
     # "t.pinned" as the partial index says it, not "= %s": SQLite uses a partial index only
     # for a query whose WHERE holds the index's own term (a bound value may not count).
     wanted = "(t.pinned OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned"
     vector = "t.embedding" if with_embeddings else "NULL"
     sql = (
-        "SELECT t.id, t.created_at, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
+        f"SELECT t.id, {_created_at()[0]}, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
         f"{vector} FROM {table} t WHERE t.user_id = %s AND t.persona_id = %s "
-        f"AND t.superseded_by_id IS NULL AND {wanted} {not_in}"
+        f"AND t.superseded_by_id IS NULL AND {wanted} AND {not_in} "
         "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    params = [head_chars, user.pk, persona.pk, *exclude, limit]
+    params = [head_chars, user.pk, persona.pk, *excluded, limit]
     return _memory_candidates(fetch_all(sql, params))
 
 
@@ -235,15 +240,15 @@ def memory_sources(
     if not ids:
         return {}
     through = ConversationMemory.source_messages.through._meta.db_table
+    said, created_at = datetime_column(ChatMessage, "created_at", "m.created_at")
+    memory_in, memory_ids = id_in("s.conversationmemory_id", ids)
     sql = (
-        f"SELECT s.conversationmemory_id, s.chatmessage_id, m.created_at FROM {through} s "  # noqa: S608
+        f"SELECT s.conversationmemory_id, s.chatmessage_id, {said} FROM {through} s "  # noqa: S608
         f"JOIN {ChatMessage._meta.db_table} m ON m.id = s.chatmessage_id "
-        f"WHERE s.conversationmemory_id IN ({', '.join(['%s'] * len(ids))}) "
-        "AND m.user_id = %s AND m.persona_id = %s"
+        f"WHERE {memory_in} AND m.user_id = %s AND m.persona_id = %s"
     )
-    created_at = field_converter(ChatMessage, "created_at")
     found: dict[int, list[tuple[int, datetime]]] = {}
-    for memory_id, message_id, said_at in fetch_all(sql, [*ids, user.pk, persona.pk]):
+    for memory_id, message_id, said_at in fetch_all(sql, [*memory_ids, user.pk, persona.pk]):
         found.setdefault(memory_id, []).append((message_id, created_at(said_at)))
     return {
         memory_id: (tuple(sorted(i for i, _ in sources)), min(at for _, at in sources))

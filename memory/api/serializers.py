@@ -1,7 +1,11 @@
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
+from datetime import datetime, tzinfo
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.utils import timezone
 from rest_framework import serializers
 
 from memory import rules
@@ -115,22 +119,29 @@ class RecallSerializer(serializers.Serializer):
         Every search serializes its results, and the generic walk over the fields (copied
         for each serializer, then one call per field and item) cost more than recall's
         queries. The fields stay declared for the schema; a test holds this to the generic
-        `Serializer.to_representation`.
+        `Serializer.to_representation`. The active time zone is read once per item, not
+        once per date (a context-local lookup each).
         """
+        render = _datetime(timezone.get_current_timezone() if settings.USE_TZ else None)
+        created_at = render(item.created_at)
+        if item.said_at is None:
+            said_at = None
+        else:
+            said_at = created_at if item.said_at is item.created_at else render(item.said_at)
         return {
             "kind": item.kind,
             "id": item.id,
             "content": item.content,
             "score": float(item.score),
             "source_message_ids": list(item.source_message_ids),
-            "created_at": _datetime(item.created_at),
-            "said_at": None if item.said_at is None else _datetime(item.said_at),
+            "created_at": created_at,
+            "said_at": said_at,
             "context": [
                 {
                     "id": turn.id,
                     "role": turn.role,
                     "content": turn.content,
-                    "created_at": _datetime(turn.created_at),
+                    "created_at": render(turn.created_at),
                     "matches": turn.matches,
                 }
                 for turn in item.context
@@ -138,8 +149,11 @@ class RecallSerializer(serializers.Serializer):
         }
 
 
-# As every DateTimeField renders a value (the active time zone, ISO 8601, "Z" for UTC).
-_datetime = serializers.DateTimeField().to_representation
+@functools.lru_cache(maxsize=64)
+def _datetime(zone: tzinfo | None) -> Callable[[datetime], str | None]:
+    # As every DateTimeField renders a value (ISO 8601, "Z" for UTC), in `zone`: a field
+    # given a zone uses it instead of looking the active one up.
+    return serializers.DateTimeField(default_timezone=zone).to_representation
 
 
 class RecallQuerySerializer(serializers.Serializer):

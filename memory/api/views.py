@@ -29,7 +29,7 @@ from memory.api.serializers import (
     RecallSerializer,
 )
 from memory.models import ConversationMemory, MemorySettings, UserPreference
-from memory.recall import Recalled, recall, snippet
+from memory.recall import Recalled, Turn, recall, snippet
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
 from mybella.core.schema import ErrorSerializer
@@ -103,13 +103,24 @@ class PersonaMemoryViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
 
 
 def _snipped(item: Recalled, query: str) -> Recalled:
-    """Return `item` with its text and its neighbours' cut to snippets around `query`."""
-    return replace(
-        item,
-        content=snippet(item.content, query),
-        before=item.before and replace(item.before, content=snippet(item.before.content, query)),
-        after=item.after and replace(item.after, content=snippet(item.after.content, query)),
-    )
+    """Return `item` with its text and its neighbours' cut to snippets around `query`.
+
+    Most texts are short enough to be their own snippet: those are kept as they are,
+    not copied.
+    """
+    content = snippet(item.content, query)
+    before = _snipped_turn(item.before, query)
+    after = _snipped_turn(item.after, query)
+    if content is item.content and before is item.before and after is item.after:
+        return item
+    return replace(item, content=content, before=before, after=after)
+
+
+def _snipped_turn(turn: Turn | None, query: str) -> Turn | None:
+    if turn is None:
+        return None
+    content = snippet(turn.content, query)
+    return turn if content is turn.content else replace(turn, content=content)
 
 
 class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):

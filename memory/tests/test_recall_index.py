@@ -428,3 +428,102 @@ def test_neighbours_are_read_along_the_thread_index_not_sorted(user, other_user,
     assert sorted(found) == sorted(ids)
     assert "message_thread_idx" in plan
     assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_neighbours_are_the_good_messages_around_each_one_as_the_orm_orders_them(
+    user, other_user, luna
+):
+    """Each message's neighbours are the good messages (finished, the user's or the
+    persona's, not empty) just before and after it in its conversation, by time then id,
+    same instants included; the same as reading the conversation in order with the ORM."""
+    moment = datetime(2024, 3, 1, 12, tzinfo=UTC)
+    conversations = [_conversation(user, luna), _conversation(user, luna)]
+    _bulk(_conversation(other_user, luna), ["someone else"] * 5)
+    kinds = [
+        ("user", "ok", "first"),
+        ("assistant", "ok", "second"),
+        ("assistant", "failed", "a failed reply"),
+        ("system", "ok", "a note"),
+        ("user", "ok", ""),
+        ("user", "ok", "after the gap"),
+        ("assistant", "ok", "same instant a"),
+        ("user", "ok", "same instant b"),
+        ("assistant", "ok", "last " * 10),
+    ]
+    for conversation in conversations:
+        for n, (role, status, content) in enumerate(kinds):
+            message = ChatMessage.objects.create(
+                conversation=conversation,
+                user=user,
+                persona=luna,
+                role=role,
+                status=status,
+                content=content,
+            )
+            seconds = min(n, 6)  # the last three share one instant
+            ChatMessage.objects.filter(pk=message.pk).update(
+                created_at=moment + timezone.timedelta(seconds=seconds)
+            )
+    # Said last, though its id comes first.
+    ChatMessage.objects.filter(conversation=conversations[1], content="first").update(
+        created_at=moment + timezone.timedelta(days=1)
+    )
+    mine = ChatMessage.objects.filter(user=user, persona=luna)
+    ids = list(mine.values_list("id", flat=True))
+
+    found = message_neighbours(user=user, persona=luna, ids=ids, head_chars=12)
+
+    expected = {}
+    for message in mine:
+        thread = list(
+            ChatMessage.objects.filter(
+                conversation_id=message.conversation_id,
+                status="ok",
+                role__in=["user", "assistant"],
+            )
+            .exclude(content="")
+            .order_by("created_at", "id")
+        )
+        keys = [(m.created_at, m.id) for m in thread]
+        key = (message.created_at, message.id)
+        earlier = [m for m, k in zip(thread, keys, strict=True) if k < key]
+        later = [m for m, k in zip(thread, keys, strict=True) if k > key]
+        expected[message.id] = tuple(
+            None if m is None else (m.id, m.role, m.created_at, m.content[:12])
+            for m in (earlier[-1] if earlier else None, later[0] if later else None)
+        )
+    assert {
+        i: tuple(None if n is None else (n.id, n.role, n.created_at, n.head) for n in pair)
+        for i, pair in found.items()
+    } == expected
+    assert any(None not in pair for pair in expected.values())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's prepared statements")
+def test_ids_come_as_one_array_so_a_statement_is_prepared_once(user, luna):
+    """psycopg prepares a statement once a connection ran its text five times: with a
+    placeholder per id, each number of ids was a statement of its own, planned at every
+    run. The neighbours' and the memories' ids come as one array: one text each."""
+    conversation = _conversation(user, luna)
+    texts = [f"kayak {'trip ' * (n % 3)}on the lake" for n in range(12)]
+    messages = _bulk(conversation, [*texts, "violin recital", "violin lesson"])
+    for n in range(4):
+        memory = ConversationMemory.objects.create(
+            user=user, persona=luna, content=f"Likes kayak trips {n}"
+        )
+        memory.source_messages.set(messages[n : n + 1 + n])
+    ConversationMemory.objects.create(user=user, persona=luna, content="Plays violin")
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        kayak = recall(user=user, persona=luna, query="kayak trip", k=10)
+        violin = recall(user=user, persona=luna, query="violin", k=10)
+
+    assert len(kayak) > len(violin) > 0
+    for marker in ("b.role", "s.conversationmemory_id", "t.pinned DESC"):  # ids in each
+        texts = [sql for sql in statements if marker in sql]
+        assert len(texts) == 2 and len(set(texts)) == 1, texts

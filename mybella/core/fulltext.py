@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from mybella.core.rows import id_in
+
 # A word held by more of a pair's rows than this is common: it is not ranked by.
 COMMON_AT = 100
 # A search by common words only returns at most this many rows (recall ranks them again).
@@ -217,24 +219,28 @@ def _pg_word_counts(
     indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
 ) -> list[dict[str, tuple[int, int]]]:
     # A word whose every lexeme is one of the pair's common terms by the statistics counts
-    # COMMON_AT + 1 unread; else the pair's rows of it, counted to COMMON_AT + 1.
+    # COMMON_AT + 1 unread; else the pair's rows of it, counted to COMMON_AT + 1. Each
+    # word's pair terms are made once, in a one-row MATERIALIZED CTE: a generic plan, which
+    # the prepared statement gets after five runs, made them again for every use, three per
+    # word and index (the words as one array instead would make PostgreSQL, unable to count
+    # them in a generic plan, plan every run anew).
     common = _pg_common_terms()
     prefix = f"p{user_id}x{persona_id}:"
-    params: list[object] = []
+    made = ", ".join(f"{_PG_WORD_TERMS} AS t{at}" for at in range(len(words)))
+    params: list[object] = [p for word in words for p in (user_id, persona_id, word)]
     parts = []
     for index in indexes:
         known = sorted(common.get((_PG_TERMS_INDEX[index.table], prefix), ()))
-        for word in words:
-            terms = [user_id, persona_id, word]
+        for at in range(len(words)):
             parts.append(
-                f"CASE WHEN cardinality({_PG_WORD_TERMS}) = 0 THEN 0 "
-                f"WHEN {_PG_WORD_TERMS} <@ %s::text[] THEN %s "
+                f"CASE WHEN cardinality(w.t{at}) = 0 THEN 0 WHEN w.t{at} <@ %s::text[] THEN %s "
                 f"ELSE (SELECT count(*) FROM (SELECT 1 FROM {index.table} t "
-                f"WHERE {index.where} AND {_PG_ROW_TERMS} @> {_PG_WORD_TERMS} LIMIT %s) c) END"
+                f"WHERE {index.where} AND {_PG_ROW_TERMS} @> w.t{at} LIMIT %s) c) END"
             )
-            params += [*terms, *terms, known, COMMON_AT + 1, *terms, COMMON_AT + 1]
+            params += [known, COMMON_AT + 1, COMMON_AT + 1]
+    sql = f"WITH w AS MATERIALIZED (SELECT {made}) SELECT {', '.join(parts)} FROM w"
     with connection.cursor() as cursor:
-        cursor.execute("SELECT " + ", ".join(parts), params)
+        cursor.execute(sql, params)
         row = iter(cursor.fetchone())
     return [{word: (n := int(next(row)), n) for word in words} for _ in indexes]
 
@@ -249,13 +255,16 @@ def search_sql(
     head_chars: int,
     exclude_ids: Collection[int] = (),
     columns: Sequence[str] = (),
+    created_at: str = "t.created_at",
 ) -> tuple[str, list[object]] | None:
     """Return the SQL and parameters that rank the pair's rows for the words of `counts`.
 
     `counts` is `word_counts`' answer for this index. The query selects `id`,
-    `created_at`, `head` (the first `head_chars` characters of the content), `score`
-    (higher is better; 0.0 for rows found by common words only) and `columns`, best first,
-    at most `limit` rows, none of `exclude_ids`. None when no row holds any of the words.
+    `created_at` (as the SQL `created_at` says, over the row `t`, e.g.
+    `mybella.core.rows.datetime_column`'s), `head` (the first `head_chars` characters of
+    the content), `score` (higher is better; 0.0 for rows found by common words only) and
+    `columns`, best first, at most `limit` rows, none of `exclude_ids`. None when no row
+    holds any of the words.
     """
     if not any(mine for mine, _ in counts.values()) or limit <= 0:
         return None
@@ -264,7 +273,7 @@ def search_sql(
     rare_everywhere = all(counts[word][1] <= COMMON_AT for word in rare)
     exclude = [int(i) for i in exclude_ids]
     inner_limit = limit + len(exclude)
-    not_in = f"AND t.id NOT IN ({', '.join(['%s'] * len(exclude))})" if exclude else ""
+    not_in, excluded = id_in("t.id", exclude, negate=True)
     extra = "".join(f", t.{column}" for column in columns)
     if connection.vendor == "postgresql":
         # The ranked rows were read from the table itself: they carry what is selected, and
@@ -272,20 +281,20 @@ def search_sql(
         carried = ["created_at", "content", *columns]
         sql, params = _pg_ranked(index, user_id, persona_id, rare, words, inner_limit, carried)
         outer = (
-            f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, t.score AS score"
-            f"{extra} FROM ({sql}) t WHERE t.kept {not_in} "
+            f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, t.score AS score"
+            f"{extra} FROM ({sql}) t WHERE t.kept AND {not_in} "
             f"ORDER BY t.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
         )
-        return outer, [head_chars, *params, *exclude, limit]
+        return outer, [head_chars, *params, *excluded, limit]
     sql, params = _sqlite_ranked(
         index, user_id, persona_id, rare, words, inner_limit, rare_everywhere=rare_everywhere
     )
     outer = (
-        f"SELECT t.id, t.created_at, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
-        f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} {not_in} "
+        f"SELECT t.id, {created_at}, substr(t.content, 1, %s) AS head, s.score AS score{extra} "
+        f"FROM ({sql}) s JOIN {index.table} t ON t.id = s.id WHERE {index.keep} AND {not_in} "
         f"ORDER BY s.score DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    return outer, [head_chars, *params, *exclude, limit]
+    return outer, [head_chars, *params, *excluded, limit]
 
 
 def _sqlite_ranked(
@@ -347,34 +356,46 @@ def _pg_ranked(
     carried: Sequence[str],
 ) -> tuple[str, list[object]]:
     # Each row found carries `carried` columns and `kept`, whether a search returns it.
+    # Each word's query (and its pair terms) are made once, in a one-row MATERIALIZED CTE:
+    # a generic plan, which the prepared statement gets after five runs, made them again
+    # for every row; and as the plan cannot see them, a custom plan is no better than the
+    # generic one, which PostgreSQL then keeps (a custom plan, planned every run, cost
+    # more than the search).
     scope = f"t.user_id = %s AND t.persona_id = %s AND {index.where}"
     row = "".join(f", t.{column}" for column in carried) + f", ({index.keep}) AS kept"
     if rare:
-        # ts_rank knows no word's rarity: weight each word's rank by an IDF of its count.
-        terms = " + ".join(
-            ["%s * ts_rank(" + _PG_VECTOR + ", plainto_tsquery('english', %s))"] * len(rare)
+        made = ", ".join(
+            f"{_PG_WORD_TERMS} AS t{at}, plainto_tsquery('english', %s) AS q{at}"
+            for at in range(len(rare))
         )
-        weights = [p for word, n in rare.items() for p in (math.log(1 + COMMON_AT / n), word)]
+        made_params = [p for word in rare for p in (user_id, persona_id, word, word)]
+        # ts_rank knows no word's rarity: weight each word's rank by an IDF of its count.
+        terms = " + ".join(f"%s * ts_rank({_PG_VECTOR}, w.q{at})" for at in range(len(rare)))
+        weights = [math.log(1 + COMMON_AT / n) for n in rare.values()]
         # The rows through the pair's posting lists of the rare words, at most COMMON_AT each.
-        matches = " OR ".join([f"{_PG_ROW_TERMS} @> {_PG_WORD_TERMS}"] * len(rare))
+        # The pair is checked on them (unary plus), not read from its own index as well: a
+        # bitmap of all the pair's history, ANDed with a few dozen rows.
+        matches = " OR ".join(f"{_PG_ROW_TERMS} @> w.t{at}" for at in range(len(rare)))
         sql = (
-            f"SELECT t.id, ({terms}) AS score{row} FROM {index.table} t WHERE {scope} "
+            f"WITH w AS MATERIALIZED (SELECT {made}) "
+            f"SELECT t.id, ({terms}) AS score{row} FROM w, {index.table} t "
+            f"WHERE +t.user_id = %s AND +t.persona_id = %s AND {index.where} "
             f"AND ({matches}) ORDER BY score DESC, t.id DESC LIMIT %s"
         )
-        pair_terms = [p for word in rare for p in (user_id, persona_id, word)]
-        return sql, [*weights, user_id, persona_id, *pair_terms, limit]
+        return sql, [*made_params, *weights, user_id, persona_id, limit]
     # The pair's newest rows through its (user, persona, created_at) index, then those of
     # them that hold the words: a GIN scan would read each word's whole posting list.
-    every = " && ".join(["plainto_tsquery('english', %s)"] * len(words))
-    anyone = " || ".join(["plainto_tsquery('english', %s)"] * len(words))
+    made = ", ".join(f"plainto_tsquery('english', %s) AS q{at}" for at in range(len(words)))
+    every = " && ".join(f"q.q{at}" for at in range(len(words)))
+    anyone = " || ".join(f"q.q{at}" for at in range(len(words)))
     # One word: every row found holds all the words, no second match per row.
     score = "1.0::float" if len(words) == 1 else f"(w.v @@ ({every}))::int::float"
     passed = "".join(f", w.{column}" for column in [*carried, "kept"])
     sql = (
-        f"SELECT w.id, {score} AS score{passed} FROM ("
+        f"WITH q AS MATERIALIZED (SELECT {made}) "
+        f"SELECT w.id, {score} AS score{passed} FROM q, ("
         f"SELECT t.id, {_PG_VECTOR} AS v{row} FROM {index.table} t WHERE {scope} "
         f"ORDER BY t.created_at DESC LIMIT %s) w "
         f"WHERE w.v @@ ({anyone}) ORDER BY w.id DESC LIMIT %s"
     )
-    scored = words if len(words) > 1 else []
-    return sql, [*scored, user_id, persona_id, COMMON_WINDOW, *words, min(limit, COMMON_ROWS)]
+    return sql, [*words, user_id, persona_id, COMMON_WINDOW, min(limit, COMMON_ROWS)]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from chat.models import ChatMessage, Conversation
-from mybella.core.rows import fetch_all, field_converter
+from mybella.core.rows import datetime_column, fetch_all, field_converter
 from personas.models import PersonaProfile
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +55,36 @@ def test_a_compiled_query_refuses_a_statement_that_drops_a_value_or_selects_othe
     found = CompiledQuery(lambda pk: PersonaProfile.objects.filter(pk=pk), models=(PersonaProfile,))
     assert [(p.pk, p.name) for (p,) in found.rows(persona.pk)] == [(persona.pk, "Ada")]
     assert found.rows(persona.pk + 10_000) == []
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2023, 5, 3, 14, 30, tzinfo=UTC),
+        datetime(2023, 5, 3, 14, 30, 5, 120_000, tzinfo=UTC),
+        datetime(1999, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+    ],
+)
+def test_a_datetime_column_reads_as_the_orm_does(user, moment):
+    """`datetime_column`'s SQL and converter give the ORM's value (on PostgreSQL read as a
+    UTC timestamp), with its zone; NULL stays None."""
+    persona = PersonaProfile.objects.get(slug="luna")
+    conversation = Conversation.objects.create(user=user, persona=persona)
+    message = ChatMessage.objects.create(
+        conversation=conversation, user=user, persona=persona, role="user", content="hi"
+    )
+    ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    table = ChatMessage._meta.db_table
+    sql, convert = datetime_column(ChatMessage, "created_at", "t.created_at")
+    [(raw, missing)] = fetch_all(
+        f"SELECT {sql}, NULL FROM {table} t WHERE t.id = %s",  # noqa: S608
+        [message.pk],
+    )
+
+    read = convert(raw)
+
+    expected = ChatMessage.objects.get(pk=message.pk).created_at
+    assert read == expected == moment
+    assert read.utcoffset() == expected.utcoffset()
+    assert read.tzinfo == expected.tzinfo
+    assert convert(missing) is None
