@@ -24,7 +24,7 @@ from memory.models import (
 )
 from mybella.core.errors import NotFound
 from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
-from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in
+from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in, valid_id
 from mybella.users.models import User
 from personas.models import PersonaProfile
 from personas.selectors import persona_list_visible
@@ -85,13 +85,9 @@ def memory_list_visible(*, user: User, with_history: bool = False) -> QuerySet:
 
 def memory_get_visible(*, user: User, pk: object, with_history: bool = False) -> ConversationMemory:
     """Return `user`'s memory `pk` if its persona is one they can see; raise NotFound if not."""
-    try:
-        pk = int(pk)  # type: ignore[call-overload]
-    except (TypeError, ValueError):
-        raise NotFound from None
-    if not 0 < pk < 2**63:  # beyond a bigint the database would fail, not find nothing
-        raise NotFound
-    memory = memory_list_visible(user=user, with_history=with_history).filter(pk=pk).first()
+    memory = (
+        memory_list_visible(user=user, with_history=with_history).filter(pk=valid_id(pk)).first()
+    )
     if memory is None:
         raise NotFound
     return memory
