@@ -158,19 +158,27 @@ def _wipe() -> None:
         raise SystemExit(f"bench: unsupported database vendor {connection.vendor!r}")
 
 
-def restore(max_message_id: int) -> int:
-    """Delete what a benchmark run added (messages, sessions, queued tasks); return the
-    messages deleted."""
+def restore(max_message_id: int, *, sessions: bool = True) -> int:
+    """Delete what a benchmark run added (messages, queued tasks, and with `sessions` the
+    sessions) and leave the tables as seeded: PostgreSQL's dead rows vacuumed, SQLite's
+    full-text index merged again; return the messages deleted."""
     from django.contrib.sessions.models import Session
     from django_tasks_db.models import DBTaskResult
 
     from chat.models import ChatMessage
+    from memory.services import search_indexes_merge
 
     deleted = (
         ChatMessage.objects.filter(id__gt=max_message_id).delete()[1].get("chat.ChatMessage", 0)
     )
-    Session.objects.all().delete()
+    if sessions:
+        Session.objects.all().delete()
     DBTaskResult.objects.all().delete()
+    if connection.vendor == "postgresql":
+        tables = ", ".join(model._meta.db_table for model in (ChatMessage, DBTaskResult))
+        with connection.cursor() as cursor:
+            cursor.execute(f"VACUUM ANALYZE {tables}")
+    search_indexes_merge()
     return deleted
 
 
