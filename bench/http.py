@@ -18,7 +18,8 @@ and every bare run is printed in order, their spread being the noise left in the
 and its ratio's range. A page is judged against the API call that reads the same data, as
 the ratio of their two ratios (each to its own bare runs). Messages a send run added are
 deleted again right after it (so every endpoint meets the seeded history, SQLite's full-text
-index merged, PostgreSQL's dead rows vacuumed) and at the end. The default (5 s runs, 2 rounds) takes about 3.5 minutes.
+index merged, PostgreSQL's dead rows vacuumed) and at the end. The default (5 s runs, 2
+rounds) takes about 4 minutes.
 A benchmark is not a test: the exit status is 0 whatever the figures.
 """
 
