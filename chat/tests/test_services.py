@@ -11,6 +11,7 @@ from chat import selectors, services
 from chat.models import ChatMessage, Conversation
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from mybella.core.errors import NotFound
+from mybella.tests.instances import assert_same_instance
 from personas.models import PersonaProfile
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 
@@ -224,14 +225,8 @@ def test_get_visible_reads_what_the_orm_reads(user, other_user, luna, retired):
     for conversation in (mine, ConversationFactory(user=user, persona=luna)):
         expected = selectors.conversation_list_visible(user=user).get(pk=conversation.pk)
         found = selectors.conversation_get_visible(user=user, pk=conversation.pk)
-        for instance, model in ((found, Conversation), (found.persona, PersonaProfile)):
-            reference = expected if model is Conversation else expected.persona
-            fields = [field.attname for field in model._meta.concrete_fields]
-            values = [(type(getattr(instance, name)), getattr(instance, name)) for name in fields]
-            assert values == [
-                (type(getattr(reference, name)), getattr(reference, name)) for name in fields
-            ]
-            assert not instance._state.adding
+        assert_same_instance(found, expected)
+        assert_same_instance(found.persona, expected.persona)
         found.save(update_fields=["title"])  # a saved instance of this database
     theirs = ConversationFactory(user=other_user, persona=luna)
     for pk in (theirs.pk, retired.pk, 999_999, "abc", 2**63, 0, None):

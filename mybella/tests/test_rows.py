@@ -11,6 +11,16 @@ from personas.models import PersonaProfile
 pytestmark = pytest.mark.django_db
 
 
+def _message_said_at(user, moment: datetime) -> ChatMessage:
+    persona = PersonaProfile.objects.get(slug="luna")
+    conversation = Conversation.objects.create(user=user, persona=persona)
+    message = ChatMessage.objects.create(
+        conversation=conversation, user=user, persona=persona, role="user", content="hi"
+    )
+    ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    return message
+
+
 @pytest.mark.parametrize(
     "moment",
     [
@@ -20,12 +30,7 @@ pytestmark = pytest.mark.django_db
     ],
 )
 def test_datetime_as_the_orm_reads_it(user, moment):
-    persona = PersonaProfile.objects.get(slug="luna")
-    conversation = Conversation.objects.create(user=user, persona=persona)
-    message = ChatMessage.objects.create(
-        conversation=conversation, user=user, persona=persona, role="user", content="hi"
-    )
-    ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    message = _message_said_at(user, moment)
     table = ChatMessage._meta.db_table
     [(raw,)] = fetch_all(f"SELECT created_at FROM {table} WHERE id = %s", [message.pk])  # noqa: S608
 
@@ -68,12 +73,7 @@ def test_a_compiled_query_refuses_a_statement_that_drops_a_value_or_selects_othe
 def test_a_datetime_column_reads_as_the_orm_does(user, moment):
     """`datetime_column`'s SQL and converter give the ORM's value (on PostgreSQL read as a
     UTC timestamp), with its zone; NULL stays None."""
-    persona = PersonaProfile.objects.get(slug="luna")
-    conversation = Conversation.objects.create(user=user, persona=persona)
-    message = ChatMessage.objects.create(
-        conversation=conversation, user=user, persona=persona, role="user", content="hi"
-    )
-    ChatMessage.objects.filter(pk=message.pk).update(created_at=moment)
+    message = _message_said_at(user, moment)
     table = ChatMessage._meta.db_table
     sql, convert = datetime_column(ChatMessage, "created_at", "t.created_at")
     [(raw, missing)] = fetch_all(

@@ -6,6 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from mybella.tests.instances import assert_same_instance
 from personas import lorebook, selectors, services
 from personas.lorebook import lorebook_prompt, lorebook_set
 from personas.models import LorebookEntry, PersonaProfile
@@ -328,7 +329,5 @@ def test_the_prompts_entries_are_the_enabled_ones_as_the_orm_gives_them(persona,
     orm = list(LorebookEntry.objects.filter(persona=persona, enabled=True).order_by("id"))
     assert [e.pk for e in compiled] == [first.pk, last.pk] == [e.pk for e in orm]
     for mine, theirs in zip(compiled, orm, strict=True):
-        for field in LorebookEntry._meta.concrete_fields:
-            value, expected = getattr(mine, field.attname), getattr(theirs, field.attname)
-            assert (value, type(value)) == (expected, type(expected)), field.name
+        assert_same_instance(mine, theirs)
     assert selectors.lorebook_entry_list_enabled(persona=PersonaFactory(owner=user)) == []

@@ -3,6 +3,7 @@
 import pytest
 
 from mybella.core.errors import NotFound
+from mybella.tests.instances import assert_same_instance
 from personas import selectors, services
 from personas.models import PersonaProfile, PersonaSelection
 from personas.tests.factories import PersonaFactory, SystemPersonaFactory
@@ -89,12 +90,7 @@ def test_get_visible_reads_what_the_orm_reads(user, other_user, django_assert_nu
         expected = selectors.persona_list_visible(user=user).get(pk=persona.pk)
         with django_assert_num_queries(1):
             found = selectors.persona_get_visible(user=user, pk=persona.pk)
-        fields = [field.attname for field in PersonaProfile._meta.concrete_fields]
-        values = [(type(getattr(found, name)), getattr(found, name)) for name in fields]
-        assert values == [
-            (type(getattr(expected, name)), getattr(expected, name)) for name in fields
-        ]
-        assert not found._state.adding
+        assert_same_instance(found, expected)
         found.save(update_fields=["name"])  # a saved instance of this database
     with pytest.raises(NotFound):
         selectors.persona_get_visible(user=other_user, pk=mine.pk)
