@@ -47,10 +47,15 @@ class Scratch:
         return _redacted(self.url) if self.postgres else "SQLite"
 
     def env(self, *, model_url: str, cache_url: str, **extra: str) -> dict[str, str]:
-        """Return the server's environment: this database, the fake model at `model_url`."""
+        """Return the server's environment: this database, the fake model at `model_url`.
+
+        The cache's keys get a prefix of this scratch's own: the database is new, so nothing
+        an earlier run (or one beside it, as CI's two suites) left in that cache is its.
+        """
         return {
             **child_env(self.url),
             "CACHE_URL": cache_url,
+            "CACHE_KEY_PREFIX": self.work.name,
             "CONN_MAX_AGE": "0",
             "MEDIA_ROOT": str(self.work / "media"),
             "PRIVATE_MEDIA_ROOT": str(self.work / "private"),

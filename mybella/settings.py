@@ -124,6 +124,9 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://mybella")}
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
     # The same, keeping its Redis clients (mybella/core/cache_backends.py).
     CACHES["default"]["BACKEND"] = "mybella.core.cache_backends.RedisCache"
+# Apps (or runs) sharing one cache keep apart by a prefix (django-environ reads a URL's
+# `?key_prefix=` in lower case for Django's Redis backend, which ignores it).
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="")
 # A signed-in page reads its session from the cache (written through to the database).
 SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 

@@ -262,6 +262,13 @@ def test_a_redis_cache_url_selects_the_backend_that_keeps_its_clients():
     assert result.stdout.strip() == "django.core.cache.backends.locmem.LocMemCache"
 
 
+def test_a_cache_key_prefix_keeps_apps_sharing_one_redis_apart():
+    code = "from django.conf import settings; print(settings.CACHES['default']['KEY_PREFIX'])"
+    result = _python(code, CACHE_URL="redis://127.0.0.1:6379/15", CACHE_KEY_PREFIX="one")
+    assert result.stdout.strip() == "one", result.stderr
+    assert _python(code, CACHE_URL="redis://127.0.0.1:6379/15").stdout.strip() == ""
+
+
 def test_a_cache_that_keeps_nothing_limits_nothing_and_fails_nothing(settings):
     """DRF's throttle let everything through on Django's dummy cache; so does this, no 500."""
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
