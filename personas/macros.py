@@ -7,6 +7,11 @@ What is stored stays raw, so a card exported again reads as it was written.
 The user's name is what they asked this persona to call them, else their account's name:
 apps that know a per-persona name register a source in `user_name_sources` (memory's
 `preferred_name` preference); personas imports none of them.
+
+A user without a name (a handle for a username, a visitor) is not called "you" as if it
+were one: a greeting's vocative is left out ("Welcome back, {{user}}." -> "Welcome back.",
+"{{user}}, you're back!" -> "You're back!"), "{{user}}'s" reads "your", "{{user}} is"
+reads "you are", and "you" elsewhere ("waves at {{user}}" -> "waves at you").
 """
 
 import re
@@ -24,7 +29,22 @@ USER_MACROS = ("{{user}}", "<user>")
 MACRO = re.compile(
     "|".join(re.escape(macro) for macro in (*CHAR_MACROS, *USER_MACROS)), re.IGNORECASE
 )
-DEFAULT_USER_NAME = "you"
+DEFAULT_USER_NAME = "you"  # what a page passes for a user without a name
+
+# {{user}} for a user without a name, by what stands around it (see the module's docstring).
+_USER = r"(?:\{\{user\}\}|<user>)"
+_ENDS = r"(?=\s*(?:[.!?…,;:*)\"”]|$))"
+_NO_NAME = re.compile(
+    rf"(?P<comma>,\s*){_USER}{_ENDS}"
+    r"|(?P<hello>\b(?:hi|hello|hey|hiya|howdy|welcome|back|there|morning|afternoon|evening"
+    rf"|night|bye|goodbye|thanks)\s+){_USER}{_ENDS}"
+    rf"|(?P<dear>\bdear\s+)?{_USER}\s*,\s*(?P<next>\w)"
+    rf"|{_USER}(?P<possessive>['’]s)\b"
+    rf"|{_USER}\s+(?P<verb>is|was|has)\b"
+    rf"|{_USER}",
+    re.IGNORECASE | re.MULTILINE,
+)
+_VERBS = {"is": "are", "was": "were", "has": "have"}
 
 # Each source returns the name `user` asked `persona` to call them, or None if it doesn't say.
 UserNameSource = Callable[..., str | None]
@@ -39,12 +59,53 @@ def has_macros(text: str) -> bool:
 def fill_macros(text: str, *, char: str, user: str) -> str:
     """Return `text` with the character's and the user's name in place of their macros.
 
-    Plain replacement, never `str.format`: the text is user-written data.
+    Without a user name (empty, or DEFAULT_USER_NAME) the user's macros read naturally
+    without one (the module's docstring). Plain replacement, never `str.format`: the text
+    is user-written data.
     """
     if not text:
         return text
-    user = user or DEFAULT_USER_NAME
+    if not user or user == DEFAULT_USER_NAME:
+        text = _NO_NAME.sub(_without_name, text)
     return MACRO.sub(lambda found: char if found.group().lower() in CHAR_MACROS else user, text)
+
+
+def _starts_sentence(text: str, at: int) -> bool:
+    before = text[:at].rstrip(" \t*\"“'‘(")
+    return not before or before[-1] in ".!?…\n"
+
+
+def _without_name(found: re.Match) -> str:
+    """Return what stands for one {{user}} (with what is around it) for a user without a name."""
+    if found["comma"] is not None:
+        return ""  # "Welcome back, {{user}}." -> "Welcome back."
+    if found["hello"] is not None:
+        return found["hello"].rstrip()  # "Hi {{user}}!" -> "Hi!"
+    first = _starts_sentence(found.string, found.start())
+    if found["next"] is not None:  # "{{user}}, you're back" / "Dear {{user}}, welcome"
+        if first:
+            return found["next"].upper()
+        if found["dear"]:
+            return found["dear"].rstrip() + ", " + found["next"]  # "my dear, welcome"
+        return "you, " + found["next"]
+    if found["possessive"] is not None:
+        word = "your"
+    elif found["verb"] is not None:
+        word = "you " + _VERBS[found["verb"].lower()]
+    else:
+        word = "you"
+    return word[0].upper() + word[1:] if first else word
+
+
+def name_without_macros(name: str) -> str:
+    """Return a card's name without its macros, which mean nothing in a name: "{{user}}'s
+    friend {{char}}" -> "Friend" (a possessive left without its owner goes too), "" if
+    nothing is left."""
+    text = re.sub(MACRO.pattern + r"(?:['’]s\b)?", " ", name, flags=re.IGNORECASE)
+    text = re.sub(r"(?:(?<=\s)|^)['’]s\b", " ", text)  # what a macro's possessive left
+    text = re.sub(r"\(\s*\)|\[\s*\]|\{\s*\}", " ", text)  # "Luna ({{char}})"
+    text = " ".join(text.split()).strip(" ,;:-–—'’&+/|")
+    return text[:1].upper() + text[1:] if text != name else name
 
 
 def user_name_for(*, user: "User", persona: "PersonaProfile") -> str:
