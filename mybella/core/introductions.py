@@ -4,14 +4,15 @@ The rule lives here alone, in core, so that the offline reply engine (which gree
 name) and the memory rules (which keep it as the user's preferred name) agree on what is
 a name. Two kinds of introduction:
 
-- announced: "my name is X", "my name's X", "I'm called X", "I go by X": whatever follows
-  is the name (in any case: "my name is sam"), unless it is a known non-name ("My name is
-  not important");
-- unannounced: "I'm X", "I am X", "call me X": X must end its clause ("I'm Tom, I…",
-  "I'm Tom and I…", "call me Sam, by the way"), and after "I'm" it must look like a name:
-  written with a capital (or in a script without capitals: "I'm 張偉"), in a sentence whose
-  capitals mean something (not "I'M TIRED" nor "I'm Going To The Store"), and not a known
-  adjective, nationality or state ("I'm British", "I'm Happy", "I'm Sorry").
+- announced: "my name is X", "my name's X", "I'm called X": whatever follows is the name
+  (in any case: "my name is sam"), unless it is a known non-name ("My name is not
+  important");
+- unannounced: "I'm X", "I am X", "I go by X", "call me X": X is no known adjective,
+  nationality or state ("I'm British", "I'm Happy", "call me crazy") and ends its clause
+  ("I'm Tom, I…", "I'm Tom and I…", "I'm Tom from Leeds", "call me Sam, by the way").
+  Except after "call me", it must also look like a name: written with a capital (or in a
+  script without capitals: "I'm 張偉"), not all in capitals ("I'm LOL", "I'm ADHD"), in a
+  sentence whose capitals mean something (not "I'M TIRED" nor "I Am Going To The Store").
 """
 
 import re
@@ -51,22 +52,26 @@ NOT_NAMES = frozenset(
     watching listening thinking feeling doing getting having coming leaving trying
     hopeful hopeless helpless useless careful thoughtful nervous jealous famous
     overwhelmed heartbroken miserable lonely scared calm relaxed chill stoked thrilled
-    ecstatic sick sickly healthy fit fat thin skinny""".split()  # noqa: SIM905
+    ecstatic sick sickly healthy fit fat thin skinny
+    autistic adhd bipolar disabled deaf blind introverted extroverted introvert extrovert
+    nonbinary non-binary enby lesbian bisexual queer asexual pansexual cis male female
+    bilingual pescatarian diabetic allergic dyslexic
+    to for at by with from into as because every all off""".split()  # noqa: SIM905
 )
 _NAME = r"[^\W\d_][\w'’-]*"
 # An announced name may run to three words ("My name is Ana Lucia Reyes").
 _ANNOUNCED = (
-    r"(?i:\bmy\s+name(?:\s+is|['’]s)|\bi(?:['’]m|\s+am|m)\s+called|\bi\s+go\s+by)\s+"
+    r"(?i:\bmy\s+name(?:\s+is|['’]s)|\bi(?:['’]m|\s+am|m)\s+called)\s+"
     r"(?P<full>" + _NAME + r"(?:\s+" + _NAME + r"){0,2})"
 )
 _CALL_ME = r"(?i:\bcall\s+me)\s+(?P<call>" + _NAME + ")"
-_I_AM = r"(?i:\bi(?:['’]m|\s+am|m))\s+(?P<bare>" + _NAME + ")"
+_I_AM = r"(?i:\bi(?:['’]m|\s+am|m)|\bi\s+go\s+by)\s+(?P<bare>" + _NAME + ")"
 INTRODUCTION = re.compile(f"{_ANNOUNCED}|{_CALL_ME}|{_I_AM}")
 _NEGATED = re.compile(r"(?i:\b(?:don['’]?t|do\s+not|never|not|stop)\s+$)")
 # What may follow an unannounced name: the clause's end, or a filler before it.
 _CLAUSE_ENDS = re.compile(
     r"(?i:(?:\s+(?:now|here|too|btw|lol|haha+|by\s+the\s+way))*"
-    r"(?:\s*(?:$|[,.!?;:…)]|\s[-–—])"
+    r"(?:\s*(?:$|[,.!?;:…)]|\s[-–—])|\s+from\s+(?=[A-Z])"
     r"|\s+(?:but|because|though|although)\b"
     r"|\s+(?:and|so|then)\s+(?:i|im|i['’]m|i['’]ve|i['’]d|i['’]ll|my|you|it|we|this)\b))"
 )
@@ -123,7 +128,8 @@ def _read(found: re.Match, sentence: str) -> Introduction | None:
         names = " ".join(_capitalised(w.replace("’", "'")) for w in kept)
         return Introduction(names, found.start(), end)
     word, group = (found["call"], "call") if found["call"] else (found["bare"], "bare")
-    if word.lower().strip("'’") in NOT_NAMES or len(word) < 2:
+    parts = word.lower().strip("'’").split("-")  # "Irish-American"
+    if any(part in NOT_NAMES for part in parts) or len(word) < 2:
         return None
     if not _CLAUSE_ENDS.match(sentence, found.end()):
         return None
@@ -132,7 +138,8 @@ def _read(found: re.Match, sentence: str) -> Introduction | None:
             return None  # "Don't call me Sam"
     elif (
         not _looks_like_name(word)
-        or re.search(r"(?:ish|ese)$", word.lower())
+        or word.isupper()  # "I'm LOL", "I'm ADHD": an acronym, a shout
+        or any(re.search(r"(?:ish|ese)$", part) for part in parts)
         or not _capitals_mean_something(sentence)
     ):
         return None

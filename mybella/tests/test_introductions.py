@@ -21,6 +21,9 @@ from mybella.core.introductions import introduced_name
         ("I'm called Robin and I live in Leeds", "Robin"),
         ("Okay. I'm Дмитрий", "Дмитрий"),  # a script with capitals
         ("I'm 張偉", "張偉"),  # a script without
+        ("I'm Tom from Leeds", "Tom"),
+        ("I go by Jo", "Jo"),
+        ("I'm Jean-Luc", "Jean-Luc"),
     ],
 )
 def test_a_name_given_is_read(text, name):
@@ -50,6 +53,13 @@ def test_a_name_given_is_read(text, name):
         "Call me later",
         "My name is not important",
         "Ich bin Tom",
+        "I'm LOL",
+        "I'm ADHD",
+        "I'm Autistic",
+        "I'm Irish-American",
+        "I'm called to serve",
+        "I go by bus",
+        "I'm Back from Paris",
     ],
 )
 def test_what_is_no_name_is_not_read_as_one(text):

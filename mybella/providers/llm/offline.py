@@ -424,17 +424,22 @@ ADJECTIVE_ENDINGS = ("ful", "ous", "less")
 
 # What a user tells about their life, said back as a phrase: "I just moved to Berlin" ->
 # "your move to Berlin", "I work as a nurse" -> "your work as a nurse".
+# Said by the user of themselves: "I", "I'm", "we've", and up to two adverbs ("I just").
+_I_DID = (
+    r"(?i:\b(?:i|we)(?:['’](?:m|re|ve)|\s+(?:am|are|have|had|was|were))?\s+"
+    r"(?:(?:just|recently|finally|also|now|currently|still|actually|really)\s+){0,2}"
+)
 _LIFE = (
     (
         re.compile(
-            r"(?i:\b(?:moved|moving|relocated|relocating)\s+to)\s+(?P<x>(?i:the\s+|a\s+new\s+|a\s+)?"
-            r"[\w'’-]+(?:\s+[A-Z][\w'’-]*)*)"
+            _I_DID + r"(?:moved|moving|relocated|relocating)\s+to)\s+"
+            r"(?P<x>(?i:the\s+|a\s+new\s+|a\s+)?[\w'’-]+(?:\s+[A-Z][\w'’-]*)*)"
         ),
         "your move to {x}",
     ),
     (
         re.compile(
-            r"(?i:\bwork(?:s|ed|ing)?\s+as)\s+(?P<x>(?i:an?)\s+[\w'’-]+"
+            _I_DID + r"work(?:ed|ing)?\s+as)\s+(?P<x>(?i:an?)\s+[\w'’-]+"
             r"(?:\s+(?!(?i:in|at|for|and|but|with|so|now|because)\b)[a-z][\w'’-]*)?)"
         ),
         "your work as {x}",

@@ -196,7 +196,19 @@ def test_a_state_or_a_nationality_is_no_name_nor_a_topic(style, text):
     assert text.split()[-1].lower() not in answer.lower().replace("tired of", "")
 
 
-def test_work_is_said_back_as_work():
-    answer = reply("I work as a nurse", "warm")
-    assert "your work as a nurse" in answer
-    assert "about a nurse" not in answer
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("I work as a nurse", "your work as a nurse"),
+        ("I'm working as a teacher now", "your work as a teacher"),
+        ("I moved to Lisbon last year", "your move to Lisbon"),  # not "about year"
+        ("We're moving to a new flat next month", "your move to a new flat"),
+    ],
+)
+def test_what_the_user_did_is_said_back_as_theirs(text, said):
+    assert said in reply(text, "warm")
+
+
+@pytest.mark.parametrize("text", ["My friend Anna moved to Paris", "My sister works as a nurse"])
+def test_what_someone_else_did_is_not_said_back_as_the_users(text):
+    assert "your move" not in reply(text, "warm") and "your work" not in reply(text, "warm")
