@@ -102,15 +102,18 @@ def _looks_like_name(word: str) -> bool:
     return not word[0].islower() and word.replace("'", "").replace("-", "").isalpha()
 
 
-def _capitals_mean_something(sentence: str) -> bool:
+def _capitals_mean_something(sentence: str, name: str) -> bool:
     """Capitals tell a name only where they are not everywhere: not in "I'M TIRED", nor in
-    a sentence Of Four Or More Words All Capitalised."""
-    cased = [
-        w for w in re.findall(r"[^\W\d_][\w'’-]*", sentence) if w[0].isupper() or w[0].islower()
-    ]
+    a sentence whose other words (past its first, besides "I" and the name) are three or
+    more All Capitalised ("I Am Going To The Store"); "Hey Bella, I'm Tom" is fine."""
+    words = re.findall(_NAME, sentence)
+    cased = [w for w in words if w[0].isupper() or w[0].islower()]
     if cased and not any(c.islower() for w in cased for c in w):
         return False
-    return len(cased) < 4 or any(w[0].islower() for w in cased)
+    others = [
+        w for w in cased[1:] if w != name and not re.fullmatch(r"(?i)i(?:['’](?:m|ve|ll|d))?|am", w)
+    ]
+    return len(others) < 3 or any(w[0].islower() for w in others)
 
 
 def _read(found: re.Match, sentence: str) -> Introduction | None:
@@ -140,7 +143,7 @@ def _read(found: re.Match, sentence: str) -> Introduction | None:
         not _looks_like_name(word)
         or word.isupper()  # "I'm LOL", "I'm ADHD": an acronym, a shout
         or any(re.search(r"(?:ish|ese)$", part) for part in parts)
-        or not _capitals_mean_something(sentence)
+        or not _capitals_mean_something(sentence, word)
     ):
         return None
     return Introduction(_capitalised(word.replace("’", "'")), found.start(), found.end())

@@ -22,6 +22,8 @@ from mybella.core.introductions import introduced_name
         ("Okay. I'm Дмитрий", "Дмитрий"),  # a script with capitals
         ("I'm 張偉", "張偉"),  # a script without
         ("I'm Tom from Leeds", "Tom"),
+        ("Hey Bella, I'm Tom", "Tom"),
+        ("Good Morning Bella, I'm Tom", "Tom"),
         ("I go by Jo", "Jo"),
         ("I'm Jean-Luc", "Jean-Luc"),
     ],
