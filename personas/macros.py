@@ -32,18 +32,17 @@ MACRO = re.compile(
 DEFAULT_USER_NAME = "you"  # what a page passes for a user without a name
 
 # {{user}} for a user without a name, by what stands around it (see the module's docstring).
-_USER = r"(?:\{\{user\}\}|<user>)"
-_ENDS = r"(?=\s*(?:[.!?…,;:*)\"”]|$))"
-_NO_NAME = re.compile(
-    rf"(?P<comma>,\s*){_USER}{_ENDS}"
-    r"|(?P<hello>\b(?:hi|hello|hey|hiya|howdy|welcome|back|there|morning|afternoon|evening"
-    rf"|night|bye|goodbye|thanks)\s+){_USER}{_ENDS}"
-    rf"|(?P<dear>\bdear\s+)?{_USER}\s*,\s*(?P<next>\w)"
-    rf"|{_USER}(?P<possessive>['’]s)\b"
-    rf"|{_USER}\s+(?P<verb>is|was|has)\b"
-    rf"|{_USER}",
-    re.IGNORECASE | re.MULTILINE,
-)
+_USER = re.compile(r"\{\{user\}\}|<user>", re.IGNORECASE)
+_COMMA_BEFORE = re.compile(r",\s*$")  # "Welcome back, {{user}}."
+_HELLO_BEFORE = re.compile(
+    r"(?i:\b(?:hi|hello|hey|hiya|howdy|welcome|back|there|morning|afternoon|evening|night|bye"
+    r"|goodbye|thanks))\s+$"
+)  # "Hi {{user}}!"
+_DEAR_BEFORE = re.compile(r"(?i:\bdear)\s+$")  # "Dear {{user}}, welcome"
+_ENDS_AFTER = re.compile(r"\s*(?:[.!?…,;:*)\"”]|$)")
+_COMMA_AFTER = re.compile(r"\s*,\s*(?=\w)")  # "{{user}}, you're back"
+_POSSESSIVE_AFTER = re.compile(r"['’]s\b")
+_VERB_AFTER = re.compile(r"\s+(is|was|has)\b", re.IGNORECASE)
 _VERBS = {"is": "are", "was": "were", "has": "have"}
 
 # Each source returns the name `user` asked `persona` to call them, or None if it doesn't say.
@@ -66,35 +65,49 @@ def fill_macros(text: str, *, char: str, user: str) -> str:
     if not text:
         return text
     if not user or user == DEFAULT_USER_NAME:
-        text = _NO_NAME.sub(_without_name, text)
+        text = _without_name(text)
     return MACRO.sub(lambda found: char if found.group().lower() in CHAR_MACROS else user, text)
 
 
-def _starts_sentence(text: str, at: int) -> bool:
-    before = text[:at].rstrip(" \t*\"“'‘(")
+def _starts_sentence(before: str) -> bool:
+    before = before.rstrip(" \t*\"“'‘(")
     return not before or before[-1] in ".!?…\n"
 
 
-def _without_name(found: re.Match) -> str:
-    """Return what stands for one {{user}} (with what is around it) for a user without a name."""
-    if found["comma"] is not None:
-        return ""  # "Welcome back, {{user}}." -> "Welcome back."
-    if found["hello"] is not None:
-        return found["hello"].rstrip()  # "Hi {{user}}!" -> "Hi!"
-    first = _starts_sentence(found.string, found.start())
-    if found["next"] is not None:  # "{{user}}, you're back" / "Dear {{user}}, welcome"
-        if first:
-            return found["next"].upper()
-        if found["dear"]:
-            return found["dear"].rstrip() + ", " + found["next"]  # "my dear, welcome"
-        return "you, " + found["next"]
-    if found["possessive"] is not None:
-        word = "your"
-    elif found["verb"] is not None:
-        word = "you " + _VERBS[found["verb"].lower()]
-    else:
-        word = "you"
-    return word[0].upper() + word[1:] if first else word
+def _without_name(text: str) -> str:
+    """Return `text` with each {{user}} (and what is around it) read for a user without a
+    name; one pass over the text, the context looked at around each macro."""
+    done, pos = "", 0
+    for found in _USER.finditer(text):
+        done, pos = done + text[pos : found.start()], found.end()
+        ends = _ENDS_AFTER.match(text, pos)
+        tail = done[-40:]  # what is looked at before the macro: its few last words
+        if ends and (comma := _COMMA_BEFORE.search(tail)):
+            done = done[: len(done) - len(tail) + comma.start()]  # "Welcome back, {{user}}."
+            continue
+        if ends and _HELLO_BEFORE.search(tail):
+            done = done.rstrip()  # "Hi {{user}}!" -> "Hi!"
+            continue
+        comma = _COMMA_AFTER.match(text, pos)
+        dear = _DEAR_BEFORE.search(tail) if comma else None
+        dear_at = len(done) - len(tail) + dear.start() if dear else 0
+        if comma and dear and not _starts_sentence(done[:dear_at]):
+            done, pos = done.rstrip() + ", ", comma.end()  # "my dear {{user}}, welcome"
+            continue
+        if dear:
+            done = done[:dear_at]  # "Dear {{user}}, welcome" -> "Welcome"
+        if comma and _starts_sentence(done):
+            # "{{user}}, you're back!" -> "You're back!"
+            done, pos = done + text[comma.end()].upper(), comma.end() + 1
+            continue
+        if possessive := _POSSESSIVE_AFTER.match(text, pos):
+            word, pos = "your", possessive.end()
+        elif verb := _VERB_AFTER.match(text, pos):
+            word, pos = "you " + _VERBS[verb[1].lower()], verb.end()
+        else:
+            word = "you"
+        done += word[0].upper() + word[1:] if _starts_sentence(done) else word
+    return done + text[pos:]
 
 
 def name_without_macros(name: str) -> str:
