@@ -4,6 +4,7 @@ It reads the structured fields of a Prompt (style, user name, preferences, recal
 memories) and assembles a short reply in the persona's voice from tables of phrasings.
 """
 
+import functools
 import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -13,7 +14,7 @@ from datetime import timedelta
 from django.conf import settings
 
 from mybella.core.introductions import NOT_NAMES as NOT_NAME_WORDS
-from mybella.core.introductions import introduced_name
+from mybella.core.introductions import Introduction, introduced_name
 from mybella.providers.llm.base import ChatProvider, Prompt, RecalledItem
 
 
@@ -348,17 +349,23 @@ def _intent(text: str) -> str:
     return "statement"
 
 
+@functools.lru_cache(maxsize=64)
+def _introduction(text: str) -> Introduction | None:
+    """Return the introduction in `text`, read once per message (intent, name, the rest)."""
+    return introduced_name(text)
+
+
 def _introduced_name(text: str) -> str:
     """Return the name the user gives in `text` ("My name is ana" -> "Ana", "I'm Tom, I…"
     -> "Tom"), or "": the rule memory's extraction keeps as their preferred name."""
-    intro = introduced_name(text)
+    intro = _introduction(text)
     return intro.first if intro else ""
 
 
 def _without_introduction(text: str) -> str:
     """Return `text` without the words introducing the user ("I'm Tom, I moved…" -> ", I
     moved…"): what else they said."""
-    intro = introduced_name(text)
+    intro = _introduction(text)
     return text[: intro.start] + text[intro.end :] if intro else text
 
 
