@@ -24,7 +24,7 @@ from PIL import Image, ImageColor, ImageDraw, ImageFont, PngImagePlugin
 from mybella.core import limits
 from mybella.core.parsers import json_loads_strict
 from personas import rules
-from personas.macros import fill_macros
+from personas.macros import fill_macros, name_without_macros
 from personas.models import CommunicationStyle, LorebookEntry, PersonaProfile
 
 logger = logging.getLogger(__name__)
@@ -363,6 +363,14 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
     if not name:
         raise CardError(f"{where}name is required")
     fields = {field: (data.get(key) or "").strip() for key, field in MAPPED_KEYS.items()}
+    # Macros mean nothing in a name ("{{user}}'s friend {{char}}"): they are left out, at
+    # import, so the API, the pages and the admin show one name, and {{char}} fills with it.
+    fields["name"] = name_without_macros(name)
+    if not fields["name"]:
+        nickname = data.get("nickname")
+        fields["name"] = name_without_macros(nickname.strip()) if isinstance(nickname, str) else ""
+    if not fields["name"]:
+        raise CardError(f"{where}name holds only macros such as {{{{char}}}}: it needs a name")
     for key, field in MAPPED_KEYS.items():
         _check_length(fields[field], field, f"{where}{key}")
     notes = data.get("creator_notes") or ""
@@ -390,7 +398,7 @@ def _from_card(card: dict[str, Any], *, image: bytes | None) -> ParsedCard:
         # A MyBella card writes the tagline as the notes when there are none.
         fields["creator_notes"] = "" if notes.strip() == fields["tagline"] else notes
     else:
-        foreign, traits_from_personality = _from_foreign(data)
+        foreign, traits_from_personality = _from_foreign(data, name=fields["name"])
         fields.update(foreign, creator_notes=notes)
         if traits_from_personality:  # The traits now stand for the personality.
             stored.pop("personality", None)
@@ -550,7 +558,7 @@ def _from_mybella(mybella: dict[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
+def _from_foreign(data: dict[str, Any], *, name: str) -> tuple[dict[str, Any], bool]:
     """Derive the MyBella-only fields of a card another tool wrote.
 
     Return them and whether the traits came from the personality (rather than the tags).
@@ -567,9 +575,7 @@ def _from_foreign(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
         pieces if from_personality else data.get("tags") or [], mode="lenient"
     )
     fields = {
-        "tagline": tagline_from(
-            data.get("description") or "", name=(data.get("name") or "").strip()
-        ),
+        "tagline": tagline_from(data.get("description") or "", name=name),
         "traits": traits,
         "communication_style": WARM,
         "communication_notes": "",

@@ -17,6 +17,7 @@ from chat.rendering import plain_text
 from memory.extraction import slots
 from memory.extraction.dates import MONTHS, find_date, with_date
 from memory.extraction.ops import EVENT, FACT, PREFERENCE, MemoryOp
+from mybella.core.introductions import INTRODUCTION, NOT_NAMES, introductions
 
 # A memory the rules write is one short clause (well under `limits.MEMORY_MAX_CHARS`).
 MAX_LENGTH = 120
@@ -75,27 +76,13 @@ _VAGUE_OBJECTS = set(
     everything anything nothing something someone somebody to being so too very more most both
     either here there""".split()  # noqa: SIM905
 )
-_NOT_NAMES = set(
-    """fine tired ok okay sorry here good great back home done bored sad happy so not just very
-    really also still going trying a an the no yes sure glad busy free sick ill alive awake
-    alone lonely hungry thirsty cold hot new old ready late early away out in on up down fed
-    afraid scared worried excited nervous confused lost stuck single married divorced engaged
-    pregnant gay straight bi trans human online offline vegan vegetarian christian muslim jewish
-    catholic buddhist hindu atheist american african asian european canadian mexican brazilian
-    italian indian australian russian german korean dutch french greek thai egyptian persian
-    norwegian hungarian serious kidding joking curious sleepy hungover drunk high well better
-    worse fantastic amazing awesome cool nice bad terrible okey alright gonna about almost
-    secret later tomorrow tonight today anytime maybe crazy whatever anything something if
-    when whenever sometime soon now again baby babe honey and or is was the monday tuesday
-    wednesday thursday
-    friday saturday sunday""".split()  # noqa: SIM905
-)
+# What is no name ("I'm tired", "my dog is Happy"): the same list as the introductions'.
+_NOT_NAMES = NOT_NAMES
 _MOMENTS = set(
     """time day night evening morning afternoon weekend week summer winter trip song movie
     film place moment one guy girl party""".split()  # noqa: SIM905
 )
 _NAME = r"[^\W\d_][\w'’-]*"
-_FULL_NAME = _NAME + r"(?:\s+[A-Z][a-z][\w'’-]*){0,2}"
 _ADVERBS = (
     r"(?:(?:really|also|just|totally|absolutely|truly|do|still|actually|genuinely|honestly"
     r"|currently|now|kinda|kind\s+of)\s+){0,2}"
@@ -123,29 +110,19 @@ def _plain_object(obj: str) -> bool:
 _Found = tuple[_Proposal, int] | None
 
 
-def _name(match: re.Match, sentence: str, *, announced: bool) -> _Found:
-    """Read a name; unless announced ("my name is"), it must end its clause and look like one."""
-    name = match["name"]
-    first = name.split()[0]
-    if first.lower().strip("'’") in _NOT_NAMES or len(first) < 2:
+def _introduction(match: re.Match, sentence: str, today: date) -> _Found:
+    """ "My name is Sam", "I'm Tom, …", "call me jo": the rule in `mybella.core.introductions`,
+    shared with the offline reply engine, says what is a name."""
+    intro = next((i for i in introductions(sentence) if i.start == match.start()), None)
+    if intro is None:
         return None
-    _raw, rest, end = _phrase(sentence, match.end())
-    if not announced and (rest or re.search(r"(?:ish|ese)$", first.lower())):
-        return None
-    name = " ".join(word[0].upper() + word[1:] for word in name.split())
     return _Proposal(
-        name,
-        f"Their name is {name}",
+        intro.name,
+        f"Their name is {intro.name}",
         FACT,
         8,
-        preference=("preferred_name", name.split()[0]),
-    ), (match.end() if announced else end)
-
-
-def _call_me(match: re.Match, sentence: str, today: date) -> _Found:
-    if re.search(r"(?i:\b(?:don['’]?t|do\s+not|never|not|stop)\s+$)", sentence[: match.start()]):
-        return None
-    return _name(match, sentence, announced=False)
+        preference=("preferred_name", intro.first),
+    ), intro.end
 
 
 def _about(prefix: str, kind: str, importance: int) -> Callable:
@@ -349,15 +326,7 @@ _RULES = (
         _about("Dislikes", PREFERENCE, 5),
     ),
     _Rule(re.compile(_I + r"(?:like|love|enjoy|adore)\s+)"), _about("Likes", PREFERENCE, 5)),
-    _Rule(
-        re.compile(r"(?i:\bmy\s+name(?:\s+is|['’]s)\s+)(?P<name>" + _FULL_NAME + ")"),
-        lambda match, sentence, today: _name(match, sentence, announced=True),
-    ),
-    _Rule(
-        re.compile(_I_AM + r")(?P<name>[A-Z][\w'’-]*)"),
-        lambda match, sentence, today: _name(match, sentence, announced=False),
-    ),
-    _Rule(re.compile(r"(?i:\bcall\s+me\s+)(?P<name>" + _NAME + ")"), _call_me),
+    _Rule(INTRODUCTION, _introduction),
     _Rule(
         re.compile(r"(?:" + _I + r"live\s+in\s+)|" + _I_AM + r"(?:currently\s+)?living\s+in\s+))"),
         _about("Lives in", FACT, 7),

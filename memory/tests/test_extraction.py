@@ -36,6 +36,16 @@ def dislikes(obj):
         ("Hey! I am Noor, nice to meet you", [name("Noor")]),
         ("You can call me Bea", [name("Bea")]),
         ("just call me jo", [name("Jo")]),
+        ("I'm Дмитрий", [name("Дмитрий")]),
+        ("I'm 張偉!", [name("張偉")]),
+        (
+            "I'm Tom, I just moved to Berlin and I work as a nurse",
+            [
+                name("Tom"),
+                add("Lives in Berlin", importance=7),
+                add("Works as a nurse", importance=6),
+            ],
+        ),
         ("I like cats and dogs", [likes("cats and dogs")]),
         (
             "I really love hiking in the mountains, it's so calming",
@@ -139,6 +149,11 @@ def test_a_full_name_is_kept_and_the_first_name_preferred():
         "I'm Sorry",
         "I'm Italian",
         "I'm English",
+        "I'm British",
+        "I'm Happy",
+        "I'm Starving!",
+        "I'M TIRED",
+        "I Am Going To The Store",
         "I'm Going home",
         "i'm sam",  # lowercase "I'm x" is too often not a name
         "I like it when you talk",

@@ -149,3 +149,29 @@ def test_the_pages_show_the_card_filled_in_and_formatted(client, user, seraphina
 
     chat = client.get(reverse("chat:page")).content.decode()
     assert "<em>Seraphina smiles at Kai.</em> Welcome back, Kai. I am Seraphina." in chat
+
+
+def test_macros_in_a_cards_name_are_left_out_everywhere(auth_api_client, user):
+    """A name "{{user}}'s friend {{char}}" means nothing as written: the persona is named
+    "Friend", its tagline reads "Friend is your oldest friend.", never "{ }"."""
+    card = seraphina_card()
+    card["data"]["name"] = "{{user}}'s friend {{char}}"
+    card["data"]["description"] = "{{char}} is {{user}}'s oldest friend. They met at school."
+    response = import_card(auth_api_client, card)
+    assert response.status_code == 201, response.json()
+    persona = PersonaProfile.objects.get(pk=response.json()["id"])
+    assert persona.name == "Friend"
+    assert persona.tagline == "Friend is your oldest friend."
+    assert response.json()["name"] == "Friend"
+
+
+def test_a_card_named_only_by_macros_takes_its_nickname_else_is_refused(auth_api_client):
+    card = seraphina_card()
+    card["data"]["name"] = "{{char}}"
+    response = import_card(auth_api_client, card)
+    assert response.status_code == 400
+    assert "needs a name" in str(response.json())
+    card["data"]["nickname"] = "Sera"
+    response = import_card(auth_api_client, card)
+    assert response.status_code == 201, response.json()
+    assert response.json()["name"] == "Sera"

@@ -4,7 +4,13 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from personas.macros import fill_macros, greetings_for, user_name_for, user_name_sources
+from personas.macros import (
+    fill_macros,
+    greetings_for,
+    name_without_macros,
+    user_name_for,
+    user_name_sources,
+)
 from personas.models import PersonaProfile
 from personas.templatetags.persona_cards import description_html, shares_system_name
 from personas.tests.factories import PersonaFactory
@@ -25,8 +31,54 @@ def test_fill_macros(text, expected):
     assert fill_macros(text, char="Mira", user="Sam") == expected
 
 
-def test_a_missing_user_name_reads_you():
-    assert fill_macros("Hi {{user}}", char="Mira", user="") == "Hi you"
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Welcome back, {{user}}.", "Welcome back."),
+        ("Hi {{user}}! I'm {{char}}.", "Hi! I'm Mira."),
+        ("Hello, {{user}}, it's me.", "Hello, it's me."),
+        ("{{user}}, you're back!", "You're back!"),
+        ("*{{char}} waves at {{user}}.* Oh, {{user}}!", "*Mira waves at you.* Oh!"),
+        ("How was {{user}}'s day?", "How was your day?"),
+        ("{{user}} is late. <USER> was here.", "You are late. You were here."),
+        ("Dear {{user}}, welcome.", "Welcome."),
+        ("Oh, my dear {{user}}, welcome.", "Oh, my dear, welcome."),
+        ("<START>\n{{user}}: hi\n{{char}}: hello", "<START>\nYou: hi\nMira: hello"),
+        ("I missed {{user}} so much", "I missed you so much"),
+    ],
+)
+@pytest.mark.parametrize("user", ["", "you"])
+def test_without_a_user_name_the_text_reads_naturally(text, expected, user):
+    """A user without a name (a handle, a visitor) is not called "you" as if it were one."""
+    assert fill_macros(text, char="Mira", user=user) == expected
+
+
+def test_a_user_name_is_filled_where_the_macro_is():
+    text = "Welcome back, {{user}}. How was {{user}}'s day?"
+    assert fill_macros(text, char="Mira", user="Sam") == "Welcome back, Sam. How was Sam's day?"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("{{user}}'s friend {{char}}", "Friend"),
+        ("<BOT> the Brave", "The Brave"),
+        ("Luna ({{char}})", "Luna"),
+        ("{{char}} & {{user}}", ""),
+        ("Seraphina", "Seraphina"),
+        ("it's {{char}}", "It's"),
+    ],
+)
+def test_a_name_loses_its_macros(name, expected):
+    assert name_without_macros(name) == expected
+
+
+@pytest.mark.django_db
+def test_a_user_with_a_handle_is_welcomed_without_a_vocative(django_user_model):
+    handle = django_user_model.objects.create_user(username="newbie20682", password="x" * 16)
+    persona = PersonaFactory(owner=handle, name="Mira", greeting="Welcome back, {{user}}.")
+    with user_name_sources.override():
+        assert greetings_for(user=handle, persona=persona) == ["Welcome back."]
 
 
 @pytest.mark.django_db

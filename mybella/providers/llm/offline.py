@@ -4,6 +4,7 @@ It reads the structured fields of a Prompt (style, user name, preferences, recal
 memories) and assembles a short reply in the persona's voice from tables of phrasings.
 """
 
+import functools
 import hashlib
 import re
 from collections.abc import AsyncIterator, Iterator
@@ -12,6 +13,8 @@ from datetime import timedelta
 
 from django.conf import settings
 
+from mybella.core.introductions import NOT_NAMES as NOT_NAME_WORDS
+from mybella.core.introductions import Introduction, introduced_name
 from mybella.providers.llm.base import ChatProvider, Prompt, RecalledItem
 
 
@@ -279,11 +282,6 @@ _FAREWELL = re.compile(
     r"|(?:see|talk\s+to)\s+(?:you|ya)(?=\s*(?:[.!,;]|$))"
     r"|(?:gotta|got\s+to|have\s+to|need\s+to|must)\s+go(?:\s+now)?(?=\s*(?:[.!,;]|$)))"
 )
-# "My name is Ana", "call me Ana": the name they give.
-_INTRO = re.compile(
-    r"(?i:\bmy\s+name(?:\s+is|['’]s)|\bcall\s+me|\bi['’]?m\s+called|\bi\s+am\s+called)"
-    r"\s+(?P<name>[A-Za-z][\w'’-]{0,29})"
-)
 # Requests and questions asked without a question mark ("tell me about yourself").
 ASKING = {"what", "how", "why", "where", "when", "who", "which", "can", "could", "would", "will"}
 DISTRESS = {
@@ -351,13 +349,24 @@ def _intent(text: str) -> str:
     return "statement"
 
 
+@functools.lru_cache(maxsize=64)
+def _introduction(text: str) -> Introduction | None:
+    """Return the introduction in `text`, read once per message (intent, name, the rest)."""
+    return introduced_name(text)
+
+
 def _introduced_name(text: str) -> str:
-    """Return the name the user gives in `text` ("My name is ana" -> "Ana"), or ""."""
-    found = _INTRO.search(text)
-    if not found or found["name"].lower() in STOPWORDS | VAGUE | DISTRESS:
-        return ""
-    name = found["name"].replace("’", "'")
-    return name[0].upper() + name[1:]
+    """Return the name the user gives in `text` ("My name is ana" -> "Ana", "I'm Tom, I…"
+    -> "Tom"), or "": the rule memory's extraction keeps as their preferred name."""
+    intro = _introduction(text)
+    return intro.first if intro else ""
+
+
+def _without_introduction(text: str) -> str:
+    """Return `text` without the words introducing the user ("I'm Tom, I moved…" -> ", I
+    moved…"): what else they said."""
+    intro = _introduction(text)
+    return text[: intro.start] + text[intro.end :] if intro else text
 
 
 # Words that make a poor echo on their own ("telling me about nice").
@@ -411,6 +420,7 @@ VAGUE = frozenset(
         "hmmm",
         "aww",
         "omg",
+        "meet",  # "I'm Tom, nice to meet you"
     ]
 )
 # A laugh of any length: "hahaha", "hehehe", "ahah".
@@ -419,8 +429,47 @@ _LAUGH = re.compile(r"(?i)^(?:a?h[aeiu]){2,}h?$|^(?:lo+l)+$")
 ADJECTIVE_ENDINGS = ("ful", "ous", "less")
 
 
+# What a user tells about their life, said back as a phrase: "I just moved to Berlin" ->
+# "your move to Berlin", "I work as a nurse" -> "your work as a nurse".
+# Said by the user of themselves: "I", "I'm", "we've", and up to two adverbs ("I just").
+_I_DID = (
+    r"(?i:\b(?:i|we)(?:['’](?:m|re|ve)|\s+(?:am|are|have|had|was|were))?\s+"
+    r"(?:(?:just|recently|finally|also|now|currently|still|actually|really)\s+){0,2}"
+)
+_LIFE = (
+    (
+        re.compile(
+            _I_DID + r"(?:moved|moving|relocated|relocating)\s+to)\s+"
+            r"(?P<x>(?i:the\s+|a\s+new\s+|a\s+)?[\w'’-]+(?:\s+[A-Z][\w'’-]*)*)"
+        ),
+        "your move to {x}",
+    ),
+    (
+        re.compile(
+            _I_DID + r"work(?:ed|ing)?\s+as)\s+(?P<x>(?i:an?)\s+[\w'’-]+"
+            r"(?:\s+(?!(?i:in|at|for|and|but|with|so|now|because)\b)[a-z][\w'’-]*)?)"
+        ),
+        "your work as {x}",
+    ),
+)
+
+
+def _life_topic(text: str) -> str:
+    """Return what `text` tells about the user's life ("your move to Berlin and your work
+    as a nurse"), or ""."""
+    found = sorted(
+        (match.start(), template.format(x=match["x"]))
+        for pattern, template in _LIFE
+        for match in pattern.finditer(text)
+    )
+    return " and ".join(_join([phrase for _start, phrase in found]).rsplit(", and ", 1))
+
+
 def _topic(text: str) -> str:
     """Return what `text` is about ("your sister", "the marathon", "Lisbon"), or ""."""
+    life = _life_topic(text)
+    if life:
+        return life
     words = _words(text)
     lowered = [w.lower() for w in words]
     if "my" in lowered:
@@ -434,6 +483,8 @@ def _topic(text: str) -> str:
     for i in range(len(words) - 1, -1, -1):
         low = lowered[i]
         if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE or low.endswith("ly"):
+            continue
+        if low in NOT_NAME_WORDS:  # "I'm British": a state or a nationality, not a topic
             continue
         if _LAUGH.match(low) or (len(low) > 5 and low.endswith(ADJECTIVE_ENDINGS)):
             continue
@@ -771,6 +822,7 @@ def compose(prompt: Prompt) -> str:
     name = prompt.user_name.strip()
     intent = _intent(prompt.user_message)
     topic = _topic(prompt.user_message)
+    told = ""  # after an introduction, what else they said
     greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
     greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
     # A conversation started on the page opens with the greeting: a "hi" then is not met
@@ -780,6 +832,10 @@ def compose(prompt: Prompt) -> str:
         opener = greeting
     elif intent == "meet":
         opener = pick(voice.meet, "open").format(name=_introduced_name(prompt.user_message))
+        # What else they said ("I'm Tom, I just moved to Berlin"): picked up after the hello.
+        told = _topic(_without_introduction(prompt.user_message))
+        if told:
+            opener = f"{opener} {pick(voice.statement, 'told').format(topic=told)}"
     elif intent == "statement" and not topic:
         opener = pick(voice.ack, "open")
     elif intent == "question" and not topic:
@@ -806,7 +862,8 @@ def compose(prompt: Prompt) -> str:
     asks = any("?" in sentence for sentence in sentences)  # one question a reply is enough
     if (
         length != "short"
-        and intent not in ("greet", "meet", "farewell")
+        and intent not in ("greet", "farewell")
+        and (intent != "meet" or told)
         and not asks
         and not asked_about
     ):

@@ -169,3 +169,46 @@ def test_a_hi_after_the_greeting_does_not_introduce_the_persona_again(style):
 def test_a_hi_in_a_conversation_without_the_greeting_is_met_by_it(style):
     greeting = "Hi, I'm Isabella. I'm really glad you're here. How has your day been?"
     assert reply("hi", style, greeting=greeting).startswith("Hi, I'm Isabella.")
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_introduction_is_met_and_what_else_was_said_picked_up(style):
+    answer = reply("I'm Tom, I just moved to Berlin and I work as a nurse", style)
+    assert used(VOICES[style].meet, answer)
+    assert "Tom" in answer
+    assert "your move to Berlin and your work as a nurse" in answer
+    assert "about a nurse" not in answer
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["I am Tom", "I'm Tom.", "Hi, I'm Tom!", "I'm Дмитрий"])
+def test_i_am_and_a_name_is_an_introduction(style, text):
+    answer = reply(text, style)
+    assert used(VOICES[style].meet, answer)
+    assert not used(VOICES[style].follow, answer)  # nothing else said: nothing to ask about
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["I'm British", "I'm Happy", "I'm tired", "I'M TIRED"])
+def test_a_state_or_a_nationality_is_no_name_nor_a_topic(style, text):
+    answer = reply(text, style)
+    assert not used(VOICES[style].meet, answer)
+    assert text.split()[-1].lower() not in answer.lower().replace("tired of", "")
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("I work as a nurse", "your work as a nurse"),
+        ("I'm working as a teacher now", "your work as a teacher"),
+        ("I moved to Lisbon last year", "your move to Lisbon"),  # not "about year"
+        ("We're moving to a new flat next month", "your move to a new flat"),
+    ],
+)
+def test_what_the_user_did_is_said_back_as_theirs(text, said):
+    assert said in reply(text, "warm")
+
+
+@pytest.mark.parametrize("text", ["My friend Anna moved to Paris", "My sister works as a nurse"])
+def test_what_someone_else_did_is_not_said_back_as_the_users(text):
+    assert "your move" not in reply(text, "warm") and "your work" not in reply(text, "warm")

@@ -22,7 +22,7 @@ def test_an_imported_card_reads_well(open_page, screenshot, tmp_path: Path, view
     card_file = tmp_path / "seraphina.json"
     card_file.write_text(json.dumps(seraphina_card()))
     page = open_page("/users/signup/", viewport=viewport)
-    # A username that reads as a name is what the card's {{user}} says (a handle says "you").
+    # A username that reads as a name is what the card's {{user}} says (a handle names none).
     username = {"desktop": "rowan", "phone": "robin"}[viewport]
     sign_up(page, username)
 
