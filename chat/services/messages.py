@@ -18,9 +18,13 @@ from chat.cache import chat_changed
 from chat.context import user_messages_saved
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
-from chat.services.conversations import conversation_open, conversation_said
+from chat.services.conversations import (
+    conversation_open,
+    conversation_said,
+    conversation_said_statement,
+)
 from mybella.core import limits
-from mybella.core.db.commits import atomic_unflushed
+from mybella.core.db.commits import execute_unflushed, update_statement
 from mybella.core.sentences import SentenceStream
 from mybella.core.services import service
 from mybella.providers.llm import ChatProvider, Prompt, ProviderError, get_provider
@@ -199,27 +203,28 @@ def _finish(
     # One commit for the reply and its conversation, not one each: a PostgreSQL commit waits
     # for its log to reach the disk, and this one need not (CHAT_REPLY_SYNCHRONOUS_COMMIT):
     # after a database crash that lost it the reply is pending again, retried like one
-    # abandoned; the user's message was committed, waiting, before. No savepoint: nothing
-    # here is retried on its own.
-    with atomic_unflushed(relaxed=not settings.CHAT_REPLY_SYNCHRONOUS_COMMIT):
-        # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
-        ChatMessage.objects.filter(pk=reply.pk).update(
-            content=reply.content,
-            alternatives=reply.alternatives,
-            status=reply.status,
-            error=reply.error,
-            provider=reply.provider,
-            model=reply.model,
-            token_estimate=reply.token_estimate,
-            updated_at=reply.updated_at,
-        )
-        if said is not None:
-            conversation_said(conversation_id=reply.conversation_id, text=said, at=reply.updated_at)
-        else:
-            Conversation.objects.filter(pk=reply.conversation_id).update(
-                updated_at=reply.updated_at
-            )
-        chat_changed(user_id=reply.user_id)
+    # abandoned; the user's message was committed, waiting, before. On PostgreSQL both
+    # updates go as one statement, its own transaction (`execute_unflushed`): one round
+    # trip where BEGIN, SET LOCAL, two updates and COMMIT took five.
+    # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
+    reply_update = update_statement(
+        ChatMessage.objects.filter(pk=reply.pk),
+        content=reply.content,
+        alternatives=reply.alternatives,
+        status=reply.status,
+        error=reply.error,
+        provider=reply.provider,
+        model=reply.model,
+        token_estimate=reply.token_estimate,
+        updated_at=reply.updated_at,
+    )
+    conversation_update = conversation_said_statement(
+        conversation_id=reply.conversation_id, text=said, at=reply.updated_at
+    )
+    execute_unflushed(
+        [reply_update, conversation_update], relaxed=not settings.CHAT_REPLY_SYNCHRONOUS_COMMIT
+    )
+    chat_changed(user_id=reply.user_id)
 
 
 @service
