@@ -59,17 +59,26 @@ class ChatMessage(BaseModel):
         STOPPED = "stopped", _("Stopped")
         FAILED = "failed", _("Failed")
 
+    # No index of their own on created_at, conversation or user: the thread index
+    # (conversation, created_at, id) and the pair index (user, persona, created_at) begin
+    # with the two keys (their lookups, and the cascades' `IN`, use them), and nothing reads
+    # messages by time alone; a global created_at index only led PostgreSQL's generic plan
+    # for "when did the user last write to this persona" to walk every user's messages back.
+    # Each index was one more write for every message saved and every reply finished.
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     conversation = models.ForeignKey(
         Conversation,
         on_delete=models.CASCADE,
         related_name="messages",
         verbose_name=_("conversation"),
+        db_index=False,
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="chat_messages",
         verbose_name=_("user"),
+        db_index=False,
     )
     persona = models.ForeignKey(
         "personas.PersonaProfile",

@@ -13,6 +13,7 @@ from chat.context import messages_deleting
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens
 from mybella.core import limits
+from mybella.core.db.commits import Statement, update_statement
 from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas.macros import greetings_for
@@ -89,10 +90,27 @@ def conversation_said(*, conversation_id: int, text: str, at: datetime | None = 
     user's message in the same transaction, which makes the user's cached chat reads stale
     on commit (`chat.cache`).
     """
-    Conversation.objects.filter(pk=conversation_id).update(
-        updated_at=at or timezone.now(),
-        title=Case(When(title="", then=Value(conversation_title_from(text))), default=F("title")),
-    )
+    Conversation.objects.filter(pk=conversation_id).update(**_said_values(text=text, at=at))
+
+
+def _said_values(*, text: str, at: datetime | None) -> dict:
+    return {
+        "updated_at": at or timezone.now(),
+        "title": Case(
+            When(title="", then=Value(conversation_title_from(text))), default=F("title")
+        ),
+    }
+
+
+def conversation_said_statement(
+    *, conversation_id: int, text: str | None, at: datetime
+) -> Statement:
+    """Return `conversation_said`'s statement, unrun (`mybella.core.db.commits`); without
+    `text`, only the conversation's activity is recorded (a plainer statement)."""
+    conversations = Conversation.objects.filter(pk=conversation_id)
+    if text is None:
+        return update_statement(conversations, updated_at=at)
+    return update_statement(conversations, **_said_values(text=text, at=at))
 
 
 @service

@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models.signals import post_save, pre_save
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -18,9 +19,13 @@ from chat.cache import chat_changed
 from chat.context import user_messages_saved
 from chat.models import ChatMessage, Conversation
 from chat.prompts import estimate_tokens, prompt_build
-from chat.services.conversations import conversation_open, conversation_said
+from chat.services.conversations import (
+    conversation_open,
+    conversation_said,
+    conversation_said_statement,
+)
 from mybella.core import limits
-from mybella.core.db.commits import atomic_unflushed
+from mybella.core.db.commits import execute_unflushed, update_statement
 from mybella.core.sentences import SentenceStream
 from mybella.core.services import service
 from mybella.providers.llm import ChatProvider, Prompt, ProviderError, get_provider
@@ -122,7 +127,7 @@ def _save_exchange(
     `said_now`: record the conversation active (and titled) now; a reply finished within
     the same request does it when it is saved instead (`_finish(said=...)`), one write.
     """
-    message = ChatMessage.objects.create(
+    message = ChatMessage(
         conversation=conversation,
         user=user,
         persona_id=conversation.persona_id,
@@ -130,7 +135,13 @@ def _save_exchange(
         content=text,
         token_estimate=estimate_tokens(text),
     )
-    reply = _pending_reply(message, provider)
+    if connection.vendor == "postgresql":
+        reply = _pending_reply(message, provider)
+        _insert_answered(message, reply)
+    else:
+        message.save(force_insert=True)
+        reply = _pending_reply(message, provider)
+        reply.save(force_insert=True)
     if said_now:
         conversation_said(conversation_id=conversation.pk, text=text)
     announce_saved(conversation_id=conversation.pk, message_ids=[message.id], imported=False)
@@ -157,7 +168,7 @@ def announce_saved(*, conversation_id: int, message_ids: list[int], imported: bo
 def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMessage:
     # Saved before the engine is asked, so the reply has its id (and its place after the
     # message) from the start, and a stream that breaks off leaves something to retry.
-    return ChatMessage.objects.create(
+    return ChatMessage(
         conversation_id=user_message.conversation_id,
         user_id=user_message.user_id,
         persona_id=user_message.persona_id,
@@ -167,6 +178,54 @@ def _pending_reply(user_message: ChatMessage, provider: ChatProvider) -> ChatMes
         provider=provider.name,
         model=provider.model,
     )
+
+
+def _insert_answered(message: ChatMessage, reply: ChatMessage) -> None:
+    """Insert `message` and `reply` to it (both new) in one statement (PostgreSQL).
+
+    What two `save()`s do, in one round trip instead of two: the same columns and values
+    (timestamps stamped in the same order, the message's id lower), the same signals, and
+    the reply's `reply_to` is the message's new id, taken from the first insert.
+    """
+    using = connection.alias
+    fields = [field for field in ChatMessage._meta.concrete_fields if not field.primary_key]
+    for instance in (message, reply):
+        pre_save.send(
+            sender=ChatMessage, instance=instance, raw=False, using=using, update_fields=None
+        )
+    quote = connection.ops.quote_name
+    table, pk = quote(ChatMessage._meta.db_table), quote(ChatMessage._meta.pk.column)
+    columns = ", ".join(quote(field.column) for field in fields)
+    message_params = [
+        field.get_db_prep_save(field.pre_save(message, True), connection) for field in fields
+    ]
+    reply_values, reply_params = [], []
+    for field in fields:
+        if field.column == "reply_to_id":
+            reply_values.append(f"m.{pk}")
+        else:
+            reply_values.append("%s")
+            reply_params.append(field.get_db_prep_save(field.pre_save(reply, True), connection))
+    sql = (
+        f"WITH m AS (INSERT INTO {table} ({columns}) "  # noqa: S608 (the model's own names)
+        f"VALUES ({', '.join(['%s'] * len(fields))}) RETURNING {pk}) "
+        f"INSERT INTO {table} ({columns}) SELECT {', '.join(reply_values)} FROM m "
+        f"RETURNING reply_to_id, {pk}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*message_params, *reply_params])
+        message.pk, reply.pk = cursor.fetchone()
+    reply.reply_to = message
+    for instance in (message, reply):
+        instance._state.adding, instance._state.db = False, using
+        post_save.send(
+            sender=ChatMessage,
+            instance=instance,
+            created=True,
+            update_fields=None,
+            raw=False,
+            using=using,
+        )
 
 
 def _finish(
@@ -199,27 +258,28 @@ def _finish(
     # One commit for the reply and its conversation, not one each: a PostgreSQL commit waits
     # for its log to reach the disk, and this one need not (CHAT_REPLY_SYNCHRONOUS_COMMIT):
     # after a database crash that lost it the reply is pending again, retried like one
-    # abandoned; the user's message was committed, waiting, before. No savepoint: nothing
-    # here is retried on its own.
-    with atomic_unflushed(relaxed=not settings.CHAT_REPLY_SYNCHRONOUS_COMMIT):
-        # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
-        ChatMessage.objects.filter(pk=reply.pk).update(
-            content=reply.content,
-            alternatives=reply.alternatives,
-            status=reply.status,
-            error=reply.error,
-            provider=reply.provider,
-            model=reply.model,
-            token_estimate=reply.token_estimate,
-            updated_at=reply.updated_at,
-        )
-        if said is not None:
-            conversation_said(conversation_id=reply.conversation_id, text=said, at=reply.updated_at)
-        else:
-            Conversation.objects.filter(pk=reply.conversation_id).update(
-                updated_at=reply.updated_at
-            )
-        chat_changed(user_id=reply.user_id)
+    # abandoned; the user's message was committed, waiting, before. On PostgreSQL both
+    # updates go as one statement, its own transaction (`execute_unflushed`): one round
+    # trip where BEGIN, SET LOCAL, two updates and COMMIT took five.
+    # An update, not save(): a conversation deleted meanwhile stays deleted, no error.
+    reply_update = update_statement(
+        ChatMessage.objects.filter(pk=reply.pk),
+        content=reply.content,
+        alternatives=reply.alternatives,
+        status=reply.status,
+        error=reply.error,
+        provider=reply.provider,
+        model=reply.model,
+        token_estimate=reply.token_estimate,
+        updated_at=reply.updated_at,
+    )
+    conversation_update = conversation_said_statement(
+        conversation_id=reply.conversation_id, text=said, at=reply.updated_at
+    )
+    execute_unflushed(
+        [reply_update, conversation_update], relaxed=not settings.CHAT_REPLY_SYNCHRONOUS_COMMIT
+    )
+    chat_changed(user_id=reply.user_id)
 
 
 @service

@@ -138,3 +138,46 @@ def test_replies_are_linked_to_the_message_before_them_and_it_reverses(migrator)
     )
     assert Message.objects.get(pk=same_time_reply).error == "Cut short."
     migrator.reset()
+
+
+def _message_indexes() -> dict[str, list[str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "chat_chatmessage")
+    return {name: c["columns"] for name, c in constraints.items() if c["index"]}
+
+
+def _triggers() -> int:
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM sqlite_master "
+            "WHERE type = 'trigger' AND tbl_name = 'chat_chatmessage'"
+        )
+        return cursor.fetchone()[0]
+
+
+def test_the_messages_prefix_indexes_go_and_come_back(migrator):
+    from django.db import connection
+
+    """created_at, conversation and user lose their own indexes (the thread and pair indexes
+    begin with the keys); the full-text triggers survive (no table remake); it reverses."""
+    single = [["created_at"], ["conversation_id"], ["user_id"]]
+    migrator.apply_initial_migration(("chat", "0010_message_gin_write_through"))
+    before, triggers = _message_indexes(), _triggers()
+    assert triggers or connection.vendor != "sqlite"
+    assert all(columns in before.values() for columns in single)
+    migrator.apply_tested_migration(("chat", "0011_message_prefix_indexes_dropped"))
+    after = _message_indexes()
+    assert not any(columns in after.values() for columns in single)
+    assert _triggers() == triggers
+    # Every key a lookup or a cascade filters on still leads an index.
+    for column in ("conversation_id", "user_id", "persona_id", "reply_to_id"):
+        assert any(columns[:1] == [column] for columns in after.values()), column
+    migrator.apply_tested_migration(("chat", "0010_message_gin_write_through"))
+    assert all(columns in _message_indexes().values() for columns in single)
+    assert _triggers() == triggers
