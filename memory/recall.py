@@ -40,7 +40,6 @@ better one takes no slot of its own.
 import functools
 import math
 import re
-from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -238,31 +237,30 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     # Only the query's words are counted (each word of a doc as the query word it agrees
     # with, see `_agreeing`); a doc's length is all its words.
     # In one order, whatever the hash seed: ties, and sums of floats, come out the same.
-    # Called with every candidate: a doc's count of each word is `list.count` (in C), and
-    # only its long words are looked at one by one, for agreement.
+    # Called with every candidate: the work per doc is in C (its set of terms, set
+    # operations, `list.count`); in Python only its terms never seen before in this search
+    # (is it long enough to agree with a query word?) and those that count.
     ordered = sorted(query)
     position = {word: i for i, word in enumerate(ordered)}
-    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
     first_seen: dict[int, int] = {}  # word's position -> docs holding it, in first-seen order
-    # With words long enough to agree, each term of a doc counts as the query word it is or
-    # agrees with, one pass over the doc (a term's word found once per search).
-    agreed: dict[str, int | None] = dict(position)
+    # Each term seen so far, and those that count: a query word's position for its own
+    # words and for the long terms that agree with it (see `_agreeing`).
+    seen: set[str] = set(position)
+    counted: dict[str, int] = dict(position)
+    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     for doc in docs:
+        unique = set(doc)
         if agreeable:
-            count = [0] * len(ordered)
-            for term, n in Counter(doc).items():
-                at = agreed.get(term, -1)
-                if at == -1:
-                    at = agreed[term] = (
-                        position.get(_agreeing(term, ordered))
-                        if len(term) >= PREFIX_AGREEMENT
-                        else None
-                    )
-                if at is not None:
-                    count[at] += n
-        else:
-            count = [doc.count(word) for word in ordered]
+            for term in unique - seen:
+                seen.add(term)
+                if len(term) >= PREFIX_AGREEMENT:
+                    at = position.get(_agreeing(term, ordered))
+                    if at is not None:
+                        counted[term] = at
+        count = [0] * len(ordered)
+        for term in unique & counted.keys():
+            count[counted[term]] += doc.count(term)
         for at, n in enumerate(count):
             if n:
                 first_seen[at] = first_seen.get(at, 0) + 1
