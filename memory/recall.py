@@ -157,6 +157,12 @@ def terms(text: str, *, ignore: Collection[str] = ()) -> list[str]:
     return [_stem(word) for word in _words(text) if word not in STOP_WORDS and word not in ignore]
 
 
+def _terms(text: str, skip: frozenset[str]) -> list[str]:
+    # `terms(text, ignore=...)` with the stop words and the ignored ones as one set, made
+    # once per search: it runs for every candidate.
+    return [_stem(word) for word in _words(text) if word not in skip]
+
+
 def _needle(term: str) -> str:
     # Every stem is a prefix of the words it came from, except that a final "y" became "i".
     return term[:-1] if term.endswith("i") and len(term) > 3 else term
@@ -231,25 +237,30 @@ def _bm25(query: set[str], docs: list[list[str]]) -> list[float]:
     # Only the query's words are counted (each word of a doc as the query word it agrees
     # with, see `_agreeing`); a doc's length is all its words.
     # In one order, whatever the hash seed: ties, and sums of floats, come out the same.
-    # Called with every candidate: a doc's count of each word is `list.count` (in C), and
-    # only its long words are looked at one by one, for agreement.
+    # Called with every candidate: the work per doc is in C (its set of terms, set
+    # operations, `list.count`); in Python only its terms never seen before in this search
+    # (is it long enough to agree with a query word?) and those that count.
     ordered = sorted(query)
     position = {word: i for i, word in enumerate(ordered)}
-    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     counts = []
     first_seen: dict[int, int] = {}  # word's position -> docs holding it, in first-seen order
-    agreed: dict[str, int | None] = {}  # a long term -> the position of the word it agrees with
+    # Each term seen so far, and those that count: a query word's position for its own
+    # words and for the long terms that agree with it (see `_agreeing`).
+    seen: set[str] = set(position)
+    counted: dict[str, int] = dict(position)
+    agreeable = any(len(word) >= PREFIX_AGREEMENT for word in query)
     for doc in docs:
-        count = [doc.count(word) for word in ordered]
+        unique = set(doc)
         if agreeable:
-            for term in doc:
-                if len(term) >= PREFIX_AGREEMENT and term not in position:
-                    if term in agreed:
-                        at = agreed[term]
-                    else:
-                        at = agreed[term] = position.get(_agreeing(term, ordered))
+            for term in unique - seen:
+                seen.add(term)
+                if len(term) >= PREFIX_AGREEMENT:
+                    at = position.get(_agreeing(term, ordered))
                     if at is not None:
-                        count[at] += 1
+                        counted[term] = at
+        count = [0] * len(ordered)
+        for term in unique & counted.keys():
+            count[counted[term]] += doc.count(term)
         for at, n in enumerate(count):
             if n:
                 first_seen[at] = first_seen.get(at, 0) + 1
@@ -350,10 +361,21 @@ def _recalled(entry: _Entry, before: Turn | None = None, after: Turn | None = No
 def _turn(message: object, query_terms: set[str], *, answers: bool = False) -> Turn | None:
     if message is None:
         return None
-    matches = answers or any(
-        _stem(word) in query_terms for word in _words(message.head) if word not in STOP_WORDS
-    )
+    matches = answers or _holds_any(message.head, query_terms)
     return Turn(message.id, message.role, message.head, message.created_at, matches)
+
+
+def _holds_any(text: str, query_terms: set[str]) -> bool:
+    # Whether a word of `text` (not a stop word) stems to one of `query_terms`. A word's
+    # stem, but for a final "y" made "i", begins the word (`_needle`): a text in which no
+    # term's needle occurs holds none of them, known without splitting it into words (a
+    # neighbour may be thousands of characters long).
+    lowered = text.lower().replace("'", "").replace("\u2019", "")
+    if not any(_needle(term) in lowered for term in query_terms):
+        return False
+    return not query_terms.isdisjoint(
+        _stem(word) for word in _WORD.findall(lowered) if word not in STOP_WORDS
+    )
 
 
 def recall(
@@ -371,9 +393,9 @@ def recall(
     With `query_embedding` (when the configured model offers embeddings), memories whose
     stored embedding is close to it count as relevant too, whatever their words.
     `with_context` adds the turns around each message (`before`, `after`).
-    Run at most six queries, however long the pair's history: the words' counts, the
-    ranked memories and messages (each only when some hold a word), the pinned memories,
-    the memories' sources (only when memories are recalled), and, with the context, the
+    Run at most five queries, however long the pair's history: the words' counts with the
+    pinned memories, the ranked memories and messages (each only when some hold a word), the
+    memories' sources (only when memories are recalled), and, with the context, the
     neighbours of the matching messages that may rank among the first 2k.
     """
     names = pair_names(user=user, persona=persona)
@@ -382,20 +404,21 @@ def recall(
     if (not words and not query_embedding) or k <= 0:
         return []
     limit = max(CANDIDATES, 4 * k)
-    memory_counts, message_counts = selectors.recall_word_counts(
-        user=user, persona=persona, words=words
+    # The pinned memories (and those with embeddings) come with the words' counts: read
+    # before the memories found by words, so `limit` more, those found left out here.
+    memory_counts, message_counts, extras = selectors.recall_word_counts_and_extras(
+        user=user,
+        persona=persona,
+        words=words,
+        with_embeddings=bool(query_embedding),
+        limit=PINNED_LIMIT + limit,
+        head_chars=_scan_chars(),
     )
     memories = selectors.memory_recall_candidates(
         user=user, persona=persona, counts=memory_counts, limit=limit, head_chars=_scan_chars()
     )
-    extras = selectors.memory_recall_extras(
-        user=user,
-        persona=persona,
-        exclude_ids=[memory.id for memory in memories],
-        with_embeddings=bool(query_embedding),
-        limit=PINNED_LIMIT,
-        head_chars=_scan_chars(),
-    )
+    found = {memory.id for memory in memories}
+    extras = [memory for memory in extras if memory.id not in found][:PINNED_LIMIT]
     messages = chat_selectors.message_recall_candidates(
         user=user,
         persona=persona,
@@ -405,9 +428,8 @@ def recall(
         head_chars=_scan_chars(),
     )
     memories += extras
-    relevance = _bm25(
-        query_terms, [terms(item.head, ignore=names) for item in [*memories, *messages]]
-    )
+    skip = STOP_WORDS | names
+    relevance = _bm25(query_terms, [_terms(item.head, skip) for item in [*memories, *messages]])
     # Ranked as plain (score, created_at, kind, id, content) entries; only those that can be
     # chosen become `Recalled` items (a search by common words ranks a hundred or so).
     ranked: list[_Entry] = []

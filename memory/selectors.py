@@ -23,7 +23,7 @@ from memory.models import (
     UserPreference,
 )
 from mybella.core.errors import NotFound
-from mybella.core.fulltext import FullTextIndex, search_sql, word_counts
+from mybella.core.fulltext import FullTextIndex, search_sql, word_counts, word_counts_with_rows
 from mybella.core.rows import datetime_column, fetch_all, field_converter, id_in, valid_id
 from mybella.users.models import User
 from personas.models import PersonaProfile
@@ -207,6 +207,18 @@ def memory_recall_extras(
     `exclude_ids` (found by words already): up to `limit`, pinned and important first.
     Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`.
     """
+    sql = _extras_sql(user, persona, exclude_ids, with_embeddings, limit, head_chars)
+    return _memory_candidates(fetch_all(*sql))
+
+
+def _extras_sql(
+    user: User,
+    persona: PersonaProfile,
+    exclude_ids: Collection[int],
+    with_embeddings: bool,
+    limit: int,
+    head_chars: int,
+) -> tuple[str, list[object]]:
     table = ConversationMemory._meta.db_table
     not_in, excluded = id_in("t.id", [int(i) for i in exclude_ids], negate=True)
     # "t.pinned" as the partial index says it, not "= %s": SQLite uses a partial index only
@@ -219,8 +231,36 @@ def memory_recall_extras(
         f"AND t.superseded_by_id IS NULL AND {wanted} AND {not_in} "
         "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    params = [head_chars, user.pk, persona.pk, *excluded, limit]
-    return _memory_candidates(fetch_all(sql, params))
+    return sql, [head_chars, user.pk, persona.pk, *excluded, limit]
+
+
+def recall_word_counts_and_extras(
+    *,
+    user: User,
+    persona: PersonaProfile,
+    words: Sequence[str],
+    with_embeddings: bool,
+    limit: int,
+    head_chars: int,
+) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], list[MemoryCandidate]]:
+    """Return `recall_word_counts`' two answers and `memory_recall_extras`' memories
+    (without exclusions), in one query: one round trip less for every search.
+
+    The extras are in `memory_recall_extras`' order, up to `limit`: a caller that leaves
+    out some ids (those found by words) asks for that many more, then takes its own limit.
+    """
+    extras = _extras_sql(user, persona, (), with_embeddings, limit, head_chars)
+    (memories, messages), rows = word_counts_with_rows(
+        [MEMORY_INDEX, chat_selectors.MESSAGE_INDEX],
+        user_id=user.pk,
+        persona_id=persona.pk,
+        words=words,
+        rows=extras,
+    )
+    found = _memory_candidates(rows)
+    # Their query's order: pinned first, then the most important, the newest, the last id.
+    found.sort(key=lambda m: (m.pinned, m.importance, m.created_at, m.id), reverse=True)
+    return memories, messages, found
 
 
 def memory_sources(

@@ -145,13 +145,13 @@ def test_the_context_costs_the_queries_it_did_inside_the_prompt(
     user, luna, message, django_assert_num_queries
 ):
     """The switch, preferences, summaries and newest memories in one query, then recall
-    and the stamp: seven, however long the history. Remembering off: that one query.
+    and the stamp: six, however long the history. Remembering off: that one query.
 
-    Recall: a bounded count of each word's matches in both indexes, the ranked memories and
-    messages, the pinned memories and the sources of the memories recalled.
+    Recall: a bounded count of each word's matches in both indexes with the pinned
+    memories, the ranked memories and messages, and the sources of the memories recalled.
     """
     MemoryFactory(user=user, persona=luna, content="Loves jasmine tea")
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(6):
         _context(message)
     MemorySettings.objects.create(user=user, persona=luna, remember=False)
     with django_assert_num_queries(1):

@@ -221,7 +221,9 @@ def test_the_number_of_queries_does_not_grow_with_history(
     for n in range(5):
         _memory(user, luna, f"Grows tomatoes in bed {n}", sources=messages[n : n + 2])
 
-    with django_assert_max_num_queries(6):
+    # The words' counts with the pinned memories, the ranked memories and messages, the
+    # neighbours, the sources.
+    with django_assert_max_num_queries(5):
         items = recall(user=user, persona=luna, query="how are the tomatoes growing?", k=8)
 
     assert len(items) == 8

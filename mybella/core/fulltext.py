@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from mybella.core.rows import id_in
+from mybella.core.rows import fetch_all, id_in
 
 # A word held by more of a pair's rows than this is common: it is not ranked by.
 COMMON_AT = 100
@@ -133,17 +133,56 @@ def word_counts(
     statistics find in more than `COMMON_AT` rows counts `COMMON_AT` + 1 unread (see the
     module's docstring).
     """
+    counts, _ = word_counts_with_rows(
+        indexes, user_id=user_id, persona_id=persona_id, words=words, rows=None
+    )
+    return counts
+
+
+def word_counts_with_rows(
+    indexes: Sequence[FullTextIndex],
+    *,
+    user_id: int,
+    persona_id: int,
+    words: Sequence[str],
+    rows: tuple[str, list[object]] | None,
+) -> tuple[list[dict[str, tuple[int, int]]], list[tuple]]:
+    """Return `word_counts`' answer and the rows of the query `rows` (SQL, parameters), in
+    one statement: one round trip less for a caller that needs both.
+
+    The rows come in no particular order (sort them); with no words they are read alone
+    (no counts to make), and with `rows` None there are none.
+    """
     words = list(dict.fromkeys(word.lower() for word in words if word))
     if not words or not indexes:
-        return [{} for _ in indexes]
+        return [{} for _ in indexes], ([] if rows is None else fetch_all(*rows))
     if connection.vendor == "postgresql":
-        return _pg_word_counts(indexes, user_id, persona_id, words)
-    return _sqlite_word_counts(indexes, user_id, persona_id, words)
+        sql, params, width = _pg_word_counts(indexes, user_id, persona_id, words)
+    else:
+        sql, params, width = _sqlite_word_counts(indexes, user_id, persona_id, words)
+    if rows is None:
+        found = fetch_all(f"{sql}) SELECT * FROM c", params)
+    else:
+        # The counts once (a one-row MATERIALIZED CTE, not again for each row), then the
+        # rows beside them: one row of NULLs beside the counts when the query finds none.
+        row_sql, row_params = rows
+        found = fetch_all(
+            f"{sql}) SELECT c.*, r.* FROM c LEFT JOIN ({row_sql}) r ON TRUE",
+            [*params, *row_params],
+        )
+    counts = iter(found[0][:width])
+    if connection.vendor == "postgresql":
+        parsed = [{word: (n := int(next(counts)), n) for word in words} for _ in indexes]
+    else:
+        pairs = iter(zip(counts, counts, strict=True))
+        parsed = [{word: tuple(map(int, next(pairs))) for word in words} for _ in indexes]
+    extra = [row[width:] for row in found if row[width] is not None] if rows else []
+    return parsed, extra
 
 
 def _sqlite_word_counts(
     indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
-) -> list[dict[str, tuple[int, int]]]:
+) -> tuple[str, list[object], int]:
     # Each word's rows in the whole index come first (a CTE, counted once each): when they
     # are at most COMMON_AT, the pair's are counted among them, a join by rowid to the
     # table for each (a CROSS JOIN keeps that order). Only a word common in the whole
@@ -168,15 +207,12 @@ def _sqlite_word_counts(
             )
             params += [COMMON_AT, _fts_phrase(word), user_id, persona_id]
             params += [f"{pair} AND {_fts_phrase(word)}", COMMON_AT + 1]
+    # Left open: the caller closes the CTE `c` of the counts and selects from it.
     sql = (
-        f"WITH g AS MATERIALIZED (SELECT {', '.join(everywhere)}) "
-        f"SELECT {', '.join(pair_counts)} FROM g"
+        f"WITH g AS MATERIALIZED (SELECT {', '.join(everywhere)}), "
+        f"c AS MATERIALIZED (SELECT {', '.join(pair_counts)} FROM g"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, tail + params)
-        row = cursor.fetchone()
-    counts = iter(zip(row[::2], row[1::2], strict=True))
-    return [{word: tuple(map(int, next(counts))) for word in words} for _ in indexes]
+    return sql, tail + params, len(pair_counts) * 2
 
 
 # The planner's statistics change only when the table is analysed: each process reads them
@@ -217,7 +253,7 @@ def forget_statistics() -> None:
 
 def _pg_word_counts(
     indexes: Sequence[FullTextIndex], user_id: int, persona_id: int, words: list[str]
-) -> list[dict[str, tuple[int, int]]]:
+) -> tuple[str, list[object], int]:
     # A word whose every lexeme is one of the pair's common terms by the statistics counts
     # COMMON_AT + 1 unread; else the pair's rows of it, counted to COMMON_AT + 1. Each
     # word's pair terms are made once, in a one-row MATERIALIZED CTE: a generic plan, which
@@ -238,11 +274,12 @@ def _pg_word_counts(
                 f"WHERE {index.where} AND {_PG_ROW_TERMS} @> w.t{at} LIMIT %s) c) END"
             )
             params += [known, COMMON_AT + 1, COMMON_AT + 1]
-    sql = f"WITH w AS MATERIALIZED (SELECT {made}) SELECT {', '.join(parts)} FROM w"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = iter(cursor.fetchone())
-    return [{word: (n := int(next(row)), n) for word in words} for _ in indexes]
+    # Left open: the caller closes the CTE `c` of the counts and selects from it.
+    sql = (
+        f"WITH w AS MATERIALIZED (SELECT {made}), "
+        f"c AS MATERIALIZED (SELECT {', '.join(parts)} FROM w"
+    )
+    return sql, params, len(parts)
 
 
 def search_sql(

@@ -10,18 +10,42 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, connections
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Model
 
 from mybella.core.errors import NotFound
+
+# Made once per (model, field, expression, database connection, time zone): a search asks for
+# them seven times, each asking the field and the backend for their converters again.
+_MADE: dict[tuple, Any] = {}
+_MADE_MAX = 512
+
+
+def _made(key: tuple, make: Callable[[], Any]) -> Any:
+    # The key holds the connection in use (one per thread) and its time zone (a test's
+    # override_settings changes it on the same connection), so a converter made for one is
+    # never used with another.
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    key = (*key, wrapper, wrapper.timezone if settings.USE_TZ else None, settings.USE_TZ)
+    found = _MADE.get(key)
+    if found is None:
+        if len(_MADE) >= _MADE_MAX:
+            _MADE.clear()
+        found = _MADE[key] = make()
+    return found
 
 
 def field_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     """Return what turns the database's value of `model.name` into the field's Python value.
 
     The converters the ORM applies when it loads the field: the backend's (e.g. SQLite's
-    text to an aware datetime) and the field's own (`from_db_value`, e.g. JSON).
+    text to an aware datetime) and the field's own (`from_db_value`, e.g. JSON). Made once
+    per field, connection and time zone.
     """
+    return _made((model, name), lambda: _field_converter(model, name))
+
+
+def _field_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
     field = model._meta.get_field(name)
     column = field.cached_col
     converters = [
@@ -65,8 +89,15 @@ def datetime_column(
 
     On PostgreSQL with USE_TZ the column is read as a UTC `timestamp`, which psycopg loads
     in C, and made aware here in the connection's zone: the `timestamptz` loader Django
-    registers parses each value in Python (~4 µs; a memory search reads a hundred).
+    registers parses each value in Python (~4 µs; a memory search reads a hundred). Made
+    once per field, expression, connection and time zone.
     """
+    return _made((model, name, expression), lambda: _datetime_column(model, name, expression))
+
+
+def _datetime_column(
+    model: type[Model], name: str, expression: str
+) -> tuple[str, Callable[[Any], Any]]:
     zone = connection.timezone
     if connection.vendor != "postgresql" or not settings.USE_TZ or zone is None:
         return expression, field_converter(model, name)

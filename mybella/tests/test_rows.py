@@ -88,3 +88,15 @@ def test_a_datetime_column_reads_as_the_orm_does(user, moment):
     assert read.utcoffset() == expected.utcoffset()
     assert read.tzinfo == expected.tzinfo
     assert convert(missing) is None
+
+
+def test_converters_are_made_once_per_field_and_connection():
+    """Recall asks for them several times a search: the same converter comes back, and
+    another field's or expression's is its own."""
+    assert field_converter(ChatMessage, "created_at") is field_converter(ChatMessage, "created_at")
+    assert field_converter(ChatMessage, "created_at") is not field_converter(
+        ChatMessage, "updated_at"
+    )
+    first = datetime_column(ChatMessage, "created_at", "t.created_at")
+    assert datetime_column(ChatMessage, "created_at", "t.created_at") is first
+    assert datetime_column(ChatMessage, "created_at", "m.created_at")[0] != first[0]
