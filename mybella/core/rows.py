@@ -10,27 +10,25 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import connection, connections
 from django.db.models import Model
 
 from mybella.core.errors import NotFound
 
-# Made once per (model, field, expression, database connection, time zone): a search asks for
-# them seven times, each asking the field and the backend for their converters again.
+# Made once per (model, field, expression, database, time zone): a search asks for them seven
+# times, each asking the field and the backend for their converters again. Not per connection
+# object: under ASGI every request's sync code runs in a thread of its own (Django's
+# ThreadSensitiveContext), so each request has a new DatabaseWrapper and would make them
+# again. What they use of the backend is the same for every connection to the database; the
+# converters are given the `connection` proxy, the calling thread's, when they run.
 _MADE: dict[tuple, Any] = {}
-_MADE_MAX = 512
 
 
 def _made(key: tuple, make: Callable[[], Any]) -> Any:
-    # The key holds the connection in use (one per thread) and its time zone (a test's
-    # override_settings changes it on the same connection), so a converter made for one is
-    # never used with another.
-    wrapper = connections[DEFAULT_DB_ALIAS]
-    key = (*key, wrapper, wrapper.timezone if settings.USE_TZ else None, settings.USE_TZ)
+    # The time zone is in the key: a test's override_settings changes it.
+    key = (*key, connection.alias, connection.vendor, settings.USE_TZ, connection.timezone_name)
     found = _MADE.get(key)
     if found is None:
-        if len(_MADE) >= _MADE_MAX:
-            _MADE.clear()
         found = _MADE[key] = make()
     return found
 
@@ -40,7 +38,7 @@ def field_converter(model: type[Model], name: str) -> Callable[[Any], Any]:
 
     The converters the ORM applies when it loads the field: the backend's (e.g. SQLite's
     text to an aware datetime) and the field's own (`from_db_value`, e.g. JSON). Made once
-    per field, connection and time zone.
+    per field, database and time zone.
     """
     return _made((model, name), lambda: _field_converter(model, name))
 
@@ -90,7 +88,7 @@ def datetime_column(
     On PostgreSQL with USE_TZ the column is read as a UTC `timestamp`, which psycopg loads
     in C, and made aware here in the connection's zone: the `timestamptz` loader Django
     registers parses each value in Python (~4 µs; a memory search reads a hundred). Made
-    once per field, expression, connection and time zone.
+    once per field, expression, database and time zone.
     """
     return _made((model, name, expression), lambda: _datetime_column(model, name, expression))
 

@@ -1,5 +1,6 @@
 """Plain rows read by raw SQL carry the values the ORM would have given."""
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import pytest
@@ -100,3 +101,21 @@ def test_converters_are_made_once_per_field_and_connection():
     first = datetime_column(ChatMessage, "created_at", "t.created_at")
     assert datetime_column(ChatMessage, "created_at", "t.created_at") is first
     assert datetime_column(ChatMessage, "created_at", "m.created_at")[0] != first[0]
+
+
+def test_converters_made_in_one_request_serve_the_next_in_another_thread():
+    """Under ASGI each request's sync code runs in a new thread, with a new connection object:
+    converters keyed by it would be made again at every request (and pile up)."""
+    made = (
+        field_converter(ChatMessage, "created_at"),
+        datetime_column(ChatMessage, "created_at", "t.created_at"),
+    )
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        in_thread = pool.submit(
+            lambda: (
+                field_converter(ChatMessage, "created_at"),
+                datetime_column(ChatMessage, "created_at", "t.created_at"),
+            )
+        ).result()
+    assert in_thread[0] is made[0]
+    assert in_thread[1] is made[1]
