@@ -34,6 +34,8 @@ REDOC_LOGO = "img-src refused https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 def test_redoc_renders_the_api(open_page, screenshot):
     page = open_page("/api/redoc/", allowed_violations=[REDOC_LOGO])
-    expect(page.get_by_role("heading", name="MyBella API").first).to_be_visible()
+    # Redoc lays out the whole schema in the page's script before it shows anything: over 5 s
+    # (the default wait) on a busy 2-core machine, as in CI with both suites running.
+    expect(page.get_by_role("heading", name="MyBella API").first).to_be_visible(timeout=30_000)
     expect(page.get_by_text("Send a message").first).to_be_attached()
     screenshot(page, "api-redoc")
