@@ -36,6 +36,7 @@ class Voice:
     hard: tuple[str, ...] = ()  # a negative feeling about {topic} ("I hate my job"); asks gently
     glad: tuple[str, ...] = ()  # a positive feeling about {topic} ("I love my new flat")
     cheer: tuple[str, ...] = ()  # good news without a topic to echo ("I got the job!")
+    gentle: tuple[str, ...] = ()  # the question after comfort, instead of a chirpier follow-up
 
 
 VOICES: dict[str, Voice] = {
@@ -88,6 +89,10 @@ VOICES: dict[str, Voice] = {
             "Oh, that's wonderful to hear; I'm so glad!",
             "Oh, that's good to hear; I'm really glad.",
         ),
+        gentle=(
+            "Do you want to tell me what's been weighing on you?",
+            "What's been the hardest part?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -135,6 +140,10 @@ VOICES: dict[str, Voice] = {
         cheer=(
             "Yes! That's brilliant news.",
             "Okay, I'm doing a little victory dance for you.",
+        ),
+        gentle=(
+            "Want to tell me what happened?",
+            "Do you want to vent, or would a distraction help?",
         ),
     ),
     "thoughtful": Voice(
@@ -184,6 +193,10 @@ VOICES: dict[str, Voice] = {
             "I'm really glad to hear that.",
             "That's good news, and worth pausing to enjoy.",
         ),
+        gentle=(
+            "What do you think is weighing on you most?",
+            "Would it help to put it into words?",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
@@ -223,6 +236,10 @@ VOICES: dict[str, Voice] = {
             "Nice, that's good news.",
             "Good to hear.",
         ),
+        gentle=(
+            "What's the hardest part right now?",
+            "Want to talk it through or find a next step?",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -260,6 +277,10 @@ VOICES: dict[str, Voice] = {
         cheer=(
             "I'm glad to hear that.",
             "That's lovely; let yourself enjoy it.",
+        ),
+        gentle=(
+            "Would you like to tell me more, at your own pace?",
+            "What feels heaviest right now?",
         ),
     ),
     "enthusiastic": Voice(
@@ -309,6 +330,7 @@ VOICES: dict[str, Voice] = {
             "Yay, that's amazing news!",
             "Oh wow, that's the best news!",
         ),
+        gentle=("Do you want to talk about it? I'm all ears!", "What happened? I'm here for you!"),
     ),
     "formal": Voice(
         greet=(
@@ -360,6 +382,10 @@ VOICES: dict[str, Voice] = {
         cheer=(
             "I am delighted to hear it.",
             "That is excellent news.",
+        ),
+        gentle=(
+            "Would you care to tell me more about it?",
+            "May I ask what has been weighing on you?",
         ),
     ),
 }
@@ -978,6 +1004,7 @@ def compose(prompt: Prompt) -> str:
     intent = _intent(prompt.user_message)
     topic = _topic(prompt.user_message)
     told = ""  # after an introduction, what else they said
+    comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
     greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
     greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
     # A conversation started on the page opens with the greeting: a "hi" then is not met
@@ -995,7 +1022,8 @@ def compose(prompt: Prompt) -> str:
             lines = {"negative": voice.hard, "positive": voice.glad}.get(feeling, voice.statement)
             opener = f"{opener} {pick(lines, 'told').format(topic=told)}"
         elif feeling:
-            told = pick(voice.comfort if feeling == "negative" else voice.cheer, "told")
+            comforted = feeling == "negative"
+            told = pick(voice.comfort if comforted else voice.cheer, "told")
             opener = f"{opener} {told}"
     elif intent == "statement" and not topic:
         opener = pick(voice.ack, "open")
@@ -1032,7 +1060,9 @@ def compose(prompt: Prompt) -> str:
         and not asks
         and not asked_about
     ):
-        sentences.append(pick(voice.follow, "follow"))
+        # After comfort, a gentle question: not "So what happens next in this saga?".
+        follow = voice.gentle if intent == "comfort" or comforted else voice.follow
+        sentences.append(pick(follow, "follow"))
     if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
         if sentences[where] != answer:  # an answer from memory is said as it is

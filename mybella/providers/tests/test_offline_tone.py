@@ -144,3 +144,15 @@ def test_a_hard_line_is_not_said_twice_in_a_row(style):
     second = reply("I hate my job", style, history=history)
     lines = [line for line in voice.hard if used((line,), first)]
     assert lines and not used(tuple(lines), second), (first, second)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["I'm not happy", "I feel so stressed and tired", "I'm Tom and I'm sad"]
+)
+def test_comfort_asks_gently_not_with_the_chirpy_follow_up(style, text):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.comfort, said), said
+    assert used(voice.gentle, said), said
+    assert not used(voice.follow, said), said
