@@ -76,7 +76,7 @@ VOICES: dict[str, Voice] = {
             "Hmm, let me think about that with you; what feels right to you so far?",
         ),
         hard=(
-            "That sounds really hard; I'm sorry {topic} is weighing on you. "
+            "That sounds really hard; I'm sorry you're going through that with {topic}. "
             "What's been the toughest part?",
             "I'm sorry things are so hard with {topic} right now; "
             "do you want to tell me more about it?",
@@ -130,7 +130,7 @@ VOICES: dict[str, Voice] = {
             "Let me consult my imaginary crystal ball on that one.",
         ),
         hard=(
-            "Oof, {topic} sounds rough, I'm sorry; want to vent about it?",
+            "Oof, rough times with {topic}, I'm sorry; want to vent about it?",
             "Ugh, I'm sorry things are hard with {topic} right now; what's the worst bit?",
         ),
         glad=(
@@ -182,7 +182,7 @@ VOICES: dict[str, Voice] = {
             "There's rarely only one right answer to that, but let's look at it together.",
         ),
         hard=(
-            "That sounds hard, and I'm sorry {topic} is weighing on you; what feels heaviest?",
+            "That sounds hard; I'm sorry you're carrying that with {topic}. What feels heaviest?",
             "I'm sorry things are difficult with {topic}; what do you think is at the heart of it?",
         ),
         glad=(
@@ -225,7 +225,7 @@ VOICES: dict[str, Voice] = {
             "Pick what you can decide today; the rest can wait.",
         ),
         hard=(
-            "That sounds hard; sorry {topic} is getting to you. What's the worst part of it?",
+            "That sounds hard; sorry about the trouble with {topic}. What's the worst part of it?",
             "Sorry things are rough with {topic}; what would make it a bit easier?",
         ),
         glad=(
@@ -265,7 +265,7 @@ VOICES: dict[str, Voice] = {
             "A gentle thought: start small, and see how it feels.",
         ),
         hard=(
-            "That sounds hard; I'm sorry {topic} is weighing on you. "
+            "That sounds hard; I'm sorry you're dealing with that around {topic}. "
             "Would you like to talk about it?",
             "I'm sorry things feel difficult with {topic}; "
             "take your time, what's hardest right now?",
@@ -319,7 +319,7 @@ VOICES: dict[str, Voice] = {
             "I love that you asked, let's think!",
         ),
         hard=(
-            "Oh no, I'm so sorry {topic} is getting you down! What's been the hardest part?",
+            "Oh no, I'm so sorry things are tough with {topic}! What's been the hardest part?",
             "Aw, that sounds really hard with {topic}, I'm sorry! Do you want to talk it through?",
         ),
         glad=(
@@ -371,7 +371,7 @@ VOICES: dict[str, Voice] = {
             "Allow me to consider that with care.",
         ),
         hard=(
-            "I am sorry to hear that {topic} has been difficult; may I ask what troubles you most?",
+            "I am sorry to hear of your troubles with {topic}; may I ask what weighs on you most?",
             "That sounds trying, and I am sorry about the difficulty with {topic}; "
             "would you like to say more?",
         ),
@@ -416,10 +416,10 @@ NEGATIVE = DISTRESS | {
     "disappointed", "disappointing", "fedup", "killing", "broken", "nightmare",
 }  # fmt: skip
 POSITIVE = {
-    "love", "loved", "loves", "loving", "happy", "glad", "excited", "thrilled", "great",
-    "amazing", "awesome", "wonderful", "fantastic", "proud", "enjoy", "enjoyed", "enjoying",
-    "yay", "delighted", "passed", "won", "finished", "promoted", "liked", "likes", "brilliant",
-    "perfect", "celebrating", "engaged", "hired",
+    "love", "loved", "loves", "loving", "happy", "glad", "excited", "thrilled",
+    "wonderful", "fantastic", "proud", "enjoy", "enjoyed", "enjoying",
+    "yay", "delighted", "passed", "won", "finished", "promoted", "liked", "likes",
+    "celebrating", "engaged", "hired",
 }  # fmt: skip
 # Words that turn the feeling word after them around ("not happy", "I don't hate it").
 NEGATORS = {
@@ -505,13 +505,15 @@ def _content_keys(text: str) -> set[str]:
 
 def _intent(text: str) -> str:
     words = [w.lower() for w in _words(text)]
-    feeling = _feeling(text)
-    if feeling == "negative" and not _introduced_name(text):
-        return "comfort"  # "I'm Tom and I hate my job" is met first, then comforted
+    feeling = "" if _introduced_name(text) else _feeling(text)  # "I'm Tom and I hate…": meet
+    if feeling == "negative" and DISTRESS & set(words):
+        return "comfort"
     if FAREWELL_WORDS & set(words) or _FAREWELL.search(text):
         return "farewell"
     if THANKS & set(words):
         return "thanks"
+    if feeling == "negative":  # "I hate my job"; but "I hate to go, good night" is a goodbye
+        return "comfort"
     if _introduced_name(text):
         return "meet"
     if words and (words[0] in GREETINGS or words[:2] in (["good", "morning"], ["good", "evening"])):

@@ -156,3 +156,24 @@ def test_comfort_asks_gently_not_with_the_chirpy_follow_up(style, text):
     assert used(voice.comfort, said), said
     assert used(voice.gentle, said), said
     assert not used(voice.follow, said), said
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_goodbye_with_a_dislike_is_still_a_goodbye(style):
+    said = reply("I hate that I have to go, good night", style)
+    assert used(VOICES[style].farewell, said), said
+    assert not used(VOICES[style].hard, said)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["ok great", "awesome", "perfect"])
+def test_an_acknowledgement_is_not_celebrated(style, text):
+    said = reply(text, style)
+    assert not used(VOICES[style].cheer, said) and not used(VOICES[style].glad, said), said
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_plural_topic_reads_well(style):
+    said = reply("I'm sick of my neighbours", style)
+    assert "your neighbours" in said
+    assert "neighbours is" not in said and "neighbours has" not in said, said
