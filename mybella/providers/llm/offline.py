@@ -33,6 +33,10 @@ class Voice:
     meet: tuple[str, ...] = ()  # "My name is Ana": {name} is the name they gave
     farewell: tuple[str, ...] = ()  # "Good night!", "Bye"
     wonder: tuple[str, ...] = ()  # a question without a topic to echo ("What should I do?")
+    hard: tuple[str, ...] = ()  # a negative feeling about {topic} ("I hate my job"); asks gently
+    glad: tuple[str, ...] = ()  # a positive feeling about {topic} ("I love my new flat")
+    cheer: tuple[str, ...] = ()  # good news without a topic to echo ("I got the job!")
+    gentle: tuple[str, ...] = ()  # the question after comfort, instead of a chirpier follow-up
 
 
 VOICES: dict[str, Voice] = {
@@ -71,6 +75,24 @@ VOICES: dict[str, Voice] = {
             "That's a lovely thing to ask; let's think it through together.",
             "Hmm, let me think about that with you; what feels right to you so far?",
         ),
+        hard=(
+            "That sounds really hard; I'm sorry you're going through that with {topic}. "
+            "What's been the toughest part?",
+            "I'm sorry things are so hard with {topic} right now; "
+            "do you want to tell me more about it?",
+        ),
+        glad=(
+            "Oh, I'm so glad about {topic}; that's wonderful!",
+            "That's lovely news about {topic}, and it makes me really happy for you.",
+        ),
+        cheer=(
+            "Oh, that's wonderful to hear; I'm so glad!",
+            "Oh, that's good to hear; I'm really glad.",
+        ),
+        gentle=(
+            "Do you want to tell me what's been weighing on you?",
+            "What's been the hardest part?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -106,6 +128,22 @@ VOICES: dict[str, Voice] = {
         wonder=(
             "Ooh, a question; my first guess involves snacks, but let's think.",
             "Let me consult my imaginary crystal ball on that one.",
+        ),
+        hard=(
+            "Oof, rough times with {topic}, I'm sorry; want to vent about it?",
+            "Ugh, I'm sorry things are hard with {topic} right now; what's the worst bit?",
+        ),
+        glad=(
+            "Yes, {topic}! That's brilliant news.",
+            "Okay, {topic}? I'm doing a little victory dance.",
+        ),
+        cheer=(
+            "Yes! That's brilliant news.",
+            "Okay, I'm doing a little victory dance for you.",
+        ),
+        gentle=(
+            "Want to tell me what happened?",
+            "Do you want to vent, or would a distraction help?",
         ),
     ),
     "thoughtful": Voice(
@@ -143,6 +181,22 @@ VOICES: dict[str, Voice] = {
             "That's worth sitting with for a moment.",
             "There's rarely only one right answer to that, but let's look at it together.",
         ),
+        hard=(
+            "That sounds hard; I'm sorry you're carrying that with {topic}. What feels heaviest?",
+            "I'm sorry things are difficult with {topic}; what do you think is at the heart of it?",
+        ),
+        glad=(
+            "I'm really glad to hear about {topic}; it sounds like it matters to you.",
+            "That's good news about {topic}, and worth pausing to enjoy.",
+        ),
+        cheer=(
+            "I'm really glad to hear that.",
+            "That's good news, and worth pausing to enjoy.",
+        ),
+        gentle=(
+            "What do you think is weighing on you most?",
+            "Would it help to put it into words?",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
@@ -170,6 +224,22 @@ VOICES: dict[str, Voice] = {
             "Start with the simplest option and adjust from there.",
             "Pick what you can decide today; the rest can wait.",
         ),
+        hard=(
+            "That sounds hard; sorry about the trouble with {topic}. What's the worst part of it?",
+            "Sorry things are rough with {topic}; what would make it a bit easier?",
+        ),
+        glad=(
+            "Nice, {topic} sounds like good news.",
+            "Glad to hear about {topic}.",
+        ),
+        cheer=(
+            "Nice, that's good news.",
+            "Good to hear.",
+        ),
+        gentle=(
+            "What's the hardest part right now?",
+            "Want to talk it through or find a next step?",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -193,6 +263,24 @@ VOICES: dict[str, Voice] = {
         wonder=(
             "There's no rush to answer that; let's take it slowly.",
             "A gentle thought: start small, and see how it feels.",
+        ),
+        hard=(
+            "That sounds hard; I'm sorry you're dealing with that around {topic}. "
+            "Would you like to talk about it?",
+            "I'm sorry things feel difficult with {topic}; "
+            "take your time, what's hardest right now?",
+        ),
+        glad=(
+            "I'm glad to hear about {topic}; let yourself enjoy that.",
+            "That's lovely news about {topic}.",
+        ),
+        cheer=(
+            "I'm glad to hear that.",
+            "That's lovely; let yourself enjoy it.",
+        ),
+        gentle=(
+            "Would you like to tell me more, at your own pace?",
+            "What feels heaviest right now?",
         ),
     ),
     "enthusiastic": Voice(
@@ -230,6 +318,19 @@ VOICES: dict[str, Voice] = {
             "Ooh, good one, let's work it out together!",
             "I love that you asked, let's think!",
         ),
+        hard=(
+            "Oh no, I'm so sorry things are tough with {topic}! What's been the hardest part?",
+            "Aw, that sounds really hard with {topic}, I'm sorry! Do you want to talk it through?",
+        ),
+        glad=(
+            "Yay, {topic}! That's amazing news!",
+            "Oh wow, I'm so happy about {topic}!",
+        ),
+        cheer=(
+            "Yay, that's amazing news!",
+            "Oh wow, that's the best news!",
+        ),
+        gentle=("Do you want to talk about it? I'm all ears!", "What happened? I'm here for you!"),
     ),
     "formal": Voice(
         greet=(
@@ -269,6 +370,23 @@ VOICES: dict[str, Voice] = {
             "That is an excellent question, and it deserves a careful answer.",
             "Allow me to consider that with care.",
         ),
+        hard=(
+            "I am sorry to hear of your troubles with {topic}; may I ask what weighs on you most?",
+            "That sounds trying, and I am sorry about the difficulty with {topic}; "
+            "would you like to say more?",
+        ),
+        glad=(
+            "I am delighted to hear about {topic}.",
+            "That is excellent news regarding {topic}.",
+        ),
+        cheer=(
+            "I am delighted to hear it.",
+            "That is excellent news.",
+        ),
+        gentle=(
+            "Would you care to tell me more about it?",
+            "May I ask what has been weighing on you?",
+        ),
     ),
 }
 
@@ -289,6 +407,59 @@ DISTRESS = {
     "worried", "overwhelmed", "exhausted", "angry", "hurt", "crying", "awful", "terrible",
     "rough", "scared", "afraid", "nervous", "miserable", "heartbroken",
 }  # fmt: skip
+# How the user feels about what they say: one rule for distress, dislike and good news.
+NEGATIVE = DISTRESS | {
+    "hate", "hated", "hates", "hating", "dread", "dreading", "dreaded", "sick", "ill", "bad",
+    "badly", "worst", "horrible", "ugh", "annoying", "annoyed", "frustrated", "frustrating",
+    "failed", "failing", "boring", "bored", "sucks", "sucked", "dislike", "disliked",
+    "unhappy", "struggling", "fired", "dumped", "rejected", "painful", "hurts", "furious",
+    "disappointed", "disappointing", "fedup", "killing", "broken", "nightmare",
+}  # fmt: skip
+POSITIVE = {
+    "love", "loved", "loves", "loving", "happy", "glad", "excited", "thrilled",
+    "wonderful", "fantastic", "proud", "enjoy", "enjoyed", "enjoying",
+    "yay", "delighted", "passed", "won", "finished", "promoted", "liked", "likes",
+    "celebrating", "engaged", "hired",
+}  # fmt: skip
+# Words that turn the feeling word after them around ("not happy", "I don't hate it").
+NEGATORS = {
+    "not", "don't", "dont", "didn't", "didnt", "doesn't", "doesnt", "isn't", "isnt", "wasn't",
+    "wasnt", "aren't", "weren't", "never", "no", "won't", "can't", "cant", "cannot", "hardly",
+}  # fmt: skip
+# Phrases read as one feeling word before the words are looked at.
+_FEELING_PHRASES = (
+    (re.compile(r"(?i)\b(?:can['’]?t|cannot|could\s*n['’]?t)\s+stand\b"), " hate "),
+    (re.compile(r"(?i)\b(?:killing|driving)\s+me(?:\s+(?:crazy|mad|nuts))?\b"), " hate "),
+    (re.compile(r"(?i)\b(?:sick|tired)\s+of\b|\bfed\s+up\b"), " fedup "),
+    (re.compile(r"(?i)\b(?:can['’]?t|cannot)\s+wait\b"), " excited "),
+    (
+        re.compile(r"(?i)\bgot\s+(?:the|a|my|that)\s+(?:new\s+)?(?:job|promotion|offer|part)\b"),
+        " hired ",
+    ),
+)
+# A feeling word ends the clause it negates: "I'm not sure, but I love it".
+_CLAUSE = re.compile(r"[.,;:!?]+|\s(?:but|though|although|however)\s", re.IGNORECASE)
+
+
+def _feeling(text: str) -> str:
+    """Return how the user feels about what they say: "negative", "positive" or "".
+
+    A negator up to three words before a feeling word turns it around ("not bad at all" is
+    positive, "I'm not happy" negative). Any negative word wins over a positive one.
+    """
+    for pattern, word in _FEELING_PHRASES:
+        text = pattern.sub(word, text)
+    found = set()
+    for clause in _CLAUSE.split(text):
+        words = [w.lower() for w in _words(clause)]
+        for i, word in enumerate(words):
+            polarity = "negative" if word in NEGATIVE else "positive" if word in POSITIVE else ""
+            if polarity and NEGATORS & set(words[max(0, i - 3) : i]):
+                polarity = "positive" if polarity == "negative" else "negative"
+            found.add(polarity)
+    return "negative" if "negative" in found else "positive" if "positive" in found else ""
+
+
 STOPWORDS = {
     "the", "and", "but", "for", "with", "about", "that", "this", "what", "when", "where", "how",
     "why", "who", "you", "your", "are", "was", "were", "have", "has", "had", "just", "really",
@@ -334,19 +505,22 @@ def _content_keys(text: str) -> set[str]:
 
 def _intent(text: str) -> str:
     words = [w.lower() for w in _words(text)]
-    if DISTRESS & set(words):
+    feeling = "" if _introduced_name(text) else _feeling(text)  # "I'm Tom and I hate…": meet
+    if feeling == "negative" and DISTRESS & set(words):
         return "comfort"
     if FAREWELL_WORDS & set(words) or _FAREWELL.search(text):
         return "farewell"
     if THANKS & set(words):
         return "thanks"
+    if feeling == "negative":  # "I hate my job"; but "I hate to go, good night" is a goodbye
+        return "comfort"
     if _introduced_name(text):
         return "meet"
     if words and (words[0] in GREETINGS or words[:2] in (["good", "morning"], ["good", "evening"])):
         return "greet"
     if "?" in text or (words and (words[0] in ASKING or words[:2] == ["tell", "me"])):
         return "question"
-    return "statement"
+    return "glad" if feeling == "positive" else "statement"
 
 
 @functools.lru_cache(maxsize=64)
@@ -465,6 +639,12 @@ def _life_topic(text: str) -> str:
     return " and ".join(_join([phrase for _start, phrase in found]).rsplit(", and ", 1))
 
 
+# Feeling words are what the user feels, never what they talk about.
+FEELING_WORDS = NEGATIVE | POSITIVE | {"hate", "killing", "stand"}
+# Verbs that end the phrase after "my": "my exam went badly" -> "your exam".
+TOPIC_ENDS = {"went", "goes", "got", "gets", "feels", "felt", "keeps", "kept", "seems", "looks"}
+
+
 def _topic(text: str) -> str:
     """Return what `text` is about ("your sister", "the marathon", "Lisbon"), or ""."""
     life = _life_topic(text)
@@ -475,7 +655,8 @@ def _topic(text: str) -> str:
     if "my" in lowered:
         kept: list[str] = []
         for word in words[lowered.index("my") + 1 :][:2]:
-            if len(word) < 3 or word.lower() in STOPWORDS:
+            low = word.lower()
+            if len(word) < 3 or low in STOPWORDS | FEELING_WORDS or low in TOPIC_ENDS:
                 break
             kept.append(word)
         if kept:
@@ -483,6 +664,8 @@ def _topic(text: str) -> str:
     for i in range(len(words) - 1, -1, -1):
         low = lowered[i]
         if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE or low.endswith("ly"):
+            continue
+        if low in FEELING_WORDS:  # "I'm dreading Monday": Monday, not "dreading"
             continue
         if low in NOT_NAME_WORDS:  # "I'm British": a state or a nationality, not a topic
             continue
@@ -823,6 +1006,7 @@ def compose(prompt: Prompt) -> str:
     intent = _intent(prompt.user_message)
     topic = _topic(prompt.user_message)
     told = ""  # after an introduction, what else they said
+    comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
     greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
     greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
     # A conversation started on the page opens with the greeting: a "hi" then is not met
@@ -833,13 +1017,24 @@ def compose(prompt: Prompt) -> str:
     elif intent == "meet":
         opener = pick(voice.meet, "open").format(name=_introduced_name(prompt.user_message))
         # What else they said ("I'm Tom, I just moved to Berlin"): picked up after the hello.
-        told = _topic(_without_introduction(prompt.user_message))
+        rest = _without_introduction(prompt.user_message)
+        told = _topic(rest)
+        feeling = _feeling(rest)
         if told:
-            opener = f"{opener} {pick(voice.statement, 'told').format(topic=told)}"
+            lines = {"negative": voice.hard, "positive": voice.glad}.get(feeling, voice.statement)
+            opener = f"{opener} {pick(lines, 'told').format(topic=told)}"
+        elif feeling:
+            comforted = feeling == "negative"
+            told = pick(voice.comfort if comforted else voice.cheer, "told")
+            opener = f"{opener} {told}"
     elif intent == "statement" and not topic:
         opener = pick(voice.ack, "open")
     elif intent == "question" and not topic:
         opener = pick(voice.wonder, "open")
+    elif intent == "comfort" and topic:  # "I hate my job": the difficulty, asked about gently
+        opener = pick(voice.hard, "open").format(topic=topic)
+    elif intent == "glad" and not topic:  # "I got the job!"
+        opener = pick(voice.cheer, "open")
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic)
     answer = _answer_from_memory(prompt) if "?" in prompt.user_message else None
@@ -867,7 +1062,9 @@ def compose(prompt: Prompt) -> str:
         and not asks
         and not asked_about
     ):
-        sentences.append(pick(voice.follow, "follow"))
+        # After comfort, a gentle question: not "So what happens next in this saga?".
+        follow = voice.gentle if intent == "comfort" or comforted else voice.follow
+        sentences.append(pick(follow, "follow"))
     if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
         if sentences[where] != answer:  # an answer from memory is said as it is

@@ -1,0 +1,179 @@
+"""The offline engine answers what the user feels about what they say, in every style.
+
+Negative about a topic gets the difficulty acknowledged and a gentle question, never "I love
+hearing about"; good news gets a glad line; a negation turns the feeling around; a neutral
+message stays a plain statement.
+"""
+
+import re
+
+import pytest
+
+from mybella.providers.llm import Prompt
+from mybella.providers.llm.offline import VOICES, OfflineProvider, _feeling, _topic
+
+STYLES = sorted(VOICES)
+
+
+def reply(text: str, style: str = "warm", *, history: list[dict] | None = None) -> str:
+    messages = [*(history or []), {"role": "user", "content": text}]
+    prompt = Prompt(
+        messages=messages,
+        persona_name="Bella",
+        user_message=text,
+        communication_style=style,
+        turn=len(messages) // 2,
+    )
+    return OfflineProvider().reply(prompt)
+
+
+def used(lines: tuple[str, ...], text: str) -> bool:
+    """Say whether one of `lines` (whatever fills its {topic}) is in `text`."""
+    for line in lines:
+        pieces = [p for p in re.split(r"\{topic\}", line) if p.strip()]
+        if all(piece in text for piece in pieces):
+            return True
+    return False
+
+
+NEGATIVE = [
+    ("I work as an accountant and I hate it", "your work as an accountant"),
+    ("I hate my job", "your job"),
+    ("my exam went badly", "your exam"),
+    ("I can't stand my boss", "your boss"),
+    ("ugh, the commute is killing me", "the commute"),
+    ("my cat is sick", "your cat"),
+    ("I'm not happy with my landlord", "your landlord"),
+    ("I never liked my old school", "your old school"),
+]
+POSITIVE = [
+    ("I love my new flat", "your new flat"),
+    ("I passed my driving test", "your driving test"),
+    ("I can't wait for the concert", "the concert"),
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(("text", "topic"), NEGATIVE)
+def test_a_negative_feeling_about_a_topic_is_met_with_sympathy(style, text, topic):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.hard, said), said
+    assert topic in said
+    assert not used(voice.statement, said) and not used(voice.glad, said)
+    assert "love hearing" not in said
+    assert said.count("?") == 1, said  # asks gently, once
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(("text", "topic"), POSITIVE)
+def test_good_news_about_a_topic_is_met_gladly(style, text, topic):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.glad, said) and topic in said, said
+    assert not used(voice.hard, said) and not used(voice.comfort, said)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["I got the job!", "not bad at all", "I don't hate it"])
+def test_good_news_without_a_topic_cheers(style, text):
+    said = reply(text, style)
+    assert used(VOICES[style].cheer, said), said
+    assert "hate" not in said
+
+
+@pytest.mark.parametrize(
+    ("text", "feeling"),
+    [
+        ("I'm not happy", "negative"),
+        ("I don't love my new flat", "negative"),
+        ("not bad at all", "positive"),
+        ("I don't hate it", "positive"),
+        ("I'm dreading Monday", "negative"),
+        ("I love it, but the commute is killing me", "negative"),
+        ("I'm not sure, but I love it", "positive"),
+        ("I went hiking in the mountains", ""),
+        ("my sister is visiting", ""),
+    ],
+)
+def test_feeling_reads_negation_and_clauses(text, feeling):
+    assert _feeling(text) == feeling
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_negated_feeling_is_turned_around(style):
+    voice = VOICES[style]
+    assert used(voice.comfort, reply("I'm not happy", style))
+    assert used(voice.hard, reply("I don't love my new flat", style))
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["I went hiking in the mountains", "my sister is visiting"])
+def test_a_neutral_statement_stays_a_statement(style, text):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.statement, said), said
+    assert not used(voice.hard, said) and not used(voice.glad, said)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_an_introduction_with_a_feeling_is_met_then_answered_in_tone(style):
+    voice = VOICES[style]
+    sad = reply("I'm Tom and I hate my job", style)
+    assert "Tom" in sad and used(voice.hard, sad) and "your job" in sad, sad
+    glad = reply("I'm Tom and I love my new flat", style)
+    assert "Tom" in glad and used(voice.glad, glad) and "your new flat" in glad, glad
+    stressed = reply("I'm Tom and I'm so stressed", style)
+    assert "Tom" in stressed and used(voice.comfort, stressed), stressed
+
+
+def test_feeling_words_are_no_topic():
+    assert _topic("I'm dreading the exam") == "the exam"
+    assert _topic("ugh, the commute is killing me") == "the commute"
+    assert _topic("my exam went badly") == "your exam"
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_hard_line_is_not_said_twice_in_a_row(style):
+    voice = VOICES[style]
+    first = reply("I hate my job", style)
+    history = [
+        {"role": "user", "content": "I hate my job"},
+        {"role": "assistant", "content": first},
+    ]
+    second = reply("I hate my job", style, history=history)
+    lines = [line for line in voice.hard if used((line,), first)]
+    assert lines and not used(tuple(lines), second), (first, second)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["I'm not happy", "I feel so stressed and tired", "I'm Tom and I'm sad"]
+)
+def test_comfort_asks_gently_not_with_the_chirpy_follow_up(style, text):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.comfort, said), said
+    assert used(voice.gentle, said), said
+    assert not used(voice.follow, said), said
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_goodbye_with_a_dislike_is_still_a_goodbye(style):
+    said = reply("I hate that I have to go, good night", style)
+    assert used(VOICES[style].farewell, said), said
+    assert not used(VOICES[style].hard, said)
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["ok great", "awesome", "perfect"])
+def test_an_acknowledgement_is_not_celebrated(style, text):
+    said = reply(text, style)
+    assert not used(VOICES[style].cheer, said) and not used(VOICES[style].glad, said), said
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_a_plural_topic_reads_well(style):
+    said = reply("I'm sick of my neighbours", style)
+    assert "your neighbours" in said
+    assert "neighbours is" not in said and "neighbours has" not in said, said
