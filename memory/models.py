@@ -139,7 +139,7 @@ class ConversationMemory(BaseModel):
         indexes = [
             models.Index(fields=["user", "persona", "created_at"], name="memory_pair_created_idx"),
             models.Index(fields=["user", "persona", "covers_to"], name="memory_pair_covers_idx"),
-            # Recall reads a pair's pinned memories on every search (memory_recall_extras).
+            # Recall reads a pair's pinned memories on every search (recall_word_counts_and_extras).
             models.Index(
                 fields=["user", "persona"], condition=Q(pinned=True), name="memory_pair_pinned_idx"
             ),

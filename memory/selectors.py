@@ -192,35 +192,13 @@ def memory_recall_candidates(
     return _memory_candidates([row[:3] + row[4:] for row in fetch_all(*query)])
 
 
-def memory_recall_extras(
-    *,
-    user: User,
-    persona: PersonaProfile,
-    exclude_ids: Collection[int],
-    with_embeddings: bool,
-    limit: int,
-    head_chars: int,
-) -> list[MemoryCandidate]:
-    """Return the pair's memories recall weighs besides word matches, in one query.
-
-    That is the pinned ones and, `with_embeddings`, those with an embedding, other than
-    `exclude_ids` (found by words already): up to `limit`, pinned and important first.
-    Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`.
-    """
-    sql = _extras_sql(user, persona, exclude_ids, with_embeddings, limit, head_chars)
-    return _memory_candidates(fetch_all(*sql))
-
-
 def _extras_sql(
-    user: User,
-    persona: PersonaProfile,
-    exclude_ids: Collection[int],
-    with_embeddings: bool,
-    limit: int,
-    head_chars: int,
+    user: User, persona: PersonaProfile, with_embeddings: bool, limit: int, head_chars: int
 ) -> tuple[str, list[object]]:
+    """The pair's memories recall weighs besides word matches: the pinned ones and,
+    `with_embeddings`, those with an embedding; up to `limit`, pinned and important first.
+    Each carries what `memory_recall_candidates`' do; `embedding` only `with_embeddings`."""
     table = ConversationMemory._meta.db_table
-    not_in, excluded = id_in("t.id", [int(i) for i in exclude_ids], negate=True)
     # "t.pinned" as the partial index says it, not "= %s": SQLite uses a partial index only
     # for a query whose WHERE holds the index's own term (a bound value may not count).
     wanted = "(t.pinned OR t.embedding IS NOT NULL)" if with_embeddings else "t.pinned"
@@ -228,10 +206,10 @@ def _extras_sql(
     sql = (
         f"SELECT t.id, {_created_at()[0]}, substr(t.content, 1, %s), t.importance, t.pinned, "  # noqa: S608
         f"{vector} FROM {table} t WHERE t.user_id = %s AND t.persona_id = %s "
-        f"AND t.superseded_by_id IS NULL AND {wanted} AND {not_in} "
+        f"AND t.superseded_by_id IS NULL AND {wanted} "
         "ORDER BY t.pinned DESC, t.importance DESC, t.created_at DESC, t.id DESC LIMIT %s"
     )
-    return sql, [head_chars, user.pk, persona.pk, *excluded, limit]
+    return sql, [head_chars, user.pk, persona.pk, limit]
 
 
 def recall_word_counts_and_extras(
@@ -243,13 +221,14 @@ def recall_word_counts_and_extras(
     limit: int,
     head_chars: int,
 ) -> tuple[dict[str, tuple[int, int]], dict[str, tuple[int, int]], list[MemoryCandidate]]:
-    """Return `recall_word_counts`' two answers and `memory_recall_extras`' memories
-    (without exclusions), in one query: one round trip less for every search.
+    """Return `recall_word_counts`' two answers and the pair's pinned memories (with
+    `with_embeddings`, also those with an embedding), in one query: one round trip less
+    for every search.
 
-    The extras are in `memory_recall_extras`' order, up to `limit`: a caller that leaves
+    The extras are pinned and important first, up to `limit`: a caller that leaves
     out some ids (those found by words) asks for that many more, then takes its own limit.
     """
-    extras = _extras_sql(user, persona, (), with_embeddings, limit, head_chars)
+    extras = _extras_sql(user, persona, with_embeddings, limit, head_chars)
     (memories, messages), rows = word_counts_with_rows(
         [MEMORY_INDEX, chat_selectors.MESSAGE_INDEX],
         user_id=user.pk,

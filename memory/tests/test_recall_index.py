@@ -11,7 +11,7 @@ from chat.models import ChatMessage, Conversation
 from chat.selectors import message_neighbours
 from memory.models import ConversationMemory
 from memory.recall import named_period, recall
-from memory.selectors import memory_recall_extras, recall_word_counts
+from memory.selectors import recall_word_counts, recall_word_counts_and_extras
 from mybella.core import fulltext
 from personas.models import PersonaProfile
 
@@ -180,12 +180,13 @@ def test_the_pinned_memories_are_read_through_their_own_index(user, other_user, 
     _analyze()
 
     with CaptureQueriesContext(connection) as queries:
-        extras = memory_recall_extras(
-            user=user, persona=luna, exclude_ids=[], with_embeddings=False, limit=5, head_chars=50
+        _, _, extras = recall_word_counts_and_extras(
+            user=user, persona=luna, words=["fact"], with_embeddings=False, limit=5, head_chars=50
         )
     explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    (statement,) = [q["sql"] for q in queries.captured_queries if "t.pinned" in q["sql"]]
     with connection.cursor() as cursor:
-        cursor.execute(explain + queries.captured_queries[0]["sql"])
+        cursor.execute(explain + statement)
         plan = " ".join(str(part) for row in cursor.fetchall() for part in row)
 
     assert [memory.pinned for memory in extras] == [True]
@@ -421,8 +422,9 @@ def test_neighbours_are_read_along_the_thread_index_not_sorted(user, other_user,
     with CaptureQueriesContext(connection) as queries:
         found = message_neighbours(user=user, persona=luna, ids=ids, head_chars=20)
     explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
+    (statement,) = [q["sql"] for q in queries.captured_queries if "t.pinned" in q["sql"]]
     with connection.cursor() as cursor:
-        cursor.execute(explain + queries.captured_queries[0]["sql"])
+        cursor.execute(explain + statement)
         plan = " ".join(str(part) for row in cursor.fetchall() for part in row)
 
     assert sorted(found) == sorted(ids)
