@@ -2,14 +2,11 @@
 
 import os
 
-import django
+from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mybella.settings")
-django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application()
 
-from mybella.core.asgi import ThreadKeepingASGIHandler  # noqa: E402 - settings first
-
-django_application = ThreadKeepingASGIHandler()
+django_application = get_asgi_application()
 
 from mybella.core.checks import refuse_unshared_cache  # noqa: E402 - settings first
 from mybella.core.middleware import RequestSizeLimitASGI  # noqa: E402
