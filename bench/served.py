@@ -50,7 +50,7 @@ class Scratch:
         """Return the server's environment: this database, the fake model at `model_url`.
 
         The cache's keys get a prefix of this scratch's own: the database is new, so nothing
-        an earlier run (or one beside it, as CI's two suites) left in that cache is its.
+        an earlier run (or one beside it) left in that cache is its.
         """
         return {
             **child_env(self.url),

@@ -4,7 +4,7 @@ from bench.served import scratch
 
 
 def test_each_scratch_keeps_its_cache_keys_apart_from_any_other_run():
-    # Two runs side by side (CI's two suites) or one after another share the Redis database;
+    # Two runs side by side or one after another share the Redis database;
     # each serves a new database, so a key another run cached (a persona list) is not its.
     cache_url = "redis://127.0.0.1:6379/10"
     with (
