@@ -215,10 +215,12 @@ class _Handler(BaseHTTPRequestHandler):
                 if number:
                     time.sleep(fake.stream_chunk_delay)
                 piece = data[start : start + size]
-                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
-                self.wfile.flush()
+                # Counted before it goes: a client holding the chunk always finds it counted
+                # (counted after, a busy machine let the client read it first).
                 with fake.lock:
                     fake.chunks_sent += 1
+                self.wfile.write(f"{len(piece):x}\r\n".encode() + piece + b"\r\n")
+                self.wfile.flush()
             self.wfile.write(b"0\r\n\r\n")
             self.wfile.flush()
             with fake.lock:
