@@ -2,6 +2,7 @@
 
 import importlib
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -106,6 +107,27 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def shared_cache(settings):
+    """The cache on the machine's Redis, as in production: one every process shares (web
+    processes and task workers), database 14, under a key prefix of this test's own (whose
+    keys are removed afterwards: clear() would empty the database other runs use)."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "mybella.core.cache_backends.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/14",
+            "KEY_PREFIX": prefix,
+        }
+    }
+    from django.core.cache import cache
+
+    yield cache
+    client = cache._cache.get_client(write=True)
+    if keys := client.keys(f"{prefix}:*"):
+        client.delete(*keys)
 
 
 CHROMIUM = Path("/usr/bin/chromium")

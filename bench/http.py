@@ -73,6 +73,9 @@ class Endpoint:
     kind: str  # "ceiling", "read", "send" or "page"
     body: str = ""
     same_data_as: str = ""  # a page: the API endpoint that reads the same data
+    # Each request names a parameter of its own (`fresh=`), so no cached read answers it: what
+    # a search the user never asked before costs (the view ignores the parameter).
+    uncached: bool = False
 
 
 def endpoints(fixture: dict) -> list[Endpoint]:
@@ -108,6 +111,15 @@ def endpoints(fixture: dict) -> list[Endpoint]:
             f"/api/v1/personas/{persona}/memories/search/?q={fixture['query']}&k=5",
             200,
             "read",
+        ),
+        Endpoint(
+            "search_new",
+            "  the same, never asked before",
+            "GET",
+            f"/api/v1/personas/{persona}/memories/search/?q={fixture['query']}&k=5",
+            200,
+            "read",
+            uncached=True,
         ),
         Endpoint(
             "send", "POST chat/messages/", "POST", "/api/v1/chat/messages/", 201, "send", send
@@ -164,6 +176,21 @@ def _lua(endpoint: Endpoint, fixture: dict) -> str:
     ]
     if endpoint.body:
         lines.append(f"wrk.body = {json.dumps(endpoint.body)}")
+    if endpoint.uncached:
+        # Each wrk thread has a Lua state of its own: setup() numbers them; the run's own
+        # tag keeps every run's (and round's) requests apart from the cached ones of others.
+        lines.append(
+            f"""local threads = 0
+setup = function(thread)
+  threads = threads + 1
+  thread:set("id", threads)
+end
+local sent = 0
+request = function()
+  sent = sent + 1
+  return wrk.format(nil, wrk.path .. "&fresh={time.time_ns()}-" .. id .. "-" .. sent)
+end"""
+        )
     lines.append(
         """done = function(summary, latency, requests)
   local e = summary.errors

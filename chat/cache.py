@@ -11,9 +11,7 @@ bump once per message).
 
 from typing import Any
 
-from django.db import transaction
-
-from mybella.core.cache import bump
+from mybella.core.cache import bump_on_commit
 
 
 def chat_version(user_id: object) -> str:
@@ -23,29 +21,9 @@ def chat_version(user_id: object) -> str:
 
 def chat_changed(*, user_id: object) -> None:
     """Make user `user_id`'s cached chat reads stale when the current transaction commits
-    (at once outside one): one bump per user and transaction however many rows it writes.
-
-    Only on commit: until then no other request sees the new rows, so a read there caches
-    the old ones under the old version, which the bump at commit retires. A bump before the
-    commit as well would only let such a read cache the old rows under a version the commit
-    retires again, one more cache write held inside the transaction (on SQLite, inside its
-    write lock). A rolled-back write bumps nothing: no other request saw it. No chat read is
-    cached inside a transaction that writes chat rows (the cached reads are GETs).
-    """
-    name = chat_version(user_id)
-    connection = transaction.get_connection()
-    if connection.in_atomic_block:
-        # A bump already due at this commit stays due unless a savepoint holding it rolls
-        # back, which takes this write back with it (savepoints nest).
-        for _savepoints, func, _robust in connection.run_on_commit:
-            if getattr(func, "chat_version", None) == name:
-                return
-
-    def bump_chat_version() -> None:
-        bump(name)
-
-    bump_chat_version.chat_version = name  # type: ignore[attr-defined]
-    transaction.on_commit(bump_chat_version, robust=True)
+    (at once outside one; `mybella.core.cache.bump_on_commit`). No chat read is cached
+    inside a transaction that writes chat rows (the cached reads are GETs)."""
+    bump_on_commit(chat_version(user_id))
 
 
 def chat_row_changed(instance: Any, **kwargs: Any) -> None:

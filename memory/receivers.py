@@ -3,6 +3,8 @@
 
 from typing import Any
 
+from django.db.models.signals import m2m_changed, post_save
+
 from chat.context import (
     messages_deleting,
     prompt_contributors,
@@ -10,10 +12,18 @@ from chat.context import (
     user_messages_saved,
 )
 from memory import chat_context, selectors, services, tasks
+from memory.cache import memory_row_changed
+from memory.models import ConversationMemory
 from memory.signals import memory_content_changed
 from personas.macros import user_name_sources
 
 prompt_contributors.register(chat_context.memory_context)
+post_save.connect(memory_row_changed, sender=ConversationMemory, dispatch_uid="memory-saved")
+m2m_changed.connect(
+    memory_row_changed,
+    sender=ConversationMemory.source_messages.through,
+    dispatch_uid="memory-sources-changed",
+)
 user_messages_saved.connect(
     chat_context.on_user_messages_saved, dispatch_uid="memory.extract_from_saved_messages"
 )

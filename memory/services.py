@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from chat import selectors as chat_selectors
 from chat.models import ChatMessage
 from memory import rules, selectors
+from memory.cache import memories_changed
 from memory.extraction import slots
 from memory.extraction.ops import MemoryOp
 from memory.models import (
@@ -173,6 +174,7 @@ def memory_delete(*, memory: ConversationMemory, actor: str = Actor.USER) -> Non
     """Forget one memory; its history keeps the deletion."""
     _record(memory, action=MemoryEvent.Action.DELETED, actor=actor, before=memory.content)
     memory.delete()
+    memories_changed(user_id=memory.user_id)
 
 
 @service
@@ -185,6 +187,7 @@ def memory_forget_all(*, user: User, persona: PersonaProfile) -> int:
     count, _details = ConversationMemory.objects.filter(user=user, persona=persona).delete()
     MemoryEvent.objects.filter(user=user, persona=persona).delete()
     UserPreference.objects.filter(user=user, persona=persona).delete()
+    memories_changed(user_id=user.pk)
     return count
 
 
@@ -326,6 +329,7 @@ def _supersede(old: ConversationMemory, *, by: ConversationMemory, actor: str) -
     old.superseded_by = by
     old.updated_at = timezone.now()
     ConversationMemory.objects.filter(pk=old.pk).update(superseded_by=by, updated_at=old.updated_at)
+    memories_changed(user_id=old.user_id)
     _record(
         old,
         action=MemoryEvent.Action.SUPERSEDED,

@@ -24,6 +24,7 @@ from chat import selectors as chat_selectors
 from chat.models import ChatMessage, Conversation
 from chat.prompts import history_window_start
 from memory import selectors
+from memory.cache import memories_changed
 from memory.extraction import is_junk
 from memory.models import ConversationMemory, MemoryEvent, SummarisedStretch
 from memory.services import memory_create
@@ -225,6 +226,7 @@ def summary_create(
         "covers_to": last.created_at,
     }
     ConversationMemory.objects.filter(pk=memory.pk).update(**covers)
+    memories_changed(user_id=memory.user_id)
     for name, value in covers.items():
         setattr(memory, name, value)
     return memory

@@ -3,9 +3,9 @@
 import pytest
 from django.db import transaction
 
-from chat import cache as chat_cache
 from chat.cache import chat_changed, chat_version
 from chat.tests.factories import ChatMessageFactory, ConversationFactory
+from mybella.core import cache as core_cache
 from mybella.core.cache import version
 
 # Really committed: what counts is what happens at the commit.
@@ -16,13 +16,13 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("
 def bumps(monkeypatch) -> list[str]:
     """The versions bumped, in order."""
     bumped: list[str] = []
-    real_bump = chat_cache.bump
+    real_bump = core_cache.bump
 
     def bump(name: str) -> None:
         bumped.append(name)
         real_bump(name)
 
-    monkeypatch.setattr(chat_cache, "bump", bump)
+    monkeypatch.setattr(core_cache, "bump", bump)
     return bumped
 
 

@@ -15,6 +15,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from chat.cache import chat_version
 from memory import rules, selectors, services
 from memory.api import schema  # noqa: F401 (registers the schema extension)
 from memory.api.serializers import (
@@ -28,10 +29,12 @@ from memory.api.serializers import (
     RecallQuerySerializer,
     RecallSerializer,
 )
+from memory.cache import memory_version
 from memory.models import ConversationMemory, MemorySettings, UserPreference
-from memory.recall import Recalled, Turn, recall, snippet
+from memory.recall import Recalled, Turn, pair_names, recall, snippet
 from mybella.core import limits
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.cache import cached_read
 from mybella.core.schema import ErrorSerializer
 from personas.api.scoping import PersonaScopedMixin
 
@@ -149,12 +152,29 @@ class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
     def search(self, request: Request, persona_id: int) -> Response:
         query = RecallQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        text = query.validated_data["q"]
-        results = recall(
-            user=request.user, persona=self.persona, query=text, k=query.validated_data["k"]
-        )
-        return Response(
-            RecallSerializer([_snipped(item, text) for item in results], many=True).data
+        text, k = query.validated_data["q"], query.validated_data["k"]
+        user, persona = request.user, self.persona
+
+        def build() -> list:
+            results = recall(user=user, persona=persona, query=text, k=k)
+            return RecallSerializer([_snipped(item, text) for item in results], many=True).data
+
+        # Cached per caller, persona and query until one of the caller's messages or memories
+        # changes (chat.cache, memory.cache; extraction in a task worker writes memories too).
+        # The pair's names are in the key: recall leaves them out of the query's words.
+        return cached_read(
+            request,
+            key=[
+                "memory:search",
+                user.pk,
+                persona.pk,
+                text,
+                k,
+                *sorted(pair_names(user=user, persona=persona)),
+            ],
+            depends_on=[chat_version(user.pk), memory_version(user.pk)],
+            build=build,
+            written_by_tasks=True,
         )
 
 

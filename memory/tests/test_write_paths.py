@@ -3,7 +3,11 @@
 import pytest
 from django.urls import reverse
 
+from chat.tests.factories import ChatMessageFactory, ConversationFactory
 from memory import services
+from memory.cache import memory_version
+from memory.extraction import MemoryOp
+from mybella.core.cache import version
 from mybella.core.services import service_calls
 
 pytestmark = pytest.mark.django_db
@@ -99,3 +103,62 @@ def test_each_writing_view_calls_a_service(
     response = call(http, url(memory), data)
     assert response.status_code < 400, response.content
     assert service_calls() > before
+
+
+# What a search shows (memories) changes with these; preferences and the remember switch don't.
+NOT_SEARCHED = {
+    "page remember",
+    "page preferences",
+    "api preference",
+    "api preferences",
+    "api memory settings",
+}
+MEMORY_WRITES = [w for w in WRITES if w[0] not in NOT_SEARCHED]
+
+
+# Really committed: the versions change when the writes commit.
+committed = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("system_personas")]
+
+
+@pytest.mark.parametrize(
+    ("_name", "call", "url", "data"), MEMORY_WRITES, ids=[w[0] for w in MEMORY_WRITES]
+)
+@committed[0]
+@committed[1]
+def test_each_memory_write_makes_the_writers_searches_stale_at_commit(
+    client,
+    auth_api_client,
+    user,
+    other_user,
+    memory,
+    _name,
+    call,
+    url,
+    data,
+):
+    client.force_login(user)
+    http = client if call is _page else auth_api_client
+    before, others = version(memory_version(user.pk)), version(memory_version(other_user.pk))
+    response = call(http, url(memory), data)
+    assert response.status_code < 400, response.content
+    assert version(memory_version(user.pk)) != before
+    assert version(memory_version(other_user.pk)) == others
+
+
+@committed[0]
+@committed[1]
+def test_what_extraction_writes_makes_the_pairs_searches_stale(user, luna, memory):
+    """One heard again (a source added), a new one, one superseding another."""
+    message = ChatMessageFactory(conversation=ConversationFactory(user=user, persona=luna))
+    for op in (
+        MemoryOp(op="update", memory_id=memory.pk, content="lives in  Porto."),
+        MemoryOp(op="add", content="Plays the cello"),
+        MemoryOp(op="add", content="Lives in Lisbon"),
+    ):
+        before = version(memory_version(user.pk))
+        services.memory_apply_ops(
+            user=user, persona=luna, ops=[op], actor="model", source_message_ids=[message.pk]
+        )
+        assert version(memory_version(user.pk)) != before, op
+    memory.refresh_from_db()
+    assert (memory.importance, memory.superseded_by.content) == (6, "Lives in Lisbon")

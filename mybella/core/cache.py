@@ -19,6 +19,7 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import get_token
 from django.template.loader import render_to_string
@@ -56,6 +57,41 @@ def bump(name: str) -> None:
     cache.set(_version_key(name), uuid.uuid4().hex, timeout=None)
 
 
+def bump_on_commit(name: str) -> None:
+    """Give `name` a new version when the current transaction commits (at once outside one):
+    one bump per name and transaction however many rows it writes.
+
+    Only on commit: until then no other request sees the new rows, so a read there caches
+    the old ones under the old version, which the bump at commit retires. A bump before the
+    commit as well would only let such a read cache the old rows under a version the commit
+    retires again, one more cache write held inside the transaction (on SQLite, inside its
+    write lock). A rolled-back write bumps nothing: no other request saw it. For versions
+    whose cached reads are never built inside a transaction that writes their rows (GETs).
+    """
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        # A bump already due at this commit stays due unless a savepoint holding it rolls
+        # back, which takes this write back with it (savepoints nest).
+        for _savepoints, func, _robust in connection.run_on_commit:
+            if getattr(func, "version_name", None) == name:
+                return
+
+    def bump_version() -> None:
+        bump(name)
+
+    bump_version.version_name = name  # type: ignore[attr-defined]
+    transaction.on_commit(bump_version, robust=True)
+
+
+def cache_is_shared() -> bool:
+    """Return whether every process (web and task workers) sees this cache (not LocMemCache)."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return backend not in (
+        "django.core.cache.backends.locmem.LocMemCache",
+        "django.core.cache.backends.dummy.DummyCache",
+    )
+
+
 def _lookup(cache_key: str, names: list[str]) -> tuple[Any, list[str]]:
     """Return the entry under `cache_key` if it was built under the current versions of `names`
     (else None), and those versions: one round trip when they all exist."""
@@ -76,6 +112,7 @@ def cached_read(
     key: Iterable[object],
     depends_on: Iterable[str],
     build: Callable[[], Any],
+    written_by_tasks: bool = False,
 ) -> Response:
     """Return `build()`'s data from the cache (built on a miss), with an ETag.
 
@@ -84,7 +121,14 @@ def cached_read(
     versions it was built under and counts only while they are current: the entry and the
     versions come in one round trip. A request whose `If-None-Match` holds the current ETag
     is answered 304 without a body.
+
+    `written_by_tasks`: task workers write the data too (a memory extracted after a send), so
+    their bumps must reach the web processes: with a per-process cache (`cache_is_shared()`
+    false: `make run`'s default, where the worker is a process of its own) the data is built
+    on every read, never stored.
     """
+    if written_by_tasks and not cache_is_shared():
+        return Response(build())
     names = list(depends_on)
     parts = [*key, request.scheme, request.get_host(), request.META.get("QUERY_STRING", "")]
     digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
