@@ -28,9 +28,9 @@ from django.utils.http import parse_etags, quote_etag
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from rest_framework import status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.utils.encoders import JSONEncoder
 
 T = TypeVar("T")
 
@@ -132,14 +132,15 @@ def cached_read(
     names = list(depends_on)
     parts = [*key, request.scheme, request.get_host(), request.META.get("QUERY_STRING", "")]
     digest = hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()
-    cache_key = f"v1:read:{digest}"
+    cache_key = f"v2:read:{digest}"  # v2: entries hold the rendered body
     entry, versions = _lookup(cache_key, names)
     if entry is None:
-        body = json.dumps(build(), cls=JSONEncoder).encode()
+        # Kept as the API renders it (JSON alone: `DEFAULT_RENDERER_CLASSES`), so a hit
+        # neither unpickles nor renders the data again, and a miss renders it once.
+        body = JSONRenderer().render(build())
         entry = {
             "versions": versions,
-            # Plain JSON data: a serializer's ReturnDict would pickle its serializer too.
-            "data": json.loads(body),
+            "body": body,
             "etag": quote_etag(hashlib.sha256(body).hexdigest()[:32]),
         }
         cache.set(cache_key, entry, timeout=CACHED_READ_SECONDS)
@@ -149,7 +150,7 @@ def cached_read(
     sent = {tag.removeprefix("W/") for tag in parse_etags(request.headers.get("If-None-Match", ""))}
     if etag in sent or "*" in sent:
         return Response(status=status.HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(entry["data"], headers=headers)
+    return HttpResponse(entry["body"], content_type=JSONRenderer.media_type, headers=headers)
 
 
 @functools.cache
