@@ -5,36 +5,10 @@ hearing about"; good news gets a glad line; a negation turns the feeling around;
 message stays a plain statement.
 """
 
-import re
-
 import pytest
 
-from mybella.providers.llm import Prompt
-from mybella.providers.llm.offline import VOICES, OfflineProvider, _feeling, _topic
-
-STYLES = sorted(VOICES)
-
-
-def reply(text: str, style: str = "warm", *, history: list[dict] | None = None) -> str:
-    messages = [*(history or []), {"role": "user", "content": text}]
-    prompt = Prompt(
-        messages=messages,
-        persona_name="Bella",
-        user_message=text,
-        communication_style=style,
-        turn=len(messages) // 2,
-    )
-    return OfflineProvider().reply(prompt)
-
-
-def used(lines: tuple[str, ...], text: str) -> bool:
-    """Say whether one of `lines` (whatever fills its {topic}) is in `text`."""
-    for line in lines:
-        pieces = [p for p in re.split(r"\{topic\}", line) if p.strip()]
-        if all(piece in text for piece in pieces):
-            return True
-    return False
-
+from mybella.providers.llm.offline import VOICES, _feeling, _topic
+from mybella.providers.tests.offline_helpers import STYLES, reply, used
 
 NEGATIVE = [
     ("I work as an accountant and I hate it", "your work as an accountant"),
