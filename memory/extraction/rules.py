@@ -17,7 +17,7 @@ from chat.rendering import plain_text
 from memory.extraction import slots
 from memory.extraction.dates import MONTHS, find_date, with_date
 from memory.extraction.ops import EVENT, FACT, PREFERENCE, MemoryOp
-from mybella.core.introductions import INTRODUCTION, NOT_NAMES, introductions
+from mybella.core.introductions import INTRODUCTION, introductions, not_a_name
 
 # A memory the rules write is one short clause (well under `limits.MEMORY_MAX_CHARS`).
 MAX_LENGTH = 120
@@ -76,8 +76,6 @@ _VAGUE_OBJECTS = set(
     everything anything nothing something someone somebody to being so too very more most both
     either here there""".split()  # noqa: SIM905
 )
-# What is no name ("I'm tired", "my dog is Happy"): the same list as the introductions'.
-_NOT_NAMES = NOT_NAMES
 _MOMENTS = set(
     """time day night evening morning afternoon weekend week summer winter trip song movie
     film place moment one guy girl party""".split()  # noqa: SIM905
@@ -192,9 +190,14 @@ def _called(noun: str, name: str, *, importance: int = 7) -> _Proposal:
     return _Proposal(name, f"Their {noun} is called {name}", FACT, importance)
 
 
-def _a_name(name: str) -> bool:
+def _a_name(name: str, *, explicit: bool) -> bool:
+    """Say whether `name` is one: not a pet's kind, nor a word the introductions' rule says is
+    no name ("my dog is Happy"); after "called"/"named"/"'s name is" (`explicit`) a
+    capitalised colour or state is one ("my dog is called Brown")."""
     first = name.split()[0]
-    return len(first) > 1 and first.lower().strip("'’") not in _NOT_NAMES | slots.PETS
+    if len(first) < 2 or first.lower().strip("'’") in slots.PETS:
+        return False
+    return not not_a_name(first, explicit=explicit)
 
 
 def _have(match: re.Match, sentence: str, today: date) -> _Found:
@@ -202,7 +205,8 @@ def _have(match: re.Match, sentence: str, today: date) -> _Found:
     _raw, obj, end = _phrase(sentence, match.end())
     named = _NAMED.match(obj)
     if named and (named["name"][0].isupper() or not obj[named.start("name") - 2].isspace()):
-        if not _a_name(named["name"]) or named["noun"].lower() in _VAGUE_OBJECTS:
+        explicit = not obj[: named.start("name")].rstrip().endswith(",")  # "called", "named"
+        if not _a_name(named["name"], explicit=explicit) or named["noun"].lower() in _VAGUE_OBJECTS:
             return None
         return _called(named["noun"], named["name"]), end
     counted = _COUNTED.match(obj)
@@ -215,7 +219,8 @@ def _my_named(match: re.Match, sentence: str, today: date) -> _Found:
     """ "my dog's name is Pixel", "my sister is called Ana", "my best friend is Tom", "my sister
     Ana"."""
     name = match["name"]
-    if not _a_name(name):
+    explicit = bool(re.search(r"(?i)name|called", match["how"]))  # "is called", "'s name is"
+    if not _a_name(name, explicit=explicit):
         return None
     _raw, rest, _end = _phrase(sentence, match.end())
     if match["how"].strip() == "is" and rest:

@@ -142,8 +142,27 @@ def test_a_full_name_is_kept_and_the_first_name_preferred():
 
 
 @pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("my dog is called Brown", "Their dog is called Brown"),
+        ("My dog's name is White", "Their dog is called White"),
+        ("I have a cat named Black", "Their cat is called Black"),
+        ("my cat is named Friday", "Their cat is called Friday"),
+    ],
+)
+def test_an_explicit_naming_phrase_keeps_a_word_that_is_no_name_after_i_am(text, content):
+    """Black, white and brown are no name in "I'm Black"; after "is called", "named" or
+    "'s name is" they are one (with a capital)."""
+    assert [op.content for op in extract_offline(text, [])] == [content]
+
+
+@pytest.mark.parametrize(
     "text",
     [
+        "I'm Black",
+        "my dog is Brown",  # a bare "is" describes
+        "my dog is called brown",
+        "I have a cat, Brown",
         "I'm tired",
         "I'm fine, thanks",
         "I'm Sorry",

@@ -6,7 +6,8 @@ a name. Two kinds of introduction:
 
 - announced: "my name is X", "my name's X", "I'm called X": whatever follows is the name
   (in any case: "my name is sam"), unless it is a known non-name ("My name is not
-  important");
+  important"); a word that is no name after "I'm" is one here with a capital ("My name is
+  Brown", but not "I'm Brown"): `not_a_name`;
 - unannounced: "I'm X", "I am X", "I go by X", "call me X": X is no known adjective,
   nationality or state ("I'm British", "I'm Happy", "call me crazy") and ends its clause
   ("I'm Tom, I…", "I'm Tom and I…", "I'm Tom from Leeds", "call me Sam, by the way").
@@ -58,6 +59,18 @@ NOT_NAMES = frozenset(
     bilingual pescatarian diabetic allergic dyslexic
     to for at by with from into as because every all off""".split()  # noqa: SIM905
 )
+# Of those, the grammatical words and fillers that are no name however it is introduced ("My
+# name is not important", "my name is Actually Sam"); the others (Brown, Happy, Friday) are
+# a name after an explicit naming phrase, written with a capital: see `not_a_name`.
+NEVER_NAMES = NOT_NAMES & frozenset(
+    """so not just very really also still going trying a an the no yes sure here back home done
+    ok okay in on up down out away gonna about almost secret later tomorrow tonight today anytime
+    maybe whatever anything something if when whenever sometime soon now again and or is was
+    sorry sorta kinda literally totally honestly actually basically finally currently off to for
+    at by with from into as because every all kidding joking working studying sitting standing
+    lying eating drinking reading watching listening thinking feeling doing getting having
+    coming leaving""".split()  # noqa: SIM905
+)
 _NAME = r"[^\W\d_][\w'’-]*"
 # An announced name may run to three words ("My name is Ana Lucia Reyes").
 _ANNOUNCED = (
@@ -91,6 +104,18 @@ class Introduction:
         return self.name.split()[0]
 
 
+def not_a_name(word: str, *, explicit: bool = False) -> bool:
+    """Say whether `word` is no name: one of NOT_NAMES ("I'm Black", "I'm Happy"). After an
+    explicit naming phrase ("my name is", "is called", "named": `explicit`), such a word is a
+    name when written with a capital and not all in capitals ("my dog is called Brown"),
+    unless it is a grammatical word or a filler (NEVER_NAMES: "My name is Not important")."""
+    low = word.lower().strip("'’")
+    if low not in NOT_NAMES:
+        return False
+    capital = word[0].isupper() and not word.isupper()
+    return not (explicit and capital and low not in NEVER_NAMES)
+
+
 def _capitalised(word: str) -> str:
     return word[0].upper() + word[1:]
 
@@ -119,12 +144,12 @@ def _capitals_mean_something(sentence: str, name: str) -> bool:
 def _read(found: re.Match, sentence: str) -> Introduction | None:
     if found["full"]:
         words = found["full"].split()
-        if words[0].lower().strip("'’") in NOT_NAMES or len(words[0]) < 2:
+        if not_a_name(words[0], explicit=True) or len(words[0]) < 2:
             return None
         # Words after the first belong to the name only while they look like one.
         kept = words[:1]
         for word in words[1:]:
-            if not word[0].isupper() or word.lower() in NOT_NAMES:
+            if not word[0].isupper() or not_a_name(word, explicit=True):
                 break
             kept.append(word)
         end = found.start("full") + len(" ".join(kept))

@@ -26,6 +26,10 @@ from mybella.core.introductions import introduced_name
         ("Good Morning Bella, I'm Tom", "Tom"),
         ("I go by Jo", "Jo"),
         ("I'm Jean-Luc", "Jean-Luc"),
+        # A word that is no name after "I'm" is one when announced, with a capital.
+        ("My name is Brown", "Brown"),
+        ("my name is Sam Brown", "Sam Brown"),
+        ("I'm called Happy", "Happy"),
     ],
 )
 def test_a_name_given_is_read(text, name):
@@ -62,6 +66,11 @@ def test_a_name_given_is_read(text, name):
         "I'm called to serve",
         "I go by bus",
         "I'm Back from Paris",
+        "I'm Black",
+        "I'm Brown",
+        "my name is weird",  # no capital: said of the name, not the name
+        "My name is Not important",  # a grammatical word, whatever its case
+        "MY NAME IS NOT IMPORTANT",
     ],
 )
 def test_what_is_no_name_is_not_read_as_one(text):

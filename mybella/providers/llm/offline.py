@@ -37,6 +37,10 @@ class Voice:
     glad: tuple[str, ...] = ()  # a positive feeling about {topic} ("I love my new flat")
     cheer: tuple[str, ...] = ()  # good news without a topic to echo ("I got the job!")
     gentle: tuple[str, ...] = ()  # the question after comfort, instead of a chirpier follow-up
+    savour: tuple[str, ...] = ()  # the question after good news ("How will you celebrate?")
+    relief: tuple[str, ...] = ()  # a worry denied about {topic} ("not worried about the exam")
+    eased: tuple[str, ...] = ()  # a worry denied without a topic ("not bad at all")
+    longing: tuple[str, ...] = ()  # missing {topic} ("I miss my grandma"); asks warmly
 
 
 VOICES: dict[str, Voice] = {
@@ -93,6 +97,22 @@ VOICES: dict[str, Voice] = {
             "Do you want to tell me what's been weighing on you?",
             "What's been the hardest part?",
         ),
+        savour=("How are you going to celebrate?", "What are you most looking forward to now?"),
+        relief=(
+            "That's good to hear; it sounds like {topic} isn't weighing on you. "
+            "What else is on your mind?",
+            "It's nice that {topic} feels manageable, one less thing to carry. "
+            "How are you otherwise?",
+        ),
+        eased=(
+            "That's a relief to hear. How are you otherwise?",
+            "Good, that sounds a little lighter. What else is on your mind today?",
+        ),
+        longing=(
+            "Missing {topic} can really ache; it shows how much it matters to you. "
+            "What do you miss most?",
+            "I'm sorry; it's hard to miss {topic}. Do you want to tell me about it?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -144,6 +164,22 @@ VOICES: dict[str, Voice] = {
         gentle=(
             "Want to tell me what happened?",
             "Do you want to vent, or would a distraction help?",
+        ),
+        savour=(
+            "So how are we celebrating?",
+            "Okay, what's the first thing you'll do to celebrate?",
+        ),
+        relief=(
+            "Phew, {topic} sounds under control then. What else is cooking?",
+            "Nice and easy with {topic}, I like it. What else is going on?",
+        ),
+        eased=(
+            "Phew, that's a load off. What else is going on?",
+            "Ha, good, crisis averted. What's up otherwise?",
+        ),
+        longing=(
+            "Aw, missing {topic} is the worst; want to tell me a favourite memory?",
+            "Oh, I'm sorry, missing {topic} really stings. What's the thing you miss most?",
         ),
     ),
     "thoughtful": Voice(
@@ -197,6 +233,26 @@ VOICES: dict[str, Voice] = {
             "What do you think is weighing on you most?",
             "Would it help to put it into words?",
         ),
+        savour=(
+            "What do you think made it come together?",
+            "What does it mean for you, looking ahead?",
+        ),
+        relief=(
+            "It sounds like {topic} sits lightly with you, and that's worth noticing. "
+            "What do you think helped?",
+            "So {topic} feels settled for you; that's a quiet kind of good. "
+            "What's on your mind instead?",
+        ),
+        eased=(
+            "That sounds like a weight you're not carrying, which is worth noticing. "
+            "What's on your mind instead?",
+            "It sounds like things feel steadier. What do you think helped?",
+        ),
+        longing=(
+            "Missing {topic} says a lot about what it gave you. "
+            "What do you find yourself missing most?",
+            "I'm sorry; missing {topic} can sit heavily. What memory comes back most often?",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
@@ -240,6 +296,19 @@ VOICES: dict[str, Voice] = {
             "What's the hardest part right now?",
             "Want to talk it through or find a next step?",
         ),
+        savour=("How will you mark it?", "What are you looking forward to next?"),
+        relief=(
+            "Good, {topic} sounds under control. Anything else on your plate?",
+            "Fine, no trouble with {topic} then. What else is up?",
+        ),
+        eased=(
+            "Good, that's one less thing to worry about. Anything else on your plate?",
+            "Fair enough, sounds fine. What else is happening?",
+        ),
+        longing=(
+            "Sorry, missing {topic} is hard. What would help you feel closer?",
+            "That's hard; missing {topic} takes a toll. What do you miss most?",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -281,6 +350,20 @@ VOICES: dict[str, Voice] = {
         gentle=(
             "Would you like to tell me more, at your own pace?",
             "What feels heaviest right now?",
+        ),
+        savour=("How would you like to enjoy this moment?", "What feels best about it right now?"),
+        relief=(
+            "It sounds like {topic} feels settled; that's good. How are you otherwise?",
+            "Good; {topic} sounds calm for now. What else would you like to talk about?",
+        ),
+        eased=(
+            "Good; it sounds like you can breathe a little easier. What else is on your mind?",
+            "That sounds steady, and that's good. How are you feeling otherwise?",
+        ),
+        longing=(
+            "Missing {topic} can be tender; take your time. What do you miss most?",
+            "It's natural to miss {topic}; there's room for that here. "
+            "Would you like to tell me about it?",
         ),
     ),
     "enthusiastic": Voice(
@@ -331,6 +414,19 @@ VOICES: dict[str, Voice] = {
             "Oh wow, that's the best news!",
         ),
         gentle=("Do you want to talk about it? I'm all ears!", "What happened? I'm here for you!"),
+        savour=("How are you going to celebrate?!", "What are you most excited about now?!"),
+        relief=(
+            "Oh good, {topic} sounds totally fine then! What else is new?",
+            "Nice, no stress about {topic}! What's going on otherwise?",
+        ),
+        eased=(
+            "Oh good, that's a relief! What else is new?",
+            "Phew, love that for you! What's going on otherwise?",
+        ),
+        longing=(
+            "Aw, missing {topic} is so hard, I'm sorry! What do you miss most?",
+            "Oh, I'm sorry, missing {topic} hurts! Do you want to tell me all about it?",
+        ),
     ),
     "formal": Voice(
         greet=(
@@ -387,6 +483,21 @@ VOICES: dict[str, Voice] = {
             "Would you care to tell me more about it?",
             "May I ask what has been weighing on you?",
         ),
+        savour=("How do you intend to celebrate?", "What do you look forward to next?"),
+        relief=(
+            "I am pleased that {topic} gives you no cause for concern. "
+            "Is there anything else on your mind?",
+            "It is good to hear that {topic} is in hand. What else would you like to discuss?",
+        ),
+        eased=(
+            "That is a relief to hear. Is there anything else on your mind?",
+            "I am pleased to hear it is in hand. What else would you like to discuss?",
+        ),
+        longing=(
+            "I am sorry; missing {topic} can be very hard. What do you miss most?",
+            "It is only natural to miss {topic}; it clearly mattered to you. "
+            "Would you care to tell me about it?",
+        ),
     ),
 }
 
@@ -408,7 +519,7 @@ DISTRESS = {
     "rough", "scared", "afraid", "nervous", "miserable", "heartbroken",
 }  # fmt: skip
 # How the user feels about what they say: one rule for distress, dislike and good news.
-NEGATIVE = DISTRESS | {
+NEGATIVE = DISTRESS | {"longing"} | {
     "hate", "hated", "hates", "hating", "dread", "dreading", "dreaded", "sick", "ill", "bad",
     "badly", "worst", "horrible", "ugh", "annoying", "annoyed", "frustrated", "frustrating",
     "failed", "failing", "boring", "bored", "sucks", "sucked", "dislike", "disliked",
@@ -426,12 +537,29 @@ NEGATORS = {
     "not", "don't", "dont", "didn't", "didnt", "doesn't", "doesnt", "isn't", "isnt", "wasn't",
     "wasnt", "aren't", "weren't", "never", "no", "won't", "can't", "cant", "cannot", "hardly",
 }  # fmt: skip
+# Missing someone or something is a sad feeling, longing: "I miss my grandma", "I'm missing
+# home". Said of "I"/"we" with nothing between but an adverb ("I don't miss him" is no longing,
+# "I missed the bus" is no missing); "I miss you" is said to the persona, not a sorrow.
+_LONG_FOR = (
+    r"(?i:\b(?:i|we)(?:\s+(?:really|still|just|so|truly|kinda|sometimes|already|do))*\s+miss"
+    r"|\b(?:i['’]?m|i\s+am|we['’]re|we\s+are)(?:\s+(?:really|still|just|so))*\s+missing)"
+    r"(?=\s+(?!(?i:you|u|ya|y'all|out|a|an)\b)[^\W\d_])"
+)
+_LONGING = re.compile(_LONG_FOR)
+# What is missed ends at the clause, or at words saying how much or since when.
+_MISSED_ENDS = {
+    "so", "much", "lately", "today", "tonight", "sometimes", "now", "right", "but", "because",
+    "when", "though", "already", "too", "more", "every", "since", "like", "terribly", "badly",
+    "loads", "tbh", "lol", "a", "all", "these", "recently", "still", "honestly",
+}  # fmt: skip
+_MISSED_YOURS = {"my": "your", "our": "your", "mine": "yours", "me": "you", "myself": "yourself"}
 # Phrases read as one feeling word before the words are looked at.
 _FEELING_PHRASES = (
     (re.compile(r"(?i)\b(?:can['’]?t|cannot|could\s*n['’]?t)\s+stand\b"), " hate "),
     (re.compile(r"(?i)\b(?:killing|driving)\s+me(?:\s+(?:crazy|mad|nuts))?\b"), " hate "),
     (re.compile(r"(?i)\b(?:sick|tired)\s+of\b|\bfed\s+up\b"), " fedup "),
     (re.compile(r"(?i)\b(?:can['’]?t|cannot)\s+wait\b"), " excited "),
+    (_LONGING, " longing "),
     (
         re.compile(r"(?i)\bgot\s+(?:the|a|my|that)\s+(?:new\s+)?(?:job|promotion|offer|part)\b"),
         " hired ",
@@ -442,10 +570,11 @@ _CLAUSE = re.compile(r"[.,;:!?]+|\s(?:but|though|although|however)\s", re.IGNORE
 
 
 def _feeling(text: str) -> str:
-    """Return how the user feels about what they say: "negative", "positive" or "".
+    """Return how the user feels about what they say: "negative", "positive", "relief" or "".
 
-    A negator up to three words before a feeling word turns it around ("not bad at all" is
-    positive, "I'm not happy" negative). Any negative word wins over a positive one.
+    A negator up to three words before a feeling word turns it around: "I'm not happy" is
+    negative, and a negative denied ("not bad at all", "I'm not worried about the exam") is
+    relief, calmer than good news. Any negative wins, then a positive, then relief.
     """
     for pattern, word in _FEELING_PHRASES:
         text = pattern.sub(word, text)
@@ -455,9 +584,32 @@ def _feeling(text: str) -> str:
         for i, word in enumerate(words):
             polarity = "negative" if word in NEGATIVE else "positive" if word in POSITIVE else ""
             if polarity and NEGATORS & set(words[max(0, i - 3) : i]):
-                polarity = "positive" if polarity == "negative" else "negative"
+                polarity = "relief" if polarity == "negative" else "negative"
             found.add(polarity)
-    return "negative" if "negative" in found else "positive" if "positive" in found else ""
+    return next((f for f in ("negative", "positive", "relief") if f in found), "")
+
+
+def _missed(text: str) -> str:
+    """Return what the user says they miss, said back to them ("I miss my grandma so much" ->
+    "your grandma", "I'm missing home" -> "home"), or "" when they miss nothing."""
+    found = _LONGING.search(text)
+    if not found:
+        return ""
+    clause = _CLAUSE.split(text[found.end() :], maxsplit=1)[0]
+    words = _words(clause)
+    kept: list[str] = []
+    for i, word in enumerate(words[:5]):
+        low = word.lower()
+        if low in _MISSED_ENDS or (
+            low == "and"
+            and words[i + 1 : i + 2]
+            and (words[i + 1].lower() in PRONOUNS | {"i'm", "it", "it's", "im"})
+        ):
+            break
+        kept.append(_MISSED_YOURS.get(low, word))
+    while kept and kept[-1].lower() in {"and", "the", "of", "to", "with", "in"}:
+        kept.pop()
+    return " ".join(kept)
 
 
 STOPWORDS = {
@@ -469,7 +621,7 @@ STOPWORDS = {
     "tonight", "yesterday", "now", "later", "again", "still", "me", "my", "our", "we", "he",
     "she", "him", "her", "his", "their", "user", "user's", "tell", "please", "get", "got",
     "yourself", "myself", "yourselves", "ourselves", "himself", "herself", "themselves",
-    "though", "anyway", "maybe", "actually", "even", "ever",
+    "though", "anyway", "anymore", "maybe", "actually", "even", "ever",
 }  # fmt: skip
 # Turn the user's (or a memory's third-person) words around to speak to the user.
 TO_YOU = {
@@ -506,6 +658,8 @@ def _content_keys(text: str) -> set[str]:
 def _intent(text: str) -> str:
     words = [w.lower() for w in _words(text)]
     feeling = "" if _introduced_name(text) else _feeling(text)  # "I'm Tom and I hate…": meet
+    if feeling == "negative" and _missed(text):  # "I'm sad, I miss my grandma": what's missed
+        return "longing"
     if feeling == "negative" and DISTRESS & set(words):
         return "comfort"
     if FAREWELL_WORDS & set(words) or _FAREWELL.search(text):
@@ -520,7 +674,7 @@ def _intent(text: str) -> str:
         return "greet"
     if "?" in text or (words and (words[0] in ASKING or words[:2] == ["tell", "me"])):
         return "question"
-    return "glad" if feeling == "positive" else "statement"
+    return {"positive": "glad", "relief": "relief"}.get(feeling, "statement")
 
 
 @functools.lru_cache(maxsize=64)
@@ -639,8 +793,13 @@ def _life_topic(text: str) -> str:
     return " and ".join(_join([phrase for _start, phrase in found]).rsplit(", and ", 1))
 
 
+# Days and months: no names (memory's and the gap line's rules), but a fine topic ("Monday").
+CALENDAR = frozenset(
+    """january february march april may june july august september october november december
+    monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
+)
 # Feeling words are what the user feels, never what they talk about.
-FEELING_WORDS = NEGATIVE | POSITIVE | {"hate", "killing", "stand"}
+FEELING_WORDS = NEGATIVE | POSITIVE | {"hate", "killing", "stand", "miss", "missing"}
 # Verbs that end the phrase after "my": "my exam went badly" -> "your exam".
 TOPIC_ENDS = {"went", "goes", "got", "gets", "feels", "felt", "keeps", "kept", "seems", "looks"}
 
@@ -667,7 +826,8 @@ def _topic(text: str) -> str:
             continue
         if low in FEELING_WORDS:  # "I'm dreading Monday": Monday, not "dreading"
             continue
-        if low in NOT_NAME_WORDS:  # "I'm British": a state or a nationality, not a topic
+        # "I'm British": a state or a nationality, not a topic; but "dreading Monday" names one.
+        if low in NOT_NAME_WORDS and low not in CALENDAR:
             continue
         if _LAUGH.match(low) or (len(low) > 5 and low.endswith(ADJECTIVE_ENDINGS)):
             continue
@@ -735,10 +895,7 @@ def _relevant_memory(prompt: Prompt) -> RecalledItem | None:
 
 
 # Capitalised words that name no place, person or thing worth asking about after a gap.
-NOT_NAMES = frozenset(
-    """i i'm i've i'll i'd january february march april may june july august september october
-    november december monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
-)
+NOT_NAMES = frozenset({"i", "i'm", "i've", "i'll", "i'd"}) | CALENDAR
 
 
 def _gap_topic(content: str) -> str:
@@ -1007,6 +1164,7 @@ def compose(prompt: Prompt) -> str:
     topic = _topic(prompt.user_message)
     told = ""  # after an introduction, what else they said
     comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
+    cheered = intent == "glad"  # good news, then a question that fits it
     greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
     greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
     # A conversation started on the page opens with the greeting: a "hi" then is not met
@@ -1020,12 +1178,20 @@ def compose(prompt: Prompt) -> str:
         rest = _without_introduction(prompt.user_message)
         told = _topic(rest)
         feeling = _feeling(rest)
-        if told:
-            lines = {"negative": voice.hard, "positive": voice.glad}.get(feeling, voice.statement)
-            opener = f"{opener} {pick(lines, 'told').format(topic=told)}"
+        cheered = feeling == "positive"
+        missed = _missed(rest) if feeling == "negative" else ""
+        if missed:
+            told = pick(voice.longing, "told").format(topic=missed)
+            opener = f"{opener} {told}"
+        elif told:
+            lines = {"negative": voice.hard, "positive": voice.glad, "relief": voice.relief}
+            opener = (
+                f"{opener} {pick(lines.get(feeling, voice.statement), 'told').format(topic=told)}"
+            )
         elif feeling:
             comforted = feeling == "negative"
-            told = pick(voice.comfort if comforted else voice.cheer, "told")
+            lines = {"negative": voice.comfort, "positive": voice.cheer, "relief": voice.eased}
+            told = pick(lines[feeling], "told")
             opener = f"{opener} {told}"
     elif intent == "statement" and not topic:
         opener = pick(voice.ack, "open")
@@ -1035,6 +1201,10 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.hard, "open").format(topic=topic)
     elif intent == "glad" and not topic:  # "I got the job!"
         opener = pick(voice.cheer, "open")
+    elif intent == "relief":  # "I'm not worried about the exam": calm, no celebration
+        opener = pick(voice.relief if topic else voice.eased, "open").format(topic=topic)
+    elif intent == "longing":  # "I miss my grandma": warm, naming what is missed
+        opener = pick(voice.longing, "open").format(topic=_missed(prompt.user_message))
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic)
     answer = _answer_from_memory(prompt) if "?" in prompt.user_message else None
@@ -1062,8 +1232,13 @@ def compose(prompt: Prompt) -> str:
         and not asks
         and not asked_about
     ):
-        # After comfort, a gentle question: not "So what happens next in this saga?".
-        follow = voice.gentle if intent == "comfort" or comforted else voice.follow
+        # After comfort, a gentle question: not "So what happens next in this saga?"; after
+        # good news, one that fits it: not "What made you think of it?".
+        follow = voice.follow
+        if intent == "comfort" or comforted:
+            follow = voice.gentle
+        elif cheered:
+            follow = voice.savour
         sentences.append(pick(follow, "follow"))
     if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line

@@ -9,26 +9,7 @@ import pytest
 
 from mybella.providers.llm import Prompt
 from mybella.providers.llm.offline import REPEAT_WINDOW, VOICES, OfflineProvider, _was_said
-
-STYLES = sorted(VOICES)
-
-
-def reply(text: str, style: str, *, history: list[dict] | None = None, **fields) -> str:
-    messages = [*(history or []), {"role": "user", "content": text}]
-    prompt = Prompt(
-        messages=messages,
-        persona_name="Isabella",
-        user_message=text,
-        communication_style=style,
-        turn=len(messages) // 2,
-        **fields,
-    )
-    return OfflineProvider().reply(prompt)
-
-
-def used(lines: tuple[str, ...], text: str) -> bool:
-    """Say whether one of a voice's `lines` (whatever fills its {topic}) is in `text`."""
-    return any(_was_said(line, [text]) for line in lines)
+from mybella.providers.tests.offline_helpers import STYLES, reply, used
 
 
 @pytest.mark.parametrize("style", STYLES)

@@ -9,32 +9,8 @@ import re
 
 import pytest
 
-from mybella.providers.llm import Prompt
-from mybella.providers.llm.offline import VOICES, OfflineProvider, _feeling, _topic
-
-STYLES = sorted(VOICES)
-
-
-def reply(text: str, style: str = "warm", *, history: list[dict] | None = None) -> str:
-    messages = [*(history or []), {"role": "user", "content": text}]
-    prompt = Prompt(
-        messages=messages,
-        persona_name="Bella",
-        user_message=text,
-        communication_style=style,
-        turn=len(messages) // 2,
-    )
-    return OfflineProvider().reply(prompt)
-
-
-def used(lines: tuple[str, ...], text: str) -> bool:
-    """Say whether one of `lines` (whatever fills its {topic}) is in `text`."""
-    for line in lines:
-        pieces = [p for p in re.split(r"\{topic\}", line) if p.strip()]
-        if all(piece in text for piece in pieces):
-            return True
-    return False
-
+from mybella.providers.llm.offline import VOICES, _feeling, _topic
+from mybella.providers.tests.offline_helpers import STYLES, reply, used
 
 NEGATIVE = [
     ("I work as an accountant and I hate it", "your work as an accountant"),
@@ -75,11 +51,80 @@ def test_good_news_about_a_topic_is_met_gladly(style, text, topic):
 
 
 @pytest.mark.parametrize("style", STYLES)
-@pytest.mark.parametrize("text", ["I got the job!", "not bad at all", "I don't hate it"])
+@pytest.mark.parametrize("text", ["I got the job!", "yay, I got promoted"])
 def test_good_news_without_a_topic_cheers(style, text):
     said = reply(text, style)
     assert used(VOICES[style].cheer, said), said
-    assert "hate" not in said
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["I got the job!", "I passed my driving test", "I'm Tom and I love my new flat"]
+)
+def test_good_news_ends_on_a_question_that_fits_it(style, text):
+    """Not "I'm so glad! What made you think of it?": a question about the good news."""
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.savour, said), said
+    assert not used(voice.follow, said) and said.count("?") == 1, said
+
+
+RELIEF = [
+    ("I'm not worried about the exam", "the exam"),
+    ("I don't hate my job", "your job"),
+    ("I'm not nervous about the interview anymore", "the interview"),
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(("text", "topic"), RELIEF)
+def test_a_worry_denied_is_met_calmly_not_celebrated(style, text, topic):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.relief, said) and topic in said, said
+    assert not used(voice.glad, said) and not used(voice.cheer, said), said
+    assert not used(voice.hard, said) and said.count("?") == 1, said
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize("text", ["not bad at all", "I don't hate it", "I'm not sad anymore"])
+def test_a_worry_denied_without_a_topic_is_met_calmly(style, text):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.eased, said), said
+    assert not used(voice.cheer, said) and "hate" not in said and said.count("?") == 1, said
+
+
+MISSED = [
+    ("I miss my grandma", "your grandma"),
+    ("I'm missing home so much", "home"),
+    ("I really miss living by the sea", "living by the sea"),
+    ("I miss my mum and dad", "your mum and dad"),
+    ("I'm so sad, I miss her", "her"),
+]
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(("text", "missed"), MISSED)
+def test_missing_someone_is_met_warmly_naming_them(style, text, missed):
+    voice = VOICES[style]
+    said = reply(text, style)
+    assert used(voice.longing, said) and re.search(rf"(?i)\bmiss(?:ing)? {missed}\b", said), said
+    assert not used(voice.statement, said) and said.count("?") == 1, said
+
+
+@pytest.mark.parametrize("style", STYLES)
+@pytest.mark.parametrize(
+    "text", ["I don't miss my ex", "I missed the bus", "I miss you", "Miss Lee was my teacher"]
+)
+def test_what_is_no_longing(style, text):
+    assert not used(VOICES[style].longing, reply(text, style))
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_dread_of_a_day_names_the_day(style):
+    said = reply("I'm dreading Monday", style)
+    assert used(VOICES[style].hard, said) and "Monday" in said, said
 
 
 @pytest.mark.parametrize(
@@ -87,8 +132,11 @@ def test_good_news_without_a_topic_cheers(style, text):
     [
         ("I'm not happy", "negative"),
         ("I don't love my new flat", "negative"),
-        ("not bad at all", "positive"),
-        ("I don't hate it", "positive"),
+        ("not bad at all", "relief"),
+        ("I don't hate it", "relief"),
+        ("I'm not worried, and I love it", "positive"),
+        ("I miss my grandma", "negative"),
+        ("I don't miss my ex", ""),
         ("I'm dreading Monday", "negative"),
         ("I love it, but the commute is killing me", "negative"),
         ("I'm not sure, but I love it", "positive"),
@@ -131,6 +179,7 @@ def test_feeling_words_are_no_topic():
     assert _topic("I'm dreading the exam") == "the exam"
     assert _topic("ugh, the commute is killing me") == "the commute"
     assert _topic("my exam went badly") == "your exam"
+    assert _topic("I'm dreading Monday") == "Monday"  # a day names no one, but is a topic
 
 
 @pytest.mark.parametrize("style", STYLES)
