@@ -2,11 +2,14 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mybella.settings")
+django.setup(set_prefix=False)  # as django.core.asgi.get_asgi_application()
 
-django_application = get_asgi_application()
+from mybella.core.asgi import ThreadKeepingASGIHandler  # noqa: E402 - settings first
+
+django_application = ThreadKeepingASGIHandler()
 
 from mybella.core.checks import refuse_unshared_cache  # noqa: E402 - settings first
 from mybella.core.middleware import RequestSizeLimitASGI  # noqa: E402
