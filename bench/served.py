@@ -56,7 +56,6 @@ class Scratch:
             **child_env(self.url),
             "CACHE_URL": cache_url,
             "CACHE_KEY_PREFIX": self.work.name,
-            "CONN_MAX_AGE": "0",
             "MEDIA_ROOT": str(self.work / "media"),
             "PRIVATE_MEDIA_ROOT": str(self.work / "private"),
             "LLM_PROVIDER": "openai",
