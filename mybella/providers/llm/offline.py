@@ -559,6 +559,8 @@ _FEELING_PHRASES = (
     (re.compile(r"(?i)\b(?:killing|driving)\s+me(?:\s+(?:crazy|mad|nuts))?\b"), " hate "),
     (re.compile(r"(?i)\b(?:sick|tired)\s+of\b|\bfed\s+up\b"), " fedup "),
     (re.compile(r"(?i)\b(?:can['’]?t|cannot)\s+wait\b"), " excited "),
+    # A long day (week, shift) tires: "I had a long day at work" is no pleasure to hear about.
+    (re.compile(r"(?i)\blong\s+(?:day|days|week|shift|night)\b"), " tired "),
     (_LONGING, " longing "),
     (
         re.compile(r"(?i)\bgot\s+(?:the|a|my|that)\s+(?:new\s+)?(?:job|promotion|offer|part)\b"),

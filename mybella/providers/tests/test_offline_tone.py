@@ -21,6 +21,8 @@ NEGATIVE = [
     ("my cat is sick", "your cat"),
     ("I'm not happy with my landlord", "your landlord"),
     ("I never liked my old school", "your old school"),
+    ("I had a long day at work", "work"),
+    ("long week at the office, ugh", "the office"),
 ]
 POSITIVE = [
     ("I love my new flat", "your new flat"),
