@@ -159,17 +159,16 @@ class PersonaMemorySearchViewSet(PersonaScopedMixin, viewsets.GenericViewSet):
             results = recall(user=user, persona=persona, query=text, k=k)
             return RecallSerializer([_snipped(item, text) for item in results], many=True).data
 
-        # Cached per caller, persona and query until one of the caller's messages or memories
-        # changes (chat.cache, memory.cache; extraction in a task worker writes memories too).
-        # The pair's names are in the key: recall leaves them out of the query's words.
+        # Cached per caller, persona and query (`cached_read` keys on the query string) until
+        # one of the caller's messages or memories changes (chat.cache, memory.cache;
+        # extraction in a task worker writes memories too). The pair's names are in the key:
+        # recall leaves them out of the query's words.
         return cached_read(
             request,
             key=[
                 "memory:search",
                 user.pk,
                 persona.pk,
-                text,
-                k,
                 *sorted(pair_names(user=user, persona=persona)),
             ],
             depends_on=[chat_version(user.pk), memory_version(user.pk)],

@@ -32,6 +32,8 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from mybella.core.checks import UNSHARED_CACHES
+
 T = TypeVar("T")
 
 # How long a cached read may live: it also bounds how old a signed media URL inside it gets.
@@ -84,12 +86,9 @@ def bump_on_commit(name: str) -> None:
 
 
 def cache_is_shared() -> bool:
-    """Return whether every process (web and task workers) sees this cache (not LocMemCache)."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    return backend not in (
-        "django.core.cache.backends.locmem.LocMemCache",
-        "django.core.cache.backends.dummy.DummyCache",
-    )
+    """Return whether every process (web and task workers) sees this cache: not one of the
+    per-process caches `manage.py check --deploy` warns about (`UNSHARED_CACHES`)."""
+    return settings.CACHES["default"]["BACKEND"] not in UNSHARED_CACHES
 
 
 def _lookup(cache_key: str, names: list[str]) -> tuple[Any, list[str]]:

@@ -34,13 +34,6 @@ def reads_the_pair(queries: CaptureQueriesContext) -> bool:
 
 
 @pytest.fixture
-def luna(system_personas):
-    from personas.models import PersonaProfile
-
-    return PersonaProfile.objects.get(slug="luna")
-
-
-@pytest.fixture
 def conversation(user, luna):
     conversation = ConversationFactory(user=user, persona=luna)
     ChatMessageFactory(conversation=conversation, content="My tortoise Speedy eats lettuce")
