@@ -32,7 +32,7 @@ class PersonaSection:
     page fills its edit modal with them).
     `select_related` and `prefetch_related` name the relations `represent` reads, for the
     persona querysets.
-    `render_key(form)`, if any, returns what the unbound form's markup shows beyond the
+    `render_key()`, if any, returns what the unbound form's markup shows beyond the
     rows of its fields' querysets (server settings, say): the page caches that markup
     (`personas.views`) under these, and under each such row's id and last change.
     `listed`: whether lists of personas show it too (the API's list, the page's data); a
@@ -49,7 +49,7 @@ class PersonaSection:
     initial: Callable[[PersonaProfile], dict[str, Any]] | None = None
     select_related: tuple[str, ...] = ()
     prefetch_related: tuple[str, ...] = ()
-    render_key: Callable[[forms.Form], Any] | None = None
+    render_key: Callable[[], Any] | None = None
     listed: bool = True
 
 

@@ -90,11 +90,9 @@ def _render_page(
     return render(request, "personas/settings.html", context, status=status)
 
 
-def _render_keys(section_forms: SectionForms) -> list[object]:
+def _render_keys() -> list[object]:
     """Return what the unbound section forms show beyond their rows (`render_key`)."""
-    return [
-        section.render_key(form) if section.render_key else None for section, form in section_forms
-    ]
+    return [section.render_key() if section.render_key else None for section in persona_sections]
 
 
 def _valid(form: PersonaForm, section_forms: SectionForms) -> bool:
@@ -131,13 +129,13 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
     section's `render_key` names. A page that fills the user's name into a persona's text
     is not stored: that name has sources (the account, memory) no version follows.
     """
-    section_forms = _section_forms(request)
+    # The section forms are made only for a page not cached: they build their querysets.
     return cached_page(
         request,
         "personas/settings.html",
-        key=["personas:settings", _render_keys(section_forms)],
+        key=["personas:settings", _render_keys()],
         depends_on=persona_versions(request.user),
-        context=lambda: _page_context(request, section_forms=section_forms),
+        context=lambda: _page_context(request),
         keep=lambda context: not user_names_filled(request),
     )
 

@@ -46,6 +46,6 @@ VOICE_SECTION = persona_sections.register(
         initial=PersonaVoiceForm.initial_for,
         select_related=PERSONA_VOICE_RELATED,
         # The voice picker says whether the server speaks and can clone.
-        render_key=lambda form: [speech_available(), cloning_available()],
+        render_key=lambda: [speech_available(), cloning_available()],
     )
 )
