@@ -1,7 +1,10 @@
 """How conversations and messages are cut into pages, for the API and the chat page alike."""
 
 from django.db.models import QuerySet
+from django.utils.dateparse import parse_datetime
 from rest_framework import pagination
+from rest_framework.exceptions import NotFound
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from chat.models import ChatMessage
@@ -20,6 +23,19 @@ class MessageCursorPagination(pagination.CursorPagination):
 
     def get_paginated_response(self, data: list) -> Response:
         return super().get_paginated_response(list(reversed(data)))
+
+    def decode_cursor(self, request: Request) -> pagination.Cursor | None:
+        """DRF's, also refusing a position that is not a time (the first ordering field's):
+        a hand-made one reached the query and came back as the database's date error."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                valid = parse_datetime(cursor.position) is not None
+            except ValueError:  # well formed, out of range (month 13)
+                valid = False
+            if not valid:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor
 
     def newest_page(
         self, queryset: QuerySet[ChatMessage], *, url: str

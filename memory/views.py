@@ -24,6 +24,7 @@ from memory.forms import MemoryForm, PinForm, PreferencesForm, RememberForm
 from memory.models import ConversationMemory
 from mybella.core.forms import add_domain_error
 from mybella.core.throttles import throttle_page
+from mybella.core.views import require_form_post
 from personas.models import PersonaProfile
 from personas.selectors import persona_get_current, persona_get_visible, persona_list_visible
 
@@ -108,7 +109,7 @@ def memory_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("memory:page")
 @throttle_page("memory")
 def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _visible_persona(request, persona_id)
@@ -125,7 +126,7 @@ def memory_add(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("memory:page")
 @throttle_page("memory")
 def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
@@ -143,7 +144,7 @@ def memory_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("memory:page")
 def memory_pin(request: HttpRequest, pk: int) -> HttpResponse:
     memory = _own_memory(request, pk)
     form = PinForm(request.POST)
@@ -179,7 +180,7 @@ def memory_forget_all(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("memory:page")
 def memory_remember(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _visible_persona(request, persona_id)
     form = RememberForm(request.POST)
@@ -198,7 +199,7 @@ def memory_remember(request: HttpRequest, persona_id: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("memory:page")
 def memory_preferences(request: HttpRequest, persona_id: int) -> HttpResponse:
     persona = _visible_persona(request, persona_id)
     form = PreferencesForm(request.POST)

@@ -17,6 +17,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from mybella.core import limits
+from mybella.core.filenames import file_stem
 from mybella.core.services import model_update, service
 from mybella.users.models import User
 from personas import cards, rules, selectors
@@ -399,7 +400,7 @@ def persona_export_card(*, persona: PersonaProfile, fmt: str) -> tuple[bytes, st
         own = stored.get("extensions")
         stored["extensions"] = {**(own if isinstance(own, dict) else {}), **blocks}
     # A name in any script names the file (sent as RFC 6266 `filename*` when not ASCII).
-    stem = slugify(persona.name, allow_unicode=True) or "persona"
+    stem = file_stem(persona.name, fallback="persona")
     if fmt == "png":
         image = None
         if persona.avatar:

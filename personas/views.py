@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 from mybella.core.cache import cached_page
 from mybella.core.forms import add_domain_error, error_message
 from mybella.core.throttles import throttle_page
+from mybella.core.views import require_form_post
 from personas import selectors, services
 from personas.cache import persona_versions
 from personas.forms import CardImportForm, PersonaForm
@@ -141,7 +142,7 @@ def persona_settings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("personas:settings")
 @throttle_page("uploads", when=_uploads_a_file)
 def persona_create(request: HttpRequest) -> HttpResponse:
     form = PersonaForm(request.POST, request.FILES)
@@ -163,7 +164,7 @@ def persona_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("personas:settings")
 @throttle_page("uploads", when=_uploads_a_file)
 def persona_edit(request: HttpRequest, pk: int) -> HttpResponse:
     persona = selectors.persona_get_owned(user=request.user, pk=pk)
@@ -226,7 +227,7 @@ def persona_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("personas:settings")
 @throttle_page("uploads")
 def persona_import(request: HttpRequest) -> HttpResponse:
     form = CardImportForm(request.POST, request.FILES)

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from mybella.core.forms import DOMAIN_ERRORS, add_domain_error, error_message
 from mybella.core.throttles import throttle_page
+from mybella.core.views import require_form_post
 from voices import selectors, services
 from voices.forms import VoiceUploadForm
 
@@ -36,7 +37,7 @@ def voice_settings(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_form_post("voices:page")
 @throttle_page("uploads")
 def voice_upload(request: HttpRequest) -> HttpResponse:
     """Upload a recording and queue it for cloning."""

@@ -12,7 +12,6 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
 from chat import selectors
@@ -22,6 +21,7 @@ from chat.prompts import estimate_tokens
 from chat.services.conversations import conversation_new, conversation_title_from
 from chat.services.messages import announce_saved, message_text_problem
 from mybella.core import limits
+from mybella.core.filenames import file_stem
 from mybella.core.parsers import json_loads_strict
 from mybella.core.services import service
 from mybella.users.models import User
@@ -204,11 +204,7 @@ def _st_time(moment: datetime) -> str:
 
 def history_export_name(*, conversation: Conversation) -> str:
     """Return the file name of a conversation's export: persona, title, id, in any script."""
-    parts = [
-        slugify(conversation.persona.name, allow_unicode=True),
-        slugify(conversation.title, allow_unicode=True)[:40],
-    ]
-    stem = "-".join(part for part in parts if part) or "chat"
+    stem = file_stem(conversation.persona.name, conversation.title, fallback="chat")
     return f"{stem}-{conversation.pk}.jsonl"
 
 

@@ -4,17 +4,39 @@ import json
 import logging
 import posixpath
 import re
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt, requires_csrf_token
 from django.views.decorators.http import require_POST
 from django.views.static import serve
 from rest_framework.throttling import SimpleRateThrottle
 
 csp_logger = logging.getLogger("mybella.csp")
+
+
+def require_form_post(page: str) -> Callable[[Callable], Callable]:
+    """`require_POST` for a form's action that renders its page again when the form fails:
+    the address bar then shows the action's URL, so a GET or HEAD there (a reload, the
+    history, a link shared) goes back to the page `page` names instead of a bare 405."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        posted = require_POST(view)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method in ("GET", "HEAD"):
+                return redirect(page)
+            return posted(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
 
 # An upload stored under a fresh random name (personas.avatars.avatar_upload_to) never
 # changes: a new avatar gets a new name, so browsers may keep it for good.

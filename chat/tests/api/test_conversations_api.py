@@ -2,7 +2,7 @@
 
 import json
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -13,7 +13,7 @@ from chat.tests.factories import ChatMessageFactory, ConversationFactory, Memory
 from memory.models import ConversationMemory, MemoryEvent
 from mybella.core.services import service_calls
 from personas.models import PersonaProfile
-from personas.tests.factories import SystemPersonaFactory
+from personas.tests.factories import PersonaFactory, SystemPersonaFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -258,6 +258,21 @@ def test_an_export_is_named_after_its_persona_and_title_in_any_script(auth_api_c
     assert response.status_code == 200
     name = quote(f"ユキ-привет-друг-{conversation.pk}.jsonl")
     assert response["Content-Disposition"] == f"attachment; filename*=utf-8''{name}"
+
+
+def test_a_long_name_in_a_wide_script_makes_a_short_header(auth_api_client, user):
+    """One character can normalise to 18 (U+FDFA): 80 of them made a 7.5 KB header, over
+    many proxies' limits and a file system's 255 bytes a name (found probing the API)."""
+    persona = PersonaFactory(owner=user, name="\ufdfa" * 80)
+    conversation = ConversationFactory(user=user, persona=persona, title="\ufdfa" * 80)
+    exported = auth_api_client.get(export_url(conversation))
+    card = auth_api_client.get(f"/api/v1/personas/{persona.pk}/card/")
+    for response in (exported, card):
+        assert response.status_code == 200
+        header = response["Content-Disposition"]
+        name = unquote(header.split("''", 1)[1])
+        assert header.startswith("attachment; filename*=utf-8''")
+        assert len(name.encode()) <= 255 and len(header) < 1200, len(header)
 
 
 def test_export_is_a_sillytavern_chat(auth_api_client, user, isabella):

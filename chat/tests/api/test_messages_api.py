@@ -1,5 +1,6 @@
 """Sending messages, reading history, conversations and history import through the API."""
 
+import base64
 import json
 
 import pytest
@@ -111,6 +112,18 @@ def test_history_pages_newest_first_each_page_oldest_to_newest(auth_api_client, 
     older = auth_api_client.get(page["next"]).json()
     assert [m["id"] for m in older["results"]] == [m.id for m in messages[:15]]
     assert older["next"] is None
+
+
+@pytest.mark.parametrize("position", ["2026", "2026-13-45 10:00:00", "1", "now"])
+def test_a_hand_made_cursor_is_an_invalid_cursor(auth_api_client, user, position):
+    """Its position reached the query: a 400 with Django's date format (found probing)."""
+    conversation = ConversationFactory(user=user)
+    ChatMessageFactory.create_batch(3, conversation=conversation)
+    cursor = base64.b64encode(f"p={position}".encode()).decode()
+    url = f"/api/v1/conversations/{conversation.pk}/messages/?cursor={cursor}"
+    response = auth_api_client.get(url)
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}
 
 
 @pytest.mark.parametrize("count", [5, 200])
