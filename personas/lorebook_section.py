@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from mybella.core import limits
+from mybella.core.serializers import ModelSerializer, StrictCharField
 from mybella.users.models import User
 from personas import lorebook
 from personas.models import LorebookEntry, PersonaProfile
@@ -102,7 +103,7 @@ class LorebookForm(forms.Form):
         return {"entries": entries}
 
 
-class LorebookEntrySerializer(serializers.ModelSerializer):
+class LorebookEntrySerializer(ModelSerializer):
     id = serializers.IntegerField(
         required=False,
         min_value=1,
@@ -110,12 +111,12 @@ class LorebookEntrySerializer(serializers.ModelSerializer):
         help_text="An entry of this persona's lorebook to change; leave out for a new one.",
     )
     keys = serializers.ListField(
-        child=serializers.CharField(max_length=limits.LOREBOOK_KEY_MAX_CHARS),
+        child=StrictCharField(max_length=limits.LOREBOOK_KEY_MAX_CHARS),
         max_length=limits.LOREBOOK_KEYS_MAX,
         required=False,
     )
     secondary_keys = serializers.ListField(
-        child=serializers.CharField(max_length=limits.LOREBOOK_KEY_MAX_CHARS),
+        child=StrictCharField(max_length=limits.LOREBOOK_KEY_MAX_CHARS),
         max_length=limits.LOREBOOK_KEYS_MAX,
         required=False,
     )

@@ -1,13 +1,14 @@
 from rest_framework import serializers
 
 from chat.models import ChatMessage, Conversation
+from mybella.core.serializers import ModelSerializer, StrictCharField
 
 _DATETIME = serializers.DateTimeField()
 
 
-class ChatMessageSerializer(serializers.ModelSerializer):
+class ChatMessageSerializer(ModelSerializer):
     alternatives = serializers.ListField(
-        child=serializers.CharField(),
+        child=StrictCharField(),
         source="texts",
         read_only=True,
         help_text=(
@@ -57,7 +58,7 @@ class ChatMessageSerializer(serializers.ModelSerializer):
         }
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(ModelSerializer):
     message_count = serializers.IntegerField(read_only=True, default=0)
 
     class Meta:
@@ -77,7 +78,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         }
 
 
-class ConversationInputSerializer(serializers.ModelSerializer):
+class ConversationInputSerializer(ModelSerializer):
     """A new conversation; its title is optional."""
 
     class Meta:
@@ -85,7 +86,7 @@ class ConversationInputSerializer(serializers.ModelSerializer):
         fields = ["title"]
 
 
-class ConversationRenameSerializer(serializers.ModelSerializer):
+class ConversationRenameSerializer(ModelSerializer):
     """A conversation's new title: one line, not empty."""
 
     class Meta:
@@ -104,7 +105,7 @@ class ConversationRenameSerializer(serializers.ModelSerializer):
 
 
 class MessageSendInputSerializer(serializers.Serializer):
-    message = serializers.CharField(
+    message = StrictCharField(
         trim_whitespace=True, help_text="What you say. The persona answers it."
     )
     persona = serializers.IntegerField(
@@ -126,12 +127,12 @@ class ExchangeSerializer(serializers.Serializer):
 
 
 class ExchangeErrorSerializer(ExchangeSerializer):
-    detail = serializers.CharField()
+    detail = StrictCharField()
 
 
 class HistoryItemSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=["user", "assistant", "system"])
-    content = serializers.CharField()
+    content = StrictCharField()
     created_at = serializers.DateTimeField(required=False)
 
 
@@ -148,7 +149,7 @@ class HistoryImportResultSerializer(serializers.Serializer):
 
 
 class MessageEditInputSerializer(serializers.Serializer):
-    content = serializers.CharField(
+    content = StrictCharField(
         trim_whitespace=True,
         allow_blank=True,  # the service says what is wrong with an empty text
         help_text="The message's new text (a reply's selected alternative).",

@@ -12,16 +12,17 @@ from memory import rules
 from memory.models import PEOPLE_KINDS, ConversationMemory, MemoryEvent, UserPreference
 from memory.recall import Recalled
 from mybella.core import limits
+from mybella.core.serializers import ModelSerializer, StrictCharField
 
 
-class MemoryEventSerializer(serializers.ModelSerializer):
+class MemoryEventSerializer(ModelSerializer):
     class Meta:
         model = MemoryEvent
         fields = ["action", "actor", "content_before", "content_after", "created_at"]
         read_only_fields = fields
 
 
-class MemorySerializer(serializers.ModelSerializer):
+class MemorySerializer(ModelSerializer):
     source_message_ids = serializers.SerializerMethodField()
 
     class Meta:
@@ -67,7 +68,7 @@ class MemoryDetailSerializer(MemorySerializer):
         read_only_fields = fields
 
 
-class MemoryInputSerializer(serializers.ModelSerializer):
+class MemoryInputSerializer(ModelSerializer):
     # What a client may set of a memory; the limits are the model's validators.
     kind = serializers.ChoiceField(
         choices=PEOPLE_KINDS,
@@ -90,16 +91,16 @@ class MemoryListQuerySerializer(serializers.Serializer):
 
 class RecallTurnSerializer(serializers.Serializer):
     id = serializers.IntegerField()
-    role = serializers.CharField(help_text="user or assistant")
-    content = serializers.CharField(help_text="A snippet of the message.")
+    role = StrictCharField(help_text="user or assistant")
+    content = StrictCharField(help_text="A snippet of the message.")
     created_at = serializers.DateTimeField()
     matches = serializers.BooleanField(help_text="Whether it holds a word of the query too.")
 
 
 class RecallSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="memory or message")
+    kind = StrictCharField(help_text="memory or message")
     id = serializers.IntegerField()
-    content = serializers.CharField(help_text="A snippet of the text around the match.")
+    content = StrictCharField(help_text="A snippet of the text around the match.")
     score = serializers.FloatField()
     source_message_ids = serializers.ListField(child=serializers.IntegerField())
     created_at = serializers.DateTimeField()
@@ -157,7 +158,7 @@ def _datetime(zone: tzinfo | None) -> Callable[[datetime], str | None]:
 
 
 class RecallQuerySerializer(serializers.Serializer):
-    q = serializers.CharField(
+    q = StrictCharField(
         max_length=limits.SEARCH_QUERY_MAX_CHARS,
         help_text=f"What to look for (at most {limits.SEARCH_QUERY_MAX_CHARS} characters).",
     )
@@ -166,7 +167,7 @@ class RecallQuerySerializer(serializers.Serializer):
     )
 
 
-class PreferenceSerializer(serializers.ModelSerializer):
+class PreferenceSerializer(ModelSerializer):
     updated_at = serializers.DateTimeField(
         read_only=True, allow_null=True, help_text="null when an empty value removed it."
     )

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from mybella.core.api import ScopedQuerysetMixin
+from mybella.core.serializers import ModelSerializer, StrictCharField
 from mybella.core.throttles import Limited, auth_attempt
 from mybella.users.models import ApiToken
 from mybella.users.selectors import api_token_list
@@ -22,9 +23,9 @@ from mybella.users.services import api_token_create, api_token_revoke, user_expo
 
 
 class TokenInputSerializer(serializers.Serializer):
-    username = serializers.CharField()
-    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False)
-    name = serializers.CharField(
+    username = StrictCharField()
+    password = StrictCharField(style={"input_type": "password"}, trim_whitespace=False)
+    name = StrictCharField(
         required=False,
         allow_blank=True,
         max_length=100,
@@ -46,12 +47,12 @@ class TokenInputSerializer(serializers.Serializer):
 
 
 class NewTokenSerializer(serializers.Serializer):
-    token = serializers.CharField(help_text="The key: send it as `Authorization: Token <key>`.")
+    token = StrictCharField(help_text="The key: send it as `Authorization: Token <key>`.")
     expiry = serializers.DateTimeField(help_text="When the key stops working.")
     id = serializers.IntegerField(help_text="Revoke it with DELETE /api/v1/auth/tokens/{id}/.")
 
 
-class ApiTokenSerializer(serializers.ModelSerializer):
+class ApiTokenSerializer(ModelSerializer):
     created = serializers.DateTimeField(source="created_at", read_only=True)
     expiry = serializers.DateTimeField(source="expires_at", read_only=True)
     last_used = serializers.DateTimeField(

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError as DjangoValidationError
 from rest_framework import serializers
 
+from mybella.core.serializers import ModelSerializer, StrictCharField
 from personas import rules
 from personas.models import PersonaProfile
 from personas.sections import persona_sections, shown_sections
@@ -9,7 +10,7 @@ from personas.sections import persona_sections, shown_sections
 class TraitsField(serializers.ListField):
     """A list of traits, cleaned strictly (`personas.rules`): too many or too long is a 400."""
 
-    child = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    child = StrictCharField(allow_blank=True, trim_whitespace=False)
 
     def to_internal_value(self, data: object) -> list[str]:
         try:
@@ -18,7 +19,7 @@ class TraitsField(serializers.ListField):
             raise serializers.ValidationError(error.messages) from error
 
 
-class PersonaInputSerializer(serializers.ModelSerializer):
+class PersonaInputSerializer(ModelSerializer):
     """What a client may set on a persona; everything else is the server's to decide.
 
     The fields, their limits and choices come from the model. It only validates: the
@@ -54,9 +55,9 @@ class PersonaInputSerializer(serializers.ModelSerializer):
         return {"fields": data, "avatar": avatar, "sections": sections}
 
 
-class PersonaOutputSerializer(serializers.ModelSerializer):
+class PersonaOutputSerializer(ModelSerializer):
     avatar_url = serializers.SerializerMethodField()
-    kind = serializers.CharField(read_only=True)
+    kind = StrictCharField(read_only=True)
     is_current = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from mybella.core.schema import ErrorSerializer as ErrorSerializer  # the API's one error shape
 from mybella.core.sentences import MAX_SENTENCE_CHARS
+from mybella.core.serializers import ModelSerializer, StrictCharField
 from personas.models import PersonaProfile
 from voices import rules
 from voices.audio import sample_help_text
@@ -18,13 +19,13 @@ class BlankAsNullURLField(serializers.URLField):
         return value or None
 
 
-class VoicePresetSerializer(serializers.ModelSerializer):
-    labels = serializers.DictField(child=serializers.CharField(), read_only=True)
+class VoicePresetSerializer(ModelSerializer):
+    labels = serializers.DictField(child=StrictCharField(), read_only=True)
     preview_url = BlankAsNullURLField(
         read_only=True, allow_null=True, help_text="ElevenLabs' own sample of the voice."
     )
 
-    voice_id = serializers.CharField(
+    voice_id = StrictCharField(
         source="provider_voice_id",
         read_only=True,
         help_text="The provider's id of the voice: ElevenLabs' `voice_id`.",
@@ -45,7 +46,7 @@ class VoicePresetSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CustomVoiceSerializer(serializers.ModelSerializer):
+class CustomVoiceSerializer(ModelSerializer):
     sample_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -72,7 +73,7 @@ class CustomVoiceSerializer(serializers.ModelSerializer):
 
 
 class CustomVoiceInputSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=CustomVoice._meta.get_field("name").max_length)
+    name = StrictCharField(max_length=CustomVoice._meta.get_field("name").max_length)
     sample = serializers.FileField(
         allow_empty_file=True,
         help_text=lazy(sample_help_text, str)(),  # read from settings when the schema is made
@@ -80,8 +81,8 @@ class CustomVoiceInputSerializer(serializers.Serializer):
 
 
 class VoiceChoiceSerializer(serializers.Serializer):
-    kind = serializers.CharField(help_text="custom, preset or default.")
-    name = serializers.CharField()
+    kind = StrictCharField(help_text="custom, preset or default.")
+    name = StrictCharField()
 
 
 class PersonaVoiceSerializer(serializers.Serializer):
@@ -98,7 +99,7 @@ class PersonaVoiceSerializer(serializers.Serializer):
     similarity = serializers.FloatField(read_only=True)
     style = serializers.FloatField(read_only=True)
     speed = serializers.FloatField(read_only=True)
-    model_id = serializers.CharField(read_only=True)
+    model_id = StrictCharField(read_only=True)
     speaking_with = VoiceChoiceSerializer(read_only=True)
 
     def to_representation(self, persona: PersonaProfile) -> dict:
@@ -136,7 +137,7 @@ class PersonaVoiceInputSerializer(serializers.Serializer):
 
 
 class SpeakSentenceInputSerializer(serializers.Serializer):
-    text = serializers.CharField(
+    text = StrictCharField(
         max_length=MAX_SENTENCE_CHARS,
         trim_whitespace=True,
         help_text=f"One sentence to say (at most {MAX_SENTENCE_CHARS} characters): a "
@@ -146,7 +147,7 @@ class SpeakSentenceInputSerializer(serializers.Serializer):
 
 class MessageSentencesSerializer(serializers.Serializer):
     sentences = serializers.ListField(
-        child=serializers.CharField(),
+        child=StrictCharField(),
         help_text=f"What the reply says aloud, sentence by sentence (each at most "
         f"{MAX_SENTENCE_CHARS} characters): speak each with `speak/sentence/`.",
     )
@@ -154,7 +155,7 @@ class MessageSentencesSerializer(serializers.Serializer):
 
 class SpeakInputSerializer(serializers.Serializer):
     # Its length is the service's rule (SPEECH_MAX_CHARS): a longer text is a 400 from there.
-    text = serializers.CharField(
+    text = StrictCharField(
         required=False,
         allow_blank=True,
         trim_whitespace=True,

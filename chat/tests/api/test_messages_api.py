@@ -53,6 +53,9 @@ def test_bad_input_is_400_and_saves_nothing(auth_api_client, user, other_user, l
         ({"message": "\u200b"}, 400),
         ({"message": "\u3164 \u2800"}, 400),
         ({"message": "x" * 5000}, 400),
+        # DRF's CharField took a number as its digits (found probing the API).
+        ({"message": 123}, 400),
+        ({"message": 1.5}, 400),
         ({"message": "hi", "persona": hidden.pk}, 404),
         ({"message": "hi", "conversation": theirs.pk}, 404),
         ({"message": "hi", "conversation": mine_with_isabella.pk, "persona": luna.pk}, 400),
