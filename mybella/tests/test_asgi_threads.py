@@ -12,6 +12,7 @@ from django.http import HttpResponse
 from django.urls import path
 
 from mybella.core import asgi
+from mybella.tests.asgi_requests import call, get, run
 
 BOTH_IN = threading.Barrier(2, timeout=10)
 SERIALS = itertools.count()
@@ -75,69 +76,28 @@ def handler(settings):
     connections.settings[DEFAULT_DB_ALIAS] = original
 
 
-def run(coroutine_function, *args):
-    """Run a coroutine in a thread of its own (Playwright's loop may own this one)."""
-    with ThreadPoolExecutor(1) as executor:
-        return executor.submit(asyncio.run, coroutine_function(*args)).result()
-
-
-def _get(handler, url: str) -> str:
-    return run(_call, handler, url)
-
-
-async def _call(handler, url: str) -> str:
-    scope = {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": "GET",
-        "scheme": "http",
-        "path": url,
-        "raw_path": url.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [(b"host", b"testserver")],
-        "client": ("127.0.0.1", 50000),
-        "server": ("testserver", 80),
-    }
-    sent, asked = [], asyncio.Event()
-
-    async def receive():
-        if not asked.is_set():
-            asked.set()
-            return {"type": "http.request", "body": b"", "more_body": False}
-        await asyncio.Event().wait()  # no disconnect while the response is made
-
-    async def send(message):
-        sent.append(message)
-
-    await handler(scope, receive, send)
-    assert sent[0]["status"] == 200, sent
-    return b"".join(m.get("body", b"") for m in sent[1:]).decode()
-
-
 def test_requests_one_after_another_run_in_one_thread(handler):
     # Django's own handler makes a thread per request: each request a new connection.
-    threads = {_get(handler, "/thread/") for _ in range(3)}
+    threads = {get(handler, "/thread/") for _ in range(3)}
     assert len(threads) == 1
     assert len(handler.idle) == 1
 
 
 def test_requests_at_once_run_in_threads_of_their_own(handler):
     async def both() -> list[str]:
-        return await asyncio.gather(_call(handler, "/together/"), _call(handler, "/together/"))
+        return await asyncio.gather(call(handler, "/together/"), call(handler, "/together/"))
 
     first, second = run(both)  # one shared thread would never pass the barrier
     assert first != second
     assert len(handler.idle) == 2
-    assert _get(handler, "/thread/") in (first, second)
+    assert get(handler, "/thread/") in (first, second)
 
 
 def test_idle_threads_beyond_those_kept_end(handler, monkeypatch):
     monkeypatch.setattr(asgi, "IDLE_THREADS_KEPT", 1)
 
     async def both() -> list[str]:
-        return await asyncio.gather(_call(handler, "/together/"), _call(handler, "/together/"))
+        return await asyncio.gather(call(handler, "/together/"), call(handler, "/together/"))
 
     run(both)
     assert len(handler.idle) == 1
@@ -149,26 +109,26 @@ def test_a_sqlite_connection_serves_the_next_request(handler, settings):
         pytest.skip("PostgreSQL's connections come from a pool")
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 600
     connection.settings_dict["CONN_MAX_AGE"] = 600
-    assert _get(handler, "/connection/") == _get(handler, "/connection/")
+    assert get(handler, "/connection/") == get(handler, "/connection/")
 
 
 def test_kept_threads_do_not_serve_under_other_database_settings(handler):
     """A kept connection keeps the settings it was opened with: once the settings name
     another database (a test sharing its own with the server's threads), the threads that
     served under the old ones end, and the next request opens the database named now."""
-    old = _get(handler, "/database/")
-    kept = _get(handler, "/thread/")
+    old = get(handler, "/database/")
+    kept = get(handler, "/thread/")
     _point_at("elsewhere")
-    assert _get(handler, "/database/") == "elsewhere" != old
-    assert _get(handler, "/thread/") != kept
+    assert get(handler, "/database/") == "elsewhere" != old
+    assert get(handler, "/thread/") != kept
     assert len(handler.idle) == 1
 
 
 def test_a_thread_whose_request_saw_the_settings_change_is_not_kept(handler):
-    served_in = _get(handler, "/other-database/")
+    served_in = get(handler, "/other-database/")
     assert handler.idle == []
-    assert _get(handler, "/database/") == "elsewhere"
-    assert _get(handler, "/thread/") != served_in
+    assert get(handler, "/database/") == "elsewhere"
+    assert get(handler, "/thread/") != served_in
 
 
 def test_a_request_from_synchronous_code_runs_in_the_callers_thread(handler):
@@ -176,7 +136,7 @@ def test_a_request_from_synchronous_code_runs_in_the_callers_thread(handler):
     in the caller's thread, on its connection and in its transaction: so does this one."""
 
     def from_sync_code() -> tuple[str, str]:
-        return async_to_sync(_call)(handler, "/thread/"), _serial()
+        return async_to_sync(call)(handler, "/thread/"), _serial()
 
     with ThreadPoolExecutor(1) as executor:  # a thread without Playwright's loop
         served_in, caller = executor.submit(from_sync_code).result()
