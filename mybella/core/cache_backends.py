@@ -61,9 +61,6 @@ class RedisCacheClient(django_redis.RedisCacheClient):
                     client = _clients[name] = self._client(connection_pool=pool)
         return client
 
-    def _get_connection_pool(self, write: bool) -> Any:
-        return self.get_client(write=write).connection_pool
-
 
 class RedisCache(django_redis.RedisCache):
     """`django.core.cache.backends.redis.RedisCache` with `RedisCacheClient` above."""
