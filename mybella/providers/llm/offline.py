@@ -559,9 +559,28 @@ _FEELING_PHRASES = (
     (re.compile(r"(?i)\b(?:killing|driving)\s+me(?:\s+(?:crazy|mad|nuts))?\b"), " hate "),
     (re.compile(r"(?i)\b(?:sick|tired)\s+of\b|\bfed\s+up\b"), " fedup "),
     (re.compile(r"(?i)\b(?:can['’]?t|cannot)\s+wait\b"), " excited "),
+    # Low spirits: "I'm feeling pretty down", "I've been so low lately", "feeling blue"; not
+    # "I'm down for it" (willing), nor "down to two options".
+    (
+        re.compile(
+            r"(?i)\b(?:feel(?:s|ing)?|felt|(?:i['’]?m|i\s+am|been)"
+            r"(?=\s+(?:so|pretty|really|quite|very|kinda|a\s+bit|a\s+little|super|rather)\b))"
+            r"(?:\s+(?:so|pretty|really|quite|very|kinda|kind\s+of|a\s+bit|a\s+little|super"
+            r"|rather))*\s+(?:down|low|blue)\b(?!\s+(?:to|for|with)\b)"
+        ),
+        " sad ",
+    ),
     # A long day (week, shift) tires: "I had a long day at work" is no pleasure to hear about.
     (re.compile(r"(?i)\blong\s+(?:day|days|week|shift|night)\b"), " tired "),
     (_LONGING, " longing "),
+    # Something new of one's own is good news: "I got a new puppy", "we adopted a cat".
+    (
+        re.compile(
+            r"(?i)\b(?:got|bought|adopted|rescued)\s+(?:an?|my|our)\s+(?:brand[\s-]+)?new\b"
+            r"|\b(?:adopted|rescued)\s+(?:an?|my|our)\b"
+        ),
+        " delighted ",
+    ),
     (
         re.compile(r"(?i)\bgot\s+(?:the|a|my|that)\s+(?:new\s+)?(?:job|promotion|offer|part)\b"),
         " hired ",
@@ -623,6 +642,7 @@ STOPWORDS = {
     "tonight", "yesterday", "now", "later", "again", "still", "me", "my", "our", "we", "he",
     "she", "him", "her", "his", "their", "user", "user's", "tell", "please", "get", "got",
     "yourself", "myself", "yourselves", "ourselves", "himself", "herself", "themselves",
+    "i've", "i'll", "i'd",
     "though", "anyway", "anymore", "maybe", "actually", "even", "ever",
 }  # fmt: skip
 # Turn the user's (or a memory's third-person) words around to speak to the user.
@@ -751,6 +771,12 @@ VAGUE = frozenset(
         "aww",
         "omg",
         "meet",  # "I'm Tom, nice to meet you"
+        # Fillers and adverbs: "Guess what, I got the job!", "I'm feeling pretty tired",
+        # "I'm back!".
+        "guess",
+        "pretty",
+        "feeling",
+        "back",
     ]
 )
 # A laugh of any length: "hahaha", "hehehe", "ahah".
@@ -760,7 +786,8 @@ ADJECTIVE_ENDINGS = ("ful", "ous", "less")
 
 
 # What a user tells about their life, said back as a phrase: "I just moved to Berlin" ->
-# "your move to Berlin", "I work as a nurse" -> "your work as a nurse".
+# "your move to Berlin", "I work as a nurse" -> "your work as a nurse", "I got a new puppy
+# named Biscuit" -> "your new puppy named Biscuit".
 # Said by the user of themselves: "I", "I'm", "we've", and up to two adverbs ("I just").
 _I_DID = (
     r"(?i:\b(?:i|we)(?:['’](?:m|re|ve)|\s+(?:am|are|have|had|was|were))?\s+"
@@ -781,6 +808,17 @@ _LIFE = (
         ),
         "your work as {x}",
     ),
+    (
+        re.compile(
+            _I_DID + r"(?:(?:got|bought|have)\s+(?:an?|my|our)\s+(?:brand[\s-]+)?new"
+            r"|(?:adopted|rescued|brought\s+home)\s+(?:an?|my|our)(?:\s+(?:brand[\s-]+)?new)?))\s+"
+            # One word, or two ending the clause ("a rescue dog."), then its name if given.
+            r"(?P<x>[^\W\d_][\w'’-]*(?:\s+(?!(?i:today|tonight|yesterday|now|again|too|lately)\b)"
+            r"[^\W\d_][\w'’-]*(?=\s*(?:[^\w\s]|$|\s(?:named|called)\b)))?"
+            r"(?:\s+(?:named|called)\s+[A-Z][\w'’-]*)?)"
+        ),
+        "your new {x}",
+    ),
 )
 
 
@@ -800,8 +838,10 @@ CALENDAR = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()  # noqa: SIM905
 )
-# Feeling words are what the user feels, never what they talk about.
-FEELING_WORDS = NEGATIVE | POSITIVE | {"hate", "killing", "stand", "miss", "missing"}
+# Feeling words are what the user feels, never what they talk about ("feeling down").
+FEELING_WORDS = NEGATIVE | POSITIVE | {
+    "hate", "killing", "stand", "miss", "missing", "down", "low", "blue",
+}  # fmt: skip
 # Verbs that end the phrase after "my": "my exam went badly" -> "your exam".
 TOPIC_ENDS = {"went", "goes", "got", "gets", "feels", "felt", "keeps", "kept", "seems", "looks"}
 

@@ -28,6 +28,9 @@ POSITIVE = [
     ("I love my new flat", "your new flat"),
     ("I passed my driving test", "your driving test"),
     ("I can't wait for the concert", "the concert"),
+    ("I just got a new puppy named Biscuit", "your new puppy named Biscuit"),
+    ("We adopted a kitten called Miso!", "your new kitten called Miso"),
+    ("I bought a new car today", "your new car"),
 ]
 
 
@@ -144,6 +147,11 @@ def test_dread_of_a_day_names_the_day(style):
         ("I'm not sure, but I love it", "positive"),
         ("I went hiking in the mountains", ""),
         ("my sister is visiting", ""),
+        ("I'm feeling pretty down today", "negative"),
+        ("I've been so low lately", "negative"),
+        ("I'm down for pizza", ""),
+        ("I got a new phone but it's already broken", "negative"),
+        ("I got a cold", ""),
     ],
 )
 def test_feeling_reads_negation_and_clauses(text, feeling):
@@ -182,6 +190,8 @@ def test_feeling_words_are_no_topic():
     assert _topic("ugh, the commute is killing me") == "the commute"
     assert _topic("my exam went badly") == "your exam"
     assert _topic("I'm dreading Monday") == "Monday"  # a day names no one, but is a topic
+    assert _topic("I'm feeling pretty down today") == ""
+    assert _topic("Guess what, I got a new job at Google") == "your new job"
 
 
 @pytest.mark.parametrize("style", STYLES)
