@@ -41,6 +41,10 @@ class Voice:
     relief: tuple[str, ...] = ()  # a worry denied about {topic} ("not worried about the exam")
     eased: tuple[str, ...] = ()  # a worry denied without a topic ("not bad at all")
     longing: tuple[str, ...] = ()  # missing {topic} ("I miss my grandma"); asks warmly
+    # A short hello back before the answer to what follows a greeting ("Hi! I got a puppy");
+    # {hi} is "Hi", "Hello" or the user's "Good morning". Asks nothing: the answer may.
+    hello: tuple[str, ...] = ()
+    well: tuple[str, ...] = ()  # "How are you?": how the persona is, asked back
 
 
 VOICES: dict[str, Voice] = {
@@ -113,6 +117,11 @@ VOICES: dict[str, Voice] = {
             "What do you miss most?",
             "I'm sorry; it's hard to miss {topic}. Do you want to tell me about it?",
         ),
+        hello=("{hi}, it's so good to hear from you!", "{hi}, how lovely to see you!"),
+        well=(
+            "I'm doing well, and even better now that you're here; how are you?",
+            "I'm good, thank you for asking! How are things with you?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -180,6 +189,11 @@ VOICES: dict[str, Voice] = {
         longing=(
             "Aw, missing {topic} is the worst; want to tell me a favourite memory?",
             "Oh, I'm sorry, missing {topic} really stings. What's the thing you miss most?",
+        ),
+        hello=("{hi} to you too!", "{hi}, perfect timing!"),
+        well=(
+            "Living my best life, thanks for asking! And you?",
+            "Fabulous as always, obviously; how about you?",
         ),
     ),
     "thoughtful": Voice(
@@ -253,6 +267,11 @@ VOICES: dict[str, Voice] = {
             "What do you find yourself missing most?",
             "I'm sorry; missing {topic} can sit heavily. What memory comes back most often?",
         ),
+        hello=("{hi}, it's good to hear from you.", "{hi}; I'm glad you stopped by."),
+        well=(
+            "I'm well, thank you; it's been a quiet, thoughtful sort of day. How are you, really?",
+            "Fairly content, thank you for asking. And how are you doing?",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
@@ -309,6 +328,11 @@ VOICES: dict[str, Voice] = {
             "Sorry, missing {topic} is hard. What would help you feel closer?",
             "That's hard; missing {topic} takes a toll. What do you miss most?",
         ),
+        hello=("{hi}, good to see you.", "{hi}, glad you're here."),
+        well=(
+            "Doing fine, thanks. You?",
+            "Good, thanks. How about you?",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -364,6 +388,11 @@ VOICES: dict[str, Voice] = {
             "Missing {topic} can be tender; take your time. What do you miss most?",
             "It's natural to miss {topic}; there's room for that here. "
             "Would you like to tell me about it?",
+        ),
+        hello=("{hi}, it's nice to see you.", "{hi}; I'm glad you came by."),
+        well=(
+            "I'm well, thank you; it's been a peaceful day. How are you feeling?",
+            "I'm fine, thank you for asking. How are you, right now?",
         ),
     ),
     "enthusiastic": Voice(
@@ -426,6 +455,11 @@ VOICES: dict[str, Voice] = {
         longing=(
             "Aw, missing {topic} is so hard, I'm sorry! What do you miss most?",
             "Oh, I'm sorry, missing {topic} hurts! Do you want to tell me all about it?",
+        ),
+        hello=("{hi}!! So good to see you!", "{hi}, yay, you're here!"),
+        well=(
+            "I'm great, thanks for asking! How are you?!",
+            "So good, especially now that you're here! How about you?!",
         ),
     ),
     "formal": Voice(
@@ -498,6 +532,11 @@ VOICES: dict[str, Voice] = {
             "It is only natural to miss {topic}; it clearly mattered to you. "
             "Would you care to tell me about it?",
         ),
+        hello=("{hi}, and welcome.", "{hi}; it is a pleasure to hear from you."),
+        well=(
+            "I am very well, thank you for asking. And how are you?",
+            "Quite well, thank you. How are you keeping?",
+        ),
     ),
 }
 
@@ -511,6 +550,69 @@ _FAREWELL = re.compile(
     r"|(?:see|talk\s+to)\s+(?:you|ya)(?=\s*(?:[.!,;]|$))"
     r"|(?:gotta|got\s+to|have\s+to|need\s+to|must)\s+go(?:\s+now)?(?=\s*(?:[.!,;]|$)))"
 )
+# A message may open with a hello ("Hi!", "Hey there,", "Good morning Bella!", "hiii") and
+# ask how the persona is ("how are you?", "what's up"), then say what it is about: the reply
+# answers that, and greets only a message that says nothing more.
+_HELLO = re.compile(
+    r"(?i)(?:h+i+|h+e+l+o+|h+e+y+|hiya|heya|howdy|yo|greetings|good\s+(?:morning|afternoon|evening))"
+    r"(?:\s+(?:there|again|all|everyone|everybody|friend|guys|hey|hi))*\b(?!['’])"
+    # Alone before a stop: "Morning!", "Anyone there?" ("Morning runs…" is no hello).
+    r"|(?:morning|afternoon|evening|(?:is\s+)?any(?:one|body)\s+(?:there|around|home)"
+    r"|(?:are\s+)?(?:you|u)\s+there)(?=\s*(?:[^\w\s]|$))"
+)
+_HOW_ARE_YOU = re.compile(
+    r"(?i)(?:how(?:['’]re|\s+(?:are|r))\s+(?:you|u|ya)(?:\s+doing)?|how\s+(?:you|ya|u)\s+doing"
+    r"|how\s+(?:have|['’]ve)\s+you\s+been|how\s+do\s+you\s+do"
+    r"|how(?:['’]?s|\s+is|\s+are)\s+(?:it\s+going|everything|life|things|your\s+day"
+    r"(?:\s+(?:going|been))?)"
+    r"|what['’]?s\s+up|wh?a+s+u+p+|sup|(?:are\s+)?you\s+(?:ok|okay|good|alright))"
+    r"(?:\s+(?:today|tonight|this\s+morning|lately))?(?=\s*(?:[^\w\s]|$))"
+)
+_SEPARATORS = " \t\n,.;:!?…~*()-"  # between a hello and what follows
+
+
+@dataclass(frozen=True)
+class Opening:
+    """A message read as its opening small talk and what it goes on to say."""
+
+    hello: str  # the user's hello as they wrote it ("Hey there", "Good morning"), or ""
+    asked: bool  # they asked how the persona is ("how are you?")
+    rest: str  # what follows: the news, feeling or question to answer ("" if nothing)
+
+
+def _opening(text: str, persona_name: str) -> Opening:
+    """Return `text` split into its hello, its "how are you" and the rest: "Hi Bella! I got
+    a puppy" -> ("Hi", False, "I got a puppy"). A name after a hello is the persona's
+    (`persona_name`, any case) or one word before a comma or a stop ("Hey Sam,")."""
+    names = sorted({persona_name.strip(), *persona_name.split()[:1]} - {""}, key=len)
+    persona = "".join(f"(?i:{re.escape(name)})\\b|" for name in reversed(names))
+    vocative = re.compile(r"[\s,]*(?:" + persona + r"[A-Z][\w'’-]*(?=\s*[,.!…]))")
+    hello, asked, rest = "", False, text
+    while True:
+        stripped = rest.lstrip(_SEPARATORS)
+        if found := _HELLO.match(stripped):
+            hello = hello or found.group()
+        elif found := _HOW_ARE_YOU.match(stripped):
+            asked = True
+        else:
+            break
+        rest = stripped[found.end() :]
+        if named := vocative.match(rest):
+            rest = rest[named.end() :]
+    return Opening(
+        hello=hello, asked=asked, rest=rest.lstrip(_SEPARATORS) if hello or asked else rest
+    )
+
+
+def _hi(hello: str) -> str:
+    """Return the hello said back to `hello`: the user's "Good morning", else "Hello" or "Hi"."""
+    low = hello.lower()
+    time = next((t for t in ("morning", "afternoon", "evening") if t in low), "")
+    if time:
+        return f"Good {time}"
+    return "Hello" if low.startswith(("hel", "greetings", "howdy")) else "Hi"
+
+
 # Requests and questions asked without a question mark ("tell me about yourself").
 ASKING = {"what", "how", "why", "where", "when", "who", "which", "can", "could", "would", "will"}
 DISTRESS = {
@@ -677,7 +779,20 @@ def _content_keys(text: str) -> set[str]:
     return {_key(w) for w in _words(text) if len(w) > 2 and w.lower() not in STOPWORDS}
 
 
-def _intent(text: str) -> str:
+def _intent(opening: Opening) -> str:
+    """Return what kind of answer the message needs: "greet", "well", "meet", "comfort", ….
+
+    What follows a hello decides ("Hi! I got a puppy" is news); a hello or a "how are you"
+    with nothing more to answer ("hey!!", "Hi, I'm back") is met as one.
+    """
+    text = opening.rest
+    intent = _intent_of(text) if _words(text) else ""
+    if (opening.hello or opening.asked) and intent in ("", "statement") and not _topic(text):
+        return "well" if opening.asked else "greet"
+    return intent or "statement"
+
+
+def _intent_of(text: str) -> str:
     words = [w.lower() for w in _words(text)]
     feeling = "" if _introduced_name(text) else _feeling(text)  # "I'm Tom and I hate…": meet
     if feeling == "negative" and _missed(text):  # "I'm sad, I miss my grandma": what's missed
@@ -692,8 +807,6 @@ def _intent(text: str) -> str:
         return "comfort"
     if _introduced_name(text):
         return "meet"
-    if words and (words[0] in GREETINGS or words[:2] in (["good", "morning"], ["good", "evening"])):
-        return "greet"
     if "?" in text or (words and (words[0] in ASKING or words[:2] == ["tell", "me"])):
         return "question"
     return {"positive": "glad", "relief": "relief"}.get(feeling, "statement")
@@ -1202,8 +1315,10 @@ def compose(prompt: Prompt) -> str:
         return choices[_seed(seed, salt) % len(choices)]
 
     name = prompt.user_name.strip()
-    intent = _intent(prompt.user_message)
-    topic = _topic(prompt.user_message)
+    opening = _opening(prompt.user_message, prompt.persona_name)
+    message = opening.rest  # what the reply answers: the message after its hello
+    intent = _intent(opening)
+    topic = _topic(message)
     told = ""  # after an introduction, what else they said
     comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
     cheered = intent == "glad"  # good news, then a question that fits it
@@ -1215,9 +1330,9 @@ def compose(prompt: Prompt) -> str:
     if intent == "greet" and prompt.turn == 0 and greeting and not greeted:
         opener = greeting
     elif intent == "meet":
-        opener = pick(voice.meet, "open").format(name=_introduced_name(prompt.user_message))
+        opener = pick(voice.meet, "open").format(name=_introduced_name(message))
         # What else they said ("I'm Tom, I just moved to Berlin"): picked up after the hello.
-        rest = _without_introduction(prompt.user_message)
+        rest = _without_introduction(message)
         told = _topic(rest)
         feeling = _feeling(rest)
         cheered = feeling == "positive"
@@ -1246,10 +1361,10 @@ def compose(prompt: Prompt) -> str:
     elif intent == "relief":  # "I'm not worried about the exam": calm, no celebration
         opener = pick(voice.relief if topic else voice.eased, "open").format(topic=topic)
     elif intent == "longing":  # "I miss my grandma": warm, naming what is missed
-        opener = pick(voice.longing, "open").format(topic=_missed(prompt.user_message))
+        opener = pick(voice.longing, "open").format(topic=_missed(message))
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic)
-    answer = _answer_from_memory(prompt) if "?" in prompt.user_message else None
+    answer = _answer_from_memory(prompt) if "?" in message else None
     gap, asked_about = ("", None) if answer is not None else gap_line(prompt)
     if answer is not None:
         # The answer is the reply; only comfort or thanks come before it.
@@ -1282,6 +1397,16 @@ def compose(prompt: Prompt) -> str:
         elif cheered:
             follow = voice.savour
         sentences.append(pick(follow, "follow"))
+    if (
+        opening.hello
+        and intent not in ("greet", "meet", "farewell", "comfort", "longing")
+        and length != "short"
+        and not gap
+        and len(sentences) < 4
+    ):
+        # Said hello to, then told something: a short hello back first, but not before
+        # sympathy (a cheery hello would jar), nor beside a greeting or a goodbye.
+        sentences.insert(0, pick(voice.hello, "hello").format(hi=_hi(opening.hello)))
     if name and intent != "meet" and _seed(seed, "name") % 3 == 0:
         where = -1 if _seed(seed, "where") % 2 else 0  # the opener or the closing line
         if sentences[where] != answer:  # an answer from memory is said as it is
