@@ -1324,10 +1324,10 @@ def compose(prompt: Prompt) -> str:
     cheered = intent == "glad"  # good news, then a question that fits it
     greeting = prompt.greeting.replace("{{char}}", prompt.persona_name)
     greeting = " ".join(_sentences(greeting.replace("{{user}}", name or "you"))[:2])
-    # A conversation started on the page opens with the greeting: a "hi" then is not met
-    # by the same introduction again.
-    greeted = any(_sentences(greeting)[0] in reply for reply in said)
-    if intent == "greet" and prompt.turn == 0 and greeting and not greeted:
+    # A conversation started on the page opens with the greeting (or an alternate one): a
+    # first "hi" then is not met by an introduction again. Whether the persona spoke is
+    # enough; that greeting may read otherwise (it names a username this one leaves out).
+    if intent == "greet" and prompt.turn == 0 and greeting and not said:
         opener = greeting
     elif intent == "meet":
         opener = pick(voice.meet, "open").format(name=_introduced_name(message))

@@ -366,9 +366,18 @@ def test_offline_comforts_greets_and_thanks(offline):
 
 
 def test_offline_first_greeting_uses_the_persona_greeting(offline):
-    """On the first turn, a greeting is answered with the persona's own greeting."""
-    prompt = make_prompt("hi", greeting="Hey, I'm Bella! What's on your mind?", turn=0)
-    assert offline.reply(prompt).startswith("Hey, I'm Bella!")
+    """On the first turn, before the persona said anything, a greeting is answered with the
+    persona's own greeting; once it has spoken (a greeting, an alternate one), with a hello."""
+    greeting = "Hey, I'm Bella! What's on your mind?"
+    first = Prompt(
+        messages=[{"role": "user", "content": "hi"}],
+        persona_name="Bella",
+        user_message="hi",
+        greeting=greeting,
+    )
+    assert offline.reply(first).startswith("Hey, I'm Bella!")
+    after_an_alternate = make_prompt("hi", greeting=greeting, turn=0)
+    assert "I'm Bella" not in offline.reply(after_an_alternate)
 
 
 def test_offline_uses_the_name_sometimes(offline):
