@@ -321,12 +321,13 @@ def prompt_build(
     text = inert(_cut(message.content, message_max))
     contexts = _contexts(user=user, persona=persona, message=message, text=text, provider=provider)
     named = [context.user_name for context in contexts if context.user_name is not None]
-    user_name = inert(
-        _cut_chars(
-            next((name for name in named if name), "") or user.preferred_name,
-            USER_NAME_MAX_CHARS,
-        )
-    )
+    # A name the user gave (a contributor's, such as the one they asked this persona to call
+    # them, else their account's) calls them everywhere. Without one, their username, if it
+    # reads as a name, fills the model's text and the card's macros only: the offline
+    # engine's own lines then name nobody (not "what's on your heart, Newbie?" to "newbie").
+    given = next((name for name in named if name), "") or user.given_name
+    user_name = inert(_cut_chars(given or user.preferred_name, USER_NAME_MAX_CHARS))
+    given_name = user_name if given else ""
     preferences: dict[str, str] = {}
     for context in contexts:
         for key, value in context.preferences.items():
@@ -448,8 +449,8 @@ def prompt_build(
         user_message=text,
         communication_style=persona.communication_style,
         traits=tuple(persona.traits),
-        greeting=fill_macros(persona.greeting, char=persona_name, user=user_name),
-        user_name=user_name,
+        greeting=fill_macros(persona.greeting, char=persona_name, user=given_name),
+        user_name=given_name,
         preferences={
             **({"preferred_name": user_name} if named else {}),
             **{key: value for key, value in preferences.items() if key in kept_keys},

@@ -78,7 +78,7 @@ def test_without_a_preferred_name_the_context_names_nobody(user, luna, message):
     prompt = prompt_build(
         user=user, persona=luna, conversation=message.conversation, message=message
     )
-    assert (prompt.user_name, prompt.preferences) == ("Alice", {})
+    assert (prompt.user_name, prompt.preferences) == ("", {})  # "alice" is a username
 
 
 def test_recall_brings_the_pairs_memories_and_messages_and_stamps_the_memories(

@@ -40,14 +40,21 @@ class User(AbstractUser):
         self._password_unset = True
 
     @property
+    def given_name(self) -> str:
+        """Return the name the user gave their account (display name, else first name), or ""."""
+        return self.display_name or self.first_name
+
+    @property
     def preferred_name(self) -> str:
         """Return what personas call the user: the name they gave, else their username if a name.
 
         Empty when they gave none and the username is a handle ("newbie20682", "tom_b"):
         prompts then name nobody and card macros say "you", rather than a persona asking
-        "What made you think of it, newbie20682?".
+        "What made you think of it, newbie20682?". A username read as a name ("alice") fills
+        the model's prompt and card macros only: the offline engine's own lines call the
+        user only by a name they gave (`chat.prompts.prompt_build`).
         """
-        return self.display_name or self.first_name or name_from_username(self.username)
+        return self.given_name or name_from_username(self.username)
 
 
 def name_from_username(username: str) -> str:

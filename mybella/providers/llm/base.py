@@ -22,7 +22,9 @@ class Prompt:
     """Everything a provider may use to answer one message, built by chat.prompts alone.
 
     `messages` is the OpenAI-style list a language model receives (system, history, user).
-    The other fields carry the same information in structured form for the offline engine.
+    The other fields carry the same information in structured form for the offline engine;
+    `user_name` and `greeting` name the user only by a name they gave (the model's text may
+    call them by a username that reads as a name).
     """
 
     messages: list[dict[str, str]]
@@ -31,7 +33,7 @@ class Prompt:
     communication_style: str = "warm"
     traits: tuple[str, ...] = ()
     greeting: str = ""
-    user_name: str = ""
+    user_name: str = ""  # a name the user gave, never their username; "" when they gave none
     preferences: dict[str, str] = field(default_factory=dict)
     recalled: tuple[RecalledItem, ...] = ()
     turn: int = 0  # how many user messages this pair has sent before this one

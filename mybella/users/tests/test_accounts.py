@@ -94,6 +94,13 @@ def test_a_name_given_wins_over_the_username():
     assert User(username="alice", first_name="Al", display_name="Ally").preferred_name == "Ally"
 
 
+def test_the_given_name_is_only_a_name_the_user_gave():
+    """A username, even one that reads as a name, is no given name (the offline engine's)."""
+    assert User(username="alice").given_name == ""
+    assert User(username="alice", first_name="Al").given_name == "Al"
+    assert User(username="alice", first_name="Al", display_name="Ally").given_name == "Ally"
+
+
 def test_password_change(client, user):
     client.force_login(user)
     response = client.post(
