@@ -16,7 +16,7 @@ class GenderFilter(admin.SimpleListFilter):
     parameter_name = "gender"
 
     def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("female", _("Female")), ("male", _("Male")), ("neutral", _("Neutral"))]
+        return VoicePreset.Gender.choices
 
     def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
         if self.value():

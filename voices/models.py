@@ -14,6 +14,13 @@ from voices import rules
 class VoicePreset(BaseModel):
     """A ready-made voice of a speech provider, curated by staff."""
 
+    class Gender(models.TextChoices):
+        """The genders a provider gives its voices in `labels["gender"]`."""
+
+        FEMALE = "female", _("Female")
+        MALE = "male", _("Male")
+        NEUTRAL = "neutral", _("Neutral")
+
     provider = models.CharField(_("provider"), max_length=20, default="elevenlabs")
     provider_voice_id = models.CharField(_("provider voice id"), max_length=64)
     name = models.CharField(_("name"), max_length=80)

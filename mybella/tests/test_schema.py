@@ -98,6 +98,9 @@ def test_query_parameters_are_declared_with_their_limits(schema):
     personas = schema["paths"]["/api/v1/personas/"]["get"]
     [kind] = [p for p in personas["parameters"] if p["name"] == "kind"]
     assert kind["schema"]["enum"] == ["custom", "system"]
+    presets = schema["paths"]["/api/v1/voices/presets/"]["get"]
+    [gender] = [p for p in presets["parameters"] if p["name"] == "gender"]
+    assert gender["schema"]["enum"] == ["female", "male", "neutral"]
 
 
 def test_preview_url_is_a_nullable_uri(schema):

@@ -73,8 +73,10 @@ def clip_response(clip: SpeechClip) -> FileResponse:
 
 
 class PresetFilter(django_filters.FilterSet):
-    gender = django_filters.CharFilter(
-        field_name="labels__gender", help_text="female, male or neutral."
+    gender = django_filters.ChoiceFilter(
+        field_name="labels__gender",
+        choices=VoicePreset.Gender.choices,
+        help_text="Only voices of this gender.",
     )
     search = django_filters.CharFilter(
         field_name="name",

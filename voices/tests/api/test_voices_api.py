@@ -90,6 +90,18 @@ def test_presets_list_with_filters(auth_api_client, django_assert_max_num_querie
     assert auth_api_client.get(PRESETS, {"search": "dom"}).json()["count"] == 1
 
 
+def test_presets_refuse_a_gender_they_do_not_know(auth_api_client):
+    """An unknown gender is a 400 naming the choices, as an unknown persona kind is."""
+    response = auth_api_client.get(PRESETS, {"gender": "bogus"})
+    assert response.status_code == 400
+    assert response.json() == {
+        "gender": ["Select a valid choice. bogus is not one of the available choices."]
+    }
+    VoicePresetFactory(name="Quokka", labels={"gender": "neutral"})
+    neutral = auth_api_client.get(PRESETS, {"gender": "neutral"})
+    assert [p["name"] for p in neutral.json()["results"]] == ["Quokka"]
+
+
 def test_presets_need_a_login(api_client):
     assert api_client.get(PRESETS).status_code in (401, 403)
 
