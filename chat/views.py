@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseRedirect
 from django.shortcuts import render
+from django.template.defaultfilters import pluralize
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -45,6 +46,8 @@ def _shown_persona(request: HttpRequest) -> PersonaProfile | None:
 
 
 ROWS_MAX_IDS = 10
+# What `messages/older/` reads: a parameter beyond them is a mistake, not a page to guess.
+OLDER_PARAMETERS = {"conversation", "cursor"}
 
 
 def _older_path(conversation: Conversation) -> str:
@@ -267,15 +270,21 @@ def message_older(request: HttpRequest) -> HttpResponse:
     """Render a page of a conversation's messages, oldest first, older than `?cursor=`.
 
     Without a cursor, the newest page (a new conversation's first). The address of the
-    page before this one, if any, is in the `X-Older-Url` header.
+    page before this one, if any, is in the `X-Older-Url` header. Any other parameter
+    (`before`, `page_size`) is a 400: answering the newest page would look like its answer.
     """
+    if unknown := sorted(set(request.GET) - OLDER_PARAMETERS):
+        return HttpResponseBadRequest(
+            f"Unknown parameter{pluralize(unknown)}: {', '.join(unknown)}. This address takes "
+            "only conversation and cursor: follow the X-Older-Url header to page back.",
+            content_type="text/plain",
+        )
     try:
         pk = int(request.GET.get("conversation", ""))
     except ValueError:
         raise NotFound from None
     conversation = selectors.conversation_get_visible(user=request.user, pk=pk)
     paginator = MessageCursorPagination()
-    paginator.page_size_query_param = None  # the page's own size, whatever the query says
     try:
         page = paginator.paginate_queryset(
             selectors.message_list(user=request.user, conversation=conversation),

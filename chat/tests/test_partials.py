@@ -147,6 +147,26 @@ def test_older_refuses_a_forged_cursor(signed_in, conversation):
     assert response.status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("query", "unknown"),
+    [
+        ({"before": "zz"}, "parameter: before"),
+        ({"before": "1"}, "parameter: before"),
+        ({"page_size": "2", "before": "zz"}, "parameters: before, page_size"),
+    ],
+)
+def test_older_refuses_parameters_it_does_not_take(signed_in, conversation, query, unknown):
+    """Only `conversation` and `cursor` page back: another parameter is a 400 naming them,
+    not the newest page as if it had been followed."""
+    ChatMessageFactory.create_batch(3, conversation=conversation)
+    response = signed_in.get(OLDER, {"conversation": conversation.pk, **query})
+    assert response.status_code == 400
+    assert response.content.decode() == (
+        f"Unknown {unknown}. This address takes only conversation and cursor: "
+        "follow the X-Older-Url header to page back."
+    )
+
+
 def test_older_query_count_does_not_grow(signed_in, conversation, django_assert_max_num_queries):
     """A page of 30 rows costs a fixed handful of queries."""
     ChatMessageFactory.create_batch(60, conversation=conversation)
