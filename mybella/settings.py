@@ -355,8 +355,9 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "MyBella API",
     "DESCRIPTION": (
-        "Talk to AI companion personas. Authenticate with `Authorization: Token <key>` "
-        "(get a key from `POST /api/v1/auth/token/`) or with the web session."
+        "Talk to AI companion personas. Authenticate with `Authorization: Token <key>` or "
+        "`Authorization: Bearer <key>` (get a key from `POST /api/v1/auth/token/`) or with "
+        "the web session."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -53,7 +53,8 @@ class AutoSchema(SpectacularAutoSchema):
                 has_body or unsafe or bool(query - PAGINATION_PARAMETERS),
             ),
             "401": (
-                "No valid credentials: send `Authorization: Token <key>` or sign in.",
+                "No valid credentials: send `Authorization: Token <key>` (or `Bearer <key>`) "
+                "or sign in.",
                 self._error(),
                 signed_in,
             ),

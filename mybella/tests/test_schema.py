@@ -103,6 +103,13 @@ def test_query_parameters_are_declared_with_their_limits(schema):
     assert gender["schema"]["enum"] == ["female", "male", "neutral"]
 
 
+def test_the_token_scheme_names_both_keywords(schema):
+    """Clients read from the schema that the key goes after `Token` or `Bearer`."""
+    token = schema["components"]["securitySchemes"]["tokenAuth"]
+    assert (token["type"], token["in"], token["name"]) == ("apiKey", "header", "Authorization")
+    assert "`Token <key>` or `Bearer <key>`" in token["description"]
+
+
 def test_preview_url_is_a_nullable_uri(schema):
     preview_url = schema["components"]["schemas"]["VoicePreset"]["properties"]["preview_url"]
     assert preview_url["format"] == "uri"

@@ -47,7 +47,9 @@ class TokenInputSerializer(serializers.Serializer):
 
 
 class NewTokenSerializer(serializers.Serializer):
-    token = StrictCharField(help_text="The key: send it as `Authorization: Token <key>`.")
+    token = StrictCharField(
+        help_text="The key: send it as `Authorization: Token <key>` (or `Bearer <key>`)."
+    )
     expiry = serializers.DateTimeField(help_text="When the key stops working.")
     id = serializers.IntegerField(help_text="Revoke it with DELETE /api/v1/auth/tokens/{id}/.")
 
@@ -86,7 +88,8 @@ class TokenView(APIView):
         summary="Get a new API token",
         description=(
             "Each call makes a new token (one per device), valid for API_TOKEN_TTL_DAYS days. "
-            "Send it back as `Authorization: Token <key>`; it is shown only this once. "
+            "Send it back as `Authorization: Token <key>` (or `Bearer <key>`); it is shown only "
+            "this once. "
             "Unauthenticated. Sign-in attempts are limited per client address and failed "
             "ones per account (429 with Retry-After); changing the password revokes all tokens."
         ),

@@ -1,11 +1,10 @@
-"""`Authorization: Token <key>` against hashed, expiring API tokens."""
+"""`Authorization: Token <key>` (or `Bearer <key>`) against hashed, expiring API tokens."""
 
 from datetime import timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.request import Request
@@ -17,17 +16,23 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 class ApiTokenAuthentication(BaseAuthentication):
-    """Find the token by the hash of the key sent; refuse it once expired or its user is off."""
+    """Find the token by the hash of the key sent; refuse it once expired or its user is off.
+
+    The key comes after `Token` (DRF's word) or `Bearer` (what many REST clients send), in
+    any case; a header with another scheme is left to the next authentication class.
+    """
 
     keyword = "Token"
+    keywords = {b"token": "Token", b"bearer": "Bearer"}
 
     def authenticate(self, request: Request) -> tuple[User, ApiToken] | None:
         parts = get_authorization_header(request).split()
-        if not parts or parts[0].lower() != self.keyword.lower().encode():
+        if not parts or parts[0].lower() not in self.keywords:
             return None
         if len(parts) != 2:
             raise exceptions.AuthenticationFailed(
-                _("Invalid token header: send `Token <key>`, the key without spaces.")
+                _("Invalid token header: send `%(keyword)s <key>`, the key without spaces.")
+                % {"keyword": self.keywords[parts[0].lower()]}
             )
         try:
             key = parts[1].decode("ascii")
@@ -54,12 +59,22 @@ class ApiTokenAuthentication(BaseAuthentication):
 
 
 class ApiTokenScheme(OpenApiAuthenticationExtension):
-    """Describe `Authorization: Token <key>` in the schema, as drf-spectacular does for DRF's."""
+    """Describe `Authorization: Token <key>` or `Bearer <key>` in the schema.
+
+    One scheme of the whole header (OpenAPI's `http` bearer scheme would allow `Bearer`
+    alone), as drf-spectacular describes DRF's `Token`.
+    """
 
     target_class = ApiTokenAuthentication
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: object) -> dict:
-        return build_bearer_security_scheme_object(
-            header_name="Authorization", token_prefix=ApiTokenAuthentication.keyword
-        )
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "Authorization",
+            "description": (
+                "An API token (from `POST /api/v1/auth/token/`) as the whole header's value: "
+                "`Token <key>` or `Bearer <key>` (either word, in any case)."
+            ),
+        }

@@ -74,12 +74,31 @@ def test_expired_token_is_refused(user):
     assert "expired" in response.json()["detail"]
 
 
+@pytest.mark.parametrize("keyword", ["Token", "token", "Bearer", "bearer", "BEARER"])
+def test_the_key_goes_after_token_or_bearer_in_any_case(user, keyword):
+    """Many REST clients send `Bearer`: the same key works after either keyword."""
+    _, key = api_token_create(user=user)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"{keyword} {key}")
+    assert client.get(PROBE).status_code == 200
+
+
 def test_unknown_or_malformed_tokens_are_refused(user):
     api_token_create(user=user)
-    for header in ["Token nope", "Token ", "Token a b", "Token \u00e9\u00e9"]:
-        client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=header)
-        assert client.get(PROBE).status_code == 401, header
+    for keyword in ("Token", "Bearer"):
+        for header in [
+            f"{keyword} nope",
+            f"{keyword} ",
+            f"{keyword} a b",
+            f"{keyword} \u00e9\u00e9",
+        ]:
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=header)
+            assert client.get(PROBE).status_code == 401, header
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword} nope")
+        assert client.get(PROBE).json() == {"detail": "Invalid token."}
+        client.credentials(HTTP_AUTHORIZATION=f"{keyword.lower()} a b")
+        assert f"send `{keyword} <key>`" in client.get(PROBE).json()["detail"]
 
 
 def test_inactive_users_token_is_refused(user):
