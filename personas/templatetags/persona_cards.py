@@ -2,7 +2,8 @@
 
 `{% card_text text persona %}` fills the macros of any card text; `{% card_bio persona %}`
 shows a description as paragraphs, with W++ attribute blocks as readable lists and the
-example-dialogue marker `<START>` left out. What is stored stays raw.
+example-dialogue marker `<START>` left out; `{% card_line persona %}` is the line under a
+card's name (the tagline, else the start of the description). What is stored stays raw.
 """
 
 import re
@@ -25,6 +26,8 @@ QUOTED = re.compile(r'"([^"]*)"')
 # [Seraphina's Personality= "caring", "protective"] or [Likes: tea, books]
 BRACKET_LIST = re.compile(r"\[(?P<key>[^\[\]:=\n]{1,80})[:=](?P<values>[^\[\]]*)\]")
 START_LINE = re.compile(r"^\s*<START>\s*$", re.IGNORECASE | re.MULTILINE)
+# The most of a description a card shows in place of a missing tagline: about two lines.
+BIO_START_MAX_CHARS = 100
 
 
 def _values(text: str) -> list[str]:
@@ -92,6 +95,23 @@ def description_html(text: str, *, char: str, user: str) -> SafeString:
     return format_html_join("", "{}", ((part,) for part in parts))
 
 
+def bio_start(text: str, *, char: str, user: str) -> str:
+    """Return the start of a card description as one line of at most BIO_START_MAX_CHARS.
+
+    Macros are filled; W++ and bracketed attribute blocks and `<START>` are left out (they
+    are no prose); a longer text is cut after a word, with an ellipsis.
+    """
+    text = START_LINE.sub("", fill_macros(text, char=char, user=user))
+    line = " ".join(BRACKET_LIST.sub(" ", WPP_BLOCK.sub(" ", text)).split())
+    if len(line) <= BIO_START_MAX_CHARS:
+        return line
+    cut = line[: BIO_START_MAX_CHARS - 1]  # room for the ellipsis
+    space = cut.rfind(" ")
+    if space > BIO_START_MAX_CHARS // 2:  # else one long word: cut inside it
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-–—") + "…"
+
+
 def user_names_filled(request: HttpRequest) -> bool:
     """Return whether a page rendered for `request` filled the user's name into card text.
 
@@ -122,6 +142,15 @@ def _user_name(context: template.Context, persona: PersonaProfile, text: str) ->
 def card_text(context: template.Context, text: str, persona: PersonaProfile) -> str:
     """Return card text with `{{char}}`/`{{user}}` (and `<BOT>`/`<USER>`) filled in."""
     return fill_macros(text or "", char=persona.name, user=_user_name(context, persona, text))
+
+
+@register.simple_tag(takes_context=True)
+def card_line(context: template.Context, persona: PersonaProfile) -> str:
+    """Return the line a card shows under the name: the tagline, else the bio's start."""
+    if persona.tagline:
+        return card_text(context, persona.tagline, persona)
+    user = _user_name(context, persona, persona.bio)
+    return bio_start(persona.bio, char=persona.name, user=user)
 
 
 @register.simple_tag(takes_context=True)

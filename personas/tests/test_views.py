@@ -285,3 +285,39 @@ def test_the_cached_dialogs_carry_each_visitors_own_csrf_token(client, user, oth
         assert created.status_code == 302  # the token works
         PersonaProfile.objects.filter(owner=who, name="Nova").delete()
     assert len(set(tokens)) == 3
+
+
+def _card_line(html: str, name: str) -> str | None:
+    """Return the text under the name on `name`'s card, or None when it shows none."""
+    card = re.search(
+        rf'<article class="persona-card[^"]*"[^>]*aria-label="{name}">.*?</article>', html, re.S
+    )
+    assert card, name
+    line = re.search(r'<p class="tagline">(.*?)</p>', card[0], re.S)
+    return line[1] if line else None
+
+
+def test_a_card_without_a_tagline_shows_the_start_of_the_bio(signed_in, user):
+    """Under the name: the tagline, else the bio's start in one line, macros filled and
+    W++ and <START> left out, cut at a word; nothing at all when neither says anything."""
+    PersonaFactory(owner=user, name="Tag", tagline="Stargazer", bio="Loves telescopes.")
+    PersonaFactory(owner=user, name="Bio", tagline="", bio="  {{char}} maps\n\nthe stars.  ")
+    PersonaFactory(
+        owner=user,
+        name="Long",
+        tagline="",
+        bio='<START>\n[character("Long") { Species("Elf") }] ' + "Tells stories, " * 20,
+    )
+    PersonaFactory(owner=user, name="Word", tagline="", bio="W" * 150)
+    PersonaFactory(owner=user, name="Markup", tagline="", bio="<b>Bold</b> & co")
+    PersonaFactory(owner=user, name="Blank", tagline="", bio="")
+    PersonaFactory(owner=user, name="Lists", tagline="", bio='[Likes: "tea", "books"]')
+    html = signed_in.get(PAGE).content.decode()
+    assert _card_line(html, "Tag") == "Stargazer"
+    assert _card_line(html, "Bio") == "Bio maps the stars."
+    assert _card_line(html, "Long") == "Tells stories, " * 6 + "Tells…"  # 96 characters
+    assert _card_line(html, "Word") == "W" * 99 + "…"
+    assert _card_line(html, "Markup") == "&lt;b&gt;Bold&lt;/b&gt; &amp; co"
+    assert _card_line(html, "Blank") is None
+    assert _card_line(html, "Lists") is None
+    assert _card_line(html, "Isabella")  # a system persona's tagline, as before
