@@ -46,7 +46,21 @@ def test_page_lists_current_system_and_own_personas(
         assert name in html
     assert "Theirs" not in html
     assert response.context["current"].slug == "isabella"
-    assert 'aria-current="page"' in html and "My Personas" in html
+    assert 'aria-current="page">My personas</a>' in html
+
+
+def test_the_page_is_named_in_sentence_case_everywhere(signed_in):
+    """The page is "My personas" in sentence case, as every heading of the site: title,
+    heading, menu and the chat page's way there when no persona is left."""
+    html = signed_in.get(PAGE).content.decode()
+    assert "<title>My personas · MyBella</title>" in html
+    assert "<h1>My personas</h1>" in html
+    assert '<h2 id="mine-title">My personas</h2>' in html
+    assert "My Personas" not in html
+    PersonaProfile.objects.update(is_active=False)
+    chat = signed_in.get(reverse("chat:page")).content.decode()
+    assert "No one to talk to yet" in chat
+    assert ">Go to my personas</a>" in chat and "My Personas" not in chat
 
 
 def test_page_query_count_does_not_grow_with_personas(

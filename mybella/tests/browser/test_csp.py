@@ -84,7 +84,7 @@ def test_htmx_runs_under_the_policy_and_sends_the_csrf_token(open_page):
     expect(page.locator("#hx-indicator")).to_have_css("opacity", "0")
 
     page.locator("#hx-get").click()
-    expect(page.locator("#hx-out h1")).to_have_text("My Personas")
+    expect(page.locator("#hx-out h1")).to_have_text("My personas")
 
     with page.expect_response("**/users/logout/") as info:
         page.locator("#hx-post").click()
