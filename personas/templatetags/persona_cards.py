@@ -26,8 +26,9 @@ QUOTED = re.compile(r'"([^"]*)"')
 # [Seraphina's Personality= "caring", "protective"] or [Likes: tea, books]
 BRACKET_LIST = re.compile(r"\[(?P<key>[^\[\]:=\n]{1,80})[:=](?P<values>[^\[\]]*)\]")
 START_LINE = re.compile(r"^\s*<START>\s*$", re.IGNORECASE | re.MULTILINE)
-# The most of a description a card shows in place of a missing tagline: about two lines.
-BIO_START_MAX_CHARS = 100
+# The most of a description a card shows in place of a missing tagline: two lines or so,
+# as a system persona's tagline.
+BIO_START_MAX_CHARS = 70
 
 
 def _values(text: str) -> list[str]:

@@ -329,8 +329,8 @@ def test_a_card_without_a_tagline_shows_the_start_of_the_bio(signed_in, user):
     html = signed_in.get(PAGE).content.decode()
     assert _card_line(html, "Tag") == "Stargazer"
     assert _card_line(html, "Bio") == "Bio maps the stars."
-    assert _card_line(html, "Long") == "Tells stories, " * 6 + "Tells…"  # 96 characters
-    assert _card_line(html, "Word") == "W" * 99 + "…"
+    assert _card_line(html, "Long") == "Tells stories, " * 4 + "Tells…"  # 66 characters
+    assert _card_line(html, "Word") == "W" * 69 + "…"
     assert _card_line(html, "Markup") == "&lt;b&gt;Bold&lt;/b&gt; &amp; co"
     assert _card_line(html, "Blank") is None
     assert _card_line(html, "Lists") is None
