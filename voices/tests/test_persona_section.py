@@ -56,11 +56,19 @@ def test_modal_offers_presets_and_only_own_voices(signed_in, user, other_user):
     assert "Test voice" in html
 
 
-def test_modal_shows_each_presets_elevenlabs_voice_id(signed_in, settings):
-    """Each preset says which ElevenLabs voice it is; without a key, that cloning needs one."""
+def test_modal_describes_each_preset_in_words_not_by_its_provider_id(signed_in, settings):
+    """A preset shows its name and description, never ElevenLabs' id of the voice (the
+    choice posts the preset's own id); without a key, the modal says cloning needs one."""
+    VoicePresetFactory(name="Quiet", description="", provider_voice_id="quietVoiceId0001")
     html = signed_in.get(PAGE).content.decode()
-    ids = re.findall(r'data-voice-id-of-preset title="ElevenLabs voice_id">([^<]+)<', html)
-    assert set(ids) == set(VoicePreset.objects.values_list("provider_voice_id", flat=True))
+    for preset in VoicePreset.objects.all():
+        assert preset.provider_voice_id not in html, preset.name
+    descriptions = re.findall(r'<span class="voice-description">([^<]*)</span>', html)
+    assert "Calm young American woman, good for narration." in descriptions
+    offered = VoicePreset.objects.filter(is_active=True).exclude(description="")
+    assert len(descriptions) == offered.count()
+    rachel = VoicePreset.objects.get(name="Rachel")
+    assert f'name="voice_preset" value="{rachel.pk}"' in html
     assert "data-no-key-notice" in html
     settings.ELEVENLABS_API_KEY = "a-key"
     assert "data-no-key-notice" not in signed_in.get(PAGE).content.decode()
