@@ -108,12 +108,17 @@ def test_design_select_edit_and_delete_a_persona(open_page, screenshot, tmp_path
     sign_up(page, "nova_fan")
 
     # The six system personas, in their curated order, with Isabella current by default.
+    expect(page.get_by_role("heading", level=1)).to_have_text("My personas")
+    expect(page.locator("#mine-title")).to_have_text("My personas")
     expect(system_grid(page).locator("article.persona-card h3")).to_have_text(SYSTEM_NAMES)
     expect_current(page, "Isabella")
     expect(page.locator("#my-personas .empty-state")).to_be_visible()
 
-    # Design Nova in the modal.
+    # Design Nova in the modal. Its voices are told apart by words, never by provider ids.
     modal = open_create_modal(page)
+    rachel = modal.locator(".voice-option", has_text="Rachel")
+    expect(rachel).to_contain_text("Calm young American woman, good for narration.")
+    expect(modal.locator("[data-voice-section]")).not_to_contain_text("21m00Tcm4TlvDq8ikWAM")
     modal.locator("[name=name]").fill("Nova")
     modal.locator("[name=tagline]").fill("Stargazer with a soft voice")
     modal.locator("[name=bio]").fill("Nova maps constellations and asks big questions.")
@@ -233,12 +238,18 @@ def test_layout_at_phone_tablet_and_desktop_widths(open_page, screenshot) -> Non
         assert field["x"] + field["width"] <= PHONE_WIDTH, name
     dialog_screenshot(screenshot, page, "persona-modal-phone")
 
-    # A custom persona so that My personas shows Edit and Delete buttons too.
+    # A custom persona so that My personas shows Edit and Delete buttons too. Without a
+    # tagline, its card shows the start of its bio in that place.
     modal.locator("[name=name]").fill("Wren")
-    modal.locator("[name=tagline]").fill("Tiny bird, big opinions about breakfast")
+    modal.locator("[name=bio]").fill(
+        "Wren is a tiny bird with big opinions about breakfast, and a diary of every one."
+    )
     modal.locator("[name=traits]").fill("witty, loyal, stubborn")
     submit(page, modal.get_by_role("button", name="Save persona"))
     expect(my_card(page, "Wren")).to_be_visible()
+    expect(my_card(page, "Wren").locator(".tagline")).to_have_text(
+        "Wren is a tiny bird with big opinions about breakfast, and a diary…"
+    )
 
     # One column: every card starts at the same x and spans the same width.
     cards = page.locator("article.persona-card")
