@@ -753,7 +753,8 @@ TO_YOU = {
     "i'm": "you're", "i've": "you've", "i'll": "you'll", "i'd": "you'd", "their": "your",
 }  # fmt: skip
 PRONOUNS = {"i", "you", "we", "they", "he", "she", "i'll", "you'll", "we'll", "i'd", "you'd"}
-DETERMINERS = {"the", "a", "an", "this", "these", "those", "his", "her", "their", "our"}
+# Kept before a topic word; "your" is the persona's, said back as "my" ("your weekend").
+DETERMINERS = {"the", "a", "an", "this", "these", "those", "his", "her", "their", "our", "your"}
 VERB_FORMS = {"is": "are", "was": "were", "has": "have", "does": "do", "goes": "go"}
 MEMORY_LEADS = ("You mentioned {fact}.", "I remember {fact}.")
 
@@ -977,7 +978,12 @@ def _topic(text: str) -> str:
             return "your " + " ".join(kept)
     for i in range(len(words) - 1, -1, -1):
         low = lowered[i]
-        if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE or low.endswith("ly"):
+        if not 3 < len(low) <= 24 or low in STOPWORDS | GREETINGS | VAGUE:
+            continue
+        # "-ly" makes an adverb ("really"), but not of a month, a name or a thing after a
+        # determiner ("July", "Italy", "your family", "the rally").
+        named = low in CALENDAR or (i > 0 and words[i][0].isupper())
+        if low.endswith("ly") and not named and (i == 0 or lowered[i - 1] not in DETERMINERS):
             continue
         if low in FEELING_WORDS:  # "I'm dreading Monday": Monday, not "dreading"
             continue
@@ -992,7 +998,8 @@ def _topic(text: str) -> str:
         for start in (i - 1, i - 2):
             between = lowered[start + 1 : i]
             if start >= 0 and lowered[start] in DETERMINERS and STOPWORDS.isdisjoint(between):
-                return " ".join(words[start : i + 1])
+                lead = "my" if lowered[start] == "your" else words[start]
+                return " ".join([lead, *words[start + 1 : i + 1]])
         return words[i]
     return ""
 

@@ -8,7 +8,13 @@ comes back within a few replies, and one question a reply at most.
 import pytest
 
 from mybella.providers.llm import Prompt
-from mybella.providers.llm.offline import REPEAT_WINDOW, VOICES, OfflineProvider, _was_said
+from mybella.providers.llm.offline import (
+    REPEAT_WINDOW,
+    VOICES,
+    OfflineProvider,
+    _topic,
+    _was_said,
+)
 from mybella.providers.tests.offline_helpers import STYLES, reply, used
 
 
@@ -193,3 +199,19 @@ def test_what_the_user_did_is_said_back_as_theirs(text, said):
 @pytest.mark.parametrize("text", ["My friend Anna moved to Paris", "My sister works as a nurse"])
 def test_what_someone_else_did_is_not_said_back_as_the_users(text):
     assert "your move" not in reply(text, "warm") and "your work" not in reply(text, "warm")
+
+
+@pytest.mark.parametrize(
+    ("text", "topic"),
+    [
+        ("Can you tell me about your family?", "my family"),  # said from the persona's side
+        ("How is your sister?", "my sister"),
+        ("I'm dreading July", "July"),  # a month, a name, after a determiner: no adverbs
+        ("I really miss Italy", "Italy"),
+        ("We went to the rally", "the rally"),
+        ("I'm really tired", ""),
+        ("Honestly I don't know", ""),
+    ],
+)
+def test_the_topic_keeps_its_possessive_and_nouns_ending_in_ly(text, topic):
+    assert _topic(text) == topic
