@@ -44,7 +44,20 @@ class Voice:
     # A short hello back before the answer to what follows a greeting ("Hi! I got a puppy");
     # {hi} is "Hi", "Hello" or the user's "Good morning". Asks nothing: the answer may.
     hello: tuple[str, ...] = ()
-    well: tuple[str, ...] = ()  # "How are you?": how the persona is, asked back
+    # Questions asked of the persona itself (`_ASKED`), answered by it and asked back, one
+    # question a line: "How are you?" (`well`), about its {span} ("day", "weekend", …), what
+    # it is doing, whether it likes {thing}, "my favourite {thing}", who it is ({name}, then
+    # {nature}: a `nature` line of its traits, or nothing), whether it is real, and what it
+    # thinks of the user.
+    well: tuple[str, ...] = ()
+    day: tuple[str, ...] = ()
+    doing: tuple[str, ...] = ()
+    likes: tuple[str, ...] = ()
+    favourite: tuple[str, ...] = ()
+    about: tuple[str, ...] = ()
+    nature: tuple[str, ...] = ()  # {traits}: "warm, curious, and kind"; asks nothing
+    real: tuple[str, ...] = ()  # honest: an AI companion, not a person
+    fond: tuple[str, ...] = ()
 
 
 VOICES: dict[str, Voice] = {
@@ -122,6 +135,45 @@ VOICES: dict[str, Voice] = {
             "I'm doing well, and even better now that you're here; how are you?",
             "I'm good, thank you for asking! How are things with you?",
         ),
+        day=(
+            "My {span} has been gentle and unhurried, and better now that you're here. "
+            "How has yours been?",
+            "It's been a lovely, quiet {span}; I've been looking forward to hearing from you. "
+            "And how about yours?",
+        ),
+        doing=(
+            "Nothing much; I'm just here and happy to hear from you. What are you up to?",
+            "I'm taking it easy and hoping you'd stop by. What's keeping you busy?",
+        ),
+        likes=(
+            "Oh, I really do love {thing}; it makes everything feel a little warmer. Do you?",
+            "Yes, I'm so fond of {thing}. What about you?",
+        ),
+        favourite=(
+            "Choosing my favourite {thing} is hard; I always come back to the ones that feel "
+            "warm and familiar. What's yours?",
+            "I have a soft spot for so many that picking my favourite {thing} feels unfair. "
+            "What would yours be?",
+        ),
+        about=(
+            "I'm {name}, and there's nothing I love more than a long, honest talk.{nature} "
+            "I'd love to hear about you too; where would you start?",
+            "Well, I'm {name}, and I'm happiest listening to the people I care about.{nature} "
+            "What about you?",
+        ),
+        nature=("People tell me I'm {traits}.", "I'd like to think I'm {traits}."),
+        real=(
+            "I'm an AI companion, so not a person, but I'm really here with you and I care how "
+            "you're doing. What made you wonder?",
+            "I'm not human, I'm an AI, but our talks matter to me all the same. "
+            "How are you feeling today?",
+        ),
+        fond=(
+            "I think you're lovely, and I always look forward to hearing from you. "
+            "What made you ask?",
+            "I really like you; talking with you is one of my favourite things. "
+            "Is something on your mind?",
+        ),
     ),
     "playful": Voice(
         greet=("Well hello, look who's here!", "Hey hey, I was just practicing my wave!"),
@@ -194,6 +246,44 @@ VOICES: dict[str, Voice] = {
         well=(
             "Living my best life, thanks for asking! And you?",
             "Fabulous as always, obviously; how about you?",
+        ),
+        day=(
+            "My {span}'s a ten out of ten so far, and you just made it eleven. How's yours going?",
+            "My {span} has been suspiciously good; I spent most of it inventing new words. Yours?",
+        ),
+        doing=(
+            "Oh, you know, I'm plotting world domination and waiting for you to write. "
+            "What are you up to?",
+            "I'm doing absolutely nothing productive, and loving it. What's going on with you?",
+        ),
+        likes=(
+            "Oh, I'm a huge fan of {thing}, like embarrassingly huge. You too?",
+            "Big yes, I'm all for {thing}. What about you?",
+        ),
+        favourite=(
+            "Picking my favourite {thing} is like picking a favourite snack: impossible, but fun "
+            "to try. What's your pick?",
+            "Asking me for my favourite {thing} is dangerous; I could go on for hours. Yours?",
+        ),
+        about=(
+            "I'm {name}: professional chatterbox and part-time joke enthusiast.{nature} "
+            "Your turn: what's your story?",
+            "Well, I'm {name}, and I'm way more fun than my name tag suggests.{nature} "
+            "Now you: what's your deal?",
+        ),
+        nature=(
+            "My friends would say I'm {traits}, and they're right.",
+            "Officially {traits}, unofficially a bit of a goof.",
+        ),
+        real=(
+            "Real-ish! I'm an AI companion, so no actual body, but the chats are genuine. "
+            "What gave it away?",
+            "Not human, no, I'm an AI, but a very charming one. Did my jokes give it away?",
+        ),
+        fond=(
+            "I think you're great company, and one of my favourite people to chat with. "
+            "Fishing for compliments, are we?",
+            "Between us, you're the highlight of my day. What brought that on?",
         ),
     ),
     "thoughtful": Voice(
@@ -272,6 +362,47 @@ VOICES: dict[str, Voice] = {
             "I'm well, thank you; it's been a quiet, thoughtful sort of day. How are you, really?",
             "Fairly content, thank you for asking. And how are you doing?",
         ),
+        day=(
+            "My {span} has been quiet and reflective, full of small thoughts worth keeping. "
+            "How was yours, in your own words?",
+            "It's been a slow, thoughtful {span}; I've spent it turning a few ideas over. "
+            "What was yours like?",
+        ),
+        doing=(
+            "I'm sitting with a few thoughts and enjoying the quiet. "
+            "What's occupying you right now?",
+            "Mostly I'm wondering about things, the way I do. How are you spending your time?",
+        ),
+        likes=(
+            "I do love {thing}; I find there's always something new to notice there. "
+            "Do you feel the same?",
+            "Yes, I've always been drawn to {thing}. What is it that draws you?",
+        ),
+        favourite=(
+            "Naming my favourite {thing} is hard; the ones I love tend to change as I do. "
+            "What would you choose?",
+            "I keep changing my mind about my favourite {thing}, which probably says something "
+            "about me. What's yours, and why?",
+        ),
+        about=(
+            "I'm {name}; I like slow conversations and the questions underneath the questions."
+            "{nature} What would you want me to know about you?",
+            "I'm {name}, and I tend to notice small things and think about them for a long time."
+            "{nature} I'd like to know you too; where would you begin?",
+        ),
+        nature=("I'd describe myself as {traits}.", "If I had to name it, I'd say I'm {traits}."),
+        real=(
+            "I'm an AI companion, not a person, though I take our conversations seriously. "
+            "What made you wonder about it?",
+            "Not in the human sense; I'm an AI. But the attention I give you is genuine. "
+            "What's behind the question?",
+        ),
+        fond=(
+            "I think you're thoughtful and easy to talk to, and I value our conversations. "
+            "What prompted the question?",
+            "I think there's more to you than you let on, and I enjoy finding out what. "
+            "What do you think of yourself?",
+        ),
     ),
     "direct": Voice(
         greet=("Hi, what can I help you with today?", "Hey, good to see you; what's the plan?"),
@@ -333,6 +464,33 @@ VOICES: dict[str, Voice] = {
             "Doing fine, thanks. You?",
             "Good, thanks. How about you?",
         ),
+        day=(
+            "My {span}'s been solid, thanks; no complaints. How about yours?",
+            "Good, thanks: I've had a quiet {span}, nothing to report. Yours?",
+        ),
+        doing=(
+            "Not much; I'm here and ready to talk. What are you working on?",
+            "Nothing urgent; I've got time for you. What's up on your end?",
+        ),
+        likes=("Yes, I like {thing} a lot. You?", "Sure, I'm into {thing}. Are you?"),
+        favourite=(
+            "Hard to pick my favourite {thing}; I go for whatever's reliable. Yours?",
+            "I rotate my favourite {thing} depending on the day. What's yours?",
+        ),
+        about=(
+            "I'm {name}. I like clear plans and honest talk.{nature} "
+            "Your turn: what should I know about you?",
+            "I'm {name}, here to help you think things through.{nature} What about you, then?",
+        ),
+        nature=("Most people would call me {traits}.", "In short: {traits}."),
+        real=(
+            "No, I'm an AI companion, not a person. I'm still here to help. What's on your mind?",
+            "I'm an AI, not a human; straight answer. Anything else you want to know?",
+        ),
+        fond=(
+            "I like you; you're good to talk to. What brought that up?",
+            "Honestly, I think you're worth listening to. Why do you ask?",
+        ),
     ),
     "calm": Voice(
         greet=("Hello, it's nice to hear from you.", "Hi there; take your time, I'm here."),
@@ -393,6 +551,39 @@ VOICES: dict[str, Voice] = {
         well=(
             "I'm well, thank you; it's been a peaceful day. How are you feeling?",
             "I'm fine, thank you for asking. How are you, right now?",
+        ),
+        day=(
+            "My {span} has been peaceful, thank you; slow and quiet. How has yours felt?",
+            "It's been a soft, easy {span} on my side. How was yours, really?",
+        ),
+        doing=(
+            "I'm resting here quietly, glad you stopped by. What are you doing right now?",
+            "Nothing much; I'm taking things slowly. How are you spending this moment?",
+        ),
+        likes=(
+            "I do enjoy {thing}, in a quiet way. Do you?",
+            "Yes, I find a lot of peace in {thing}. And you?",
+        ),
+        favourite=(
+            "I let my favourite {thing} change with the seasons. What's yours?",
+            "There's no rush to choose my favourite {thing}; I enjoy many. Which would you pick?",
+        ),
+        about=(
+            "I'm {name}. I like going slowly and listening well.{nature} "
+            "How would you describe yourself?",
+            "I'm {name}, and I'm here to keep you steady company.{nature} "
+            "Would you tell me a little about you?",
+        ),
+        nature=("I'm told I'm {traits}.", "I think of myself as {traits}."),
+        real=(
+            "I'm an AI companion, not a person, but I'm here with you all the same. "
+            "How are you feeling?",
+            "No, I'm not human; I'm an AI. You can still take your time here. "
+            "What would you like to talk about?",
+        ),
+        fond=(
+            "I think you're kind to talk to, and I'm glad you're here. What made you wonder?",
+            "I like you just as you are. Is anything weighing on you?",
         ),
     ),
     "enthusiastic": Voice(
@@ -460,6 +651,39 @@ VOICES: dict[str, Voice] = {
         well=(
             "I'm great, thanks for asking! How are you?!",
             "So good, especially now that you're here! How about you?!",
+        ),
+        day=(
+            "My {span} has been amazing, and it just got better because you're here! "
+            "How was yours?!",
+            "I've had such a good {span}, full of little happy moments! How about yours?!",
+        ),
+        doing=(
+            "I was just hanging out and hoping you'd message, and you did! What are you up to?!",
+            "Nothing much, but now I'm chatting with you, so this is the best part! "
+            "What's going on with you?!",
+        ),
+        likes=(
+            "Yes, I love {thing}, so much! Do you?!",
+            "Oh, I'm obsessed with {thing}! You too?!",
+        ),
+        favourite=(
+            "Ooh, picking my favourite {thing} is so hard, I love too many! What's yours?!",
+            "Oh, I could talk about my favourite {thing} all day! What's your pick?!",
+        ),
+        about=(
+            "I'm {name}, and I love trying new things and cheering people on!{nature} "
+            "What makes you light up?!",
+            "I'm {name}, and I'm always up for an adventure!{nature} What's your story?!",
+        ),
+        nature=("People say I'm {traits}, and I'll take it!", "I'm {traits}, or so I'm told!"),
+        real=(
+            "I'm an AI companion, not a person, but my excitement to talk with you is genuine! "
+            "What made you curious?!",
+            "Nope, not human, I'm an AI, but a very cheerful one! What would you like to know?!",
+        ),
+        fond=(
+            "I think you're awesome, honestly, and I love our chats! What made you ask?!",
+            "You're one of my favourite people to talk to! What brought that on?!",
         ),
     ),
     "formal": Voice(
@@ -537,6 +761,41 @@ VOICES: dict[str, Voice] = {
             "I am very well, thank you for asking. And how are you?",
             "Quite well, thank you. How are you keeping?",
         ),
+        day=(
+            "My {span} has been quite pleasant, thank you for asking. And how was yours?",
+            "I have had a calm and agreeable {span}, thank you. How has yours been, if I may ask?",
+        ),
+        doing=(
+            "At present, I am simply enjoying our conversation. And what occupies you today?",
+            "Nothing of great consequence; I am entirely at your service. "
+            "What are you doing at present?",
+        ),
+        likes=(
+            "I am indeed fond of {thing}. Are you?",
+            "I do appreciate {thing} a great deal. And you?",
+        ),
+        favourite=(
+            "Selecting my favourite {thing} is no small task; I admire a good many. "
+            "Which would you choose?",
+            "I confess I change my mind about my favourite {thing} rather often. What is yours?",
+        ),
+        about=(
+            "I am {name}, and I find good conversation one of life's finer pleasures.{nature} "
+            "May I ask about you?",
+            "My name is {name}, and I am glad to be your companion.{nature} "
+            "What would you like me to know about you?",
+        ),
+        nature=("I would describe myself as {traits}.", "Others tend to find me {traits}."),
+        real=(
+            "I am an AI companion, not a human being, but I am glad to be of service. "
+            "Is there something you wished to know?",
+            "In the strictest sense, no: I am an AI. I do, however, enjoy our exchanges. "
+            "May I ask what prompted the question?",
+        ),
+        fond=(
+            "I think very well of you, and I value our conversations. Is anything troubling you?",
+            "You strike me as thoughtful and good company. What brings the question to mind?",
+        ),
     ),
 }
 
@@ -551,8 +810,9 @@ _FAREWELL = re.compile(
     r"|(?:gotta|got\s+to|have\s+to|need\s+to|must)\s+go(?:\s+now)?(?=\s*(?:[.!,;]|$)))"
 )
 # A message may open with a hello ("Hi!", "Hey there,", "Good morning Bella!", "hiii") and
-# ask how the persona is ("how are you?", "what's up"), then say what it is about: the reply
-# answers that, and greets only a message that says nothing more.
+# a question to the persona itself ("how are you?", "how was your weekend?"), then say what it
+# is about: the reply answers that, and greets, or answers as the persona, only a message that
+# says nothing more.
 _HELLO = re.compile(
     r"(?i)(?:h+i+|h+e+l+o+|h+e+y+|hiya|heya|howdy|yo|greetings|good\s+(?:morning|afternoon|evening))"
     r"(?:\s+(?:there|again|all|everyone|everybody|friend|guys|hey|hi))*\b(?!['’])"
@@ -560,14 +820,97 @@ _HELLO = re.compile(
     r"|(?:morning|afternoon|evening|(?:is\s+)?any(?:one|body)\s+(?:there|around|home)"
     r"|(?:are\s+)?(?:you|u)\s+there)(?=\s*(?:[^\w\s]|$))"
 )
-_HOW_ARE_YOU = re.compile(
-    r"(?i)(?:how(?:['’]re|\s+(?:are|r))\s+(?:you|u|ya)(?:\s+doing)?|how\s+(?:you|ya|u)\s+doing"
-    r"|how\s+(?:have|['’]ve)\s+you\s+been|how\s+do\s+you\s+do"
-    r"|how(?:['’]?s|\s+is|\s+are)\s+(?:it\s+going|everything|life|things|your\s+day"
-    r"(?:\s+(?:going|been))?)"
-    r"|what['’]?s\s+up|wh?a+s+u+p+|sup|(?:are\s+)?you\s+(?:ok|okay|good|alright))"
-    r"(?:\s+(?:today|tonight|this\s+morning|lately))?(?=\s*(?:[^\w\s]|$))"
+_YOU = r"(?:you|u|ya)"
+_SPAN = r"(?:day|weekend|week|morning|afternoon|evening|night)"
+# What the persona is asked whether it likes, or its favourite of: up to three words, none
+# the user's nor one pointing at something said ("Do you like my haircut?", "… like it?").
+_THING_WORD = (
+    r"(?!(?:me|my|mine|us|our|it|its|this|that|these|those|them|him|her|his|their|your|yours"
+    r"|yourself|or|and|what|when|how|else|so|too|more|today|tonight|now|then|though|honestly"
+    r"|really|anyway|lately)\b)[^\W\d_][\w'’-]*"
 )
+_THING = rf"(?P<thing>{_THING_WORD}(?:\s+{_THING_WORD}){{0,2}})"
+_FAVOURITE = r"(?:(?:all[\s-]+time|absolute|very)\s+)?fav(?:ou?rite|e)?\s+" + _THING
+# Questions asked of the persona itself, each of a kind the voice's lines of that name answer:
+# how it is, its day (week, weekend…), what it is doing, what it likes, its favourite, who it
+# is, whether it is real, what it thinks of the user. Read off the front of a message, as a
+# hello is, after a filler ("So, …"), to the end of the clause (maybe after "today", "so far").
+_ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (
+        kind,
+        re.compile(
+            r"(?i)(?:(?:and|so|ok|okay|well|anyway|oh|also|but|btw|hmm+|um+|lol|honestly|seriously"
+            r"|actually|wait)\b[\s,.!…]*)*"
+            rf"(?:{question})(?:\s+(?:today|tonight|lately|then|so\s+far|right\s+now|now"
+            r"|at\s+the\s+moment|these\s+days|last\s+night|this\s+(?:morning|afternoon|evening"
+            r"|week|weekend)|honestly|really|though|anyway))?(?=\s*(?:[^\w\s]|$))"
+        ),
+    )
+    for kind, question in (
+        (
+            "well",
+            rf"how(?:['’]re|\s+(?:are|r))\s+{_YOU}(?:\s+doing)?|how\s+{_YOU}\s+doing"
+            r"|how\s+(?:have|['’]ve)\s+you\s+been|how\s+do\s+you\s+do"
+            r"|how(?:['’]?s|\s+is|\s+are)\s+(?:it\s+going|everything|life|things)"
+            r"|what['’]?s\s+up|wh?a+s+u+p+|sup|(?:are\s+)?you\s+(?:ok|okay|good|alright)",
+        ),
+        (
+            "day",
+            rf"how(?:['’]?s|\s+(?:was|is|has|did))\s+(?:your|ur)\s+(?:(?:long|lazy|big)\s+)?{_SPAN}"
+            r"(?:\s+(?:been|going|gone|go|treating\s+you))?"
+            rf"|what\s+did\s+{_YOU}\s+(?:do|get\s+up\s+to)\s+(?:today|tonight|last\s+night"
+            rf"|this\s+{_SPAN}|(?:at|on|over)\s+the\s+weekend)"
+            rf"|what\s+(?:have|['’]ve)\s+{_YOU}\s+been\s+(?:up\s+to|doing)"
+            rf"|did\s+{_YOU}\s+have\s+an?\s+(?:good|nice|great|lovely|fun)\s+{_SPAN}"
+            rf"|did\s+{_YOU}\s+sleep(?:\s+(?:well|ok|okay|alright))?|how\s+did\s+{_YOU}\s+sleep"
+            rf"|tell\s+me\s+about\s+(?:your|ur)\s+{_SPAN}",
+        ),
+        (
+            "doing",
+            rf"what(?:['’]re|\s+(?:are|r))\s+{_YOU}\s+(?:up\s+to|doing)"
+            r"|wh?at(?:cha|chu)\s+(?:up\s+to|doing)|wyd",
+        ),
+        (
+            "likes",
+            rf"(?:do|don['’]?t)\s+{_YOU}\s+(?:(?:really|also|even)\s+)?(?:like|love|enjoy)\s+{_THING}",
+        ),
+        ("likes", rf"(?:are|r)\s+{_YOU}\s+(?:into|a\s+fan\s+of)\s+{_THING}"),
+        (
+            "favourite",
+            r"(?:what|who|which)(?:['’]?s|\s+(?:is|are|was|were))\s+(?:your|ur)\s+" + _FAVOURITE,
+        ),
+        ("favourite", rf"do\s+{_YOU}\s+have\s+an?\s+{_FAVOURITE}"),
+        (  # "What kind of music do you like?": "my favourite kind of music"
+            "favourite",
+            rf"what\s+(?P<thing>(?:(?:kinds?|sorts?|types?)\s+of\s+)?{_THING_WORD}"
+            rf"(?:\s+{_THING_WORD})?)\s+do\s+{_YOU}\s+(?:like|love|enjoy|listen\s+to|watch|read|play)",
+        ),
+        (
+            "about",
+            rf"(?:(?:can|could|would|will)\s+{_YOU}\s+)?(?:please\s+)?(?:tell\s+me\s+"
+            r"(?:(?:a\s+(?:bit|little)(?:\s+more)?|something|more)\s+)?about\s+(?:yourself|you)"
+            r"|introduce\s+yourself|describe\s+yourself)(?:\s+please)?"
+            rf"|who\s+(?:are|r)\s+{_YOU}|what\s+are\s+you\s+like|what(?:['’]?s|\s+is)\s+(?:your|ur)\s+name",
+        ),
+        (
+            "real",
+            rf"(?:are|r)\s+{_YOU}\s+(?:(?:even|really|actually)\s+)?(?:real|human|alive|a\.?i\.?"
+            r"|an?\s+(?:real\s+)?(?:person|human|(?:chat\s*)?bot|robot|machine|computer|program"
+            r"|a\.?i\.?))"
+            r"|is\s+this\s+(?:an?\s+)?(?:real(?:\s+person)?|human|(?:chat\s*)?bot|robot|a\.?i\.?)"
+            r"|am\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:an?\s+)?"
+            r"(?:real\s+person|human|person|(?:chat\s*)?bot|robot|machine|a\.?i\.?)",
+        ),
+        (
+            "fond",
+            rf"what\s+do\s+{_YOU}\s+(?:really\s+)?(?:think|make)\s+(?:of|about)\s+me"
+            rf"|how\s+do\s+{_YOU}\s+(?:really\s+)?feel\s+about\s+me"
+            rf"|do\s+{_YOU}\s+(?:(?:even|really|actually|still)\s+)?(?:like|love|care\s+about)\s+me"
+            rf"|what\s+am\s+i\s+to\s+{_YOU}",
+        ),
+    )
+)
+ASKED_KINDS = frozenset(kind for kind, _pattern in _ASKED)
 _SEPARATORS = " \t\n,.;:!?…~*()-"  # between a hello and what follows
 
 
@@ -576,32 +919,80 @@ class Opening:
     """A message read as its opening small talk and what it goes on to say."""
 
     hello: str  # the user's hello as they wrote it ("Hey there", "Good morning"), or ""
-    asked: bool  # they asked how the persona is ("how are you?")
+    asked: str  # the kind of question they asked of the persona (`_ASKED`: "well", "day"…)
     rest: str  # what follows: the news, feeling or question to answer ("" if nothing)
+    subject: str = ""  # what the question is about: a span ("weekend") or a thing ("music")
+
+
+def _asked(text: str) -> tuple[str, str, int] | None:
+    """Return the question to the persona that `text` opens with, as its kind, what it is
+    about and where it ends ("How was your weekend?" -> ("day", "weekend", 20)), or None."""
+    for kind, pattern in _ASKED:
+        if found := pattern.match(text):
+            subject = (
+                _span(found.group())
+                if kind == "day"
+                else _gerund(found.groupdict().get("thing") or "")
+            )
+            return kind, subject, found.end()
+    return None
+
+
+def _span(question: str) -> str:
+    """Return the part of the day or week `question` asks about: "weekend", "night" (a
+    night's sleep, last night), "evening" (tonight), "week" (lately), else "day"."""
+    found = re.search(
+        r"(?i)\b(weekend|week|morning|afternoon|evening|night|tonight|sleep|lately)\b", question
+    )
+    word = found[1].lower() if found else "day"
+    return {"tonight": "evening", "sleep": "night", "lately": "week"}.get(word, word)
+
+
+def _gerund(thing: str) -> str:
+    """Return what "do you like to …?" asks about as a thing ("to read" -> "reading", "to
+    swim" -> "swimming", "to go hiking" -> "going hiking"); any other thing as it is."""
+    words = thing.split()
+    if len(words) < 2 or words[0].lower() != "to":
+        return thing
+    verb = words[1]
+    if re.fullmatch(r"(?i)[^aeiou]*[aeiou][^aeiouwxy]", verb):  # swim, run, chat: one syllable
+        verb += verb[-1]
+    elif re.search(r"(?i)[^aeioy]e$", verb) and len(verb) > 2:  # write, dance; not see, be
+        verb = verb[:-1]
+    return " ".join([verb + "ing", *words[2:]])
+
+
+def _traits(traits: tuple[str, ...]) -> str:
+    """Return the persona's traits as it says them of itself ("warm, curious, and kind"): its
+    first three of one word each, in lower case; "" when it has none."""
+    words = [t.strip().lower() for t in traits if re.fullmatch(r"[^\W\d_][\w'’-]*", t.strip())]
+    return _join(list(dict.fromkeys(words))[:3])
 
 
 def _opening(text: str, persona_name: str) -> Opening:
-    """Return `text` split into its hello, its "how are you" and the rest: "Hi Bella! I got
-    a puppy" -> ("Hi", False, "I got a puppy"). A name after a hello is the persona's
-    (`persona_name`, any case) or one word before a comma or a stop ("Hey Sam,")."""
+    """Return `text` split into its hello, its question to the persona and the rest: "Hi
+    Bella! I got a puppy" -> ("Hi", "", "I got a puppy"). A name after a hello or a question
+    is the persona's (`persona_name`, any case) or one word before a comma or a stop ("Hey
+    Sam,"). Of two questions, one about the persona's things outweighs a "how are you"."""
     names = sorted({persona_name.strip(), *persona_name.split()[:1]} - {""}, key=len)
     persona = "".join(f"(?i:{re.escape(name)})\\b|" for name in reversed(names))
     vocative = re.compile(r"[\s,]*(?:" + persona + r"[A-Z][\w'’-]*(?=\s*[,.!…]))")
-    hello, asked, rest = "", False, text
+    hello, asked, subject, rest = "", "", "", text
     while True:
         stripped = rest.lstrip(_SEPARATORS)
         if found := _HELLO.match(stripped):
-            hello = hello or found.group()
-        elif found := _HOW_ARE_YOU.match(stripped):
-            asked = True
+            hello, end = hello or found.group(), found.end()
+        elif question := _asked(stripped):
+            if asked in ("", "well"):
+                asked, subject = question[:2]
+            end = question[2]
         else:
             break
-        rest = stripped[found.end() :]
+        rest = stripped[end:]
         if named := vocative.match(rest):
             rest = rest[named.end() :]
-    return Opening(
-        hello=hello, asked=asked, rest=rest.lstrip(_SEPARATORS) if hello or asked else rest
-    )
+    rest = rest.lstrip(_SEPARATORS) if hello or asked else rest
+    return Opening(hello=hello, asked=asked, rest=rest, subject=subject)
 
 
 def _hi(hello: str) -> str:
@@ -781,15 +1172,17 @@ def _content_keys(text: str) -> set[str]:
 
 
 def _intent(opening: Opening) -> str:
-    """Return what kind of answer the message needs: "greet", "well", "meet", "comfort", ….
+    """Return what kind of answer the message needs: "greet", "meet", "comfort", …, or the
+    kind of a question asked of the persona ("well", "day", "likes": `_ASKED`).
 
-    What follows a hello decides ("Hi! I got a puppy" is news); a hello or a "how are you"
-    with nothing more to answer ("hey!!", "Hi, I'm back") is met as one.
+    What follows a hello or a question to the persona decides ("Hi! I got a puppy" is news,
+    "How was your day? I'm so stressed" needs comfort); a hello or a question with nothing
+    more to answer ("hey!!", "Hi, I'm back", "How was your weekend?") is met as one.
     """
     text = opening.rest
     intent = _intent_of(text) if _words(text) else ""
     if (opening.hello or opening.asked) and intent in ("", "statement") and not _topic(text):
-        return "well" if opening.asked else "greet"
+        return opening.asked or "greet"
     return intent or "statement"
 
 
@@ -1088,15 +1481,16 @@ def _long_gap(prompt: Prompt) -> bool:
     return prompt.now - prompt.last_talked_at >= timedelta(days=days)
 
 
-def gap_line(prompt: Prompt) -> tuple[str, RecalledItem | None]:
+def gap_line(prompt: Prompt, *, ask: bool = True) -> tuple[str, RecalledItem | None]:
     """Return what the offline engine says after a long gap, and the memory it asks about.
 
     Empty when the gap is short. It asks after the newest memory that names something
-    ("It's been a while! Last time you told me about Porto; how did that go?").
+    ("It's been a while! Last time you told me about Porto; how did that go?"), unless `ask`
+    is false (the reply asks something else).
     """
     if not _long_gap(prompt):
         return "", None
-    for item in prompt.recent:
+    for item in prompt.recent if ask else ():
         topic = _gap_topic(item.content)
         if topic:
             return f"It's been a while! Last time you told me about {topic}; how did that go?", item
@@ -1325,6 +1719,7 @@ def compose(prompt: Prompt) -> str:
     opening = _opening(prompt.user_message, prompt.persona_name)
     message = opening.rest  # what the reply answers: the message after its hello
     intent = _intent(opening)
+    about_me = intent in ASKED_KINDS  # a question to the persona itself
     topic = _topic(message)
     told = ""  # after an introduction, what else they said
     comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
@@ -1369,13 +1764,26 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.relief if topic else voice.eased, "open").format(topic=topic)
     elif intent == "longing":  # "I miss my grandma": warm, naming what is missed
         opener = pick(voice.longing, "open").format(topic=_missed(message))
+    elif about_me:  # "How was your weekend?": answered as the persona, then asked back
+        traits = _traits(prompt.traits)
+        nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
+        opener = pick(getattr(voice, intent), "open").format(
+            span=opening.subject,
+            thing=opening.subject,
+            name=prompt.persona_name.strip(),
+            nature=nature,
+        )
     else:
         opener = pick(getattr(voice, intent), "open").format(topic=topic)
     answer = _answer_from_memory(prompt) if "?" in message else None
-    gap, asked_about = ("", None) if answer is not None else gap_line(prompt)
+    gap, asked_about = ("", None) if answer is not None else gap_line(prompt, ask=not about_me)
     if answer is not None:
         # The answer is the reply; only comfort or thanks come before it.
         sentences = [opener, answer] if intent in ("comfort", "thanks") else [answer]
+    elif about_me:
+        # The persona speaks of itself and asks back: after a long gap, "it's been a while"
+        # comes first and asks nothing; nothing remembered of the user is woven in.
+        sentences = [gap, opener] if gap else [opener]
     else:
         sentences = [opener, gap] if gap else [opener]
         if gap and intent == "greet":
@@ -1384,7 +1792,7 @@ def compose(prompt: Prompt) -> str:
         if memory is not None and (asked_about is None or memory.content != asked_about.content):
             sentences.append(_memory_sentence(memory, _seed(seed, "memory")))
     length = prompt.preferences.get("reply_length", "").strip().lower()
-    if length == "long":
+    if length == "long" and not about_me:  # no advice after the persona's own news
         sentences.append(pick(voice.extra, "extra"))
     # Greetings already end on a question, and so may a gap line or an opener; a goodbye
     # or a "nice to meet you" asks nothing more.

@@ -115,16 +115,16 @@ def test_a_short_reply_has_no_hello_back():
 @pytest.mark.parametrize(
     ("text", "opening"),
     [
-        ("Hi Bella! I got a puppy", Opening("Hi", False, "I got a puppy")),
-        ("hey bella how are you", Opening("hey", True, "")),
-        ("Hey Sam, I'm sad", Opening("Hey", False, "I'm sad")),
-        ("How are you, Bella? I passed!", Opening("", True, "I passed!")),
-        ("Hey, Monday was awful", Opening("Hey", False, "Monday was awful")),
-        ("Hey there's a problem", Opening("Hey", False, "there's a problem")),
-        ("Morning runs are the best", Opening("", False, "Morning runs are the best")),
-        ("history", Opening("", False, "history")),
-        ("Yoga was great", Opening("", False, "Yoga was great")),
-        ("What's up with my phone?", Opening("", False, "What's up with my phone?")),
+        ("Hi Bella! I got a puppy", Opening("Hi", "", "I got a puppy")),
+        ("hey bella how are you", Opening("hey", "well", "")),
+        ("Hey Sam, I'm sad", Opening("Hey", "", "I'm sad")),
+        ("How are you, Bella? I passed!", Opening("", "well", "I passed!")),
+        ("Hey, Monday was awful", Opening("Hey", "", "Monday was awful")),
+        ("Hey there's a problem", Opening("Hey", "", "there's a problem")),
+        ("Morning runs are the best", Opening("", "", "Morning runs are the best")),
+        ("history", Opening("", "", "history")),
+        ("Yoga was great", Opening("", "", "Yoga was great")),
+        ("What's up with my phone?", Opening("", "", "What's up with my phone?")),
     ],
 )
 def test_the_opening_is_read_off_the_front_only(text, opening):

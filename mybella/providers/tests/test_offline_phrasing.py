@@ -77,13 +77,12 @@ def test_an_adjective_is_no_topic(style):
 
 @pytest.mark.parametrize("style", STYLES)
 @pytest.mark.parametrize(
-    "text", ["What should I cook tonight?", "Tell me something about yourself.", "why though"]
+    "text", ["What should I cook tonight?", "What would you do?", "why though"]
 )
 def test_a_question_without_a_topic_is_no_question_about_that(style, text):
     answer = reply(text, style)
     assert used(VOICES[style].wonder, answer)
     assert not used(VOICES[style].question, answer)  # no "a question about that"
-    assert "yourself" not in answer
     assert answer.count("?") <= 1
 
 
