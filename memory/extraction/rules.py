@@ -399,7 +399,11 @@ _RULES = (
     ),
     _Rule(
         re.compile(
-            r"(?i:\b(?:i|we)(?:['’]ve|\s+have)\s+(?:got\s+)?|\b(?:i|we)\s+(?:own|got)\s+)"
+            # "I have", "I've got", "I own", and news of one: "I just got", "we finally
+            # adopted", "I recently bought" (a pet or a thing with a name).
+            r"(?i:\b(?:i|we)(?:['’]ve|\s+have)\s+(?:got\s+)?|\b(?:i|we)(?:['’]ve)?"
+            r"(?:\s+(?:just|finally|recently|also|now|have))*"
+            r"\s+(?:own|got|bought|adopted|rescued)\s+)"
             r"(?=(?i:a|an|one|two|three|four|five|\d+)\s)"
         ),
         _have,

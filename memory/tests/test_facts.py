@@ -38,6 +38,12 @@ def contents(text: str) -> list[str]:
         ("We have a guinea pig called Biscuit", ["Their guinea pig is called Biscuit"]),
         ("I have a car named Betsy", ["Their car is called Betsy"]),
         ("I have two cats", ["Has two cats"]),
+        # news of a new one, as often told: adverbs before the verb, got/adopted/bought
+        ("Hi! I just got a new puppy named Biscuit.", ["Their puppy is called Biscuit"]),
+        ("We finally adopted a kitten called Mochi!", ["Their kitten is called Mochi"]),
+        ("I've just adopted a cat named Luna", ["Their cat is called Luna"]),
+        ("I recently bought a car named Betsy", ["Their car is called Betsy"]),
+        ("We just adopted two cats", ["Has two cats"]),
         # family and friends with names
         ("my sister Ana is visiting", ["Their sister is called Ana"]),
         ("My best friend is Tom", ["Their best friend is called Tom"]),
@@ -106,6 +112,9 @@ def test_the_rules_notice_each_kind_of_fact(text, expected):
         "my dog is Rex's best friend",
         "I have a feeling",
         "My birthday is coming up",
+        "I just got a headache",
+        "I finally got a text from Ana",
+        "Did you just get a dog named Rex?",
     ],
 )
 def test_questions_and_small_talk_are_no_facts(text):
