@@ -84,11 +84,19 @@ class PresetFilter(django_filters.FilterSet):
         max_length=limits.SEARCH_QUERY_MAX_CHARS,
         help_text=f"Words in the name (at most {limits.SEARCH_QUERY_MAX_CHARS} characters).",
     )
-    legacy = django_filters.BooleanFilter(field_name="is_legacy")
+    # true or false, nothing else: a BooleanFilter reads any other word as no filter at all.
+    legacy = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_legacy",
+        help_text="true: only the provider's legacy voices; false: only the current ones.",
+    )
 
     class Meta:
         model = VoicePreset
         fields = ["gender", "search", "legacy"]
+
+    def filter_legacy(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
+        return queryset.filter(is_legacy=value == "true")
 
 
 @extend_schema_view(

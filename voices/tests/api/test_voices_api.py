@@ -102,6 +102,26 @@ def test_presets_refuse_a_gender_they_do_not_know(auth_api_client):
     assert [p["name"] for p in neutral.json()["results"]] == ["Quokka"]
 
 
+@pytest.mark.parametrize("value", ["bogus", "1", "yes", ""])
+def test_presets_refuse_a_legacy_value_other_than_true_or_false(auth_api_client, value):
+    """`?legacy=` filters by true or false; another word is a 400, not every preset."""
+    response = auth_api_client.get(PRESETS, {"legacy": value})
+    if value == "":
+        assert response.status_code == 200  # an empty parameter filters nothing, as gender's
+        return
+    assert response.status_code == 400
+    assert "legacy" in response.json()
+
+
+def test_presets_filter_by_legacy(auth_api_client):
+    VoicePresetFactory(name="Oldie", is_legacy=True)
+    VoicePresetFactory(name="Newbie", is_legacy=False)
+    legacy = auth_api_client.get(PRESETS, {"legacy": "true", "search": "ie"}).json()["results"]
+    current = auth_api_client.get(PRESETS, {"legacy": "false", "search": "ie"}).json()["results"]
+    assert [p["name"] for p in legacy] == ["Oldie"]
+    assert [p["name"] for p in current] == ["Newbie"]
+
+
 def test_presets_need_a_login(api_client):
     assert api_client.get(PRESETS).status_code in (401, 403)
 
