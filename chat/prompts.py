@@ -323,8 +323,9 @@ def prompt_build(
     named = [context.user_name for context in contexts if context.user_name is not None]
     # A name the user gave (a contributor's, such as the one they asked this persona to call
     # them, else their account's) calls them everywhere. Without one, their username, if it
-    # reads as a name, fills the model's text and the card's macros only: the offline
-    # engine's own lines then name nobody (not "what's on your heart, Newbie?" to "newbie").
+    # reads as a name, fills the card's macros only: neither the model is told they like to
+    # be called so nor do the offline engine's own lines name them (not "what's on your
+    # heart, Newbie?" to "newbie").
     given = next((name for name in named if name), "") or user.given_name
     user_name = inert(_cut_chars(given or user.preferred_name, USER_NAME_MAX_CHARS))
     given_name = user_name if given else ""
@@ -354,7 +355,7 @@ def prompt_build(
     now = message.created_at
 
     # Share what the message, the fixed text and the least history leave among the rest.
-    before, after = _header(persona_name, user_name, time_line(now, last_talked_at))
+    before, after = _header(persona_name, given_name, time_line(now, last_talked_at))
     history_need = sum(estimate_tokens(content) for _role, content, _at in past)
     lore = lorebook_prompt(
         persona=persona,

@@ -66,14 +66,14 @@ def test_a_contributors_context_reaches_the_prompt(message):
 def test_with_no_contributor_the_prompt_still_builds(message):
     """Without contributors: the account's name, no preferences, nothing recalled.
 
-    The username ("alice") is no name the user gave: the model's text calls them by it,
-    the offline engine's `user_name` does not.
+    The username ("alice") is no name the user gave: the model is not told they like to be
+    called so, and the offline engine's `user_name` is empty.
     """
     with prompt_contributors.override():
         prompt = _build(message)
     assert [m["role"] for m in prompt.messages] == ["system", "assistant", "user"]
     assert prompt.messages[-1]["content"] == "Tell me about the moon."
-    assert "The user likes to be called Alice." in prompt.messages[0]["content"]
+    assert "likes to be called" not in prompt.messages[0]["content"]
     assert "remember" not in prompt.messages[0]["content"]
     assert (prompt.user_name, prompt.preferences, prompt.recalled) == ("", {}, ())
     message.user.first_name = "Al"

@@ -1,7 +1,7 @@
 """The offline engine calls the user only by a name they gave.
 
-A username is a login handle: one that reads as a name ("newbie") still fills the model's
-prompt and a card's macros ("The user likes to be called Newbie."), but the offline engine's
+A username is a login handle: one that reads as a name ("newbie") still fills a card's
+macros, but the model is not told the user likes to be called so, and the offline engine's
 own replies never say it back ("what's on your heart, Newbie?"). A display or first name, or
 the name they asked the persona to call them, is theirs, and the engine uses it now and then.
 """
@@ -37,11 +37,11 @@ def test_a_user_who_gave_no_name_is_not_called_by_their_username(luna):
     newbie = UserFactory(username="newbie")
     replies = _replies(newbie, luna)
     assert not any("newbie" in reply.lower() for reply in replies), replies
-    # The model's prompt keeps the username read as a name (`User.preferred_name`).
+    # Nor is the model told they like to be called by it.
     conversation = ConversationFactory(user=newbie, persona=luna)
     message = ChatMessageFactory(conversation=conversation, content="hi")
     prompt = prompt_build(user=newbie, persona=luna, conversation=conversation, message=message)
-    assert "The user likes to be called Newbie." in prompt.messages[0]["content"]
+    assert "likes to be called" not in prompt.messages[0]["content"]
     assert prompt.user_name == ""
 
 

@@ -88,7 +88,7 @@ def test_the_fake_model_receives_the_date_and_when_the_pair_last_talked(user, lu
     _path, body, _headers = fake_llm.requests[-1]
     system = body["messages"][0]["content"]
     assert system.endswith(
-        f"</persona_profile>\n\nThe user likes to be called {user.preferred_name}.\n\n"
+        "</persona_profile>\n\n"
         "Today is Friday, 2026-11-27. Last talked: 3 weeks ago, on 2026-11-02."
     )
     assert body["messages"][1:] == [
