@@ -354,3 +354,16 @@ def test_the_cached_switcher_shows_persona_changes_and_works(client, user, staff
     )
     assert selected.status_code == 302
     assert persona_get_current(user=user) == nova
+
+
+def test_a_persona_without_a_tagline_is_shown_by_the_start_of_its_bio(signed_in, user):
+    """The chat's header, its intro and the switcher say what the personas page's card says
+    under the name (`card_line`): the tagline with its macros filled, else the bio's start."""
+    wren = PersonaFactory(owner=user, name="Wren", tagline="", bio="{{char}} keeps a diary.")
+    PersonaFactory(owner=user, name="Kit", tagline="{{char}}, at your service", bio="")
+    html = signed_in.get(PAGE, {"persona": wren.pk}).content.decode()
+    assert '<p class="chat-tagline">Wren keeps a diary.</p>' in html
+    assert '<p class="chat-intro-tagline">Wren keeps a diary.</p>' in html
+    assert '<span class="switcher-tagline">Wren keeps a diary.</span>' in html
+    assert '<span class="switcher-tagline">Kit, at your service</span>' in html
+    assert "{{char}}" not in html
