@@ -901,6 +901,13 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
             r"|am\s+i\s+(?:talking|chatting|speaking)\s+(?:to|with)\s+(?:an?\s+)?"
             r"(?:real\s+person|human|person|(?:chat\s*)?bot|robot|machine|a\.?i\.?)",
         ),
+        (  # The user's question turned back ("…, and you?", "How was yours?", "What about
+            # you?"): of the kind the persona had asked, or of what they told (`_turned_back`).
+            "back",
+            rf"(?:what|how)\s+about\s+(?:{_YOU}|yourself|yours|urs)"
+            r"|(?:how|what)(?:['’]?s|\s+(?:was|is|were|are|has\s+been))\s+(?:yours|urs)"
+            rf"|(?:{_YOU}|yourself|yours|urs)(?:\s+too)?(?=\s*(?:\?|$))",
+        ),
         (
             "fond",
             rf"what\s+do\s+{_YOU}\s+(?:really\s+)?(?:think|make)\s+(?:of|about)\s+me"
@@ -910,7 +917,18 @@ _ASKED: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
         ),
     )
 )
-ASKED_KINDS = frozenset(kind for kind, _pattern in _ASKED)
+ASKED_KINDS = frozenset(kind for kind, _pattern in _ASKED) - {"back"}  # "back" is resolved
+# Where a question may start within a message: after a stop or comma, or at "and", "so",
+# "but", "what", "how" ("I had a great weekend! How was yours?", "Good thanks and you?").
+_CLAUSE_START = re.compile(r"(?i)[.!?…,;:]+\s*|\s(?=(?:and|so|but|what|how)\b)")
+# What they told of their day, week or weekend: what "How was yours?" asks back about.
+_SPAN_TOLD = re.compile(r"(?i)\b(weekend|week|day|today|morning|afternoon|evening|night|tonight)\b")
+# A reply to "how are you?" and nothing more: "Good, thanks", "Not bad", "I'm doing great".
+_FINE = re.compile(
+    r"(?i)(?:(?:i['’]?m|i\s+am|am|doing|been|all|pretty|really|very|quite|so|just|not|too"
+    r"|good|great|fine|well|ok|okay|alright|bad|awesome|amazing|wonderful|thanks|thank\s+you"
+    r"|thx|ty|cheers|yeah|yes|mostly|overall)\b[\s,.!…~]*)+"
+)
 _SEPARATORS = " \t\n,.;:!?…~*()-"  # between a hello and what follows
 
 
@@ -922,6 +940,7 @@ class Opening:
     asked: str  # the kind of question they asked of the persona (`_ASKED`: "well", "day"…)
     rest: str  # what follows: the news, feeling or question to answer ("" if nothing)
     subject: str = ""  # what the question is about: a span ("weekend") or a thing ("music")
+    after: bool = False  # the question came after what they told ("I had fun! And you?")
 
 
 def _asked(text: str) -> tuple[str, str, int] | None:
@@ -936,6 +955,38 @@ def _asked(text: str) -> tuple[str, str, int] | None:
             )
             return kind, subject, found.end()
     return None
+
+
+def _asked_at_end(text: str, vocative: re.Pattern[str]) -> tuple[str, str, int] | None:
+    """Return the question to the persona that `text` ends with (maybe before the persona's
+    name), as its kind, what it is about and where it starts ("I had fun! How was yours?" ->
+    ("back", "", 10)), or None. It starts at a clause: "Did I tell you?" asks nothing back."""
+    for start in (0, *(found.end() for found in _CLAUSE_START.finditer(text))):
+        question = _asked(text[start:].lstrip(_SEPARATORS))
+        if question is None:
+            continue
+        tail = text[start:].lstrip(_SEPARATORS)[question[2] :]
+        if named := vocative.match(tail):
+            tail = tail[named.end() :]
+        if not re.search(r"\w", tail):
+            return question[0], question[1], start
+    return None
+
+
+def _turned_back(told: str, before: str) -> tuple[str, str]:
+    """Return the kind and subject of a question turned back at the persona ("And you?",
+    "How was yours?"): a day they told of ("I had a great weekend!" -> ("day", "weekend")),
+    else the question the persona asked last (`before`, its previous reply), else "well"."""
+    if found := _SPAN_TOLD.search(told):
+        span = found[1].lower()
+        return "day", {"today": "day", "tonight": "evening"}.get(span, span)
+    if found := re.search(rf"(?i)\bmy\s+{_FAVOURITE}\s+(?:is|are|was|has\s+to\s+be)\b", told):
+        return "favourite", found["thing"]  # "My favourite film is Alien, what's yours?"
+    for sentence in reversed(_sentences(before)):
+        asked = _asked_at_end(sentence.rstrip("?!. "), re.compile(r"(?!)"))
+        if asked and asked[0] != "back":
+            return asked[0], asked[1]
+    return "well", ""
 
 
 def _span(question: str) -> str:
@@ -969,11 +1020,13 @@ def _traits(traits: tuple[str, ...]) -> str:
     return _join(list(dict.fromkeys(words))[:3])
 
 
-def _opening(text: str, persona_name: str) -> Opening:
+def _opening(text: str, persona_name: str, before: str = "") -> Opening:
     """Return `text` split into its hello, its question to the persona and the rest: "Hi
     Bella! I got a puppy" -> ("Hi", "", "I got a puppy"). A name after a hello or a question
     is the persona's (`persona_name`, any case) or one word before a comma or a stop ("Hey
-    Sam,"). Of two questions, one about the persona's things outweighs a "how are you"."""
+    Sam,"). Of two questions, one about the persona's things outweighs a "how are you". A
+    question turned back at the end ("…, and you?", "How was yours?") is read off the end,
+    of the kind `_turned_back` finds in what they told or the persona's reply `before`."""
     names = sorted({persona_name.strip(), *persona_name.split()[:1]} - {""}, key=len)
     persona = "".join(f"(?i:{re.escape(name)})\\b|" for name in reversed(names))
     vocative = re.compile(r"[\s,]*(?:" + persona + r"[A-Z][\w'’-]*(?=\s*[,.!…]))")
@@ -983,7 +1036,7 @@ def _opening(text: str, persona_name: str) -> Opening:
         if found := _HELLO.match(stripped):
             hello, end = hello or found.group(), found.end()
         elif question := _asked(stripped):
-            if asked in ("", "well"):
+            if asked in ("", "well", "back"):
                 asked, subject = question[:2]
             end = question[2]
         else:
@@ -992,7 +1045,16 @@ def _opening(text: str, persona_name: str) -> Opening:
         if named := vocative.match(rest):
             rest = rest[named.end() :]
     rest = rest.lstrip(_SEPARATORS) if hello or asked else rest
-    return Opening(hello=hello, asked=asked, rest=rest, subject=subject)
+    after = False
+    if _words(rest) and (question := _asked_at_end(rest, vocative)):
+        # "I had a great weekend! How was yours?": one question, the front's if it weighs more.
+        if asked in ("", "well", "back"):
+            asked, subject = question[:2]
+        after = True
+        rest = rest[: question[2]].rstrip(_SEPARATORS.replace("!", "").replace(".", ""))
+    if asked == "back":
+        asked, subject = _turned_back(rest, before)
+    return Opening(hello=hello, asked=asked, rest=rest, subject=subject, after=after)
 
 
 def _hi(hello: str) -> str:
@@ -1047,6 +1109,17 @@ _MISSED_ENDS = {
 }  # fmt: skip
 _MISSED_YOURS = {"my": "your", "our": "your", "mine": "yours", "me": "you", "myself": "yourself"}
 # Phrases read as one feeling word before the words are looked at.
+# A good day (weekend…) had: "I had a great weekend" is glad news, said back as "your great
+# weekend"; "Have a great weekend!" is a wish, not news.
+_GOOD_ADJECTIVE = (
+    r"(?:(?:really|very|pretty|super|such\s+an?)\s+)?(?:great|good|lovely|nice|fun|amazing"
+    r"|awesome|wonderful|fantastic|perfect|relaxing|brilliant)"
+)
+_GOOD_SPAN = r"(?:day|weekend|week|morning|afternoon|evening|night|time)"
+_GOOD_TIME = (
+    r"(?i)\b(?:had|having|spent|spending)\s+(?:an?|the|such\s+an?)\s+"
+    rf"{_GOOD_ADJECTIVE}\s+{_GOOD_SPAN}\b"
+)
 _FEELING_PHRASES = (
     (re.compile(r"(?i)\b(?:can['’]?t|cannot|could\s*n['’]?t)\s+stand\b"), " hate "),
     (re.compile(r"(?i)\b(?:killing|driving)\s+me(?:\s+(?:crazy|mad|nuts))?\b"), " hate "),
@@ -1078,6 +1151,8 @@ _FEELING_PHRASES = (
         re.compile(r"(?i)\bgot\s+(?:the|a|my|that)\s+(?:new\s+)?(?:job|promotion|offer|part)\b"),
         " hired ",
     ),
+    # A good time had is good news: "I had a great weekend", "having such a lovely day".
+    (re.compile(_GOOD_TIME), " delighted "),
 )
 # A feeling word ends the clause it negates: "I'm not sure, but I love it".
 _CLAUSE = re.compile(r"[.,;:!?]+|\s(?:but|though|although|however)\s", re.IGNORECASE)
@@ -1183,6 +1258,8 @@ def _intent(opening: Opening) -> str:
     intent = _intent_of(text) if _words(text) else ""
     if (opening.hello or opening.asked) and intent in ("", "statement") and not _topic(text):
         return opening.asked or "greet"
+    if opening.asked and _FINE.fullmatch(text) and intent not in ("comfort", "farewell"):
+        return opening.asked  # "Good, thanks, and you?": no thanks for help, but how it is
     return intent or "statement"
 
 
@@ -1325,6 +1402,13 @@ _LIFE = (
             r"(?:\s+(?:named|called)\s+[A-Z][\w'’-]*)?)"
         ),
         "your new {x}",
+    ),
+    (
+        re.compile(
+            _I_DID + r"(?:had|having|spent|spending))\s+(?i:an?|the|such\s+an?)\s+"
+            rf"(?P<x>{_GOOD_ADJECTIVE}\s+{_GOOD_SPAN})\b"
+        ),
+        "your {x}",
     ),
 )
 
@@ -1716,10 +1800,17 @@ def compose(prompt: Prompt) -> str:
         return choices[_seed(seed, salt) % len(choices)]
 
     name = prompt.user_name.strip()
-    opening = _opening(prompt.user_message, prompt.persona_name)
+    before = next(
+        (m.get("content", "") for m in reversed(prompt.messages) if m.get("role") == "assistant"),
+        "",
+    )
+    opening = _opening(prompt.user_message, prompt.persona_name, before)
     message = opening.rest  # what the reply answers: the message after its hello
     intent = _intent(opening)
     about_me = intent in ASKED_KINDS  # a question to the persona itself
+    # Told, then asked back ("I had a great weekend! How was yours?"): glad, then its own.
+    also = opening.asked if opening.after and intent in ("glad", "statement") else ""
+    about_me = about_me or bool(also)
     topic = _topic(message)
     told = ""  # after an introduction, what else they said
     comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
@@ -1764,7 +1855,7 @@ def compose(prompt: Prompt) -> str:
         opener = pick(voice.relief if topic else voice.eased, "open").format(topic=topic)
     elif intent == "longing":  # "I miss my grandma": warm, naming what is missed
         opener = pick(voice.longing, "open").format(topic=_missed(message))
-    elif about_me:  # "How was your weekend?": answered as the persona, then asked back
+    elif about_me and not also:  # "How was your weekend?": answered as itself, asked back
         traits = _traits(prompt.traits)
         nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
         opener = pick(getattr(voice, intent), "open").format(
@@ -1774,7 +1865,20 @@ def compose(prompt: Prompt) -> str:
             nature=nature,
         )
     else:
-        opener = pick(getattr(voice, intent), "open").format(topic=topic)
+        options = getattr(voice, intent)
+        if also:  # its own answer asks the one question: no echo ("Okay, your weekend?")
+            options = tuple(line for line in options if "?" not in line) or options
+        opener = pick(options, "open").format(topic=topic)
+    if also:  # what they told, then the persona's own answer, which asks back
+        traits = _traits(prompt.traits)
+        nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
+        own = pick(getattr(voice, also), "own").format(
+            span=opening.subject,
+            thing=opening.subject,
+            name=prompt.persona_name.strip(),
+            nature=nature,
+        )
+        opener = f"{opener} {own}"
     answer = _answer_from_memory(prompt) if "?" in message else None
     gap, asked_about = ("", None) if answer is not None else gap_line(prompt, ask=not about_me)
     if answer is not None:
