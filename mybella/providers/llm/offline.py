@@ -1811,6 +1811,18 @@ def compose(prompt: Prompt) -> str:
     # Told, then asked back ("I had a great weekend! How was yours?"): glad, then its own.
     also = opening.asked if opening.after and intent in ("glad", "statement") else ""
     about_me = about_me or bool(also)
+
+    def own_answer(kind: str, salt: str) -> str:
+        # The persona's own answer to a question about itself, in the first person.
+        traits = _traits(prompt.traits)
+        nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
+        return pick(getattr(voice, kind), salt).format(
+            span=opening.subject,
+            thing=opening.subject,
+            name=prompt.persona_name.strip(),
+            nature=nature,
+        )
+
     topic = _topic(message)
     told = ""  # after an introduction, what else they said
     comforted = False  # an introduction with a sad remainder ("I'm Tom and I'm so stressed")
@@ -1856,29 +1868,14 @@ def compose(prompt: Prompt) -> str:
     elif intent == "longing":  # "I miss my grandma": warm, naming what is missed
         opener = pick(voice.longing, "open").format(topic=_missed(message))
     elif about_me and not also:  # "How was your weekend?": answered as itself, asked back
-        traits = _traits(prompt.traits)
-        nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
-        opener = pick(getattr(voice, intent), "open").format(
-            span=opening.subject,
-            thing=opening.subject,
-            name=prompt.persona_name.strip(),
-            nature=nature,
-        )
+        opener = own_answer(intent, "open")
     else:
         options = getattr(voice, intent)
         if also:  # its own answer asks the one question: no echo ("Okay, your weekend?")
             options = tuple(line for line in options if "?" not in line) or options
         opener = pick(options, "open").format(topic=topic)
     if also:  # what they told, then the persona's own answer, which asks back
-        traits = _traits(prompt.traits)
-        nature = " " + pick(voice.nature, "nature").format(traits=traits) if traits else ""
-        own = pick(getattr(voice, also), "own").format(
-            span=opening.subject,
-            thing=opening.subject,
-            name=prompt.persona_name.strip(),
-            nature=nature,
-        )
-        opener = f"{opener} {own}"
+        opener = f"{opener} {own_answer(also, 'own')}"
     answer = _answer_from_memory(prompt) if "?" in message else None
     gap, asked_about = ("", None) if answer is not None else gap_line(prompt, ask=not about_me)
     if answer is not None:
